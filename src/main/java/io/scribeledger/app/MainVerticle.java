@@ -1,0 +1,59 @@
+package io.scribeledger.app;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.scribeledger.config.ConfigResolver;
+import io.scribeledger.config.NodeConfig;
+import io.scribeledger.http.HttpVerticle;
+import io.scribeledger.service.LedgerVerticle;
+import io.scribeledger.service.LocalCodec;
+import io.vertx.config.ConfigRetriever;
+import io.vertx.config.ConfigRetrieverOptions;
+import io.vertx.config.ConfigStoreOptions;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonObject;
+import io.vertx.micrometer.backends.BackendRegistries;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads and validates the configuration (the launcher's {@code -conf} JSON with {@code SCRIBE_*}
+ * environment overrides), then deploys the ledger verticle and the HTTP verticles.
+ */
+public final class MainVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(MainVerticle.class);
+
+  @Override
+  public Future<?> start() {
+    ConfigRetrieverOptions options = new ConfigRetrieverOptions()
+        .setScanPeriod(0)
+        .addStore(new ConfigStoreOptions().setType("json").setConfig(config()))
+        .addStore(new ConfigStoreOptions().setType("env")
+            .setConfig(new JsonObject().put("keys", ConfigResolver.envNames()).put("raw-data", true)));
+    ConfigRetriever retriever = ConfigRetriever.create(vertx, options);
+    return retriever.getConfig()
+        .eventually(retriever::close)
+        .map(ConfigResolver::resolve)
+        .compose(this::deploy);
+  }
+
+  private Future<?> deploy(NodeConfig config) {
+    MeterRegistry registry = BackendRegistries.getDefaultNow();
+    MeterRegistry metrics = registry != null ? registry : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    try {
+      vertx.eventBus().registerCodec(new LocalCodec());
+    } catch (IllegalStateException alreadyRegistered) {
+      // A redeploy on the same Vert.x instance keeps the codec it registered before.
+    }
+    return vertx.deployVerticle(new LedgerVerticle(config, metrics))
+        .compose(id -> vertx.deployVerticle(() -> new HttpVerticle(config, metrics),
+            new DeploymentOptions().setInstances(config.http().instances())))
+        .onSuccess(id -> LOG.info("Scribe Ledger node {} serving HTTP on {}:{}, Raft on {}, data in {}",
+            config.node().id(), config.http().host(), config.http().port(), config.raftAddress(),
+            config.node().dataDir().toAbsolutePath()));
+  }
+}

@@ -1,0 +1,243 @@
+package io.scribeledger.config;
+
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Turns the merged config (file sections plus {@code SCRIBE_*} environment overrides, as read by
+ * vertx-config) into a validated {@link NodeConfig}. Fails with a {@link ConfigException} naming the key.
+ */
+public final class ConfigResolver {
+
+  private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
+  private static final long MAX_VALUE_LIMIT = 256L * 1024 * 1024;
+
+  private ConfigResolver() {
+  }
+
+  /** The environment variable names a node reads, for vertx-config's env store {@code keys} option. */
+  public static JsonArray envNames() {
+    JsonArray names = new JsonArray();
+    ConfigSchema.KEYS.forEach(k -> names.add(k.envName()));
+    return names;
+  }
+
+  public static NodeConfig resolve(JsonObject merged) {
+    JsonObject effective = applyOverrides(merged);
+    NodeConfig config = new NodeConfig(
+        new NodeConfig.Node(nodeId(effective), dataDir(effective)),
+        http(effective),
+        raft(effective),
+        storage(effective),
+        limits(effective));
+    if (config.http().port() == config.raft().port()) {
+      throw new ConfigException("raft.port", "must differ from http.port (" + config.http().port() + ")");
+    }
+    return config;
+  }
+
+  /** Sections from the file with every {@code SCRIBE_*} variable laid over them, converted to the key's type. */
+  static JsonObject applyOverrides(JsonObject merged) {
+    JsonObject out = new JsonObject();
+    Map<String, ConfigKey> byEnv = new java.util.HashMap<>();
+    ConfigSchema.KEYS.forEach(k -> byEnv.put(k.envName(), k));
+    for (Map.Entry<String, Object> e : merged) {
+      String name = e.getKey();
+      if (byEnv.containsKey(name)) {
+        continue;
+      }
+      if (!ConfigSchema.SECTIONS.contains(name)) {
+        throw new ConfigException(name, "unknown section (known: " + String.join(", ", sortedSections()) + ")");
+      }
+      if (!(e.getValue() instanceof JsonObject section)) {
+        throw new ConfigException(name, "must be a JSON object");
+      }
+      for (String key : section.fieldNames()) {
+        if (ConfigSchema.find(name, key).isEmpty()) {
+          throw new ConfigException(name + "." + key, "unknown key");
+        }
+      }
+      out.put(name, section.copy());
+    }
+    for (Map.Entry<String, Object> e : merged) {
+      ConfigKey key = byEnv.get(e.getKey());
+      if (key != null && e.getValue() != null) {
+        JsonObject section = out.getJsonObject(key.section());
+        if (section == null) {
+          section = new JsonObject();
+          out.put(key.section(), section);
+        }
+        section.put(key.name(), fromEnv(key, String.valueOf(e.getValue())));
+      }
+    }
+    return out;
+  }
+
+  private static List<String> sortedSections() {
+    List<String> s = new ArrayList<>(ConfigSchema.SECTIONS);
+    s.sort(null);
+    return s;
+  }
+
+  private static Object fromEnv(ConfigKey key, String raw) {
+    String where = key.envName() + " (" + key.path() + ")";
+    try {
+      return switch (key.type()) {
+        case STRING -> raw;
+        case INT -> Integer.parseInt(raw.trim());
+        case LONG -> Long.parseLong(raw.trim());
+        case BOOLEAN -> parseBoolean(where, raw);
+        case ARRAY -> raw.isBlank() ? new JsonArray() : new JsonArray(raw);
+      };
+    } catch (NumberFormatException e) {
+      throw new ConfigException(where, "not an integer: '" + raw + "'");
+    } catch (DecodeException e) {
+      throw new ConfigException(where, "not a JSON array");
+    }
+  }
+
+  private static boolean parseBoolean(String where, String raw) {
+    return switch (raw.trim().toLowerCase(java.util.Locale.ROOT)) {
+      case "true" -> true;
+      case "false" -> false;
+      default -> throw new ConfigException(where, "not a boolean: '" + raw + "'");
+    };
+  }
+
+  private static Object value(JsonObject cfg, String section, String name) {
+    ConfigKey key = ConfigSchema.find(section, name).orElseThrow();
+    JsonObject s = cfg.getJsonObject(section);
+    Object v = s == null ? null : s.getValue(name);
+    return v == null ? key.defaultValue() : v;
+  }
+
+  private static String string(JsonObject cfg, String section, String name) {
+    Object v = value(cfg, section, name);
+    if (v == null) {
+      return null;
+    }
+    if (!(v instanceof String s)) {
+      throw new ConfigException(section + "." + name, "must be a string");
+    }
+    return s;
+  }
+
+  private static long number(JsonObject cfg, String section, String name, long min, long max) {
+    Object v = value(cfg, section, name);
+    String path = section + "." + name;
+    if (!(v instanceof Number n) || n.doubleValue() != n.longValue()) {
+      throw new ConfigException(path, "must be an integer, got " + v);
+    }
+    long l = n.longValue();
+    if (l < min || l > max) {
+      throw new ConfigException(path, "must be between " + min + " and " + max + ", got " + l);
+    }
+    return l;
+  }
+
+  private static String nodeId(JsonObject cfg) {
+    String id = string(cfg, "node", "id");
+    if (id == null || !NODE_ID.matcher(id).matches()) {
+      throw new ConfigException("node.id", "must be 1-64 characters of letters, digits, '.', '_' or '-'");
+    }
+    return id;
+  }
+
+  private static Path dataDir(JsonObject cfg) {
+    String dir = string(cfg, "node", "dataDir");
+    if (dir == null || dir.isBlank()) {
+      throw new ConfigException("node.dataDir", "missing: set the directory that holds this node's data");
+    }
+    return Path.of(dir);
+  }
+
+  private static NodeConfig.Http http(JsonObject cfg) {
+    String host = string(cfg, "http", "host");
+    if (host == null || host.isBlank()) {
+      throw new ConfigException("http.host", "must not be empty");
+    }
+    return new NodeConfig.Http(host,
+        (int) number(cfg, "http", "port", 1, 65535),
+        (int) number(cfg, "http", "instances", 1, 64),
+        number(cfg, "http", "readTimeoutMs", 1, 600_000));
+  }
+
+  private static NodeConfig.Raft raft(JsonObject cfg) {
+    String host = string(cfg, "raft", "host");
+    if (host == null || host.isBlank()) {
+      throw new ConfigException("raft.host", "must not be empty");
+    }
+    int port = (int) number(cfg, "raft", "port", 1, 65535);
+    long min = number(cfg, "raft", "electionTimeoutMinMs", 10, 60_000);
+    long max = number(cfg, "raft", "electionTimeoutMaxMs", 10, 120_000);
+    long heartbeat = number(cfg, "raft", "heartbeatIntervalMs", 1, 60_000);
+    long request = number(cfg, "raft", "requestTimeoutMs", 100, 600_000);
+    if (max < min) {
+      throw new ConfigException("raft.electionTimeoutMaxMs", "must not be below raft.electionTimeoutMinMs (" + min + ")");
+    }
+    if (heartbeat >= min) {
+      throw new ConfigException("raft.heartbeatIntervalMs",
+          "must be below raft.electionTimeoutMinMs (" + min + "), got " + heartbeat);
+    }
+    return new NodeConfig.Raft(host, port, peers(cfg), min, max, heartbeat, request);
+  }
+
+  private static List<NodeConfig.Peer> peers(JsonObject cfg) {
+    Object v = value(cfg, "raft", "peers");
+    if (v == null) {
+      return List.of();
+    }
+    if (!(v instanceof JsonArray array)) {
+      throw new ConfigException("raft.peers", "must be an array of {\"id\",\"raftAddress\",\"httpAddress\"}");
+    }
+    List<NodeConfig.Peer> peers = new ArrayList<>();
+    Set<String> ids = new HashSet<>();
+    for (int i = 0; i < array.size(); i++) {
+      String where = "raft.peers[" + i + "]";
+      if (!(array.getValue(i) instanceof JsonObject p)) {
+        throw new ConfigException(where, "must be an object {\"id\",\"raftAddress\",\"httpAddress\"}");
+      }
+      String id = p.getValue("id") instanceof String s ? s : null;
+      if (id == null || !NODE_ID.matcher(id).matches()) {
+        throw new ConfigException(where + ".id", "must be a node id");
+      }
+      if (!ids.add(id)) {
+        throw new ConfigException(where + ".id", "duplicate peer id " + id);
+      }
+      peers.add(new NodeConfig.Peer(id, address(p, where + ".raftAddress", "raftAddress"),
+          address(p, where + ".httpAddress", "httpAddress")));
+    }
+    return List.copyOf(peers);
+  }
+
+  private static String address(JsonObject p, String where, String field) {
+    Object v = p.getValue(field);
+    if (!(v instanceof String s) || !s.matches("[^\\s:]+:\\d{1,5}")
+        || Integer.parseInt(s.substring(s.lastIndexOf(':') + 1)) > 65535) {
+      throw new ConfigException(where, "must be host:port, got " + v);
+    }
+    return s;
+  }
+
+  private static NodeConfig.Storage storage(JsonObject cfg) {
+    return new NodeConfig.Storage(
+        number(cfg, "storage", "segmentSizeBytes", 4096, 1L << 40),
+        (int) number(cfg, "storage", "commitEveryEntries", 1, 1_000_000),
+        number(cfg, "storage", "commitIntervalMs", 1, 3_600_000));
+  }
+
+  private static NodeConfig.Limits limits(JsonObject cfg) {
+    return new NodeConfig.Limits(
+        (int) number(cfg, "limits", "maxKeyBytes", 1, 1024),
+        number(cfg, "limits", "maxValueBytes", 0, MAX_VALUE_LIMIT),
+        (int) number(cfg, "limits", "maxContentTypeBytes", 1, 1024));
+  }
+}

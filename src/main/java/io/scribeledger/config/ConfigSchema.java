@@ -1,0 +1,42 @@
+package io.scribeledger.config;
+
+import io.scribeledger.config.ConfigKey.Type;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/** Every configuration key a node understands, with its default. */
+public final class ConfigSchema {
+
+  public static final List<ConfigKey> KEYS = List.of(
+      new ConfigKey("node", "id", Type.STRING, "n1"),
+      new ConfigKey("node", "dataDir", Type.STRING, null),
+      new ConfigKey("http", "host", Type.STRING, "0.0.0.0"),
+      new ConfigKey("http", "port", Type.INT, 8080),
+      new ConfigKey("http", "instances", Type.INT, 2),
+      new ConfigKey("http", "readTimeoutMs", Type.LONG, 5000L),
+      new ConfigKey("raft", "host", Type.STRING, "127.0.0.1"),
+      new ConfigKey("raft", "port", Type.INT, 9080),
+      new ConfigKey("raft", "peers", Type.ARRAY, null),
+      new ConfigKey("raft", "electionTimeoutMinMs", Type.LONG, 300L),
+      new ConfigKey("raft", "electionTimeoutMaxMs", Type.LONG, 600L),
+      new ConfigKey("raft", "heartbeatIntervalMs", Type.LONG, 100L),
+      new ConfigKey("raft", "requestTimeoutMs", Type.LONG, 5000L),
+      new ConfigKey("storage", "segmentSizeBytes", Type.LONG, 64L * 1024 * 1024),
+      new ConfigKey("storage", "commitEveryEntries", Type.INT, 1000),
+      new ConfigKey("storage", "commitIntervalMs", Type.LONG, 1000L),
+      new ConfigKey("limits", "maxKeyBytes", Type.INT, 1024),
+      new ConfigKey("limits", "maxValueBytes", Type.LONG, 16L * 1024 * 1024),
+      new ConfigKey("limits", "maxContentTypeBytes", Type.INT, 256));
+
+  public static final Set<String> SECTIONS =
+      KEYS.stream().map(ConfigKey::section).collect(Collectors.toUnmodifiableSet());
+
+  private ConfigSchema() {
+  }
+
+  public static Optional<ConfigKey> find(String section, String name) {
+    return KEYS.stream().filter(k -> k.section().equals(section) && k.name().equals(name)).findFirst();
+  }
+}

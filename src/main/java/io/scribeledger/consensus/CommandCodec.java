@@ -1,0 +1,88 @@
+package io.scribeledger.consensus;
+
+import io.scribeledger.ledger.Bytes;
+import io.scribeledger.ledger.Command;
+import io.scribeledger.ledger.Condition;
+import io.scribeledger.ledger.StampedCommand;
+import io.scribeledger.merkle.Hashes;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+
+/**
+ * Binary form of a {@link Command} as a client proposes it, and of the Raft log entry the leader
+ * makes of it by stamping the timestamp in front.
+ */
+public final class CommandCodec {
+
+  private static final byte FORMAT = 1;
+  private static final byte PUT = 1;
+  private static final byte DELETE = 2;
+  private static final byte COND_NONE = 0;
+  private static final byte COND_ABSENT = 1;
+  private static final byte COND_MATCH = 2;
+  /** Size of the header the leader puts before a command: format byte and u64 timestamp. */
+  public static final int STAMP_BYTES = 1 + 8;
+
+  private CommandCodec() {
+  }
+
+  public static byte[] encode(Command command) {
+    byte[] key = Bytes.utf8(command.key());
+    byte[] ct = command instanceof Command.Put p ? Bytes.utf8(p.contentType()) : new byte[0];
+    byte[] value = command instanceof Command.Put p ? p.value() : new byte[0];
+    int condSize = command.condition() instanceof Condition.IfMatch ? Hashes.SIZE : 0;
+    ByteBuffer b = ByteBuffer.allocate(2 + condSize + Bytes.sizeOf(key) + Bytes.sizeOf(ct) + Bytes.sizeOf(value));
+    b.put(command instanceof Command.Put ? PUT : DELETE);
+    if (command.condition() instanceof Condition.IfMatch m) {
+      b.put(COND_MATCH).put(m.leafHash());
+    } else {
+      b.put(command.condition() instanceof Condition.IfAbsent ? COND_ABSENT : COND_NONE);
+    }
+    Bytes.put(b, key);
+    Bytes.put(b, ct);
+    Bytes.put(b, value);
+    return b.array();
+  }
+
+  /** The stamp the leader writes in front of an encoded command. */
+  public static byte[] stamp(long timestamp) {
+    return ByteBuffer.allocate(STAMP_BYTES).put(FORMAT).putLong(timestamp).array();
+  }
+
+  /** Decodes a stamped log entry; throws IllegalArgumentException when it is malformed. */
+  public static StampedCommand decodeStamped(ByteBuffer b) {
+    try {
+      byte format = b.get();
+      if (format != FORMAT) {
+        throw new IllegalArgumentException("unknown log entry format " + format);
+      }
+      long timestamp = b.getLong();
+      return new StampedCommand(timestamp, decode(b));
+    } catch (BufferUnderflowException e) {
+      throw new IllegalArgumentException("truncated log entry", e);
+    }
+  }
+
+  /** Decodes an unstamped command, as a client sent it. */
+  public static Command decode(ByteBuffer b) {
+    try {
+      byte kind = b.get();
+      Condition condition = switch (b.get()) {
+        case COND_NONE -> Condition.NONE;
+        case COND_ABSENT -> new Condition.IfAbsent();
+        case COND_MATCH -> new Condition.IfMatch(Bytes.getFixed(b, Hashes.SIZE));
+        default -> throw new IllegalArgumentException("unknown condition");
+      };
+      String key = Bytes.getString(b);
+      String ct = Bytes.getString(b);
+      byte[] value = Bytes.get(b);
+      return switch (kind) {
+        case PUT -> new Command.Put(key, ct, value, condition);
+        case DELETE -> new Command.Delete(key, condition);
+        default -> throw new IllegalArgumentException("unknown command kind " + kind);
+      };
+    } catch (BufferUnderflowException e) {
+      throw new IllegalArgumentException("truncated command", e);
+    }
+  }
+}

@@ -1,0 +1,151 @@
+package io.scribeledger.consensus;
+
+import io.scribeledger.config.NodeConfig;
+import io.scribeledger.error.ApiError;
+import io.scribeledger.error.ErrorCode;
+import io.scribeledger.ledger.LedgerState;
+import io.scribeledger.ledger.StampedCommand;
+import io.scribeledger.ledger.WriteOutcome;
+import java.io.IOException;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.TransactionContext;
+import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Ratis glue for the ledger: the leader stamps each command with its timestamp, every replica
+ * applies it to {@link LedgerState}, and the index is committed to MapDB in batches (every N
+ * entries or T ms) together with the last applied Raft index, so a replay after a crash is exact.
+ */
+public final class LedgerStateMachine extends BaseStateMachine {
+
+  private static final Logger LOG = LoggerFactory.getLogger(LedgerStateMachine.class);
+
+  private final LedgerState state;
+  private final NodeConfig.Storage storage;
+  private final AppliedIndexWatch watch = new AppliedIndexWatch();
+  private final AtomicLong lastStamp = new AtomicLong();
+  private final ScheduledExecutorService committer;
+  private volatile boolean dirty;
+  private int sinceCommit;
+
+  public LedgerStateMachine(LedgerState state, NodeConfig.Storage storage, String nodeId) {
+    this.state = state;
+    this.storage = storage;
+    this.committer = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "scribe-commit-" + nodeId);
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  public LedgerState state() {
+    return state;
+  }
+
+  public AppliedIndexWatch watch() {
+    return watch;
+  }
+
+  @Override
+  public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
+    super.initialize(server, groupId, raftStorage);
+    // Ratis replays its log from the start (no snapshot yet); apply skips what the index already holds.
+    lastStamp.set(state.lastTimestamp());
+    watch.advance(state.size());
+    committer.scheduleWithFixedDelay(this::commitIfDirty, storage.commitIntervalMs(), storage.commitIntervalMs(),
+        TimeUnit.MILLISECONDS);
+    LOG.info("ledger state loaded: {} entries, Raft index {} applied", state.size(), state.lastAppliedRaftIndex());
+  }
+
+  /** Runs on the leader only: the timestamp is chosen once here and replicated as part of the entry. */
+  @Override
+  public TransactionContext startTransaction(RaftClientRequest request) {
+    long now = lastStamp.accumulateAndGet(System.currentTimeMillis(), Math::max);
+    ByteString data = ByteString.copyFrom(CommandCodec.stamp(now)).concat(request.getMessage().getContent());
+    return TransactionContext.newBuilder()
+        .setStateMachine(this)
+        .setClientRequest(request)
+        .setLogData(data)
+        .build();
+  }
+
+  @Override
+  public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
+    LogEntryProto entry = trx.getLogEntry();
+    long term = entry.getTerm();
+    long raftIndex = entry.getIndex();
+    Optional<WriteOutcome> outcome;
+    try {
+      StampedCommand stamped = CommandCodec.decodeStamped(entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
+      lastStamp.accumulateAndGet(stamped.timestamp(), Math::max);
+      outcome = state.apply(term, raftIndex, stamped);
+    } catch (IllegalArgumentException e) {
+      outcome = state.reject(term, raftIndex, ApiError.of(ErrorCode.INVALID_REQUEST, "malformed log entry: " + e.getMessage()));
+    } catch (RuntimeException e) {
+      LOG.error("cannot apply Raft entry {}: {}", raftIndex, e.toString());
+      return CompletableFuture.failedFuture(e);
+    }
+    updateLastAppliedTermIndex(term, raftIndex);
+    watch.advance(state.size());
+    if (outcome.isPresent()) {
+      countForCommit();
+    }
+    return CompletableFuture.completedFuture(
+        outcome.map(o -> Message.valueOf(ByteString.copyFrom(OutcomeCodec.encode(o)))).orElse(Message.EMPTY));
+  }
+
+  private synchronized void countForCommit() {
+    dirty = true;
+    if (++sinceCommit >= storage.commitEveryEntries()) {
+      commitIfDirty();
+    }
+  }
+
+  private synchronized void commitIfDirty() {
+    if (!dirty) {
+      return;
+    }
+    try {
+      dirty = false;
+      sinceCommit = 0;
+      state.commit();
+    } catch (RuntimeException e) {
+      dirty = true;
+      LOG.error("cannot commit the ledger index: {}", e.toString());
+    }
+  }
+
+  /** Linearizable read barrier: Ratis calls this once the read index is applied here. */
+  @Override
+  public CompletableFuture<Message> query(Message request) {
+    return CompletableFuture.completedFuture(Message.EMPTY);
+  }
+
+  @Override
+  public void close() throws IOException {
+    committer.shutdownNow();
+    try {
+      committer.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    synchronized (this) {
+      state.close();
+    }
+    super.close();
+  }
+}

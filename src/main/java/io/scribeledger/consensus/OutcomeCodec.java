@@ -1,0 +1,64 @@
+package io.scribeledger.consensus;
+
+import io.scribeledger.error.ApiError;
+import io.scribeledger.error.ErrorCode;
+import io.scribeledger.ledger.Bytes;
+import io.scribeledger.ledger.Op;
+import io.scribeledger.ledger.Receipt;
+import io.scribeledger.ledger.WriteOutcome;
+import io.scribeledger.merkle.Hashes;
+import java.nio.ByteBuffer;
+
+/** Binary form of a {@link WriteOutcome}, the reply the state machine sends back through Raft. */
+public final class OutcomeCodec {
+
+  private static final byte APPLIED = 1;
+  private static final byte REJECTED = 2;
+
+  private OutcomeCodec() {
+  }
+
+  public static byte[] encode(WriteOutcome outcome) {
+    if (outcome instanceof WriteOutcome.Applied a) {
+      Receipt r = a.receipt();
+      byte[] key = Bytes.utf8(r.key());
+      ByteBuffer b = ByteBuffer.allocate(1 + Bytes.sizeOf(key) + 1 + 8 * 4 + Hashes.SIZE * 3);
+      b.put(APPLIED);
+      Bytes.put(b, key);
+      b.put((byte) r.op().code()).putLong(r.version()).putLong(r.index()).putLong(r.timestamp())
+          .put(r.valueSha256()).put(r.leafHash()).putLong(r.treeSize()).put(r.rootHash());
+      return b.array();
+    }
+    ApiError error = ((WriteOutcome.Rejected) outcome).error();
+    byte[] code = Bytes.utf8(error.code().name());
+    byte[] msg = Bytes.utf8(error.message());
+    ByteBuffer b = ByteBuffer.allocate(1 + Bytes.sizeOf(code) + Bytes.sizeOf(msg) + 8);
+    b.put(REJECTED);
+    Bytes.put(b, code);
+    Bytes.put(b, msg);
+    b.putLong(error.index());
+    return b.array();
+  }
+
+  public static WriteOutcome decode(ByteBuffer b) {
+    byte kind = b.get();
+    if (kind == APPLIED) {
+      String key = Bytes.getString(b);
+      Op op = Op.fromCode(b.get());
+      long version = b.getLong();
+      long index = b.getLong();
+      long timestamp = b.getLong();
+      byte[] valueSha = Bytes.getFixed(b, Hashes.SIZE);
+      byte[] leaf = Bytes.getFixed(b, Hashes.SIZE);
+      long treeSize = b.getLong();
+      byte[] root = Bytes.getFixed(b, Hashes.SIZE);
+      return new WriteOutcome.Applied(new Receipt(key, op, version, index, timestamp, valueSha, leaf, treeSize, root));
+    }
+    if (kind == REJECTED) {
+      ErrorCode code = ErrorCode.valueOf(Bytes.getString(b));
+      String msg = Bytes.getString(b);
+      return new WriteOutcome.Rejected(new ApiError(code, msg, b.getLong()));
+    }
+    throw new IllegalArgumentException("unknown outcome kind " + kind);
+  }
+}

@@ -1,0 +1,236 @@
+package io.scribeledger.consensus;
+
+import io.scribeledger.config.NodeConfig;
+import io.scribeledger.error.ApiError;
+import io.scribeledger.error.ErrorCode;
+import io.scribeledger.error.LedgerException;
+import io.scribeledger.ledger.Command;
+import io.scribeledger.ledger.LedgerState;
+import io.scribeledger.ledger.WriteOutcome;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
+import org.apache.ratis.protocol.exceptions.NotLeaderException;
+import org.apache.ratis.protocol.exceptions.RaftException;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.util.SizeInBytes;
+import org.apache.ratis.util.TimeDuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Raft member holding the ledger: the Ratis server with its {@link LedgerStateMachine}, and a
+ * Ratis client that proposes writes (Ratis routes them to the leader) and issues read barriers.
+ * Start and close block; callers run them off the event loop.
+ */
+public final class RaftNode implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(RaftNode.class);
+  /** One Raft group holds the whole ledger; its id is fixed so every node names the same group. */
+  public static final RaftGroupId GROUP_ID =
+      RaftGroupId.valueOf(UUID.nameUUIDFromBytes("scribe-ledger".getBytes(StandardCharsets.UTF_8)));
+  /** Room for the key, content type and headers around the largest value. */
+  private static final long ENTRY_OVERHEAD = 256 * 1024;
+
+  private final NodeConfig config;
+  private final RaftPeerId selfId;
+  private final LedgerStateMachine stateMachine;
+  private final Map<String, String> httpAddresses = new HashMap<>();
+  private final RaftServer server;
+  private final RaftClient client;
+
+  private RaftNode(NodeConfig config, LedgerStateMachine stateMachine, RaftServer server, RaftClient client) {
+    this.config = config;
+    this.selfId = RaftPeerId.valueOf(config.node().id());
+    this.stateMachine = stateMachine;
+    this.server = server;
+    this.client = client;
+    httpAddresses.put(config.node().id(), config.httpAddress());
+    config.raft().peers().forEach(p -> httpAddresses.put(p.id(), p.httpAddress()));
+  }
+
+  /** Opens the ledger state, starts the Raft server and joins (or forms) the configured group. Blocking. */
+  public static RaftNode start(NodeConfig config) throws IOException {
+    Path dataDir = config.node().dataDir();
+    Path raftDir = dataDir.resolve("raft");
+    Files.createDirectories(raftDir);
+    RaftProperties props = properties(config, raftDir);
+    RaftGroup group = RaftGroup.valueOf(GROUP_ID, peers(config));
+    LedgerState state = new LedgerState(dataDir, config.storage().segmentSizeBytes());
+    LedgerStateMachine sm = new LedgerStateMachine(state, config.storage(), config.node().id());
+    boolean existing = Files.isDirectory(raftDir.resolve(GROUP_ID.getUuid().toString()));
+    RaftServer server;
+    try {
+      server = RaftServer.newBuilder()
+          .setServerId(RaftPeerId.valueOf(config.node().id()))
+          .setGroup(group)
+          .setStateMachine(sm)
+          .setProperties(props)
+          .setOption(existing ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT)
+          .build();
+      server.start();
+    } catch (IOException | RuntimeException e) {
+      state.close();
+      throw e;
+    }
+    RaftClient client = RaftClient.newBuilder()
+        .setRaftGroup(group)
+        .setProperties(props)
+        .setLeaderId(null)
+        .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+            (int) Math.max(1, config.raft().requestTimeoutMs() / 100), TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
+        .build();
+    LOG.info("Raft member {} started on {} ({} group of {})", config.node().id(), config.raftAddress(),
+        existing ? "recovered" : "new", group.getPeers().size());
+    return new RaftNode(config, sm, server, client);
+  }
+
+  private static List<RaftPeer> peers(NodeConfig config) {
+    if (config.raft().peers().isEmpty()) {
+      return List.of(RaftPeer.newBuilder().setId(config.node().id()).setAddress(config.raftAddress()).build());
+    }
+    List<RaftPeer> peers = new ArrayList<>();
+    for (NodeConfig.Peer p : config.raft().peers()) {
+      peers.add(RaftPeer.newBuilder().setId(p.id()).setAddress(p.raftAddress()).build());
+    }
+    return peers;
+  }
+
+  private static RaftProperties properties(NodeConfig config, Path raftDir) {
+    NodeConfig.Raft raft = config.raft();
+    RaftProperties p = new RaftProperties();
+    RaftServerConfigKeys.setStorageDir(p, List.of(raftDir.toFile()));
+    GrpcConfigKeys.Server.setHost(p, raft.host());
+    GrpcConfigKeys.Server.setPort(p, raft.port());
+    RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(raft.electionTimeoutMinMs(), TimeUnit.MILLISECONDS));
+    RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(raft.electionTimeoutMaxMs(), TimeUnit.MILLISECONDS));
+    RaftServerConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(raft.requestTimeoutMs(), TimeUnit.MILLISECONDS));
+    RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(raft.requestTimeoutMs(), TimeUnit.MILLISECONDS));
+    // A value travels inside one Raft entry, so every size limit on the path must hold the largest one.
+    long entryMax = config.limits().maxValueBytes() + ENTRY_OVERHEAD;
+    SizeInBytes entry = SizeInBytes.valueOf(entryMax);
+    RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, entry);
+    RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(entryMax + 8));
+    RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(Math.max(32L << 20, 2 * entryMax)));
+    RaftServerConfigKeys.Write.setByteLimit(p, SizeInBytes.valueOf(Math.max(64L << 20, 4 * entryMax)));
+    GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(entryMax + (1 << 20)));
+    RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+    RaftServerConfigKeys.Read.setLeaderLeaseEnabled(p, true);
+    RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, false);
+    return p;
+  }
+
+  public LedgerState state() {
+    return stateMachine.state();
+  }
+
+  public AppliedIndexWatch watch() {
+    return stateMachine.watch();
+  }
+
+  /** Proposes a write; completes with what the state machine decided once the entry is committed and applied. */
+  public CompletableFuture<WriteOutcome> submit(Command command) {
+    if (!status().hasLeader()) {
+      return CompletableFuture.failedFuture(ApiError.of(ErrorCode.NO_LEADER, "no Raft leader is known; retry shortly").exception());
+    }
+    Message message = Message.valueOf(ByteString.copyFrom(CommandCodec.encode(command)));
+    return client.async().send(message)
+        .handle((reply, error) -> {
+          RaftClientReply r = checked(reply, error, "write");
+          return OutcomeCodec.decode(r.getMessage().getContent().asReadOnlyByteBuffer());
+        });
+  }
+
+  /** Completes once this node has applied every write committed before the call (Raft ReadIndex). */
+  public CompletableFuture<Void> readBarrier() {
+    if (!status().hasLeader()) {
+      return CompletableFuture.failedFuture(ApiError.of(ErrorCode.NO_LEADER, "no Raft leader is known; retry shortly").exception());
+    }
+    return client.async().sendReadOnlyUnordered(Message.EMPTY, selfId)
+        .handle((reply, error) -> {
+          checked(reply, error, "read");
+          return null;
+        });
+  }
+
+  private static RaftClientReply checked(RaftClientReply reply, Throwable error, String what) {
+    Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    if (cause == null && reply != null && !reply.isSuccess()) {
+      cause = reply.getException();
+    }
+    if (cause == null) {
+      return reply;
+    }
+    if (cause instanceof LedgerException le) {
+      throw le;
+    }
+    if (cause instanceof NotLeaderException || cause instanceof LeaderNotReadyException) {
+      throw ApiError.of(ErrorCode.NO_LEADER, "no Raft leader could take the " + what + "; retry shortly").exception();
+    }
+    if (cause instanceof RaftException || cause instanceof IOException) {
+      throw ApiError.of(ErrorCode.TIMEOUT, "the " + what + " did not complete in time (" + cause.getClass().getSimpleName()
+          + "); its outcome is unknown, look the key's history up before retrying").exception();
+    }
+    throw new CompletionException(cause);
+  }
+
+  public NodeStatus status() {
+    try {
+      RaftServer.Division division = server.getDivision(GROUP_ID);
+      var info = division.getInfo();
+      RaftPeerId leader = info.getLeaderId();
+      List<NodeStatus.Member> members = new ArrayList<>();
+      Collection<RaftPeer> voters = division.getRaftConf().getCurrentPeers(RaftPeerRole.FOLLOWER);
+      Collection<RaftPeer> listeners = division.getRaftConf().getCurrentPeers(RaftPeerRole.LISTENER);
+      voters.forEach(p -> members.add(member(p, true)));
+      listeners.forEach(p -> members.add(member(p, false)));
+      return new NodeStatus(config.node().id(), info.getCurrentRole().name(), info.getCurrentTerm(),
+          leader == null ? null : leader.toString(), division.getRaftLog().getLastCommittedIndex(),
+          info.getLastAppliedIndex(), stateMachine.state().size(), stateMachine.state().segmentCount(), members);
+    } catch (IOException e) {
+      return new NodeStatus(config.node().id(), "UNKNOWN", 0, null, 0, 0, stateMachine.state().size(),
+          stateMachine.state().segmentCount(), List.of());
+    }
+  }
+
+  private NodeStatus.Member member(RaftPeer peer, boolean voter) {
+    String id = peer.getId().toString();
+    return new NodeStatus.Member(id, peer.getAddress(), httpAddresses.get(id), voter);
+  }
+
+  @Override
+  public void close() throws IOException {
+    try {
+      client.close();
+    } finally {
+      server.close();
+    }
+    LOG.info("Raft member {} stopped", config.node().id());
+  }
+}

@@ -1,0 +1,38 @@
+package io.scribeledger.error;
+
+/** The closed set of error codes of API.md, each with its HTTP status. */
+public enum ErrorCode {
+  INVALID_KEY(400, "invalid_key"),
+  INVALID_REQUEST(400, "invalid_request"),
+  NOT_FOUND(404, "not_found"),
+  DELETED(404, "deleted"),
+  METHOD_NOT_ALLOWED(405, "method_not_allowed"),
+  PRECONDITION_FAILED(412, "precondition_failed"),
+  VALUE_TOO_LARGE(413, "value_too_large"),
+  RATE_LIMITED(429, "rate_limited"),
+  NO_LEADER(503, "no_leader"),
+  TIMEOUT(503, "timeout"),
+  UNAVAILABLE(503, "unavailable"),
+  INTERNAL(500, "internal");
+
+  private final int status;
+  private final String code;
+
+  ErrorCode(int status, String code) {
+    this.status = status;
+    this.code = code;
+  }
+
+  public int status() {
+    return status;
+  }
+
+  public String code() {
+    return code;
+  }
+
+  /** Whether a client should retry later (503s carry {@code Retry-After}). */
+  public boolean retryable() {
+    return status == 503 || status == 429;
+  }
+}

@@ -1,0 +1,127 @@
+package io.scribeledger.http;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.scribeledger.config.NodeConfig;
+import io.scribeledger.error.ErrorCode;
+import io.scribeledger.service.LedgerClient;
+import io.vertx.core.AbstractVerticle;
+import io.vertx.core.Promise;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.util.Map;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Serves the HTTP API of ../shared/spec/API.md on the event loop; all ledger work goes over the event bus. */
+public final class HttpVerticle extends AbstractVerticle {
+
+  private static final Logger LOG = LoggerFactory.getLogger(HttpVerticle.class);
+  private static final Pattern MALFORMED_ESCAPE = Pattern.compile("%(?![0-9A-Fa-f]{2})");
+  private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+
+  private final NodeConfig config;
+  private final MeterRegistry registry;
+
+  public HttpVerticle(NodeConfig config, MeterRegistry registry) {
+    this.config = config;
+    this.registry = registry;
+  }
+
+  @Override
+  public void start(Promise<Void> started) {
+    LedgerClient ledger = new LedgerClient(vertx, config.node().id(), config.raft().requestTimeoutMs() + 2000);
+    Router router = router(ledger);
+    vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(false))
+        .requestHandler(router)
+        .listen(config.http().port(), config.http().host())
+        .onSuccess(server -> started.complete())
+        .onFailure(e -> started.fail(new IllegalStateException(
+            "cannot listen on " + config.http().host() + ":" + config.http().port() + ": " + e.getMessage())));
+  }
+
+  private Router router(LedgerClient ledger) {
+    RequestMetrics requests = new RequestMetrics(registry, config.node().id());
+    KvHandler kv = new KvHandler(config.limits(), ledger);
+    NodeHandler node = new NodeHandler(ledger, registry, requests);
+    Router router = Router.router(vertx);
+
+    router.route().handler(ctx -> {
+      requests.track(ctx);
+      if (requestId(ctx)) {
+        ctx.next();
+      }
+    });
+    router.route().method(HttpMethod.PUT).handler(new BoundedBody(config.limits().maxValueBytes()));
+
+    Routes.fixed(router, "/health", Map.of(HttpMethod.GET, node::health));
+    Routes.fixed(router, "/health/live", Map.of(HttpMethod.GET, node::live));
+    Routes.fixed(router, "/health/ready", Map.of(HttpMethod.GET, node::ready));
+    Routes.fixed(router, "/metrics", Map.of(HttpMethod.GET, node::metrics));
+    Routes.fixed(router, "/metrics/prometheus", Map.of(HttpMethod.GET, node::prometheus));
+    Routes.fixed(router, "/cluster/status", Map.of(HttpMethod.GET, node::clusterStatus));
+    Routes.fixed(router, "/cluster/members", Map.of(HttpMethod.GET, node::clusterMembers));
+    Routes.fixed(router, "/cluster/leader", Map.of(HttpMethod.GET, node::clusterLeader));
+    Routes.fixed(router, "/cluster/join", Map.of(HttpMethod.POST, node::membershipChange));
+    Routes.fixed(router, "/cluster/leave", Map.of(HttpMethod.POST, node::membershipChange));
+
+    router.route("/kv/*").handler(ctx -> {
+      ctx.put(Routes.ROUTE_LABEL, "/kv/{key}");
+      kv.handle(ctx, ctx.request().path().substring("/kv/".length()));
+    });
+    router.route("/history/*").handler(ctx -> {
+      ctx.put(Routes.ROUTE_LABEL, "/history/{key}");
+      if (ctx.request().method() != HttpMethod.GET) {
+        Routes.methodNotAllowed(ctx, "GET");
+      } else {
+        kv.history(ctx, ctx.request().path().substring("/history/".length()));
+      }
+    });
+    router.route("/*").handler(ctx -> legacyKey(ctx, kv));
+
+    router.errorHandler(400, HttpVerticle::malformed);
+    router.errorHandler(404, Routes::notFound);
+    router.errorHandler(405, ctx -> ErrorResponses.send(ctx, ErrorCode.METHOD_NOT_ALLOWED, "method not allowed"));
+    router.errorHandler(500, ctx -> ErrorResponses.fail(ctx, ctx.failure()));
+    return router;
+  }
+
+  /** The seed-compatible {@code /{key}} routes; reserved first segments are node routes only. */
+  private static void legacyKey(RoutingContext ctx, KvHandler kv) {
+    ctx.put(Routes.ROUTE_LABEL, "/{key}");
+    String raw = ctx.request().path().substring(1);
+    int slash = raw.indexOf('/');
+    String first = slash < 0 ? raw : raw.substring(0, slash);
+    if (raw.isEmpty() || PathKeys.RESERVED.contains(first)) {
+      Routes.notFound(ctx);
+    } else {
+      kv.handle(ctx, raw);
+    }
+  }
+
+  /** Vert.x refuses a path it cannot decode before routing; in a key route that is a bad key. */
+  private static void malformed(RoutingContext ctx) {
+    String path = ctx.request().path();
+    if (path != null && MALFORMED_ESCAPE.matcher(path).find()) {
+      ErrorResponses.send(ctx, ErrorCode.INVALID_KEY, "malformed percent-encoding in the path");
+    } else {
+      ErrorResponses.send(ctx, ErrorCode.INVALID_REQUEST, "malformed request");
+    }
+  }
+
+  /** Echoes the client's X-Request-Id (or a new one); a malformed one is refused. */
+  private static boolean requestId(RoutingContext ctx) {
+    String id = ctx.request().getHeader("X-Request-Id");
+    if (id != null && !REQUEST_ID.matcher(id).matches()) {
+      ctx.response().putHeader("X-Request-Id", UUID.randomUUID().toString());
+      ErrorResponses.send(ctx, ErrorCode.INVALID_REQUEST,
+          "X-Request-Id must be 1-128 characters of letters, digits, '.', '_', ':' or '-'");
+      return false;
+    }
+    ctx.response().putHeader("X-Request-Id", id == null ? UUID.randomUUID().toString() : id);
+    return true;
+  }
+}

@@ -1,0 +1,116 @@
+package io.scribeledger.http;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.scribeledger.consensus.NodeStatus;
+import io.scribeledger.error.ErrorCode;
+import io.scribeledger.service.LedgerClient;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+
+/** Node routes: health, metrics and this node's view of the cluster. */
+public final class NodeHandler {
+
+  private final LedgerClient ledger;
+  private final MeterRegistry registry;
+  private final RequestMetrics requests;
+
+  public NodeHandler(LedgerClient ledger, MeterRegistry registry, RequestMetrics requests) {
+    this.ledger = ledger;
+    this.registry = registry;
+    this.requests = requests;
+  }
+
+  private void withStatus(RoutingContext ctx, java.util.function.Consumer<NodeStatus> then) {
+    ledger.status().onSuccess(then::accept).onFailure(e -> ErrorResponses.fail(ctx, e));
+  }
+
+  public void health(RoutingContext ctx) {
+    withStatus(ctx, s -> Json.send(ctx, s.hasLeader() ? 200 : 503, new JsonObject()
+        .put("status", s.hasLeader() ? "ok" : "unavailable")
+        .put("nodeId", s.nodeId())
+        .put("role", s.role())
+        .put("leaderId", s.leaderId())
+        .put("appliedIndex", s.appliedIndex())));
+  }
+
+  /** Liveness: the event loop answers and the ledger verticle replies. */
+  public void live(RoutingContext ctx) {
+    withStatus(ctx, s -> Json.send(ctx, 200, new JsonObject().put("status", "live").put("nodeId", s.nodeId())));
+  }
+
+  /** Readiness: a leader is known, so writes and linearizable reads can be served. */
+  public void ready(RoutingContext ctx) {
+    withStatus(ctx, s -> Json.send(ctx, s.hasLeader() ? 200 : 503, new JsonObject()
+        .put("status", s.hasLeader() ? "ready" : "not_ready").put("nodeId", s.nodeId()).put("leaderId", s.leaderId())));
+  }
+
+  public void metrics(RoutingContext ctx) {
+    withStatus(ctx, s -> Json.send(ctx, 200, new JsonObject()
+        .put("nodeId", s.nodeId())
+        .put("requests", requests.summary())
+        .put("ledger", new JsonObject().put("size", s.appliedIndex()).put("treeSize", s.appliedIndex()))
+        .put("raft", new JsonObject().put("role", s.role()).put("term", s.term()).put("leaderId", s.leaderId())
+            .put("commitIndex", s.commitIndex()).put("appliedIndex", s.raftAppliedIndex()))
+        .put("segments", new JsonObject().put("local", s.segmentCount()).put("archived", 0))));
+  }
+
+  public void prometheus(RoutingContext ctx) {
+    if (!(registry instanceof PrometheusMeterRegistry prometheus)) {
+      ErrorResponses.send(ctx, ErrorCode.UNAVAILABLE, "Prometheus metrics are not enabled on this node");
+      return;
+    }
+    ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(prometheus.scrape());
+  }
+
+  public void clusterStatus(RoutingContext ctx) {
+    withStatus(ctx, s -> Json.send(ctx, 200, new JsonObject()
+        .put("nodeId", s.nodeId())
+        .put("role", s.role())
+        .put("term", s.term())
+        .put("leaderId", s.leaderId())
+        .put("commitIndex", s.commitIndex())
+        .put("appliedIndex", s.appliedIndex())
+        .put("raftAppliedIndex", s.raftAppliedIndex())
+        .put("members", members(s))));
+  }
+
+  public void clusterMembers(RoutingContext ctx) {
+    withStatus(ctx, s -> Json.send(ctx, 200, new JsonObject().put("members", members(s))));
+  }
+
+  public void clusterLeader(RoutingContext ctx) {
+    withStatus(ctx, s -> {
+      if (!s.hasLeader()) {
+        ErrorResponses.send(ctx, ErrorCode.NO_LEADER, "no leader is known; an election may be in progress");
+        return;
+      }
+      String http = s.members().stream().filter(m -> m.nodeId().equals(s.leaderId()))
+          .map(NodeStatus.Member::httpAddress).findFirst().orElse(null);
+      Json.send(ctx, 200, new JsonObject().put("leaderId", s.leaderId()).put("httpAddress", http));
+    });
+  }
+
+  /** Membership changes need the cluster work (issue 4); refuse clearly instead of pretending. */
+  public void membershipChange(RoutingContext ctx) {
+    ErrorResponses.send(ctx, ErrorCode.UNAVAILABLE, "membership changes are not supported by this build yet");
+  }
+
+  private static JsonArray members(NodeStatus s) {
+    JsonArray out = new JsonArray();
+    for (NodeStatus.Member m : s.members()) {
+      boolean self = m.nodeId().equals(s.nodeId());
+      boolean leader = m.nodeId().equals(s.leaderId());
+      out.add(new JsonObject()
+          .put("nodeId", m.nodeId())
+          .put("httpAddress", m.httpAddress())
+          .put("raftAddress", m.raftAddress())
+          .put("voter", m.voter())
+          .put("role", leader ? "LEADER" : m.voter() ? "FOLLOWER" : "LISTENER")
+          // Liveness of other members comes with discovery; until then only what Raft proves is claimed.
+          .put("status", self || leader ? "alive" : "unknown"));
+    }
+    return out;
+  }
+}

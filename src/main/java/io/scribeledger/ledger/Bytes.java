@@ -1,0 +1,46 @@
+package io.scribeledger.ledger;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+
+/** Length-prefixed fields for the binary codecs; a malformed buffer fails with IllegalArgumentException. */
+public final class Bytes {
+
+  private Bytes() {
+  }
+
+  public static int sizeOf(byte[] field) {
+    return 4 + field.length;
+  }
+
+  public static void put(ByteBuffer b, byte[] field) {
+    b.putInt(field.length).put(field);
+  }
+
+  public static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  public static byte[] get(ByteBuffer b) {
+    int len = b.getInt();
+    if (len < 0 || len > b.remaining()) {
+      throw new IllegalArgumentException("field length " + len + " exceeds " + b.remaining() + " remaining bytes");
+    }
+    byte[] out = new byte[len];
+    b.get(out);
+    return out;
+  }
+
+  public static String getString(ByteBuffer b) {
+    return new String(get(b), StandardCharsets.UTF_8);
+  }
+
+  public static byte[] getFixed(ByteBuffer b, int len) {
+    if (len > b.remaining()) {
+      throw new IllegalArgumentException("expected " + len + " bytes, " + b.remaining() + " remain");
+    }
+    byte[] out = new byte[len];
+    b.get(out);
+    return out;
+  }
+}

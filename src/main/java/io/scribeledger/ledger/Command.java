@@ -1,0 +1,17 @@
+package io.scribeledger.ledger;
+
+/** A client write, as proposed through Raft: the closed set of entry operations. */
+public sealed interface Command {
+
+  String key();
+
+  Condition condition();
+
+  /** Append a new version of {@code key} holding {@code value}. */
+  record Put(String key, String contentType, byte[] value, Condition condition) implements Command {
+  }
+
+  /** Append a tombstone for {@code key}; refused when it has no live value. */
+  record Delete(String key, Condition condition) implements Command {
+  }
+}

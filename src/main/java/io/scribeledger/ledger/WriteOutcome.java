@@ -1,0 +1,15 @@
+package io.scribeledger.ledger;
+
+import io.scribeledger.error.ApiError;
+
+/** What applying a command decided: an appended entry, or a refusal that appended nothing. */
+public sealed interface WriteOutcome {
+
+  /** The entry was appended. */
+  record Applied(Receipt receipt) implements WriteOutcome {
+  }
+
+  /** Nothing was appended (failed precondition, delete of a missing key). */
+  record Rejected(ApiError error) implements WriteOutcome {
+  }
+}

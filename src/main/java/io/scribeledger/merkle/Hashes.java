@@ -1,0 +1,57 @@
+package io.scribeledger.merkle;
+
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/** SHA-256 and the RFC 9162 leaf/node hashing; pure functions, safe to share with clients. */
+public final class Hashes {
+
+  public static final int SIZE = 32;
+  private static final HexFormat HEX = HexFormat.of();
+
+  private Hashes() {
+  }
+
+  public static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the JDK has no SHA-256", e);
+    }
+  }
+
+  public static byte[] sha256(byte[] data) {
+    return sha256().digest(data);
+  }
+
+  /** {@code SHA-256(0x00 || leaf)}. */
+  public static byte[] leafHash(byte[] leaf) {
+    MessageDigest d = sha256();
+    d.update((byte) 0x00);
+    d.update(leaf);
+    return d.digest();
+  }
+
+  /** {@code SHA-256(0x01 || left || right)}. */
+  public static byte[] nodeHash(byte[] left, byte[] right) {
+    MessageDigest d = sha256();
+    d.update((byte) 0x01);
+    d.update(left);
+    d.update(right);
+    return d.digest();
+  }
+
+  /** The root of the empty tree: SHA-256 of the empty string. */
+  public static byte[] emptyRoot() {
+    return sha256(new byte[0]);
+  }
+
+  public static String hex(byte[] hash) {
+    return HEX.formatHex(hash);
+  }
+
+  public static byte[] fromHex(String hex) {
+    return HEX.parseHex(hex);
+  }
+}

@@ -1,0 +1,49 @@
+package io.scribeledger.service;
+
+import io.scribeledger.consensus.NodeStatus;
+import io.scribeledger.error.ApiError;
+import io.scribeledger.ledger.Command;
+import io.scribeledger.ledger.WriteOutcome;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+
+/** The HTTP side's handle on the ledger verticle: typed requests over the local event bus. */
+public final class LedgerClient {
+
+  private final Vertx vertx;
+  private final String address;
+  private final DeliveryOptions options;
+
+  public LedgerClient(Vertx vertx, String nodeId, long timeoutMs) {
+    this.vertx = vertx;
+    this.address = LedgerVerticle.address(nodeId);
+    this.options = new DeliveryOptions().setCodecName(LocalCodec.NAME).setSendTimeout(timeoutMs);
+  }
+
+  public Future<WriteOutcome> write(Command command) {
+    return request(new LedgerRequest.Write(command), WriteOutcome.class);
+  }
+
+  public Future<ValueRead> get(LedgerRequest.Get get) {
+    return request(get, ValueRead.class);
+  }
+
+  public Future<HistoryPage> history(LedgerRequest.History history) {
+    return request(history, HistoryPage.class);
+  }
+
+  public Future<NodeStatus> status() {
+    return request(new LedgerRequest.Status(), NodeStatus.class);
+  }
+
+  private <T> Future<T> request(LedgerRequest request, Class<T> type) {
+    return vertx.eventBus().request(address, request, options).compose(reply -> {
+      Object body = reply.body();
+      if (body instanceof ApiError error) {
+        return Future.failedFuture(error.exception());
+      }
+      return Future.succeededFuture(type.cast(body));
+    });
+  }
+}

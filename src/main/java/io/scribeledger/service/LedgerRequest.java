@@ -1,0 +1,53 @@
+package io.scribeledger.service;
+
+import io.scribeledger.ledger.Command;
+
+/** What the HTTP verticles ask the ledger verticle over the event bus. */
+public sealed interface LedgerRequest {
+
+  /** Propose a write; replies with a {@link io.scribeledger.ledger.WriteOutcome}. */
+  record Write(Command command) implements LedgerRequest {
+  }
+
+  /** Read one version of a key; replies with a {@link ValueRead}. */
+  record Get(String key, Selector selector, ReadMode mode, boolean withValue) implements LedgerRequest {
+  }
+
+  /** Page through a key's versions; replies with a {@link HistoryPage}. */
+  record History(String key, long afterVersion, int limit, ReadMode mode) implements LedgerRequest {
+  }
+
+  /** This node's Raft view; replies with a {@link io.scribeledger.consensus.NodeStatus}. */
+  record Status() implements LedgerRequest {
+  }
+
+  /** Which version of a key a read wants. */
+  sealed interface Selector {
+    /** The latest version. */
+    record Latest() implements Selector {
+    }
+
+    /** Version N of the key. */
+    record Version(long version) implements Selector {
+    }
+
+    /** The key as it stood at ledger index N. */
+    record At(long index) implements Selector {
+    }
+  }
+
+  /** How fresh a read must be (API.md, GET details). */
+  sealed interface ReadMode {
+    /** Reflects every write acknowledged before the read started. */
+    record Linearizable() implements ReadMode {
+    }
+
+    /** This node's copy, no coordination. */
+    record Stale() implements ReadMode {
+    }
+
+    /** This node's copy once it has applied the given ledger index. */
+    record MinIndex(long index) implements ReadMode {
+    }
+  }
+}

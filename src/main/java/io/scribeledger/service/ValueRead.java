@@ -1,0 +1,7 @@
+package io.scribeledger.service;
+
+import io.scribeledger.ledger.EntryRecord;
+
+/** A version of a key with its bytes ({@code null} for HEAD) and how far this node's ledger reaches. */
+public record ValueRead(EntryRecord record, byte[] value, long appliedIndex) {
+}

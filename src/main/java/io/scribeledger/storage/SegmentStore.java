@@ -1,0 +1,172 @@
+package io.scribeledger.storage;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+import java.util.zip.CRC32C;
+
+/**
+ * Append-only segment files holding each entry's canonical header and value. One writer (the
+ * apply thread) appends; any thread reads by {@link ValueLocation}. Appends are made durable by
+ * {@link #sync()}, which the state machine calls before it commits the index that points at them.
+ *
+ * <p>Record layout: {@code u32 headerLen, header, u32 valueLen, value, u32 crc32c(header || value)}.
+ */
+public final class SegmentStore implements AutoCloseable {
+
+  private static final int RECORD_OVERHEAD = 4 + 4 + 4;
+
+  private final Path dir;
+  private final long segmentSizeBytes;
+  private final Map<Long, FileChannel> readers = new ConcurrentHashMap<>();
+  private FileChannel active;
+  private volatile long activeId;
+  private long activeLength;
+
+  /** Where the durable part of the segment files ends: the active segment and its length. */
+  public record Position(long segmentId, long length) {
+  }
+
+  /**
+   * Opens the segment directory and cuts it back to {@code committed}: bytes appended after the
+   * last index commit belong to entries that Raft will apply again.
+   */
+  public SegmentStore(Path dir, long segmentSizeBytes, Position committed) {
+    this.dir = dir;
+    this.segmentSizeBytes = segmentSizeBytes;
+    try {
+      Files.createDirectories(dir);
+      try (Stream<Path> files = Files.list(dir)) {
+        for (Path f : (Iterable<Path>) files::iterator) {
+          long id = idOf(f);
+          if (id > committed.segmentId()) {
+            Files.delete(f);
+          }
+        }
+      }
+      openActive(committed.segmentId());
+      if (activeLength > committed.length()) {
+        active.truncate(committed.length());
+        active.force(true);
+      }
+      activeLength = committed.length();
+      active.position(activeLength);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot open segments in " + dir, e);
+    }
+  }
+
+  private static long idOf(Path file) {
+    String name = file.getFileName().toString();
+    if (!name.startsWith("seg-") || !name.endsWith(".log")) {
+      return -1;
+    }
+    return Long.parseLong(name.substring(4, name.length() - 4));
+  }
+
+  private Path fileOf(long id) {
+    return dir.resolve(String.format("seg-%020d.log", id));
+  }
+
+  private void openActive(long id) throws IOException {
+    active = FileChannel.open(fileOf(id), StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
+    activeId = id;
+    activeLength = active.size();
+  }
+
+  /** Appends one record and returns where its value lies. */
+  public ValueLocation append(byte[] header, byte[] value) {
+    try {
+      if (activeLength > 0 && activeLength + RECORD_OVERHEAD + header.length + value.length > segmentSizeBytes) {
+        roll();
+      }
+      CRC32C crc = new CRC32C();
+      crc.update(header);
+      crc.update(value);
+      ByteBuffer head = ByteBuffer.allocate(4 + header.length + 4).putInt(header.length).put(header).putInt(value.length);
+      head.flip();
+      ByteBuffer tail = ByteBuffer.allocate(4).putInt((int) crc.getValue());
+      tail.flip();
+      ByteBuffer[] parts = {head, ByteBuffer.wrap(value), tail};
+      long start = activeLength;
+      long total = head.remaining() + (long) value.length + 4;
+      long written = 0;
+      while (written < total) {
+        written += active.write(parts);
+      }
+      activeLength += total;
+      return new ValueLocation(activeId, start + 4 + header.length + 4, value.length);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot append to segment " + activeId, e);
+    }
+  }
+
+  private void roll() throws IOException {
+    active.force(true);
+    active.close();
+    openActive(activeId + 1);
+  }
+
+  /** Forces appended records to disk and returns the durable position. */
+  public Position sync() {
+    try {
+      active.force(false);
+      return new Position(activeId, activeLength);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot sync segment " + activeId, e);
+    }
+  }
+
+  /** Number of segment files; ids run from 1 to the active one. */
+  public long count() {
+    return activeId;
+  }
+
+  /** Reads a value's bytes. */
+  public byte[] read(ValueLocation location) {
+    byte[] out = new byte[location.length()];
+    ByteBuffer buf = ByteBuffer.wrap(out);
+    try {
+      FileChannel ch = readers.computeIfAbsent(location.segmentId(), this::openReader);
+      long pos = location.offset();
+      while (buf.hasRemaining()) {
+        int n = ch.read(buf, pos);
+        if (n < 0) {
+          throw new IOException("segment " + location.segmentId() + " ends before offset " + pos);
+        }
+        pos += n;
+      }
+      return out;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + location, e);
+    }
+  }
+
+  private FileChannel openReader(long id) {
+    try {
+      return FileChannel.open(fileOf(id), StandardOpenOption.READ);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot open segment " + id, e);
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      active.force(true);
+      active.close();
+      for (FileChannel ch : readers.values()) {
+        ch.close();
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot close segments", e);
+    }
+  }
+}

@@ -1,0 +1,75 @@
+package io.scribeledger.support;
+
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpRequest;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/** A real HTTP client (Vert.x WebClient over loopback) with blocking helpers for test threads. */
+public final class Api implements AutoCloseable {
+
+  private final WebClient client;
+  private final int port;
+
+  public Api(Vertx vertx, int port, int connections) {
+    this.client = WebClient.create(vertx,
+        new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port).setKeepAlive(true),
+        new PoolOptions().setHttp1MaxSize(connections));
+    this.port = port;
+  }
+
+  public Api(Vertx vertx, int port) {
+    this(vertx, port, 4);
+  }
+
+  public HttpRequest<Buffer> request(HttpMethod method, String uri) {
+    return client.request(method, port, "127.0.0.1", uri);
+  }
+
+  public HttpResponse<Buffer> send(HttpMethod method, String uri, Buffer body, MultiMap headers) {
+    HttpRequest<Buffer> req = request(method, uri);
+    if (headers != null) {
+      req.putHeaders(headers);
+    }
+    try {
+      return (body == null ? req.send() : req.sendBuffer(body)).await(60, TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      throw new IllegalStateException(method + " " + uri + " got no response within 60 s", e);
+    }
+  }
+
+  public HttpResponse<Buffer> get(String uri) {
+    return send(HttpMethod.GET, uri, null, null);
+  }
+
+  public HttpResponse<Buffer> put(String uri, String body) {
+    return send(HttpMethod.PUT, uri, Buffer.buffer(body), null);
+  }
+
+  public HttpResponse<Buffer> put(String uri, byte[] body, String contentType) {
+    return send(HttpMethod.PUT, uri, Buffer.buffer(body), MultiMap.caseInsensitiveMultiMap().add("Content-Type", contentType));
+  }
+
+  public HttpResponse<Buffer> delete(String uri) {
+    return send(HttpMethod.DELETE, uri, null, null);
+  }
+
+  /** The ledger size as the node reports it, to check that refused input appended nothing. */
+  public long ledgerSize() {
+    JsonObject m = get("/metrics").bodyAsJsonObject();
+    return m.getJsonObject("ledger").getLong("size");
+  }
+
+  @Override
+  public void close() {
+    client.close();
+  }
+}

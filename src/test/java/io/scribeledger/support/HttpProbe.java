@@ -1,0 +1,51 @@
+package io.scribeledger.support;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+/** Polls an HTTP endpoint with a deadline; used to wait for a node without fixed sleeps. */
+public final class HttpProbe {
+
+  private final String baseUrl;
+  private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  public HttpProbe(String baseUrl) {
+    this.baseUrl = baseUrl;
+  }
+
+  /** Returns once {@code path} answers {@code status}; fails after {@code timeoutMs}. */
+  public void awaitStatus(String path, int status, long timeoutMs) {
+    long deadline = System.nanoTime() + timeoutMs * 1_000_000;
+    int last = -1;
+    while (System.nanoTime() < deadline) {
+      try {
+        HttpResponse<Void> r = client.send(HttpRequest.newBuilder(URI.create(baseUrl + path))
+            .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding());
+        last = r.statusCode();
+        if (last == status) {
+          return;
+        }
+      } catch (IOException e) {
+        last = -1;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+      pause();
+    }
+    throw new IllegalStateException(baseUrl + path + " did not answer " + status + " within " + timeoutMs + " ms (last " + last + ")");
+  }
+
+  private static void pause() {
+    try {
+      // Poll interval of a deadline-bounded wait, not a wait for an event.
+      Thread.sleep(50);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,74 @@
+package io.scribeledger.support;
+
+import io.scribeledger.app.MainVerticle;
+import io.scribeledger.app.ScribeLauncher;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/** A real node (Raft, MapDB, segment files, HTTP on loopback) in this JVM, on its own Vert.x instance. */
+public final class TestNode implements AutoCloseable {
+
+  private final Vertx vertx;
+  private final JsonObject config;
+
+  private TestNode(Vertx vertx, JsonObject config) {
+    this.vertx = vertx;
+    this.config = config;
+  }
+
+  /** A single-node config on free loopback ports, with {@code overrides} merged section by section. */
+  public static JsonObject config(String nodeId, Path dataDir, JsonObject overrides) {
+    JsonObject cfg = new JsonObject()
+        .put("node", new JsonObject().put("id", nodeId).put("dataDir", dataDir.toString()))
+        .put("http", new JsonObject().put("host", "127.0.0.1").put("port", Ports.free()).put("readTimeoutMs", 1000))
+        .put("raft", new JsonObject().put("host", "127.0.0.1").put("port", Ports.free()).put("peers", new JsonArray())
+            .put("electionTimeoutMinMs", 150).put("electionTimeoutMaxMs", 300).put("heartbeatIntervalMs", 50));
+    for (String section : overrides.fieldNames()) {
+      JsonObject s = cfg.getJsonObject(section, new JsonObject());
+      s.mergeIn(overrides.getJsonObject(section));
+      cfg.put(section, s);
+    }
+    return cfg;
+  }
+
+  public static TestNode start(JsonObject config) {
+    Vertx vertx = Vertx.vertx(new VertxOptions().setMetricsOptions(ScribeLauncher.metricsOptions()));
+    try {
+      vertx.deployVerticle(new MainVerticle(), new DeploymentOptions().setConfig(config))
+          .await(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      vertx.close().await();
+      throw new IllegalStateException("node did not start: " + e.getMessage(), e);
+    }
+    TestNode node = new TestNode(vertx, config);
+    node.awaitLeader();
+    return node;
+  }
+
+  /** Polls {@code /health} until this node knows a leader (bounded). */
+  private void awaitLeader() {
+    new HttpProbe(baseUrl()).awaitStatus("/health", 200, 30_000);
+  }
+
+  public JsonObject config() {
+    return config;
+  }
+
+  public int httpPort() {
+    return config.getJsonObject("http").getInteger("port");
+  }
+
+  public String baseUrl() {
+    return "http://127.0.0.1:" + httpPort();
+  }
+
+  @Override
+  public void close() {
+    vertx.close().await();
+  }
+}
