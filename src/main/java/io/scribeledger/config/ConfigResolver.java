@@ -38,6 +38,10 @@ public final class ConfigResolver {
         raft(effective),
         storage(effective),
         limits(effective));
+    if (!config.raft().peers().isEmpty()
+        && config.raft().peers().stream().noneMatch(p -> p.id().equals(config.node().id()))) {
+      throw new ConfigException("raft.peers", "must include this node (node.id " + config.node().id() + ")");
+    }
     if (config.http().port() == config.raft().port()) {
       throw new ConfigException("raft.port", "must differ from http.port (" + config.http().port() + ")");
     }

@@ -1,0 +1,157 @@
+package io.scribeledger.process;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.scribeledger.support.Api;
+import io.scribeledger.support.HttpProbe;
+import io.scribeledger.support.JarProcess;
+import io.scribeledger.support.TestNode;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** kill -9 of the node process loses no acknowledged write. */
+@ExtendWith(VertxExtension.class)
+class CrashRecoveryIT {
+
+  record Acked(long index, byte[] value) {
+  }
+
+  static JarProcess startNode(Path work, JsonObject config) {
+    JarProcess p = JarProcess.start(work, config, Map.of());
+    String url = "http://127.0.0.1:" + config.getJsonObject("http").getInteger("port");
+    try {
+      new HttpProbe(url).awaitStatus("/health", 200, 60_000);
+    } catch (IllegalStateException e) {
+      throw new IllegalStateException(e.getMessage() + "; stderr: " + p.stderr() + " stdout: " + p.stdout(), e);
+    }
+    return p;
+  }
+
+  static byte[] randomValue(Random random) {
+    byte[] v = new byte[1 + random.nextInt(2048)];
+    random.nextBytes(v);
+    return v;
+  }
+
+  static void assertAllPresent(Api api, Map<String, Acked> acked) {
+    for (Map.Entry<String, Acked> e : acked.entrySet()) {
+      var r = api.get("/kv/" + e.getKey());
+      assertEquals(200, r.statusCode(), e.getKey() + ": " + r.bodyAsString());
+      assertArrayEquals(e.getValue().value(), r.body().getBytes(), e.getKey());
+      assertEquals(Long.toString(e.getValue().index()), r.getHeader("X-Ledger-Index"), e.getKey());
+    }
+  }
+
+  @Test
+  void thousandAcknowledgedWritesSurviveKillNine(Vertx vertx, @TempDir Path dir) throws Exception {
+    JsonObject config = TestNode.config("n1", dir.resolve("data"), new JsonObject());
+    Map<String, Acked> acked = new ConcurrentHashMap<>();
+    Random random = new Random(11);
+    JarProcess node = startNode(dir, config);
+    try (Api api = new Api(vertx, config.getJsonObject("http").getInteger("port"), 16)) {
+      List<Future<?>> writes = new ArrayList<>();
+      for (int i = 0; i < 1000; i++) {
+        String key = "crash-" + i;
+        byte[] value = randomValue(random);
+        writes.add(api.request(HttpMethod.PUT, "/kv/" + key).sendBuffer(Buffer.buffer(value)).onSuccess(r -> {
+          if (r.statusCode() == 201) {
+            acked.put(key, new Acked(r.bodyAsJsonObject().getLong("index"), value));
+          }
+        }));
+      }
+      Future.join(writes).await(120, TimeUnit.SECONDS);
+      assertEquals(1000, acked.size(), "all 1000 writes acknowledged before the kill");
+      node.kill();
+    } finally {
+      node.close();
+    }
+    JarProcess restarted = startNode(dir, config);
+    try (Api api = new Api(vertx, config.getJsonObject("http").getInteger("port"), 16)) {
+      assertAllPresent(api, acked);
+      assertEquals(1000, api.ledgerSize());
+    } finally {
+      restarted.close();
+    }
+  }
+
+  @Test
+  void killWhileWritesAreInFlightLosesNoAcknowledgedWrite(Vertx vertx, @TempDir Path dir) throws Exception {
+    JsonObject config = TestNode.config("n1", dir.resolve("data"), new JsonObject());
+    Map<String, Acked> acked = new ConcurrentHashMap<>();
+    JarProcess node = startNode(dir, config);
+    int port = config.getJsonObject("http").getInteger("port");
+    AtomicBoolean stop = new AtomicBoolean();
+    AtomicInteger sequence = new AtomicInteger();
+    CountDownLatch enoughAcked = new CountDownLatch(500);
+    try (Api api = new Api(vertx, port, 16)) {
+      List<Future<Void>> writers = new ArrayList<>();
+      for (int w = 0; w < 16; w++) {
+        Promise<Void> done = Promise.promise();
+        writers.add(done.future());
+        writeLoop(api, new Random(w), sequence, acked, enoughAcked, stop, done);
+      }
+      assertTrue(enoughAcked.await(120, TimeUnit.SECONDS), "writes are being acknowledged");
+      node.kill();
+      stop.set(true);
+      Future.join(new ArrayList<>(writers)).await(60, TimeUnit.SECONDS);
+    } finally {
+      node.close();
+    }
+    int sent = sequence.get();
+    assertTrue(sent > acked.size(), "some writes were in flight when the node died (sent " + sent + ")");
+    JarProcess restarted = startNode(dir, config);
+    try (Api api = new Api(vertx, port, 16)) {
+      assertAllPresent(api, acked);
+      long size = api.ledgerSize();
+      long maxAcked = acked.values().stream().mapToLong(Acked::index).max().orElse(0);
+      assertTrue(size >= maxAcked, "ledger size " + size + " covers every acknowledged index");
+      assertTrue(size <= sent, "nothing appears that was never sent");
+      JsonObject next = api.put("/kv/after-crash", "n").bodyAsJsonObject();
+      assertEquals(size + 1, next.getLong("index"), "indices continue without a gap");
+    } finally {
+      restarted.close();
+    }
+  }
+
+  /** One writer: PUT after PUT until told to stop; connection errors after the kill end the loop. */
+  private static void writeLoop(Api api, Random random, AtomicInteger sequence, Map<String, Acked> acked,
+                                CountDownLatch enoughAcked, AtomicBoolean stop, Promise<Void> done) {
+    if (stop.get()) {
+      done.tryComplete();
+      return;
+    }
+    String key = "inflight-" + sequence.incrementAndGet();
+    byte[] value = randomValue(random);
+    api.request(HttpMethod.PUT, "/kv/" + key).sendBuffer(Buffer.buffer(value)).onComplete(ar -> {
+      if (ar.succeeded() && ar.result().statusCode() == 201) {
+        acked.put(key, new Acked(ar.result().bodyAsJsonObject().getLong("index"), value));
+        enoughAcked.countDown();
+        writeLoop(api, random, sequence, acked, enoughAcked, stop, done);
+      } else if (ar.failed() || stop.get()) {
+        done.tryComplete();
+      } else {
+        writeLoop(api, random, sequence, acked, enoughAcked, stop, done);
+      }
+    });
+  }
+}

@@ -1,0 +1,99 @@
+package io.scribeledger.support;
+
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/** The packaged jar run as a separate OS process, as an operator runs it. */
+public final class JarProcess implements AutoCloseable {
+
+  private final Process process;
+  private final Path stdout;
+  private final Path stderr;
+
+  private JarProcess(Process process, Path stdout, Path stderr) {
+    this.process = process;
+    this.stdout = stdout;
+    this.stderr = stderr;
+  }
+
+  /** The jar failsafe passes in ({@code scribe.jar}), falling back to the default build output. */
+  public static Path jar() {
+    Path jar = Path.of(System.getProperty("scribe.jar", "target/scribe-ledger.jar"));
+    if (!Files.isRegularFile(jar)) {
+      throw new IllegalStateException(jar + " is missing: run 'mvn package' first");
+    }
+    return jar;
+  }
+
+  /** Starts {@code java -jar scribe-ledger.jar -conf <config>} in {@code workDir} with extra environment. */
+  public static JarProcess start(Path workDir, JsonObject config, Map<String, String> env) {
+    try {
+      Files.createDirectories(workDir);
+      Path conf = Files.createTempFile(workDir, "node-", ".json");
+      Files.writeString(conf, config.encodePrettily());
+      Path out = Files.createTempFile(workDir, "stdout-", ".log");
+      Path err = Files.createTempFile(workDir, "stderr-", ".log");
+      List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+          "-Xmx512m", "-jar", jar().toAbsolutePath().toString(), "-conf", conf.toString()));
+      ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile())
+          .redirectOutput(out.toFile()).redirectError(err.toFile());
+      pb.environment().keySet().removeIf(k -> k.startsWith("SCRIBE_"));
+      pb.environment().putAll(env);
+      return new JarProcess(pb.start(), out, err);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Waits for the process to exit by itself and returns its exit code. */
+  public int awaitExit(long timeoutMs) throws InterruptedException {
+    if (!process.waitFor(timeoutMs, TimeUnit.MILLISECONDS)) {
+      throw new IllegalStateException("process still running after " + timeoutMs + " ms; stderr: " + stderr());
+    }
+    return process.exitValue();
+  }
+
+  public boolean isAlive() {
+    return process.isAlive();
+  }
+
+  /** SIGKILL: no shutdown hook, no flush, no close. */
+  public void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  public String stdout() {
+    return read(stdout);
+  }
+
+  public String stderr() {
+    return read(stderr);
+  }
+
+  private static String read(Path p) {
+    try {
+      return Files.readString(p);
+    } catch (IOException e) {
+      return "<unreadable: " + e.getMessage() + ">";
+    }
+  }
+
+  /** SIGTERM, then SIGKILL if the node does not stop within 20 s. */
+  @Override
+  public void close() throws InterruptedException {
+    if (process.isAlive()) {
+      process.destroy();
+      if (!process.waitFor(20, TimeUnit.SECONDS)) {
+        kill();
+      }
+    }
+  }
+}
