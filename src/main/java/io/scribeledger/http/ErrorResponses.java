@@ -2,19 +2,12 @@ package io.scribeledger.http;
 
 import io.scribeledger.error.ApiError;
 import io.scribeledger.error.ErrorCode;
-import io.scribeledger.error.LedgerException;
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
+import io.scribeledger.error.Failures;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import java.util.UUID;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /** Writes API.md's JSON errors; anything unexpected becomes a logged {@code internal} with a correlation id. */
 public final class ErrorResponses {
-
-  private static final Logger LOG = LoggerFactory.getLogger(ErrorResponses.class);
 
   private ErrorResponses() {
   }
@@ -39,19 +32,6 @@ public final class ErrorResponses {
 
   /** Maps a failed future's cause to its API error. */
   public static void fail(RoutingContext ctx, Throwable cause) {
-    send(ctx, toError(cause));
-  }
-
-  public static ApiError toError(Throwable cause) {
-    if (cause instanceof LedgerException le) {
-      return le.error();
-    }
-    if (cause instanceof ReplyException re && re.failureType() == ReplyFailure.TIMEOUT) {
-      return ApiError.of(ErrorCode.TIMEOUT, "the ledger did not answer in time; the outcome of a write is unknown,"
-          + " look the key's history up before retrying");
-    }
-    String id = UUID.randomUUID().toString();
-    LOG.error("internal error {}: {}", id, String.valueOf(cause), cause);
-    return ApiError.of(ErrorCode.INTERNAL, "internal error; correlation id " + id);
+    send(ctx, Failures.toApiError(cause));
   }
 }

@@ -4,7 +4,7 @@ import io.scribeledger.config.NodeConfig;
 import io.scribeledger.consensus.RaftNode;
 import io.scribeledger.error.ApiError;
 import io.scribeledger.error.ErrorCode;
-import io.scribeledger.error.LedgerException;
+import io.scribeledger.error.Failures;
 import io.scribeledger.ledger.EntryRecord;
 import io.scribeledger.ledger.LedgerState;
 import io.scribeledger.ledger.Op;
@@ -22,10 +22,7 @@ import io.vertx.core.eventbus.MessageConsumer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.function.Supplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Owns the Raft member, its state machine and the ledger storage, and serves the HTTP verticles'
@@ -34,7 +31,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class LedgerVerticle extends AbstractVerticle {
 
-  private static final Logger LOG = LoggerFactory.getLogger(LedgerVerticle.class);
   private static final DeliveryOptions LOCAL = new DeliveryOptions().setCodecName(LocalCodec.NAME);
 
   private final NodeConfig config;
@@ -101,7 +97,7 @@ public final class LedgerVerticle extends AbstractVerticle {
       if (ar.succeeded()) {
         message.reply(ar.result(), LOCAL);
       } else {
-        message.reply(toError(ar.cause()), LOCAL);
+        message.reply(Failures.toApiError(ar.cause()), LOCAL);
       }
     });
   }
@@ -117,15 +113,6 @@ public final class LedgerVerticle extends AbstractVerticle {
       return ready(h.mode()).compose(v -> vertx.executeBlocking(() -> history(h), false));
     }
     return Future.succeededFuture(node.status());
-  }
-
-  private ApiError toError(Throwable cause) {
-    if (cause instanceof LedgerException le) {
-      return le.error();
-    }
-    String id = UUID.randomUUID().toString();
-    LOG.error("internal error {}: {}", id, cause.toString(), cause);
-    return ApiError.of(ErrorCode.INTERNAL, "internal error; correlation id " + id);
   }
 
   /** Completes when this node's copy is fresh enough for the read mode. */

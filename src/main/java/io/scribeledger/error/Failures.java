@@ -1,0 +1,29 @@
+package io.scribeledger.error;
+
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Maps any failure to the error a client sees; an unexpected one is logged once with a correlation id. */
+public final class Failures {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Failures.class);
+
+  private Failures() {
+  }
+
+  public static ApiError toApiError(Throwable cause) {
+    if (cause instanceof LedgerException le) {
+      return le.error();
+    }
+    if (cause instanceof ReplyException re && re.failureType() == ReplyFailure.TIMEOUT) {
+      return ApiError.of(ErrorCode.TIMEOUT, "the ledger did not answer in time; the outcome of a write is unknown,"
+          + " look the key's history up before retrying");
+    }
+    String id = UUID.randomUUID().toString();
+    LOG.error("internal error {}: {}", id, String.valueOf(cause), cause);
+    return ApiError.of(ErrorCode.INTERNAL, "internal error; correlation id " + id);
+  }
+}
