@@ -24,7 +24,7 @@ public record NodeConfig(Node node, Http http, Raft raft, Storage storage, Limit
   }
 
   /** Segment files and MapDB commit policy. */
-  public record Storage(long segmentSizeBytes, int commitEveryEntries, long commitIntervalMs) {
+  public record Storage(long segmentSizeBytes, long segmentMaxAgeMs, int commitEveryEntries, long commitIntervalMs) {
   }
 
   /** Input limits enforced before anything is written. */

@@ -3,13 +3,15 @@ package io.scribeledger.consensus;
 import io.scribeledger.ledger.Bytes;
 import io.scribeledger.ledger.Command;
 import io.scribeledger.ledger.Condition;
+import io.scribeledger.ledger.Proposal;
+import io.scribeledger.ledger.SealSegment;
 import io.scribeledger.ledger.StampedCommand;
 import io.scribeledger.merkle.Hashes;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 
 /**
- * Binary form of a {@link Command} as a client proposes it, and of the Raft log entry the leader
+ * Binary form of a {@link Proposal} as it is proposed, and of the Raft log entry the leader
  * makes of it by stamping the timestamp in front.
  */
 public final class CommandCodec {
@@ -17,6 +19,7 @@ public final class CommandCodec {
   private static final byte FORMAT = 1;
   private static final byte PUT = 1;
   private static final byte DELETE = 2;
+  private static final byte SEAL = 3;
   private static final byte COND_NONE = 0;
   private static final byte COND_ABSENT = 1;
   private static final byte COND_MATCH = 2;
@@ -26,7 +29,11 @@ public final class CommandCodec {
   private CommandCodec() {
   }
 
-  public static byte[] encode(Command command) {
+  public static byte[] encode(Proposal proposal) {
+    if (proposal instanceof SealSegment) {
+      return new byte[] {SEAL};
+    }
+    Command command = (Command) proposal;
     byte[] key = Bytes.utf8(command.key());
     byte[] ct = command instanceof Command.Put p ? Bytes.utf8(p.contentType()) : new byte[0];
     byte[] value = command instanceof Command.Put p ? p.value() : new byte[0];
@@ -63,10 +70,13 @@ public final class CommandCodec {
     }
   }
 
-  /** Decodes an unstamped command, as a client sent it. */
-  public static Command decode(ByteBuffer b) {
+  /** Decodes an unstamped proposal, as a client sent it. */
+  public static Proposal decode(ByteBuffer b) {
     try {
       byte kind = b.get();
+      if (kind == SEAL) {
+        return new SealSegment();
+      }
       Condition condition = switch (b.get()) {
         case COND_NONE -> Condition.NONE;
         case COND_ABSENT -> new Condition.IfAbsent();

@@ -12,6 +12,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
@@ -39,6 +40,8 @@ public final class LedgerStateMachine extends BaseStateMachine {
   private final AppliedIndexWatch watch = new AppliedIndexWatch();
   private final AtomicLong lastStamp = new AtomicLong();
   private final ScheduledExecutorService committer;
+  private final AtomicBoolean sealInFlight = new AtomicBoolean();
+  private volatile Runnable sealProposer = () -> { };
   private volatile boolean dirty;
   private int sinceCommit;
 
@@ -66,8 +69,10 @@ public final class LedgerStateMachine extends BaseStateMachine {
     // Ratis replays its log from the start (no snapshot yet); apply skips what the index already holds.
     lastStamp.set(state.lastTimestamp());
     watch.advance(state.size());
-    committer.scheduleWithFixedDelay(this::commitIfDirty, storage.commitIntervalMs(), storage.commitIntervalMs(),
-        TimeUnit.MILLISECONDS);
+    committer.scheduleWithFixedDelay(() -> {
+      commitIfDirty();
+      maybeSeal();
+    }, storage.commitIntervalMs(), storage.commitIntervalMs(), TimeUnit.MILLISECONDS);
     LOG.info("ledger state loaded: {} entries, Raft index {} applied", state.size(), state.lastAppliedRaftIndex());
   }
 
@@ -103,9 +108,45 @@ public final class LedgerStateMachine extends BaseStateMachine {
     watch.advance(state.size());
     if (outcome.isPresent()) {
       countForCommit();
+      if (outcome.get() instanceof WriteOutcome.Sealed sealed) {
+        LOG.info("segment {} sealed: entries {}..{}", sealed.segment().id(), sealed.segment().firstIndex(),
+            sealed.segment().lastIndex());
+      }
+      maybeSeal();
     }
     return CompletableFuture.completedFuture(
         outcome.map(o -> Message.valueOf(ByteString.copyFrom(OutcomeCodec.encode(o)))).orElse(Message.EMPTY));
+  }
+
+  /** Set by the Raft node: proposes a {@code SealSegment} through Raft and reports back when it is done. */
+  void onSealDue(Runnable proposer) {
+    this.sealProposer = proposer;
+  }
+
+  void sealFinished() {
+    sealInFlight.set(false);
+  }
+
+  /** On the leader only: once the active segment is full or old, propose one seal at a time. */
+  private void maybeSeal() {
+    try {
+      if (!isLeader() || !state.sealDue(storage.segmentMaxAgeMs(), System.currentTimeMillis())) {
+        return;
+      }
+    } catch (RuntimeException e) {
+      return;
+    }
+    if (sealInFlight.compareAndSet(false, true)) {
+      sealProposer.run();
+    }
+  }
+
+  private boolean isLeader() {
+    try {
+      return getServer().getNow(null) != null && getServer().getNow(null).getDivision(getGroupId()).getInfo().isLeader();
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   private synchronized void countForCommit() {

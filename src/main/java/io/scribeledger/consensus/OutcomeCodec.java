@@ -5,6 +5,7 @@ import io.scribeledger.error.ErrorCode;
 import io.scribeledger.ledger.Bytes;
 import io.scribeledger.ledger.Op;
 import io.scribeledger.ledger.Receipt;
+import io.scribeledger.ledger.SegmentInfo;
 import io.scribeledger.ledger.WriteOutcome;
 import io.scribeledger.merkle.Hashes;
 import java.nio.ByteBuffer;
@@ -14,6 +15,7 @@ public final class OutcomeCodec {
 
   private static final byte APPLIED = 1;
   private static final byte REJECTED = 2;
+  private static final byte SEALED = 3;
 
   private OutcomeCodec() {
   }
@@ -28,6 +30,9 @@ public final class OutcomeCodec {
       b.put((byte) r.op().code()).putLong(r.version()).putLong(r.index()).putLong(r.timestamp())
           .put(r.valueSha256()).put(r.leafHash()).putLong(r.treeSize()).put(r.rootHash());
       return b.array();
+    }
+    if (outcome instanceof WriteOutcome.Sealed sealed) {
+      return ByteBuffer.allocate(1 + 8).put(SEALED).putLong(sealed.segment().id()).array();
     }
     ApiError error = ((WriteOutcome.Rejected) outcome).error();
     byte[] code = Bytes.utf8(error.code().name());
@@ -58,6 +63,10 @@ public final class OutcomeCodec {
       ErrorCode code = ErrorCode.valueOf(Bytes.getString(b));
       String msg = Bytes.getString(b);
       return new WriteOutcome.Rejected(new ApiError(code, msg, b.getLong()));
+    }
+    if (kind == SEALED) {
+      // The proposer only needs to know the seal happened; the manifest holds the details.
+      return new WriteOutcome.Sealed(new SegmentInfo(b.getLong(), 0, 0, new byte[0], 0, 0));
     }
     throw new IllegalArgumentException("unknown outcome kind " + kind);
   }

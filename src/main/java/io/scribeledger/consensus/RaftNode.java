@@ -6,6 +6,7 @@ import io.scribeledger.error.ErrorCode;
 import io.scribeledger.error.LedgerException;
 import io.scribeledger.ledger.Command;
 import io.scribeledger.ledger.LedgerState;
+import io.scribeledger.ledger.SealSegment;
 import io.scribeledger.ledger.WriteOutcome;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -71,6 +72,7 @@ public final class RaftNode implements AutoCloseable {
     this.stateMachine = stateMachine;
     this.server = server;
     this.client = client;
+    stateMachine.onSealDue(this::proposeSeal);
     httpAddresses.put(config.node().id(), config.httpAddress());
     config.raft().peers().forEach(p -> httpAddresses.put(p.id(), p.httpAddress()));
   }
@@ -167,6 +169,17 @@ public final class RaftNode implements AutoCloseable {
         });
   }
 
+  /** Proposes sealing the active segment; the state machine asks for it on the leader. */
+  private void proposeSeal() {
+    client.async().send(Message.valueOf(ByteString.copyFrom(CommandCodec.encode(new SealSegment()))))
+        .whenComplete((reply, error) -> {
+          stateMachine.sealFinished();
+          if (error != null || !reply.isSuccess()) {
+            LOG.warn("segment seal proposal failed: {}", error != null ? error.toString() : reply.getException());
+          }
+        });
+  }
+
   /** Completes once this node has applied every write committed before the call (Raft ReadIndex). */
   public CompletableFuture<Void> readBarrier() {
     if (!status().hasLeader()) {
@@ -212,10 +225,11 @@ public final class RaftNode implements AutoCloseable {
       listeners.forEach(p -> members.add(member(p, false)));
       return new NodeStatus(config.node().id(), info.getCurrentRole().name(), info.getCurrentTerm(),
           leader == null ? null : leader.toString(), division.getRaftLog().getLastCommittedIndex(),
-          info.getLastAppliedIndex(), stateMachine.state().size(), stateMachine.state().segmentCount(), members);
+          info.getLastAppliedIndex(), stateMachine.state().size(), stateMachine.state().segmentCount(), members,
+          List.of(), null);
     } catch (IOException e) {
       return new NodeStatus(config.node().id(), "UNKNOWN", 0, null, 0, 0, stateMachine.state().size(),
-          stateMachine.state().segmentCount(), List.of());
+          stateMachine.state().segmentCount(), List.of(), List.of(), null);
     }
   }
 

@@ -31,6 +31,11 @@ public enum ErrorCode {
     return code;
   }
 
+  /** This code with a message, as an exception for failing a future or leaving a handler. */
+  public LedgerException error(String message) {
+    return ApiError.of(this, message).exception();
+  }
+
   /** Whether a client should retry later (503s carry {@code Retry-After}). */
   public boolean retryable() {
     return status == 503 || status == 429;

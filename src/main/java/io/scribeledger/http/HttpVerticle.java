@@ -47,6 +47,7 @@ public final class HttpVerticle extends AbstractVerticle {
     RequestMetrics requests = new RequestMetrics(registry, config.node().id());
     KvHandler kv = new KvHandler(config.limits(), ledger);
     NodeHandler node = new NodeHandler(ledger, registry, requests);
+    ProofHandler proofs = new ProofHandler(config.limits(), ledger);
     Router router = Router.router(vertx);
 
     router.route().handler(ctx -> {
@@ -68,6 +69,19 @@ public final class HttpVerticle extends AbstractVerticle {
     Routes.fixed(router, "/cluster/join", Map.of(HttpMethod.POST, node::membershipChange));
     Routes.fixed(router, "/cluster/leave", Map.of(HttpMethod.POST, node::membershipChange));
 
+    Routes.fixed(router, "/ledger/head", Map.of(HttpMethod.GET, guarded(proofs::head)));
+    Routes.fixed(router, "/ledger/consistency", Map.of(HttpMethod.GET, guarded(proofs::consistency)));
+    Routes.fixed(router, "/ledger/entries", Map.of(HttpMethod.GET, guarded(proofs::entries)));
+    Routes.fixed(router, "/segments", Map.of(HttpMethod.GET, guarded(proofs::segments)));
+    Routes.fixed(router, "/admin/scrub", Map.of(HttpMethod.POST, proofs::scrub));
+    router.route("/verify/*").handler(ctx -> {
+      ctx.put(Routes.ROUTE_LABEL, "/verify/{key}");
+      if (ctx.request().method() != HttpMethod.GET) {
+        Routes.methodNotAllowed(ctx, "GET");
+      } else {
+        proofs.verify(ctx, ctx.request().path().substring("/verify/".length()));
+      }
+    });
     router.route("/kv/*").handler(ctx -> {
       ctx.put(Routes.ROUTE_LABEL, "/kv/{key}");
       kv.handle(ctx, ctx.request().path().substring("/kv/".length()));
@@ -87,6 +101,17 @@ public final class HttpVerticle extends AbstractVerticle {
     router.errorHandler(405, ctx -> ErrorResponses.send(ctx, ErrorCode.METHOD_NOT_ALLOWED, "method not allowed"));
     router.errorHandler(500, ctx -> ErrorResponses.fail(ctx, ctx.failure()));
     return router;
+  }
+
+  /** Runs a handler that may throw an API error while parsing its request, answering it as JSON. */
+  private static io.vertx.core.Handler<RoutingContext> guarded(io.vertx.core.Handler<RoutingContext> handler) {
+    return ctx -> {
+      try {
+        handler.handle(ctx);
+      } catch (RuntimeException e) {
+        ErrorResponses.fail(ctx, e);
+      }
+    };
   }
 
   /** The seed-compatible {@code /{key}} routes; reserved first segments are node routes only. */

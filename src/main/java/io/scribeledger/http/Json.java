@@ -3,7 +3,12 @@ package io.scribeledger.http;
 import io.scribeledger.ledger.EntryRecord;
 import io.scribeledger.ledger.Receipt;
 import io.scribeledger.merkle.Hashes;
+import io.scribeledger.ledger.SegmentInfo;
+import io.scribeledger.verify.TreeHead;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.Base64;
+import java.util.List;
 import io.vertx.ext.web.RoutingContext;
 
 /** The JSON shapes of API.md: receipts, history versions, and sending a JSON body. */
@@ -27,6 +32,47 @@ public final class Json {
         .put("leafHash", Hashes.hex(r.leafHash()))
         .put("treeSize", r.treeSize())
         .put("rootHash", Hashes.hex(r.rootHash()));
+  }
+
+  /** An entry as {@code /ledger/entries} and {@code /verify} show it: every field of its canonical form. */
+  public static JsonObject entry(EntryRecord r) {
+    return new JsonObject()
+        .put("index", r.index())
+        .put("timestamp", r.timestamp())
+        .put("op", r.op().name())
+        .put("key", r.key())
+        .put("version", r.version())
+        .put("contentType", r.contentType())
+        .put("valueSha256", Hashes.hex(r.valueSha256()))
+        .put("leafHash", Hashes.hex(r.leafHash()));
+  }
+
+  public static JsonObject treeHead(TreeHead h) {
+    return new JsonObject()
+        .put("treeSize", h.treeSize())
+        .put("rootHash", Hashes.hex(h.rootHash()))
+        .put("timestamp", h.timestamp())
+        .put("nodeId", h.nodeId())
+        .put("signature", Base64.getEncoder().encodeToString(h.signature()))
+        .put("publicKey", Base64.getEncoder().encodeToString(h.publicKey()));
+  }
+
+  public static JsonObject segment(SegmentInfo s) {
+    return new JsonObject()
+        .put("id", s.id())
+        .put("firstIndex", s.firstIndex())
+        .put("lastIndex", s.lastIndex())
+        .put("merkleRoot", Hashes.hex(s.merkleRoot()))
+        .put("sizeBytes", s.sizeBytes())
+        .put("createdAt", s.createdAt())
+        .put("tier", "local")
+        .putNull("objectKey");
+  }
+
+  public static JsonArray hexList(List<byte[]> hashes) {
+    JsonArray out = new JsonArray();
+    hashes.forEach(h -> out.add(Hashes.hex(h)));
+    return out;
   }
 
   public static JsonObject version(EntryRecord r) {

@@ -8,6 +8,7 @@ import io.scribeledger.service.LedgerClient;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.util.Base64;
 
 /** Node routes: health, metrics and this node's view of the cluster. */
 public final class NodeHandler {
@@ -26,13 +27,25 @@ public final class NodeHandler {
     ledger.status().onSuccess(then::accept).onFailure(e -> ErrorResponses.fail(ctx, e));
   }
 
+  /**
+   * 200 {@code ok}; 200 {@code degraded} with the problems when the integrity scrub found damaged
+   * sealed segments (the node still serves what is intact and refuses what is not); 503
+   * {@code unavailable} when no leader is known.
+   */
   public void health(RoutingContext ctx) {
-    withStatus(ctx, s -> Json.send(ctx, s.hasLeader() ? 200 : 503, new JsonObject()
-        .put("status", s.hasLeader() ? "ok" : "unavailable")
-        .put("nodeId", s.nodeId())
-        .put("role", s.role())
-        .put("leaderId", s.leaderId())
-        .put("appliedIndex", s.appliedIndex())));
+    withStatus(ctx, s -> {
+      String status = !s.hasLeader() ? "unavailable" : s.integrityProblems().isEmpty() ? "ok" : "degraded";
+      JsonObject body = new JsonObject()
+          .put("status", status)
+          .put("nodeId", s.nodeId())
+          .put("role", s.role())
+          .put("leaderId", s.leaderId())
+          .put("appliedIndex", s.appliedIndex());
+      if (!s.integrityProblems().isEmpty()) {
+        body.put("problems", new JsonArray(s.integrityProblems()));
+      }
+      Json.send(ctx, s.hasLeader() ? 200 : 503, body);
+    });
   }
 
   /** Liveness: the event loop answers and the ledger verticle replies. */
@@ -53,7 +66,8 @@ public final class NodeHandler {
         .put("ledger", new JsonObject().put("size", s.appliedIndex()).put("treeSize", s.appliedIndex()))
         .put("raft", new JsonObject().put("role", s.role()).put("term", s.term()).put("leaderId", s.leaderId())
             .put("commitIndex", s.commitIndex()).put("appliedIndex", s.raftAppliedIndex()))
-        .put("segments", new JsonObject().put("local", s.segmentCount()).put("archived", 0))));
+        .put("segments", new JsonObject().put("local", s.segmentCount()).put("archived", 0))
+        .put("integrity", new JsonObject().put("problems", s.integrityProblems().size()))));
   }
 
   public void prometheus(RoutingContext ctx) {
@@ -107,6 +121,7 @@ public final class NodeHandler {
           .put("httpAddress", m.httpAddress())
           .put("raftAddress", m.raftAddress())
           .put("voter", m.voter())
+          .put("publicKey", self && s.publicKey() != null ? Base64.getEncoder().encodeToString(s.publicKey()) : null)
           .put("role", leader ? "LEADER" : m.voter() ? "FOLLOWER" : "LISTENER")
           // Liveness of other members comes with discovery; until then only what Raft proves is claimed.
           .put("status", self || leader ? "alive" : "unknown"));

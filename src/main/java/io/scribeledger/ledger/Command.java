@@ -1,7 +1,7 @@
 package io.scribeledger.ledger;
 
 /** A client write, as proposed through Raft: the closed set of entry operations. */
-public sealed interface Command {
+public sealed interface Command extends Proposal {
 
   String key();
 

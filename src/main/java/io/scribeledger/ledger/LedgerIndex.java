@@ -29,6 +29,7 @@ public final class LedgerIndex implements AutoCloseable {
   private final BTreeMap<String, Long> versions;
   private final BTreeMap<String, Long> latest;
   private final BTreeMap<Long, byte[]> treeNodes;
+  private final BTreeMap<Long, byte[]> manifest;
   private final Atomic.Long size;
   private final Atomic.Long lastAppliedRaftIndex;
   private final Atomic.Long lastAppliedRaftTerm;
@@ -41,6 +42,7 @@ public final class LedgerIndex implements AutoCloseable {
     versions = db.treeMap("versions", Serializer.STRING, Serializer.LONG).createOrOpen();
     latest = db.treeMap("latest", Serializer.STRING, Serializer.LONG).createOrOpen();
     treeNodes = db.treeMap("merkle", Serializer.LONG, Serializer.BYTE_ARRAY).createOrOpen();
+    manifest = db.treeMap("manifest", Serializer.LONG, Serializer.BYTE_ARRAY).createOrOpen();
     size = db.atomicLong("size").createOrOpen();
     lastAppliedRaftIndex = db.atomicLong("lastAppliedRaftIndex").createOrOpen();
     lastAppliedRaftTerm = db.atomicLong("lastAppliedRaftTerm").createOrOpen();
@@ -110,6 +112,42 @@ public final class LedgerIndex implements AutoCloseable {
     versions.put(versionKey(record.key(), record.version()), record.index());
     latest.put(record.key(), record.version());
     size.set(record.index());
+  }
+
+  /** Adds a sealed segment to the manifest (keyed by its last index, so a lookup by index is one ceiling). */
+  public void addSegment(SegmentInfo s) {
+    ByteBuffer b = ByteBuffer.allocate(8 * 5 + Hashes.SIZE);
+    b.putLong(s.id()).putLong(s.firstIndex()).putLong(s.lastIndex()).put(s.merkleRoot()).putLong(s.sizeBytes())
+        .putLong(s.createdAt());
+    manifest.put(s.lastIndex(), b.array());
+  }
+
+  /** The sealed segment holding ledger index {@code index}, if it is sealed. */
+  public Optional<SegmentInfo> segmentContaining(long index) {
+    Map.Entry<Long, byte[]> e = manifest.ceilingEntry(index);
+    return e == null ? Optional.empty() : Optional.of(decodeSegment(e.getValue())).filter(s -> s.contains(index));
+  }
+
+  /** Every sealed segment, oldest first. */
+  public List<SegmentInfo> segments() {
+    List<SegmentInfo> out = new ArrayList<>();
+    manifest.values().forEach(v -> out.add(decodeSegment(v)));
+    return out;
+  }
+
+  /** The last ledger index inside a sealed segment, or 0. */
+  public long lastSealedIndex() {
+    Long last = manifest.isEmpty() ? null : manifest.lastKey();
+    return last == null ? 0 : last;
+  }
+
+  private static SegmentInfo decodeSegment(byte[] raw) {
+    ByteBuffer b = ByteBuffer.wrap(raw);
+    long id = b.getLong();
+    long first = b.getLong();
+    long last = b.getLong();
+    byte[] root = Bytes.getFixed(b, Hashes.SIZE);
+    return new SegmentInfo(id, first, last, root, b.getLong(), b.getLong());
   }
 
   /** Makes everything since the last commit durable, with the segment position it relies on. */

@@ -74,7 +74,9 @@ public final class LedgerState implements AutoCloseable {
     if (raftIndex <= index.lastAppliedRaftIndex()) {
       return Optional.empty();
     }
-    WriteOutcome outcome = decide(stamped);
+    WriteOutcome outcome = stamped.proposal() instanceof Command command
+        ? decide(stamped.timestamp(), command)
+        : seal(stamped.timestamp());
     index.setLastApplied(term, raftIndex);
     return Optional.of(outcome);
   }
@@ -88,8 +90,7 @@ public final class LedgerState implements AutoCloseable {
     return Optional.of(new WriteOutcome.Rejected(error));
   }
 
-  private WriteOutcome decide(StampedCommand stamped) {
-    Command command = stamped.command();
+  private WriteOutcome decide(long timestamp, Command command) {
     String key = command.key();
     Optional<String> keyProblem = KeyRules.problem(key, KeyRules.MAX_KEY_BYTES);
     if (keyProblem.isPresent()) {
@@ -113,7 +114,7 @@ public final class LedgerState implements AutoCloseable {
           .map(r -> new ApiError(ErrorCode.DELETED, "key was deleted at index " + r.index(), r.index()))
           .orElse(ApiError.of(ErrorCode.NOT_FOUND, "key has never been written")));
     }
-    return new WriteOutcome.Applied(append(stamped.timestamp(), command, latestVersion + 1));
+    return new WriteOutcome.Applied(append(timestamp, command, latestVersion + 1));
   }
 
   private Receipt append(long timestamp, Command command, long version) {
@@ -131,6 +132,63 @@ public final class LedgerState implements AutoCloseable {
     tree.append(ledgerIndex - 1, leaf);
     return new Receipt(command.key(), op, version, ledgerIndex, timestamp, valueSha, leaf, ledgerIndex,
         tree.root(ledgerIndex));
+  }
+
+  /** Closes the active segment after the last applied entry and records it in the manifest. */
+  private WriteOutcome seal(long timestamp) {
+    long first = index.lastSealedIndex() + 1;
+    long last = index.size();
+    if (last < first) {
+      return new WriteOutcome.Rejected(ApiError.of(ErrorCode.INVALID_REQUEST, "the active segment is empty"));
+    }
+    byte[] root = tree.rangeHash(first - 1, last - first + 1);
+    SegmentStore.Position closed = segments.roll();
+    SegmentInfo info = new SegmentInfo(closed.segmentId(), first, last, root, closed.length(), timestamp);
+    index.addSegment(info);
+    return new WriteOutcome.Sealed(info);
+  }
+
+  /** Whether the leader should propose a seal: the active segment is full, or its oldest entry is too old. */
+  public boolean sealDue(long maxAgeMs, long now) {
+    ensureOpen();
+    long first = index.lastSealedIndex() + 1;
+    if (first > index.size()) {
+      return false;
+    }
+    return segments.full()
+        || (maxAgeMs > 0 && index.entry(first).map(e -> now - e.timestamp() >= maxAgeMs).orElse(false));
+  }
+
+  public List<SegmentInfo> segments() {
+    ensureOpen();
+    return index.segments();
+  }
+
+  public Optional<SegmentInfo> segmentContaining(long ledgerIndex) {
+    ensureOpen();
+    return index.segmentContaining(ledgerIndex);
+  }
+
+  /** Audit path of entry {@code ledgerIndex} in the tree of {@code treeSize} entries. */
+  public List<byte[]> inclusionProof(long ledgerIndex, long treeSize) {
+    ensureOpen();
+    return tree.inclusionProof(ledgerIndex - 1, treeSize);
+  }
+
+  /** Audit path of entry {@code ledgerIndex} inside its sealed segment's root. */
+  public List<byte[]> segmentProof(SegmentInfo segment, long ledgerIndex) {
+    ensureOpen();
+    return tree.inclusionProof(ledgerIndex - segment.firstIndex(), segment.firstIndex() - 1, segment.leafCount());
+  }
+
+  public List<byte[]> consistencyProof(long first, long second) {
+    ensureOpen();
+    return tree.consistencyProof(first, second);
+  }
+
+  /** The segment files, for the integrity scrub. */
+  public SegmentStore segmentStore() {
+    return segments;
   }
 
   /** Makes every applied entry durable in the index (segments first, then MapDB). */
@@ -181,9 +239,15 @@ public final class LedgerState implements AutoCloseable {
     return index.latestVersion(key);
   }
 
+  /** The value's bytes, refused when they no longer hash to what the entry recorded (disk corruption). */
   public byte[] value(EntryRecord record) {
     ensureOpen();
-    return record.size() == 0 ? new byte[0] : segments.read(record.location());
+    byte[] value = record.size() == 0 ? new byte[0] : segments.read(record.location());
+    if (!java.security.MessageDigest.isEqual(Hashes.sha256(value), record.valueSha256())) {
+      throw ApiError.of(ErrorCode.UNAVAILABLE, "the stored value of index " + record.index()
+          + " failed its integrity check on this node; read it from another replica").exception();
+    }
+    return value;
   }
 
   public byte[] root(long treeSize) {

@@ -1,5 +1,5 @@
 package io.scribeledger.ledger;
 
-/** A command with the timestamp the leader chose for it, as it travels in the Raft log. */
-public record StampedCommand(long timestamp, Command command) {
+/** A proposal with the timestamp the leader chose for it, as it travels in the Raft log. */
+public record StampedCommand(long timestamp, Proposal proposal) {
 }

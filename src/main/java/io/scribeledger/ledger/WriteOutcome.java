@@ -9,6 +9,10 @@ public sealed interface WriteOutcome {
   record Applied(Receipt receipt) implements WriteOutcome {
   }
 
+  /** The active segment was sealed into the manifest. */
+  record Sealed(SegmentInfo segment) implements WriteOutcome {
+  }
+
   /** Nothing was appended (failed precondition, delete of a missing key). */
   record Rejected(ApiError error) implements WriteOutcome {
   }

@@ -63,4 +63,73 @@ public final class MerkleTree {
     }
     return root;
   }
+
+  /** MTH of leaves [start, start + size); the range must lie within the appended leaves. */
+  public byte[] rangeHash(long start, long size) {
+    if (size == 0) {
+      return Hashes.emptyRoot();
+    }
+    if (Long.bitCount(size) == 1 && start % size == 0) {
+      int level = Long.numberOfTrailingZeros(size);
+      return node(level, start >> level);
+    }
+    long k = Long.highestOneBit(size - 1);
+    return Hashes.nodeHash(rangeHash(start, k), rangeHash(start + k, size - k));
+  }
+
+  /** RFC 9162 §2.1.3.1 inclusion proof of leaf {@code leafIndex} (0-based) in the tree of {@code treeSize} leaves. */
+  public List<byte[]> inclusionProof(long leafIndex, long treeSize) {
+    return inclusionProof(leafIndex, 0, treeSize);
+  }
+
+  /** Inclusion proof of leaf {@code start + offset} within the subtree of leaves [start, start + size). */
+  public List<byte[]> inclusionProof(long offset, long start, long size) {
+    if (offset < 0 || offset >= size) {
+      throw new IllegalArgumentException("leaf " + offset + " is not in a tree of " + size);
+    }
+    List<byte[]> proof = new ArrayList<>();
+    path(offset, start, size, proof);
+    return proof;
+  }
+
+  private void path(long m, long start, long n, List<byte[]> out) {
+    if (n <= 1) {
+      return;
+    }
+    long k = Long.highestOneBit(n - 1);
+    if (m < k) {
+      path(m, start, k, out);
+      out.add(rangeHash(start + k, n - k));
+    } else {
+      path(m - k, start + k, n - k, out);
+      out.add(rangeHash(start, k));
+    }
+  }
+
+  /** RFC 9162 §2.1.4.1 consistency proof between the trees of {@code first} and {@code second} leaves. */
+  public List<byte[]> consistencyProof(long first, long second) {
+    if (first < 1 || first > second) {
+      throw new IllegalArgumentException("no consistency proof from " + first + " to " + second);
+    }
+    List<byte[]> proof = new ArrayList<>();
+    subproof(first, 0, second, true, proof);
+    return proof;
+  }
+
+  private void subproof(long m, long start, long n, boolean whole, List<byte[]> out) {
+    if (m == n) {
+      if (!whole) {
+        out.add(rangeHash(start, n));
+      }
+      return;
+    }
+    long k = Long.highestOneBit(n - 1);
+    if (m <= k) {
+      subproof(m, start, k, whole, out);
+      out.add(rangeHash(start + k, n - k));
+    } else {
+      subproof(m - k, start + k, n - k, false, out);
+      out.add(rangeHash(start, k));
+    }
+  }
 }

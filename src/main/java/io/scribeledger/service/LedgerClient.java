@@ -3,7 +3,9 @@ package io.scribeledger.service;
 import io.scribeledger.consensus.NodeStatus;
 import io.scribeledger.error.ApiError;
 import io.scribeledger.ledger.Command;
+import io.scribeledger.ledger.IntegrityScrub;
 import io.scribeledger.ledger.WriteOutcome;
+import io.scribeledger.verify.TreeHead;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -35,6 +37,30 @@ public final class LedgerClient {
 
   public Future<NodeStatus> status() {
     return request(new LedgerRequest.Status(), NodeStatus.class);
+  }
+
+  public Future<TreeHead> head() {
+    return request(new LedgerRequest.Head(), TreeHead.class);
+  }
+
+  public Future<Proof> prove(LedgerRequest.Prove prove) {
+    return request(prove, Proof.class);
+  }
+
+  public Future<ConsistencyProof> consistency(long first, long second) {
+    return request(new LedgerRequest.Consistency(first, second), ConsistencyProof.class);
+  }
+
+  public Future<EntriesPage> entries(long from, int limit) {
+    return request(new LedgerRequest.Entries(from, limit), EntriesPage.class);
+  }
+
+  public Future<SegmentList> segments() {
+    return request(new LedgerRequest.Segments(), SegmentList.class);
+  }
+
+  public Future<IntegrityScrub.Report> scrub() {
+    return request(new LedgerRequest.Scrub(), IntegrityScrub.Report.class);
   }
 
   private <T> Future<T> request(LedgerRequest request, Class<T> type) {

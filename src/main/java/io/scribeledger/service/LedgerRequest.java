@@ -21,6 +21,30 @@ public sealed interface LedgerRequest {
   record Status() implements LedgerRequest {
   }
 
+  /** The signed tree head; replies with a {@link io.scribeledger.verify.TreeHead}. */
+  record Head() implements LedgerRequest {
+  }
+
+  /** A version of a key with its inclusion proof; replies with a {@link Proof}. */
+  record Prove(String key, Selector selector) implements LedgerRequest {
+  }
+
+  /** A consistency proof between two tree sizes; replies with a {@link ConsistencyProof}. */
+  record Consistency(long first, long second) implements LedgerRequest {
+  }
+
+  /** Entries in index order; replies with an {@link EntriesPage}. */
+  record Entries(long from, int limit) implements LedgerRequest {
+  }
+
+  /** The sealed-segment manifest; replies with a {@link SegmentList}. */
+  record Segments() implements LedgerRequest {
+  }
+
+  /** Recompute sealed segments from their files; replies with an {@link io.scribeledger.ledger.IntegrityScrub.Report}. */
+  record Scrub() implements LedgerRequest {
+  }
+
   /** Which version of a key a read wants. */
   sealed interface Selector {
     /** The latest version. */

@@ -5,11 +5,9 @@ import io.scribeledger.consensus.RaftNode;
 import io.scribeledger.error.ApiError;
 import io.scribeledger.error.ErrorCode;
 import io.scribeledger.error.Failures;
-import io.scribeledger.ledger.EntryRecord;
-import io.scribeledger.ledger.LedgerState;
-import io.scribeledger.ledger.Op;
+import io.scribeledger.ledger.IntegrityScrub;
+import io.scribeledger.security.NodeKeys;
 import io.scribeledger.service.LedgerRequest.ReadMode;
-import io.scribeledger.service.LedgerRequest.Selector;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -19,9 +17,10 @@ import io.vertx.core.Promise;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
@@ -31,11 +30,15 @@ import java.util.function.Supplier;
  */
 public final class LedgerVerticle extends AbstractVerticle {
 
+  private static final Logger LOG = LoggerFactory.getLogger(LedgerVerticle.class);
   private static final DeliveryOptions LOCAL = new DeliveryOptions().setCodecName(LocalCodec.NAME);
 
   private final NodeConfig config;
   private final MeterRegistry registry;
   private RaftNode node;
+  private LedgerReads reads;
+  private NodeKeys keys;
+  private volatile IntegrityScrub.Report lastScrub;
   private MessageConsumer<Object> consumer;
   private final List<Meter> gauges = new ArrayList<>();
 
@@ -51,9 +54,16 @@ public final class LedgerVerticle extends AbstractVerticle {
 
   @Override
   public void start(Promise<Void> started) {
-    vertx.executeBlocking(() -> RaftNode.start(config))
+    vertx.executeBlocking(() -> {
+      keys = NodeKeys.loadOrCreate(config.node().dataDir());
+      RaftNode raft = RaftNode.start(config);
+      reads = new LedgerReads(raft.state(), keys, config.node().id());
+      return raft;
+    })
         .onSuccess(n -> {
           node = n;
+          scrub().onSuccess(r -> LOG.info("integrity scrub at start: {} sealed segments checked, {}",
+              r.segmentsChecked(), r.clean() ? "all match the manifest" : r.problems().size() + " problems"));
           registerGauges(n);
           consumer = vertx.eventBus().consumer(address(config.node().id()), this::handle);
           started.complete();
@@ -79,6 +89,7 @@ public final class LedgerVerticle extends AbstractVerticle {
     gauge("scribe.raft.term", "current Raft term", () -> n.status().term());
     gauge("scribe.raft.commit.index", "Raft commit index", () -> n.status().commitIndex());
     gauge("scribe.raft.applied.index", "Raft applied index", () -> n.status().raftAppliedIndex());
+    gauge("scribe.integrity.problems", "problems found by the last integrity scrub", () -> integrityProblems().size());
     gauge("scribe.raft.leader.known", "1 when this node knows a leader", () -> n.status().hasLeader() ? 1 : 0);
   }
 
@@ -107,12 +118,51 @@ public final class LedgerVerticle extends AbstractVerticle {
       return Future.fromCompletionStage(node.submit(w.command()), context);
     }
     if (request instanceof LedgerRequest.Get g) {
-      return ready(g.mode()).compose(v -> vertx.executeBlocking(() -> read(g), false));
+      return ready(g.mode()).compose(v -> blocking(() -> reads.read(g)));
     }
     if (request instanceof LedgerRequest.History h) {
-      return ready(h.mode()).compose(v -> vertx.executeBlocking(() -> history(h), false));
+      return ready(h.mode()).compose(v -> blocking(() -> reads.history(h)));
     }
-    return Future.succeededFuture(node.status());
+    if (request instanceof LedgerRequest.Head) {
+      return linearizable().compose(v -> blocking(reads::head));
+    }
+    if (request instanceof LedgerRequest.Prove p) {
+      return linearizable().compose(v -> blocking(() -> reads.prove(p)));
+    }
+    if (request instanceof LedgerRequest.Consistency c) {
+      return linearizable().compose(v -> blocking(() -> reads.consistency(c)));
+    }
+    if (request instanceof LedgerRequest.Entries e) {
+      return linearizable().compose(v -> blocking(() -> reads.entries(e)));
+    }
+    if (request instanceof LedgerRequest.Segments) {
+      return linearizable().compose(v -> blocking(reads::segments));
+    }
+    if (request instanceof LedgerRequest.Scrub) {
+      return scrub();
+    }
+    return Future.succeededFuture(node.status().withIntegrity(integrityProblems(), keys.publicKey()));
+  }
+
+  private <T> Future<T> blocking(java.util.concurrent.Callable<T> work) {
+    return vertx.executeBlocking(work, false);
+  }
+
+  private Future<Void> linearizable() {
+    return ready(new ReadMode.Linearizable());
+  }
+
+  /** Recomputes sealed segments from their files; problems are logged once and make /health degraded. */
+  private Future<IntegrityScrub.Report> scrub() {
+    return blocking(() -> IntegrityScrub.run(node.state())).onSuccess(report -> {
+      lastScrub = report;
+      report.problems().forEach(p -> LOG.error("integrity: {}", p));
+    });
+  }
+
+  private List<String> integrityProblems() {
+    IntegrityScrub.Report r = lastScrub;
+    return r == null ? List.of() : r.problems();
   }
 
   /** Completes when this node's copy is fresh enough for the read mode. */
@@ -135,44 +185,4 @@ public final class LedgerVerticle extends AbstractVerticle {
     return promise.future();
   }
 
-  private ValueRead read(LedgerRequest.Get g) {
-    LedgerState state = node.state();
-    long applied = state.size();
-    String key = g.key();
-    if (state.latestVersion(key) == 0) {
-      throw ApiError.of(ErrorCode.NOT_FOUND, "key has never been written").exception();
-    }
-    Optional<EntryRecord> found;
-    String missing;
-    if (g.selector() instanceof Selector.Version v) {
-      found = state.version(key, v.version());
-      missing = "key has no version " + v.version();
-    } else if (g.selector() instanceof Selector.At a) {
-      if (a.index() > applied) {
-        throw ApiError.of(ErrorCode.INVALID_REQUEST, "at=" + a.index() + " is beyond the ledger (size " + applied + ")")
-            .exception();
-      }
-      found = state.at(key, a.index());
-      missing = "key had no version at index " + a.index();
-    } else {
-      found = state.latest(key);
-      missing = "key has never been written";
-    }
-    EntryRecord record = found.orElseThrow(() -> ApiError.of(ErrorCode.NOT_FOUND, missing).exception());
-    if (record.op() == Op.DELETE) {
-      throw new ApiError(ErrorCode.DELETED, "key was deleted at index " + record.index(), record.index()).exception();
-    }
-    return new ValueRead(record, g.withValue() ? state.value(record) : null, applied);
-  }
-
-  private HistoryPage history(LedgerRequest.History h) {
-    LedgerState state = node.state();
-    long applied = state.size();
-    if (state.latestVersion(h.key()) == 0) {
-      throw ApiError.of(ErrorCode.NOT_FOUND, "key has never been written").exception();
-    }
-    List<EntryRecord> versions = state.history(h.key(), h.afterVersion(), h.limit() + 1);
-    boolean more = versions.size() > h.limit();
-    return new HistoryPage(h.key(), more ? versions.subList(0, h.limit()) : versions, more, applied);
-  }
 }

@@ -9,19 +9,19 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 
 /**
  * Append-only segment files holding each entry's canonical header and value. One writer (the
- * apply thread) appends; any thread reads by {@link ValueLocation}. Appends are made durable by
+ * apply thread) appends; any thread reads by {@link ValueLocation}. A segment ends only when the
+ * state machine seals it through Raft ({@link #roll}), so every replica has the same boundaries. Appends are made durable by
  * {@link #sync()}, which the state machine calls before it commits the index that points at them.
  *
  * <p>Record layout: {@code u32 headerLen, header, u32 valueLen, value, u32 crc32c(header || value)}.
  */
 public final class SegmentStore implements AutoCloseable {
-
-  private static final int RECORD_OVERHEAD = 4 + 4 + 4;
 
   private final Path dir;
   private final long segmentSizeBytes;
@@ -84,9 +84,6 @@ public final class SegmentStore implements AutoCloseable {
   /** Appends one record and returns where its value lies. */
   public ValueLocation append(byte[] header, byte[] value) {
     try {
-      if (activeLength > 0 && activeLength + RECORD_OVERHEAD + header.length + value.length > segmentSizeBytes) {
-        roll();
-      }
       CRC32C crc = new CRC32C();
       crc.update(header);
       crc.update(value);
@@ -108,10 +105,70 @@ public final class SegmentStore implements AutoCloseable {
     }
   }
 
-  private void roll() throws IOException {
-    active.force(true);
-    active.close();
-    openActive(activeId + 1);
+  /** Closes the active segment (forced to disk) and starts the next; returns the closed one's position. */
+  public Position roll() {
+    try {
+      Position closed = new Position(activeId, activeLength);
+      active.force(true);
+      active.close();
+      openActive(activeId + 1);
+      return closed;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot roll segment " + activeId, e);
+    }
+  }
+
+  /** Bytes in the active segment; the state machine seals it once this passes {@code segmentSizeBytes}. */
+  public long activeLength() {
+    return activeLength;
+  }
+
+  public boolean full() {
+    return activeLength >= segmentSizeBytes;
+  }
+
+  /** One record as it lies in a segment file. */
+  public record StoredRecord(long offset, byte[] header, byte[] value, boolean checksumValid) {
+  }
+
+  /**
+   * Reads every record of segment {@code id} in order, for the integrity scrub. A file that ends
+   * inside a record, or a length that points past its end, fails with an IOException.
+   */
+  public void forEachRecord(long id, Consumer<StoredRecord> visitor) throws IOException {
+    try (FileChannel ch = FileChannel.open(fileOf(id), StandardOpenOption.READ)) {
+      long size = ch.size();
+      long pos = 0;
+      while (pos < size) {
+        int headerLen = readInt(ch, pos, size);
+        byte[] header = readBytes(ch, pos + 4, headerLen, size);
+        int valueLen = readInt(ch, pos + 4 + headerLen, size);
+        byte[] value = readBytes(ch, pos + 8 + headerLen, valueLen, size);
+        int crc = readInt(ch, pos + 8 + headerLen + valueLen, size);
+        CRC32C check = new CRC32C();
+        check.update(header);
+        check.update(value);
+        visitor.accept(new StoredRecord(pos, header, value, (int) check.getValue() == crc));
+        pos += 12L + headerLen + valueLen;
+      }
+    }
+  }
+
+  private static int readInt(FileChannel ch, long pos, long size) throws IOException {
+    return ByteBuffer.wrap(readBytes(ch, pos, 4, size)).getInt();
+  }
+
+  private static byte[] readBytes(FileChannel ch, long pos, int len, long size) throws IOException {
+    if (len < 0 || pos + len > size) {
+      throw new IOException("record at offset " + pos + " runs past the end of the file (" + size + " bytes)");
+    }
+    ByteBuffer buf = ByteBuffer.allocate(len);
+    while (buf.hasRemaining()) {
+      if (ch.read(buf, pos + buf.position()) < 0) {
+        throw new IOException("unexpected end of file at " + (pos + buf.position()));
+      }
+    }
+    return buf.array();
   }
 
   /** Forces appended records to disk and returns the durable position. */

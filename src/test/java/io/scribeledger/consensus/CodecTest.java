@@ -37,7 +37,7 @@ class CodecTest {
     Command put = new Command.Put("ключ", "text/plain", "v".getBytes(StandardCharsets.UTF_8), new Condition.IfMatch(hash));
     StampedCommand decoded = CommandCodec.decodeStamped(ByteBuffer.wrap(stamped(123L, put)));
     assertEquals(123L, decoded.timestamp());
-    Command.Put p = assertInstanceOf(Command.Put.class, decoded.command());
+    Command.Put p = assertInstanceOf(Command.Put.class, decoded.proposal());
     assertEquals("ключ", p.key());
     assertEquals("text/plain", p.contentType());
     assertArrayEquals("v".getBytes(StandardCharsets.UTF_8), p.value());
@@ -48,7 +48,7 @@ class CodecTest {
   void deleteWithIfAbsentRoundTrips() {
     StampedCommand decoded = CommandCodec.decodeStamped(
         ByteBuffer.wrap(stamped(5L, new Command.Delete("k", new Condition.IfAbsent()))));
-    assertInstanceOf(Condition.IfAbsent.class, assertInstanceOf(Command.Delete.class, decoded.command()).condition());
+    assertInstanceOf(Condition.IfAbsent.class, assertInstanceOf(Command.Delete.class, decoded.proposal()).condition());
   }
 
   @Test

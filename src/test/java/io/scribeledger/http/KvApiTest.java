@@ -142,7 +142,7 @@ class KvApiTest {
       assertEquals("value of " + word, api.get("/kv/" + word).bodyAsString());
     }
     assertEquals("ok", api.get("/health").bodyAsJsonObject().getString("status"));
-    assertError(api.get("/segments"), 404, "not_found");
+    assertError(api.get("/admin"), 404, "not_found");
   }
 
   @Test

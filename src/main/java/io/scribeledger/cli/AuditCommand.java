@@ -1,0 +1,113 @@
+package io.scribeledger.cli;
+
+import io.scribeledger.merkle.Hashes;
+import io.scribeledger.verify.EntryCheck;
+import io.scribeledger.verify.EntryCheck.Failed;
+import io.scribeledger.verify.MerkleVerifier;
+import io.scribeledger.verify.TreeHead;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code scribe audit}: holds a node to what it signed before. The state file keeps the last trusted
+ * tree head and the node's key; each run checks the new head is signed by that key and that a
+ * consistency proof links the trusted tree to it, then advances the file. Any other outcome fails loudly.
+ */
+@Command(name = "audit", mixinStandardHelpOptions = true,
+    description = "Checks the node's new signed tree head extends the trusted one kept in --state.")
+final class AuditCommand implements Callable<Integer> {
+
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--url", required = true, description = "node base URL, e.g. http://127.0.0.1:8080")
+  String url;
+
+  @Option(names = "--state", required = true, description = "file holding the trusted tree head (created on first run)")
+  Path state;
+
+  @Override
+  public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    LedgerHttp http = new LedgerHttp(url);
+    try {
+      TreeHead head = Wire.treeHead(http.json("/ledger/head"));
+      if (!Files.exists(state)) {
+        EntryCheck.signature(head, null);
+        save(head);
+        out.printf("trusted head initialised: tree size %d, root %s, node key %s%n", head.treeSize(),
+            Hashes.hex(head.rootHash()), Wire.fingerprint(head.publicKey()));
+        return 0;
+      }
+      TreeHead trusted = load();
+      EntryCheck.signature(head, trusted.publicKey());
+      check(http, trusted, head);
+      save(head);
+      out.printf("consistent: tree grew from %d to %d entries; trusted head advanced to root %s%n",
+          trusted.treeSize(), head.treeSize(), Hashes.hex(head.rootHash()));
+      return 0;
+    } catch (Failed e) {
+      err.println("AUDIT FAILED: " + e.getMessage());
+      return ScribeCli.FAILED;
+    } catch (LedgerHttp.Refused e) {
+      err.println("AUDIT FAILED: " + e.getMessage());
+      return ScribeCli.FAILED;
+    } catch (LedgerHttp.Unreachable e) {
+      err.println("scribe audit: " + e.getMessage());
+      return ScribeCli.UNREACHABLE;
+    }
+  }
+
+  private static void check(LedgerHttp http, TreeHead trusted, TreeHead head)
+      throws Failed, LedgerHttp.Unreachable, LedgerHttp.Refused {
+    if (head.treeSize() < trusted.treeSize()) {
+      throw new Failed("HISTORY CHANGED: the ledger shrank from " + trusted.treeSize() + " to " + head.treeSize() + " entries");
+    }
+    if (head.treeSize() == trusted.treeSize()) {
+      if (!MessageDigest.isEqual(head.rootHash(), trusted.rootHash())) {
+        throw new Failed("HISTORY CHANGED: tree size " + head.treeSize() + " now has a different root");
+      }
+      return;
+    }
+    JsonObject c = http.json("/ledger/consistency?first=" + trusted.treeSize() + "&second=" + head.treeSize());
+    List<byte[]> proof = Wire.hexList(c, "proof");
+    // The proof is checked against the root we trusted, never against the root the node reports for it now.
+    if (!MerkleVerifier.verifyConsistency(trusted.treeSize(), head.treeSize(), trusted.rootHash(), head.rootHash(), proof)) {
+      throw new Failed("HISTORY CHANGED: the tree of " + head.treeSize() + " entries does not extend the trusted tree of "
+          + trusted.treeSize() + " entries");
+    }
+  }
+
+  private TreeHead load() throws Failed {
+    try {
+      return Wire.treeHead(new JsonObject(Files.readString(state)));
+    } catch (IOException | DecodeException e) {
+      throw new Failed("cannot read the state file " + state + ": " + e.getMessage());
+    }
+  }
+
+  private void save(TreeHead head) throws Failed {
+    try {
+      Path dir = state.toAbsolutePath().getParent();
+      Files.createDirectories(dir);
+      Path tmp = Files.createTempFile(dir, ".scribe-audit", ".tmp");
+      Files.writeString(tmp, Wire.toJson(head).encodePrettily());
+      Files.move(tmp, state, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new Failed("cannot write the state file " + state + ": " + e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,7 @@
+package io.scribeledger.service;
+
+import java.util.List;
+
+/** RFC 9162 consistency proof between the trees of {@code first} and {@code second} entries. */
+public record ConsistencyProof(long first, long second, byte[] firstRoot, byte[] secondRoot, List<byte[]> proof) {
+}

@@ -1,0 +1,43 @@
+package io.scribeledger.verify;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.PublicKey;
+import java.security.Signature;
+import java.security.spec.X509EncodedKeySpec;
+
+/**
+ * A signed tree head (API.md): the node's Ed25519 signature over
+ * {@code "scribe-ledger-tree-head-v1" || u64 treeSize || u64 timestamp || rootHash}. Pure: a client
+ * checks it with the public key it trusts.
+ */
+public record TreeHead(long treeSize, byte[] rootHash, long timestamp, String nodeId, byte[] signature, byte[] publicKey) {
+
+  private static final byte[] DOMAIN = "scribe-ledger-tree-head-v1".getBytes(StandardCharsets.US_ASCII);
+
+  /** The bytes that are signed. */
+  public static byte[] signedBytes(long treeSize, long timestamp, byte[] rootHash) {
+    return ByteBuffer.allocate(DOMAIN.length + 16 + rootHash.length)
+        .put(DOMAIN).putLong(treeSize).putLong(timestamp).put(rootHash).array();
+  }
+
+  /** Whether the signature is valid for this head under the embedded public key. */
+  public boolean signatureValid() {
+    return signatureValid(publicKey);
+  }
+
+  /** Whether the signature is valid for this head under {@code trustedKey} (X.509 SubjectPublicKeyInfo DER). */
+  public boolean signatureValid(byte[] trustedKey) {
+    try {
+      PublicKey key = KeyFactory.getInstance("Ed25519").generatePublic(new X509EncodedKeySpec(trustedKey));
+      Signature verifier = Signature.getInstance("Ed25519");
+      verifier.initVerify(key);
+      verifier.update(signedBytes(treeSize, timestamp, rootHash));
+      return verifier.verify(signature);
+    } catch (GeneralSecurityException | IllegalArgumentException e) {
+      return false;
+    }
+  }
+}

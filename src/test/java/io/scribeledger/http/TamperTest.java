@@ -1,0 +1,98 @@
+package io.scribeledger.http;
+
+import static io.scribeledger.support.Assertions2.assertError;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.scribeledger.support.Api;
+import io.scribeledger.support.Cli;
+import io.scribeledger.support.TestNode;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A byte flipped on disk inside a sealed segment is found, reported, and never served as valid. */
+@ExtendWith(VertxExtension.class)
+class TamperTest {
+
+  @Test
+  void flippedByteIsReportedAndRefused(Vertx vertx, @TempDir Path dir) throws Exception {
+    JsonObject config = TestNode.config("n1", dir, ProofApiTest.smallSegments());
+    try (TestNode node = TestNode.start(config); Api api = new Api(vertx, node.httpPort())) {
+      for (int i = 0; i < 40; i++) {
+        api.put("/kv/t" + i, "value " + i + " " + "y".repeat(300));
+      }
+      awaitSegments(api, 2);
+      String url = "http://127.0.0.1:" + node.httpPort();
+      assertEquals(0, Cli.run("verify", "--url", url, "t0").exitCode(), "intact before the tamper");
+    }
+    flipFirstValueByte(dir.resolve("segments").resolve(String.format("seg-%020d.log", 1)));
+
+    try (TestNode node = TestNode.start(config); Api api = new Api(vertx, node.httpPort())) {
+      String url = "http://127.0.0.1:" + node.httpPort();
+      JsonObject health = awaitDegraded(api);
+      assertTrue(health.getJsonArray("problems").encode().contains("segment 1"), health::encode);
+      assertError(api.get("/kv/t0"), 503, "unavailable");
+      assertError(api.get("/verify/t0"), 503, "unavailable");
+      Cli verify = Cli.run("verify", "--url", url, "t0");
+      assertEquals(1, verify.exitCode(), verify.out());
+      assertTrue(verify.err().contains("FAILED"), verify.err());
+      assertEquals(0, Cli.run("verify", "--url", url, "t39").exitCode(), "an intact entry still verifies");
+      JsonObject scrub = api.send(HttpMethod.POST, "/admin/scrub", null, null).bodyAsJsonObject();
+      assertFalse(scrub.getBoolean("clean"));
+      int problems = scrub.getJsonArray("problems").size();
+      assertEquals(2, problems, "checksum and value hash of the one damaged record: " + scrub.encode());
+      assertTrue(api.get("/metrics/prometheus").bodyAsString().contains("scribe_integrity_problems{node=\"n1\"} 2.0"));
+      assertEquals(problems, api.get("/metrics").bodyAsJsonObject().getJsonObject("integrity").getInteger("problems"));
+    }
+  }
+
+  static void awaitSegments(Api api, int count) {
+    long deadline = System.currentTimeMillis() + 10_000;
+    JsonArray segments = new JsonArray();
+    while (System.currentTimeMillis() < deadline) {
+      segments = api.get("/segments").bodyAsJsonObject().getJsonArray("segments");
+      if (segments.size() >= count) {
+        return;
+      }
+      api.get("/health");
+    }
+    throw new AssertionError("fewer than " + count + " sealed segments: " + segments.encode());
+  }
+
+  static JsonObject awaitDegraded(Api api) {
+    long deadline = System.currentTimeMillis() + 10_000;
+    JsonObject health = null;
+    while (System.currentTimeMillis() < deadline) {
+      health = api.get("/health").bodyAsJsonObject();
+      if ("degraded".equals(health.getString("status"))) {
+        return health;
+      }
+    }
+    throw new AssertionError("/health never reported degraded: " + health);
+  }
+
+  /** Flips one bit in the first record's value: u32 header length, header, u32 value length, value. */
+  static void flipFirstValueByte(Path segment) throws Exception {
+    try (FileChannel ch = FileChannel.open(segment, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      ByteBuffer len = ByteBuffer.allocate(4);
+      ch.read(len, 0);
+      long valueStart = 4 + len.flip().getInt() + 4;
+      ByteBuffer b = ByteBuffer.allocate(1);
+      ch.read(b, valueStart + 3);
+      b.put(0, (byte) (b.get(0) ^ 0x01));
+      ch.write(b.rewind(), valueStart + 3);
+      ch.force(true);
+    }
+  }
+}
