@@ -129,9 +129,8 @@ public final class LedgerState implements AutoCloseable {
     ValueLocation location = segments.append(header, value);
     index.append(new EntryRecord(ledgerIndex, timestamp, op, command.key(), version, contentType, value.length,
         valueSha, leaf, location));
-    tree.append(ledgerIndex - 1, leaf);
-    return new Receipt(command.key(), op, version, ledgerIndex, timestamp, valueSha, leaf, ledgerIndex,
-        tree.root(ledgerIndex));
+    byte[] root = tree.append(ledgerIndex - 1, leaf);
+    return new Receipt(command.key(), op, version, ledgerIndex, timestamp, valueSha, leaf, ledgerIndex, root);
   }
 
   /** Closes the active segment after the last applied entry and records it in the manifest. */

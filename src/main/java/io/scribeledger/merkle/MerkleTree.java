@@ -12,6 +12,9 @@ import java.util.Map;
 public final class MerkleTree {
 
   private final Map<Long, byte[]> nodes;
+  /** The appender's view: peaks of the complete subtrees of the first {@code size} leaves, by level. */
+  private final byte[][] peaks = new byte[64][];
+  private long size = -1;
 
   public MerkleTree(Map<Long, byte[]> nodes) {
     this.nodes = nodes;
@@ -21,19 +24,47 @@ public final class MerkleTree {
     return ((long) level << 56) | index;
   }
 
-  /** Adds leaf number {@code leafIndex} (0-based; must equal the current size). */
-  public void append(long leafIndex, byte[] leafHash) {
+  /**
+   * Adds leaf number {@code leafIndex} (0-based; must equal the current size) and returns the new
+   * root. The appender keeps the current peaks in memory, so an append reads nothing back. Not
+   * thread-safe: one appender at a time (the apply thread); readers use {@link #root(long)}.
+   */
+  public byte[] append(long leafIndex, byte[] leafHash) {
+    if (size != leafIndex) {
+      loadPeaks(leafIndex);
+    }
     byte[] current = leafHash;
     long index = leafIndex;
     int level = 0;
     nodes.put(nodeId(level, index), current);
     while ((index & 1) == 1) {
-      byte[] left = node(level, index - 1);
-      current = Hashes.nodeHash(left, current);
+      current = Hashes.nodeHash(peaks[level], current);
+      peaks[level] = null;
       index >>= 1;
       level++;
       nodes.put(nodeId(level, index), current);
     }
+    peaks[level] = current;
+    size = leafIndex + 1;
+    byte[] root = null;
+    for (byte[] peak : peaks) {
+      if (peak != null) {
+        root = root == null ? peak : Hashes.nodeHash(peak, root);
+      }
+    }
+    return root;
+  }
+
+  private void loadPeaks(long treeSize) {
+    java.util.Arrays.fill(peaks, null);
+    long start = 0;
+    for (int level = 63; level >= 0; level--) {
+      if ((treeSize & (1L << level)) != 0) {
+        peaks[level] = node(level, start >> level);
+        start += 1L << level;
+      }
+    }
+    size = treeSize;
   }
 
   private byte[] node(int level, long index) {

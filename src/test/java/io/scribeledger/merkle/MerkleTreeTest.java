@@ -43,8 +43,15 @@ class MerkleTreeTest {
       byte[] leaf = new byte[32];
       random.nextBytes(leaf);
       leaves.add(leaf);
-      merkle.append(i, leaf);
+      assertEquals(Hashes.hex(reference(leaves)), Hashes.hex(merkle.append(i, leaf)), "root returned by append " + i);
     }
+    // A new appender over the same stored nodes (a restart) picks the peaks up from the store.
+    MerkleTree reopened = new MerkleTree(nodes);
+    byte[] extra = new byte[32];
+    List<byte[]> withExtra = new ArrayList<>(leaves);
+    withExtra.add(extra);
+    assertEquals(Hashes.hex(reference(withExtra)), Hashes.hex(reopened.append(300, extra)));
+    nodes.remove(MerkleTree.nodeId(0, 300));
     for (int n = 0; n <= leaves.size(); n++) {
       assertEquals(Hashes.hex(reference(leaves.subList(0, n))), Hashes.hex(merkle.root(n)), "size " + n);
     }
