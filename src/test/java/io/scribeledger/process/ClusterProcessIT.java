@@ -1,0 +1,149 @@
+package io.scribeledger.process;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.scribeledger.support.Api;
+import io.scribeledger.support.HttpProbe;
+import io.scribeledger.support.JarProcess;
+import io.scribeledger.support.TestCluster;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.junit5.VertxExtension;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Three nodes as three processes of the jar: replication, and kill -9 of the leader under load. */
+@ExtendWith(VertxExtension.class)
+class ClusterProcessIT {
+
+  @Test
+  void killNineOfTheLeaderUnderLoad(Vertx vertx, @TempDir Path dir) throws Exception {
+    List<JsonObject> configs = TestCluster.configs(dir, 3, new JsonObject().put("raft",
+        new JsonObject().put("requestTimeoutMs", 3000)));
+    List<JarProcess> procs = new ArrayList<>();
+    List<Api> apis = new ArrayList<>();
+    try {
+      for (int i = 0; i < 3; i++) {
+        procs.add(JarProcess.start(dir.resolve("work-n" + (i + 1)), configs.get(i), Map.of()));
+      }
+      for (JsonObject c : configs) {
+        new HttpProbe(url(c)).awaitStatus("/health", 200, 90_000);
+        apis.add(new Api(vertx, c.getJsonObject("http").getInteger("port"), 8));
+      }
+      Map<String, Long> acked = new ConcurrentHashMap<>();
+      for (int i = 0; i < 30; i++) {
+        HttpResponse<Buffer> r = apis.get(i % 3).put("/kv/warm-" + i, "value of warm-" + i);
+        assertEquals(201, r.statusCode(), r.bodyAsString());
+        acked.put("warm-" + i, r.bodyAsJsonObject().getLong("index"));
+      }
+      int leader = Integer.parseInt(apis.get(0).get("/cluster/leader").bodyAsJsonObject().getString("leaderId")
+          .substring(1)) - 1;
+      List<Api> survivors = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        if (i != leader) {
+          survivors.add(apis.get(i));
+        }
+      }
+
+      AtomicBoolean stop = new AtomicBoolean();
+      AtomicLong killedAt = new AtomicLong();
+      AtomicLong firstAckAfterKill = new AtomicLong();
+      AtomicInteger sequence = new AtomicInteger();
+      List<Future<Void>> writers = new ArrayList<>();
+      for (int w = 0; w < 8; w++) {
+        Promise<Void> done = Promise.promise();
+        writers.add(done.future());
+        writeLoop(survivors.get(w % 2), sequence, acked, stop, killedAt, firstAckAfterKill, done);
+      }
+      awaitAcked(acked, 300);
+      procs.get(leader).kill();
+      killedAt.set(System.nanoTime());
+      awaitAcked(acked, acked.size() + 200);
+      stop.set(true);
+      Future.join(new ArrayList<>(writers)).await(60, TimeUnit.SECONDS);
+      double failoverMs = (firstAckAfterKill.get() - killedAt.get()) / 1e6;
+      assertTrue(firstAckAfterKill.get() > 0 && failoverMs < 2000, "next acknowledged write " + failoverMs + " ms after the kill");
+
+      long maxIndex = acked.values().stream().mapToLong(Long::longValue).max().orElseThrow();
+      for (Api api : survivors) {
+        assertAllPresent(api, acked, maxIndex);
+      }
+      procs.set(leader, JarProcess.start(dir.resolve("work-n" + (leader + 1) + "-restarted"), configs.get(leader), Map.of()));
+      new HttpProbe(url(configs.get(leader))).awaitStatus("/health", 200, 90_000);
+      assertAllPresent(apis.get(leader), acked, maxIndex);
+      String root = survivors.get(0).get("/ledger/head").bodyAsJsonObject().getString("rootHash");
+      for (Api api : apis) {
+        assertEquals(root, headAfterCatchUp(api, survivors.get(0)), "identical root on every node");
+      }
+    } finally {
+      apis.forEach(Api::close);
+      for (JarProcess p : procs) {
+        p.close();
+      }
+    }
+  }
+
+  static String url(JsonObject config) {
+    return "http://127.0.0.1:" + config.getJsonObject("http").getInteger("port");
+  }
+
+  static void awaitAcked(Map<String, Long> acked, int count) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + 60_000;
+    while (acked.size() < count && System.currentTimeMillis() < deadline) {
+      TimeUnit.MILLISECONDS.sleep(20);
+    }
+    assertTrue(acked.size() >= count, "only " + acked.size() + " of " + count + " writes acknowledged");
+  }
+
+  /** Reads this node's own copy once it has applied {@code maxIndex}: every acknowledged write, at its index. */
+  static void assertAllPresent(Api api, Map<String, Long> acked, long maxIndex) {
+    for (Map.Entry<String, Long> e : acked.entrySet()) {
+      HttpResponse<Buffer> r = api.get("/kv/" + e.getKey() + "?minIndex=" + maxIndex);
+      assertEquals(200, r.statusCode(), e.getKey() + ": " + r.bodyAsString());
+      assertEquals("value of " + e.getKey(), r.bodyAsString());
+      assertEquals(Long.toString(e.getValue()), r.getHeader("X-Ledger-Index"));
+    }
+  }
+
+  static String headAfterCatchUp(Api api, Api reference) {
+    long size = reference.get("/ledger/head").bodyAsJsonObject().getLong("treeSize");
+    api.get("/kv/warm-0?minIndex=" + size);
+    return api.get("/ledger/head").bodyAsJsonObject().getString("rootHash");
+  }
+
+  private static void writeLoop(Api api, AtomicInteger sequence, Map<String, Long> acked, AtomicBoolean stop,
+                                AtomicLong killedAt, AtomicLong firstAckAfterKill, Promise<Void> done) {
+    if (stop.get()) {
+      done.tryComplete();
+      return;
+    }
+    String key = "load-" + sequence.incrementAndGet();
+    long sentAt = System.nanoTime();
+    api.request(HttpMethod.PUT, "/kv/" + key).sendBuffer(Buffer.buffer("value of " + key)).onComplete(ar -> {
+      if (ar.succeeded() && ar.result().statusCode() == 201) {
+        acked.put(key, ar.result().bodyAsJsonObject().getLong("index"));
+        // Only a write sent after the kill proves a new leader took over.
+        if (killedAt.get() > 0 && sentAt > killedAt.get()) {
+          firstAckAfterKill.compareAndSet(0, System.nanoTime());
+        }
+      }
+      writeLoop(api, sequence, acked, stop, killedAt, firstAckAfterKill, done);
+    });
+  }
+}

@@ -1,0 +1,52 @@
+package io.scribeledger.support;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/** Node configs for a Raft group on loopback: every node lists every peer, itself included. */
+public final class TestCluster {
+
+  private TestCluster() {
+  }
+
+  /** Configs for {@code size} nodes n1..nN with data under {@code dir}/nI. */
+  public static List<JsonObject> configs(Path dir, int size, JsonObject overrides) {
+    List<JsonObject> configs = new ArrayList<>();
+    JsonArray peers = new JsonArray();
+    for (int i = 1; i <= size; i++) {
+      JsonObject c = TestNode.config("n" + i, dir.resolve("n" + i), overrides);
+      configs.add(c);
+      peers.add(new JsonObject().put("id", "n" + i)
+          .put("raftAddress", "127.0.0.1:" + c.getJsonObject("raft").getInteger("port"))
+          .put("httpAddress", "127.0.0.1:" + c.getJsonObject("http").getInteger("port")));
+    }
+    configs.forEach(c -> c.getJsonObject("raft").put("peers", peers.copy()));
+    return configs;
+  }
+
+  /** Starts every node at once (a Raft group needs a majority up to elect), then waits for a leader on each. */
+  public static List<TestNode> start(List<JsonObject> configs) {
+    List<CompletableFuture<TestNode>> starting = new ArrayList<>();
+    for (JsonObject c : configs) {
+      starting.add(CompletableFuture.supplyAsync(() -> TestNode.start(c)));
+    }
+    List<TestNode> nodes = new ArrayList<>();
+    RuntimeException failure = null;
+    for (CompletableFuture<TestNode> f : starting) {
+      try {
+        nodes.add(f.join());
+      } catch (RuntimeException e) {
+        failure = e;
+      }
+    }
+    if (failure != null) {
+      nodes.forEach(TestNode::close);
+      throw failure;
+    }
+    return nodes;
+  }
+}
