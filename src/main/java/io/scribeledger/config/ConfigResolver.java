@@ -42,6 +42,11 @@ public final class ConfigResolver {
         && config.raft().peers().stream().noneMatch(p -> p.id().equals(config.node().id()))) {
       throw new ConfigException("raft.peers", "must include this node (node.id " + config.node().id() + ")");
     }
+    long neededSegment = config.limits().maxValueBytes() + 1024 * 1024;
+    if (config.raft().logSegmentSizeBytes() < neededSegment) {
+      throw new ConfigException("raft.logSegmentSizeBytes", "must hold the largest entry: at least " + neededSegment
+          + " (limits.maxValueBytes + 1 MiB)");
+    }
     if (config.http().port() == config.raft().port()) {
       throw new ConfigException("raft.port", "must differ from http.port (" + config.http().port() + ")");
     }
@@ -191,7 +196,9 @@ public final class ConfigResolver {
       throw new ConfigException("raft.heartbeatIntervalMs",
           "must be below raft.electionTimeoutMinMs (" + min + "), got " + heartbeat);
     }
-    return new NodeConfig.Raft(host, port, peers(cfg), min, max, heartbeat, request);
+    return new NodeConfig.Raft(host, port, peers(cfg), min, max, heartbeat, request,
+        number(cfg, "raft", "snapshotEveryEntries", 1, Long.MAX_VALUE),
+        number(cfg, "raft", "logSegmentSizeBytes", 64 * 1024, 1L << 40));
   }
 
   private static List<NodeConfig.Peer> peers(JsonObject cfg) {

@@ -23,6 +23,8 @@ public final class ConfigSchema {
       new ConfigKey("raft", "electionTimeoutMaxMs", Type.LONG, 600L),
       new ConfigKey("raft", "heartbeatIntervalMs", Type.LONG, 100L),
       new ConfigKey("raft", "requestTimeoutMs", Type.LONG, 5000L),
+      new ConfigKey("raft", "snapshotEveryEntries", Type.LONG, 10_000L),
+      new ConfigKey("raft", "logSegmentSizeBytes", Type.LONG, 64L * 1024 * 1024),
       new ConfigKey("storage", "segmentSizeBytes", Type.LONG, 64L * 1024 * 1024),
       new ConfigKey("storage", "segmentMaxAgeMs", Type.LONG, 3_600_000L),
       new ConfigKey("storage", "commitEveryEntries", Type.INT, 1000),

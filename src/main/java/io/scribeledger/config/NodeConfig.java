@@ -16,7 +16,8 @@ public record NodeConfig(Node node, Http http, Raft raft, Storage storage, Limit
 
   /** Raft endpoint, bootstrap peers and timeouts. */
   public record Raft(String host, int port, List<Peer> peers, long electionTimeoutMinMs,
-                     long electionTimeoutMaxMs, long heartbeatIntervalMs, long requestTimeoutMs) {
+                     long electionTimeoutMaxMs, long heartbeatIntervalMs, long requestTimeoutMs,
+                     long snapshotEveryEntries, long logSegmentSizeBytes) {
   }
 
   /** A bootstrap member of the Raft group. */

@@ -19,10 +19,15 @@ import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.raftlog.RaftLog;
 import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.SnapshotInfo;
+import org.apache.ratis.statemachine.StateMachineStorage;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.util.LifeCycle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,6 +41,8 @@ public final class LedgerStateMachine extends BaseStateMachine {
   private static final Logger LOG = LoggerFactory.getLogger(LedgerStateMachine.class);
 
   private final LedgerState state;
+  private final LedgerSnapshots snapshots = new LedgerSnapshots();
+  private volatile SnapshotStats snapshotStats = SnapshotStats.NONE;
   private final NodeConfig.Storage storage;
   private final AppliedIndexWatch watch = new AppliedIndexWatch();
   private final AtomicLong lastStamp = new AtomicLong();
@@ -66,14 +73,73 @@ public final class LedgerStateMachine extends BaseStateMachine {
   @Override
   public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
     super.initialize(server, groupId, raftStorage);
-    // Ratis replays its log from the start (no snapshot yet); apply skips what the index already holds.
+    getLifeCycle().transition(LifeCycle.State.STARTING);
+    snapshots.init(raftStorage);
+    SnapshotInfo latest = snapshots.getLatestSnapshot();
+    if (latest != null) {
+      if (state.lastAppliedRaftIndex() < latest.getIndex()) {
+        // The index is behind the snapshot (it was lost or never written): start from the snapshot.
+        state.restoreFrom(snapshots.latestDir().orElseThrow());
+      }
+      // Ratis resumes applying after the snapshot; apply skips whatever the index already holds.
+      setLastAppliedTermIndex(latest.getTermIndex());
+    }
     lastStamp.set(state.lastTimestamp());
     watch.advance(state.size());
     committer.scheduleWithFixedDelay(() -> {
       commitIfDirty();
       maybeSeal();
     }, storage.commitIntervalMs(), storage.commitIntervalMs(), TimeUnit.MILLISECONDS);
-    LOG.info("ledger state loaded: {} entries, Raft index {} applied", state.size(), state.lastAppliedRaftIndex());
+    getLifeCycle().transition(LifeCycle.State.RUNNING);
+    LOG.info("ledger state loaded: {} entries, Raft index {} applied{}", state.size(), state.lastAppliedRaftIndex(),
+        latest == null ? "" : ", latest snapshot at " + latest.getIndex());
+  }
+
+  @Override
+  public StateMachineStorage getStateMachineStorage() {
+    return snapshots;
+  }
+
+  public SnapshotStats snapshotStats() {
+    return snapshotStats;
+  }
+
+  /** Runs on the apply thread between entries, so the state does not move while it is copied. */
+  @Override
+  public long takeSnapshot() throws IOException {
+    TermIndex at = getLastAppliedTermIndex();
+    SnapshotInfo latest = snapshots.getLatestSnapshot();
+    if (at == null || (latest != null && latest.getIndex() >= at.getIndex())) {
+      return latest == null ? RaftLog.INVALID_LOG_INDEX : latest.getIndex();
+    }
+    long start = System.nanoTime();
+    snapshots.take(at, state);
+    long ms = (System.nanoTime() - start) / 1_000_000;
+    snapshotStats = snapshotStats.withTaken(at.getIndex(), snapshots.latestSizeBytes(), ms);
+    LOG.info("snapshot at Raft index {}: {} entries, {} bytes, {} ms", at.getIndex(), state.size(),
+        snapshots.latestSizeBytes(), ms);
+    return at.getIndex();
+  }
+
+  @Override
+  public void pause() {
+    getLifeCycle().transition(LifeCycle.State.PAUSING);
+    getLifeCycle().transition(LifeCycle.State.PAUSED);
+  }
+
+  /** Ratis installed a snapshot from the leader into the state-machine directory: load it. */
+  @Override
+  public void reinitialize() throws IOException {
+    getLifeCycle().transition(LifeCycle.State.STARTING);
+    snapshots.refresh();
+    SnapshotInfo installed = snapshots.getLatestSnapshot();
+    state.restoreFrom(snapshots.latestDir().orElseThrow(() -> new IOException("no complete snapshot to load")));
+    setLastAppliedTermIndex(installed.getTermIndex());
+    lastStamp.accumulateAndGet(state.lastTimestamp(), Math::max);
+    watch.advance(state.size());
+    snapshotStats = snapshotStats.withInstalled(installed.getIndex(), snapshots.latestSizeBytes());
+    getLifeCycle().transition(LifeCycle.State.RUNNING);
+    LOG.info("snapshot installed from the leader: Raft index {}, {} entries", installed.getIndex(), state.size());
   }
 
   /** Runs on the leader only: the timestamp is chosen once here and replicated as part of the entry. */

@@ -139,17 +139,32 @@ public final class RaftNode implements AutoCloseable {
     SizeInBytes entry = SizeInBytes.valueOf(entryMax);
     RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, entry);
     RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(entryMax + 8));
-    RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(Math.max(32L << 20, 2 * entryMax)));
+    RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(raft.logSegmentSizeBytes()));
     RaftServerConfigKeys.Write.setByteLimit(p, SizeInBytes.valueOf(Math.max(64L << 20, 4 * entryMax)));
-    GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(entryMax + (1 << 20)));
+    long messageMax = entryMax + (1 << 20);
+    GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(messageMax));
+    // Snapshot files travel in chunks that must fit in one gRPC message too.
+    RaftServerConfigKeys.Log.Appender.setSnapshotChunkSizeMax(p, SizeInBytes.valueOf(Math.min(messageMax / 2, 8L << 20)));
+    // The leader's appender for a follower stalls up to (timeout x in-flight chunks) when an install
+    // fails (e.g. the follower is down), sending it no heartbeats meanwhile: keep that short.
+    GrpcConfigKeys.Server.setInstallSnapshotRequestTimeout(p, TimeDuration.valueOf(2, TimeUnit.SECONDS));
+    GrpcConfigKeys.Server.setInstallSnapshotRequestElementLimit(p, 2);
     RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
     RaftServerConfigKeys.Read.setLeaderLeaseEnabled(p, true);
-    RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, false);
+    // Snapshots let Ratis purge its log and bring a far-behind follower or a new member up to date.
+    RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
+    RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, raft.snapshotEveryEntries());
+    RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+    RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.min(Integer.MAX_VALUE, raft.snapshotEveryEntries()));
     return p;
   }
 
   public LedgerState state() {
     return stateMachine.state();
+  }
+
+  public SnapshotStats snapshotStats() {
+    return stateMachine.snapshotStats();
   }
 
   public AppliedIndexWatch watch() {
@@ -226,10 +241,10 @@ public final class RaftNode implements AutoCloseable {
       return new NodeStatus(config.node().id(), info.getCurrentRole().name(), info.getCurrentTerm(),
           leader == null ? null : leader.toString(), division.getRaftLog().getLastCommittedIndex(),
           info.getLastAppliedIndex(), stateMachine.state().size(), stateMachine.state().segmentCount(), members,
-          List.of(), null);
+          stateMachine.snapshotStats(), List.of(), null);
     } catch (IOException e) {
       return new NodeStatus(config.node().id(), "UNKNOWN", 0, null, 0, 0, stateMachine.state().size(),
-          stateMachine.state().segmentCount(), List.of(), List.of(), null);
+          stateMachine.state().segmentCount(), List.of(), stateMachine.snapshotStats(), List.of(), null);
     }
   }
 

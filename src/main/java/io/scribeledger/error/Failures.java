@@ -3,6 +3,8 @@ package io.scribeledger.error;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import java.util.UUID;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -14,7 +16,12 @@ public final class Failures {
   private Failures() {
   }
 
-  public static ApiError toApiError(Throwable cause) {
+  public static ApiError toApiError(Throwable failure) {
+    Throwable cause = failure;
+    // Futures wrap what a stage threw; the API error is the first LedgerException inside.
+    while ((cause instanceof CompletionException || cause instanceof ExecutionException) && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
     if (cause instanceof LedgerException le) {
       return le.error();
     }

@@ -67,7 +67,10 @@ public final class NodeHandler {
         .put("raft", new JsonObject().put("role", s.role()).put("term", s.term()).put("leaderId", s.leaderId())
             .put("commitIndex", s.commitIndex()).put("appliedIndex", s.raftAppliedIndex()))
         .put("segments", new JsonObject().put("local", s.segmentCount()).put("archived", 0))
-        .put("integrity", new JsonObject().put("problems", s.integrityProblems().size()))));
+        .put("integrity", new JsonObject().put("problems", s.integrityProblems().size()))
+        .put("snapshots", new JsonObject().put("taken", s.snapshots().taken()).put("installed", s.snapshots().installed())
+            .put("lastIndex", s.snapshots().lastIndex()).put("lastSizeBytes", s.snapshots().lastSizeBytes())
+            .put("lastDurationMs", s.snapshots().lastDurationMs()))));
   }
 
   public void prometheus(RoutingContext ctx) {

@@ -6,6 +6,7 @@ import io.scribeledger.merkle.Hashes;
 import io.scribeledger.merkle.MerkleTree;
 import io.scribeledger.storage.SegmentStore;
 import io.scribeledger.storage.ValueLocation;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -19,9 +20,15 @@ import java.util.Optional;
  */
 public final class LedgerState implements AutoCloseable {
 
-  private final LedgerIndex index;
-  private final SegmentStore segments;
-  private final MerkleTree tree;
+  private static final String INDEX_FILE = "state.mapdb";
+  private static final String SEGMENTS_DIR = "segments";
+
+  private final Path dataDir;
+  private final long segmentSizeBytes;
+  // Replaced together when a snapshot is installed; readers always go through the current ones.
+  private volatile LedgerIndex index;
+  private volatile SegmentStore segments;
+  private volatile MerkleTree tree;
   private volatile boolean closed;
 
   public LedgerState(Path dataDir, long segmentSizeBytes) {
@@ -30,9 +37,56 @@ public final class LedgerState implements AutoCloseable {
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException("cannot create " + dataDir, e);
     }
-    this.index = new LedgerIndex(dataDir.resolve("state.mapdb"));
-    this.segments = new SegmentStore(dataDir.resolve("segments"), segmentSizeBytes, index.segmentPosition());
-    this.tree = new MerkleTree(index.treeNodes());
+    this.dataDir = dataDir;
+    this.segmentSizeBytes = segmentSizeBytes;
+    open();
+  }
+
+  private void open() {
+    index = new LedgerIndex(dataDir.resolve(INDEX_FILE));
+    segments = new SegmentStore(dataDir.resolve(SEGMENTS_DIR), segmentSizeBytes, index.segmentPosition());
+    tree = new MerkleTree(index.treeNodes());
+  }
+
+  private void closeStores() {
+    segments.close();
+    index.close();
+  }
+
+  /**
+   * Writes a consistent copy of the state into {@code dir}: MapDB just after a commit, sealed
+   * segments as hard links (they never change), the active segment up to its durable end.
+   */
+  public synchronized void writeSnapshot(Path dir) throws IOException {
+    ensureOpen();
+    commit();
+    try (var files = Files.list(dataDir)) {
+      for (Path f : (Iterable<Path>) files.filter(p -> p.getFileName().toString().startsWith(INDEX_FILE))::iterator) {
+        Files.copy(f, dir.resolve(f.getFileName()));
+      }
+    }
+    Path target = Files.createDirectories(dir.resolve(SEGMENTS_DIR));
+    segments.copyTo(target);
+  }
+
+  /**
+   * Replaces this node's state with a snapshot Ratis installed (this node fell behind the purged
+   * log, or is new): the MapDB files are copied, the segment files linked, then everything reopens.
+   */
+  public synchronized void restoreFrom(Path snapshot) throws IOException {
+    closeStores();
+    try (var files = Files.list(dataDir)) {
+      for (Path f : (Iterable<Path>) files.filter(p -> p.getFileName().toString().startsWith(INDEX_FILE))::iterator) {
+        Files.delete(f);
+      }
+    }
+    SegmentStore.replaceAll(dataDir.resolve(SEGMENTS_DIR), snapshot.resolve(SEGMENTS_DIR));
+    try (var files = Files.list(snapshot)) {
+      for (Path f : (Iterable<Path>) files.filter(p -> p.getFileName().toString().startsWith(INDEX_FILE))::iterator) {
+        Files.copy(f, dataDir.resolve(f.getFileName()));
+      }
+    }
+    open();
   }
 
   public long size() {
@@ -261,7 +315,6 @@ public final class LedgerState implements AutoCloseable {
     }
     closed = true;
     commit();
-    segments.close();
-    index.close();
+    closeStores();
   }
 }

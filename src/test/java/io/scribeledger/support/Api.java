@@ -68,6 +68,19 @@ public final class Api implements AutoCloseable {
     return m.getJsonObject("ledger").getLong("size");
   }
 
+  /** Polls until this node has applied ledger index {@code index}; fails after {@code timeoutMs}. */
+  public void awaitApplied(long index, long timeoutMs) {
+    long deadline = System.currentTimeMillis() + timeoutMs;
+    long size = -1;
+    while (System.currentTimeMillis() < deadline) {
+      HttpResponse<Buffer> r = get("/metrics");
+      if (r.statusCode() == 200 && (size = r.bodyAsJsonObject().getJsonObject("ledger").getLong("size")) >= index) {
+        return;
+      }
+    }
+    throw new AssertionError("node reached index " + size + ", not " + index + ", within " + timeoutMs + " ms");
+  }
+
   @Override
   public void close() {
     client.close();

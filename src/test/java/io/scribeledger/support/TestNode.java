@@ -9,6 +9,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.bridge.SLF4JBridgeHandler;
 
 /** A real node (Raft, MapDB, segment files, HTTP on loopback) in this JVM, on its own Vert.x instance. */
 public final class TestNode implements AutoCloseable {
@@ -37,6 +38,11 @@ public final class TestNode implements AutoCloseable {
   }
 
   public static TestNode start(JsonObject config) {
+    if (!SLF4JBridgeHandler.isInstalled()) {
+      // As the launcher does: gRPC inside Ratis logs through java.util.logging.
+      SLF4JBridgeHandler.removeHandlersForRootLogger();
+      SLF4JBridgeHandler.install();
+    }
     Vertx vertx = Vertx.vertx(new VertxOptions().setMetricsOptions(ScribeLauncher.metricsOptions()));
     try {
       vertx.deployVerticle(new MainVerticle(), new DeploymentOptions().setConfig(config))
