@@ -23,6 +23,17 @@ public final class ConfigResolver {
   private ConfigResolver() {
   }
 
+  /** Whether {@code id} is a valid node id (letters, digits, '.', '_', '-'; 1-64). */
+  public static boolean isNodeId(String id) {
+    return id != null && NODE_ID.matcher(id).matches();
+  }
+
+  /** Whether {@code address} is {@code host:port} with a port in range. */
+  public static boolean isHostPort(String address) {
+    return address != null && address.matches("[^\\s:/]+:\\d{1,5}")
+        && Integer.parseInt(address.substring(address.lastIndexOf(':') + 1)) <= 65535;
+  }
+
   /** The environment variable names a node reads, for vertx-config's env store {@code keys} option. */
   public static JsonArray envNames() {
     JsonArray names = new JsonArray();
@@ -154,7 +165,7 @@ public final class ConfigResolver {
 
   private static String nodeId(JsonObject cfg) {
     String id = string(cfg, "node", "id");
-    if (id == null || !NODE_ID.matcher(id).matches()) {
+    if (!isNodeId(id)) {
       throw new ConfigException("node.id", "must be 1-64 characters of letters, digits, '.', '_' or '-'");
     }
     return id;
@@ -231,8 +242,7 @@ public final class ConfigResolver {
 
   private static String address(JsonObject p, String where, String field) {
     Object v = p.getValue(field);
-    if (!(v instanceof String s) || !s.matches("[^\\s:]+:\\d{1,5}")
-        || Integer.parseInt(s.substring(s.lastIndexOf(':') + 1)) > 65535) {
+    if (!(v instanceof String s) || !isHostPort(s)) {
       throw new ConfigException(where, "must be host:port, got " + v);
     }
     return s;

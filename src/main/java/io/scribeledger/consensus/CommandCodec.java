@@ -4,6 +4,7 @@ import io.scribeledger.ledger.Bytes;
 import io.scribeledger.ledger.Command;
 import io.scribeledger.ledger.Condition;
 import io.scribeledger.ledger.Proposal;
+import io.scribeledger.ledger.RegisterMember;
 import io.scribeledger.ledger.SealSegment;
 import io.scribeledger.ledger.StampedCommand;
 import io.scribeledger.merkle.Hashes;
@@ -20,6 +21,7 @@ public final class CommandCodec {
   private static final byte PUT = 1;
   private static final byte DELETE = 2;
   private static final byte SEAL = 3;
+  private static final byte MEMBER = 4;
   private static final byte COND_NONE = 0;
   private static final byte COND_ABSENT = 1;
   private static final byte COND_MATCH = 2;
@@ -32,6 +34,14 @@ public final class CommandCodec {
   public static byte[] encode(Proposal proposal) {
     if (proposal instanceof SealSegment) {
       return new byte[] {SEAL};
+    }
+    if (proposal instanceof RegisterMember m) {
+      byte[] id = Bytes.utf8(m.nodeId());
+      byte[] http = Bytes.utf8(m.httpAddress());
+      ByteBuffer b = ByteBuffer.allocate(1 + Bytes.sizeOf(id) + Bytes.sizeOf(http)).put(MEMBER);
+      Bytes.put(b, id);
+      Bytes.put(b, http);
+      return b.array();
     }
     Command command = (Command) proposal;
     byte[] key = Bytes.utf8(command.key());
@@ -76,6 +86,9 @@ public final class CommandCodec {
       byte kind = b.get();
       if (kind == SEAL) {
         return new SealSegment();
+      }
+      if (kind == MEMBER) {
+        return new RegisterMember(Bytes.getString(b), Bytes.getString(b));
       }
       Condition condition = switch (b.get()) {
         case COND_NONE -> Condition.NONE;

@@ -16,6 +16,7 @@ public final class OutcomeCodec {
   private static final byte APPLIED = 1;
   private static final byte REJECTED = 2;
   private static final byte SEALED = 3;
+  private static final byte REGISTERED = 4;
 
   private OutcomeCodec() {
   }
@@ -30,6 +31,9 @@ public final class OutcomeCodec {
       b.put((byte) r.op().code()).putLong(r.version()).putLong(r.index()).putLong(r.timestamp())
           .put(r.valueSha256()).put(r.leafHash()).putLong(r.treeSize()).put(r.rootHash());
       return b.array();
+    }
+    if (outcome instanceof WriteOutcome.Registered) {
+      return new byte[] {REGISTERED};
     }
     if (outcome instanceof WriteOutcome.Sealed sealed) {
       return ByteBuffer.allocate(1 + 8).put(SEALED).putLong(sealed.segment().id()).array();
@@ -63,6 +67,9 @@ public final class OutcomeCodec {
       ErrorCode code = ErrorCode.valueOf(Bytes.getString(b));
       String msg = Bytes.getString(b);
       return new WriteOutcome.Rejected(new ApiError(code, msg, b.getLong()));
+    }
+    if (kind == REGISTERED) {
+      return new WriteOutcome.Registered();
     }
     if (kind == SEALED) {
       // The proposer only needs to know the seal happened; the manifest holds the details.

@@ -6,6 +6,7 @@ import io.scribeledger.error.ErrorCode;
 import io.scribeledger.error.LedgerException;
 import io.scribeledger.ledger.Command;
 import io.scribeledger.ledger.LedgerState;
+import io.scribeledger.ledger.RegisterMember;
 import io.scribeledger.ledger.SealSegment;
 import io.scribeledger.ledger.WriteOutcome;
 import java.io.IOException;
@@ -32,6 +33,7 @@ import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.SetConfigurationRequest;
 import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
 import org.apache.ratis.protocol.exceptions.NotLeaderException;
 import org.apache.ratis.protocol.exceptions.RaftException;
@@ -228,6 +230,89 @@ public final class RaftNode implements AutoCloseable {
     throw new CompletionException(cause);
   }
 
+  /** Records a member's HTTP address through Raft. */
+  public CompletableFuture<WriteOutcome> register(String nodeId, String httpAddress) {
+    return client.async().send(Message.valueOf(ByteString.copyFrom(CommandCodec.encode(new RegisterMember(nodeId, httpAddress)))))
+        .handle((reply, error) -> OutcomeCodec.decode(checked(reply, error, "member registration").getMessage()
+            .getContent().asReadOnlyByteBuffer()));
+  }
+
+  /** Whether {@code nodeId} is a voter, a listener (non-voting), or not a member. */
+  public enum Membership { VOTER, LISTENER, NONE }
+
+  public Membership membership(String nodeId) throws IOException {
+    RaftServer.Division division = server.getDivision(GROUP_ID);
+    RaftPeerId id = RaftPeerId.valueOf(nodeId);
+    if (division.getRaftConf().getCurrentPeers(RaftPeerRole.FOLLOWER).stream().anyMatch(p -> p.getId().equals(id))) {
+      return Membership.VOTER;
+    }
+    return division.getRaftConf().getCurrentPeers(RaftPeerRole.LISTENER).stream().anyMatch(p -> p.getId().equals(id))
+        ? Membership.LISTENER : Membership.NONE;
+  }
+
+  /**
+   * Adds {@code nodeId} as a listener: it receives the log (or a snapshot) but does not vote, so a
+   * slow newcomer cannot stall commits. Blocking (a Raft configuration change).
+   */
+  public void addListener(String nodeId, String raftAddress) throws IOException {
+    List<RaftPeer> voters = currentPeers(RaftPeerRole.FOLLOWER);
+    List<RaftPeer> listeners = currentPeers(RaftPeerRole.LISTENER);
+    listeners.removeIf(p -> p.getId().toString().equals(nodeId));
+    listeners.add(RaftPeer.newBuilder().setId(nodeId).setAddress(raftAddress).setStartupRole(RaftPeerRole.LISTENER).build());
+    setConfiguration(voters, listeners, "add " + nodeId + " as a listener");
+  }
+
+  /** Makes a caught-up listener a voter. Blocking. */
+  public void promote(String nodeId) throws IOException {
+    List<RaftPeer> voters = currentPeers(RaftPeerRole.FOLLOWER);
+    List<RaftPeer> listeners = currentPeers(RaftPeerRole.LISTENER);
+    RaftPeer listener = listeners.stream().filter(p -> p.getId().toString().equals(nodeId)).findFirst()
+        .orElseThrow(() -> ErrorCode.INVALID_REQUEST.error(nodeId + " is not a listener"));
+    listeners.remove(listener);
+    voters.add(RaftPeer.newBuilder().setId(nodeId).setAddress(listener.getAddress()).build());
+    setConfiguration(voters, listeners, "promote " + nodeId + " to voter");
+  }
+
+  /** Removes {@code nodeId}; when it leads, leadership moves to another voter first. Blocking. */
+  public void remove(String nodeId) throws IOException {
+    List<RaftPeer> voters = currentPeers(RaftPeerRole.FOLLOWER);
+    List<RaftPeer> listeners = currentPeers(RaftPeerRole.LISTENER);
+    boolean voter = voters.removeIf(p -> p.getId().toString().equals(nodeId));
+    boolean listener = listeners.removeIf(p -> p.getId().toString().equals(nodeId));
+    if (!voter && !listener) {
+      throw ErrorCode.NOT_FOUND.error(nodeId + " is not a member of the Raft group");
+    }
+    if (voters.isEmpty()) {
+      throw ErrorCode.INVALID_REQUEST.error(nodeId + " is the last voter; a group cannot remove its last voter");
+    }
+    if (nodeId.equals(status().leaderId())) {
+      RaftClientReply moved = client.admin().transferLeadership(voters.get(0).getId(), config.raft().requestTimeoutMs());
+      if (!moved.isSuccess()) {
+        throw ErrorCode.UNAVAILABLE.error("could not move leadership off " + nodeId + ": " + moved.getException());
+      }
+      LOG.info("leadership moved from {} to {} before removing it", nodeId, voters.get(0).getId());
+    }
+    setConfiguration(voters, listeners, "remove " + nodeId);
+  }
+
+  private List<RaftPeer> currentPeers(RaftPeerRole role) throws IOException {
+    return new ArrayList<>(server.getDivision(GROUP_ID).getRaftConf().getCurrentPeers(role));
+  }
+
+  private void setConfiguration(List<RaftPeer> voters, List<RaftPeer> listeners, String what) throws IOException {
+    RaftClientReply reply = client.admin().setConfiguration(SetConfigurationRequest.Arguments.newBuilder()
+        .setServersInNewConf(voters).setListenersInNewConf(listeners)
+        .setMode(SetConfigurationRequest.Mode.SET_UNCONDITIONALLY).build());
+    if (!reply.isSuccess()) {
+      throw ErrorCode.UNAVAILABLE.error("could not " + what + ": " + reply.getException());
+    }
+    LOG.info("Raft configuration changed: {} (voters {}, listeners {})", what, ids(voters), ids(listeners));
+  }
+
+  private static List<String> ids(List<RaftPeer> peers) {
+    return peers.stream().map(p -> p.getId().toString()).toList();
+  }
+
   public NodeStatus status() {
     try {
       RaftServer.Division division = server.getDivision(GROUP_ID);
@@ -250,7 +335,11 @@ public final class RaftNode implements AutoCloseable {
 
   private NodeStatus.Member member(RaftPeer peer, boolean voter) {
     String id = peer.getId().toString();
-    return new NodeStatus.Member(id, peer.getAddress(), httpAddresses.get(id), voter);
+    String http = httpAddresses.get(id);
+    if (http == null) {
+      http = stateMachine.state().memberAddresses().get(id);
+    }
+    return new NodeStatus.Member(id, peer.getAddress(), http, voter);
   }
 
   @Override

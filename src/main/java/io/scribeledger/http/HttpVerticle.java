@@ -20,6 +20,8 @@ import org.slf4j.LoggerFactory;
 public final class HttpVerticle extends AbstractVerticle {
 
   private static final Logger LOG = LoggerFactory.getLogger(HttpVerticle.class);
+  /** Admin request bodies are small JSON objects. */
+  private static final long MAX_ADMIN_BODY = 64 * 1024;
   private static final Pattern MALFORMED_ESCAPE = Pattern.compile("%(?![0-9A-Fa-f]{2})");
   private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
 
@@ -57,6 +59,7 @@ public final class HttpVerticle extends AbstractVerticle {
       }
     });
     router.route().method(HttpMethod.PUT).handler(new BoundedBody(config.limits().maxValueBytes()));
+    router.route("/cluster/*").method(HttpMethod.POST).handler(new BoundedBody(MAX_ADMIN_BODY));
 
     Routes.fixed(router, "/health", Map.of(HttpMethod.GET, node::health));
     Routes.fixed(router, "/health/live", Map.of(HttpMethod.GET, node::live));
@@ -66,8 +69,8 @@ public final class HttpVerticle extends AbstractVerticle {
     Routes.fixed(router, "/cluster/status", Map.of(HttpMethod.GET, node::clusterStatus));
     Routes.fixed(router, "/cluster/members", Map.of(HttpMethod.GET, node::clusterMembers));
     Routes.fixed(router, "/cluster/leader", Map.of(HttpMethod.GET, node::clusterLeader));
-    Routes.fixed(router, "/cluster/join", Map.of(HttpMethod.POST, node::membershipChange));
-    Routes.fixed(router, "/cluster/leave", Map.of(HttpMethod.POST, node::membershipChange));
+    Routes.fixed(router, "/cluster/join", Map.of(HttpMethod.POST, guarded(node::join)));
+    Routes.fixed(router, "/cluster/leave", Map.of(HttpMethod.POST, guarded(node::leave)));
 
     Routes.fixed(router, "/ledger/head", Map.of(HttpMethod.GET, guarded(proofs::head)));
     Routes.fixed(router, "/ledger/consistency", Map.of(HttpMethod.GET, guarded(proofs::consistency)));

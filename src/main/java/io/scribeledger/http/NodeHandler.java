@@ -3,7 +3,10 @@ package io.scribeledger.http;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.scribeledger.consensus.NodeStatus;
+import io.scribeledger.config.ConfigResolver;
 import io.scribeledger.error.ErrorCode;
+import io.scribeledger.service.LedgerRequest;
+import io.vertx.core.json.DecodeException;
 import io.scribeledger.service.LedgerClient;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -109,9 +112,41 @@ public final class NodeHandler {
     });
   }
 
-  /** Membership changes need the cluster work (issue 4); refuse clearly instead of pretending. */
-  public void membershipChange(RoutingContext ctx) {
-    ErrorResponses.send(ctx, ErrorCode.UNAVAILABLE, "membership changes are not supported by this build yet");
+  /** {@code POST /cluster/join} {"nodeId","raftAddress","httpAddress"}: answers once the node is a voter. */
+  public void join(RoutingContext ctx) {
+    JsonObject body = jsonBody(ctx);
+    String nodeId = body.getValue("nodeId") instanceof String s ? s : null;
+    String raft = body.getValue("raftAddress") instanceof String s ? s : null;
+    String http = body.getValue("httpAddress") instanceof String s ? s : null;
+    if (!ConfigResolver.isNodeId(nodeId)) {
+      throw ErrorCode.INVALID_REQUEST.error("nodeId must be 1-64 letters, digits, '.', '_' or '-'");
+    }
+    if (!ConfigResolver.isHostPort(raft) || !ConfigResolver.isHostPort(http)) {
+      throw ErrorCode.INVALID_REQUEST.error("raftAddress and httpAddress must be host:port");
+    }
+    ledger.join(new LedgerRequest.Join(nodeId, raft, http))
+        .onSuccess(s -> Json.send(ctx, 200, new JsonObject().put("nodeId", nodeId).put("voter", true).put("members", members(s))))
+        .onFailure(e -> ErrorResponses.fail(ctx, e));
+  }
+
+  /** {@code POST /cluster/leave} {"nodeId"}: removes it; leadership moves first if it leads. */
+  public void leave(RoutingContext ctx) {
+    JsonObject body = jsonBody(ctx);
+    String nodeId = body.getValue("nodeId") instanceof String s ? s : null;
+    if (!ConfigResolver.isNodeId(nodeId)) {
+      throw ErrorCode.INVALID_REQUEST.error("nodeId must be 1-64 letters, digits, '.', '_' or '-'");
+    }
+    ledger.leave(nodeId)
+        .onSuccess(s -> Json.send(ctx, 200, new JsonObject().put("nodeId", nodeId).put("removed", true).put("members", members(s))))
+        .onFailure(e -> ErrorResponses.fail(ctx, e));
+  }
+
+  private static JsonObject jsonBody(RoutingContext ctx) {
+    try {
+      return new JsonObject(BoundedBody.of(ctx));
+    } catch (DecodeException | ClassCastException e) {
+      throw ErrorCode.INVALID_REQUEST.error("the body must be a JSON object");
+    }
   }
 
   private static JsonArray members(NodeStatus s) {

@@ -30,6 +30,7 @@ public final class LedgerIndex implements AutoCloseable {
   private final BTreeMap<String, Long> latest;
   private final BTreeMap<Long, byte[]> treeNodes;
   private final BTreeMap<Long, byte[]> manifest;
+  private final BTreeMap<String, String> members;
   private final Atomic.Long size;
   private final Atomic.Long lastAppliedRaftIndex;
   private final Atomic.Long lastAppliedRaftTerm;
@@ -43,6 +44,7 @@ public final class LedgerIndex implements AutoCloseable {
     latest = db.treeMap("latest", Serializer.STRING, Serializer.LONG).createOrOpen();
     treeNodes = db.treeMap("merkle", Serializer.LONG, Serializer.BYTE_ARRAY).createOrOpen();
     manifest = db.treeMap("manifest", Serializer.LONG, Serializer.BYTE_ARRAY).createOrOpen();
+    members = db.treeMap("members", Serializer.STRING, Serializer.STRING).createOrOpen();
     size = db.atomicLong("size").createOrOpen();
     lastAppliedRaftIndex = db.atomicLong("lastAppliedRaftIndex").createOrOpen();
     lastAppliedRaftTerm = db.atomicLong("lastAppliedRaftTerm").createOrOpen();
@@ -112,6 +114,14 @@ public final class LedgerIndex implements AutoCloseable {
     versions.put(versionKey(record.key(), record.version()), record.index());
     latest.put(record.key(), record.version());
     size.set(record.index());
+  }
+
+  public void putMember(String nodeId, String httpAddress) {
+    members.put(nodeId, httpAddress);
+  }
+
+  public Map<String, String> members() {
+    return Map.copyOf(members);
   }
 
   /** Adds a sealed segment to the manifest (keyed by its last index, so a lookup by index is one ceiling). */

@@ -128,9 +128,15 @@ public final class LedgerState implements AutoCloseable {
     if (raftIndex <= index.lastAppliedRaftIndex()) {
       return Optional.empty();
     }
-    WriteOutcome outcome = stamped.proposal() instanceof Command command
-        ? decide(stamped.timestamp(), command)
-        : seal(stamped.timestamp());
+    WriteOutcome outcome;
+    if (stamped.proposal() instanceof Command command) {
+      outcome = decide(stamped.timestamp(), command);
+    } else if (stamped.proposal() instanceof RegisterMember member) {
+      index.putMember(member.nodeId(), member.httpAddress());
+      outcome = new WriteOutcome.Registered();
+    } else {
+      outcome = seal(stamped.timestamp());
+    }
     index.setLastApplied(term, raftIndex);
     return Optional.of(outcome);
   }
@@ -210,6 +216,12 @@ public final class LedgerState implements AutoCloseable {
     }
     return segments.full()
         || (maxAgeMs > 0 && index.entry(first).map(e -> now - e.timestamp() >= maxAgeMs).orElse(false));
+  }
+
+  /** HTTP addresses of members that joined through {@code /cluster/join}, by node id. */
+  public java.util.Map<String, String> memberAddresses() {
+    ensureOpen();
+    return index.members();
   }
 
   public List<SegmentInfo> segments() {

@@ -1,5 +1,5 @@
 package io.scribeledger.ledger;
 
-/** What travels in a Raft log entry: a client write, or a segment seal the leader decided on. */
-public sealed interface Proposal permits Command, SealSegment {
+/** What travels in a Raft log entry: a client write, a segment seal, or a member's address. */
+public sealed interface Proposal permits Command, SealSegment, RegisterMember {
 }

@@ -9,6 +9,10 @@ public sealed interface WriteOutcome {
   record Applied(Receipt receipt) implements WriteOutcome {
   }
 
+  /** A member's address was recorded. */
+  record Registered() implements WriteOutcome {
+  }
+
   /** The active segment was sealed into the manifest. */
   record Sealed(SegmentInfo segment) implements WriteOutcome {
   }

@@ -59,6 +59,14 @@ public final class LedgerClient {
     return request(new LedgerRequest.Segments(), SegmentList.class);
   }
 
+  public Future<NodeStatus> join(LedgerRequest.Join join) {
+    return request(join, NodeStatus.class);
+  }
+
+  public Future<NodeStatus> leave(String nodeId) {
+    return request(new LedgerRequest.Leave(nodeId), NodeStatus.class);
+  }
+
   public Future<IntegrityScrub.Report> scrub() {
     return request(new LedgerRequest.Scrub(), IntegrityScrub.Report.class);
   }

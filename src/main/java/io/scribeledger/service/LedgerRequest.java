@@ -41,6 +41,14 @@ public sealed interface LedgerRequest {
   record Segments() implements LedgerRequest {
   }
 
+  /** Add a node: as a listener first, promoted to voter once caught up; replies with a NodeStatus. */
+  record Join(String nodeId, String raftAddress, String httpAddress) implements LedgerRequest {
+  }
+
+  /** Remove a node (leadership moves first if it leads); replies with a NodeStatus. */
+  record Leave(String nodeId) implements LedgerRequest {
+  }
+
   /** Recompute sealed segments from their files; replies with an {@link io.scribeledger.ledger.IntegrityScrub.Report}. */
   record Scrub() implements LedgerRequest {
   }

@@ -1,6 +1,7 @@
 package io.scribeledger.service;
 
 import io.scribeledger.config.NodeConfig;
+import io.scribeledger.consensus.NodeStatus;
 import io.scribeledger.consensus.RaftNode;
 import io.scribeledger.error.ApiError;
 import io.scribeledger.error.ErrorCode;
@@ -17,6 +18,9 @@ import io.vertx.core.Promise;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
@@ -35,7 +39,11 @@ public final class LedgerVerticle extends AbstractVerticle {
 
   private final NodeConfig config;
   private final MeterRegistry registry;
+  /** A joining node gets this many request timeouts to catch up before the join answers 503. */
+  private static final int JOIN_CATCH_UP_FACTOR = 12;
+
   private RaftNode node;
+  private HttpClient probes;
   private LedgerReads reads;
   private NodeKeys keys;
   private volatile IntegrityScrub.Report lastScrub;
@@ -65,6 +73,7 @@ public final class LedgerVerticle extends AbstractVerticle {
           scrub().onSuccess(r -> LOG.info("integrity scrub at start: {} sealed segments checked, {}",
               r.segmentsChecked(), r.clean() ? "all match the manifest" : r.problems().size() + " problems"));
           registerGauges(n);
+          probes = vertx.createHttpClient();
           consumer = vertx.eventBus().consumer(address(config.node().id()), this::handle);
           started.complete();
         })
@@ -74,6 +83,9 @@ public final class LedgerVerticle extends AbstractVerticle {
   @Override
   public void stop(Promise<Void> stopped) {
     gauges.forEach(registry::remove);
+    if (probes != null) {
+      probes.close();
+    }
     Future<Void> unregistered = consumer == null ? Future.succeededFuture() : consumer.unregister();
     unregistered.compose(v -> vertx.<Void>executeBlocking(() -> {
       if (node != null) {
@@ -146,7 +158,70 @@ public final class LedgerVerticle extends AbstractVerticle {
     if (request instanceof LedgerRequest.Scrub) {
       return scrub();
     }
-    return Future.succeededFuture(node.status().withIntegrity(integrityProblems(), keys.publicKey()));
+    if (request instanceof LedgerRequest.Join j) {
+      return join(j).map(v -> status());
+    }
+    if (request instanceof LedgerRequest.Leave l) {
+      return blocking(() -> {
+        node.remove(l.nodeId());
+        return null;
+      }).map(v -> status());
+    }
+    return Future.succeededFuture(status());
+  }
+
+  private NodeStatus status() {
+    return node.status().withIntegrity(integrityProblems(), keys.publicKey());
+  }
+
+  /**
+   * Registers the newcomer's address, adds it as a listener (it gets the log or a snapshot but does
+   * not vote), waits until its own /metrics shows it has caught up, then promotes it to voter.
+   * Joining again resumes where a timed-out join stopped.
+   */
+  private Future<Void> join(LedgerRequest.Join j) {
+    long deadline = System.currentTimeMillis() + JOIN_CATCH_UP_FACTOR * config.raft().requestTimeoutMs();
+    return Future.fromCompletionStage(node.register(j.nodeId(), j.httpAddress()), context)
+        .compose(r -> blocking(() -> node.membership(j.nodeId())))
+        .compose(membership -> {
+          if (membership == RaftNode.Membership.VOTER) {
+            return Future.succeededFuture();
+          }
+          Future<Void> listening = membership == RaftNode.Membership.LISTENER ? Future.succeededFuture() : blocking(() -> {
+            node.addListener(j.nodeId(), j.raftAddress());
+            return null;
+          });
+          return listening
+              .compose(v -> awaitCaughtUp(j, node.state().size(), deadline))
+              .compose(v -> blocking(() -> {
+                node.promote(j.nodeId());
+                return null;
+              }));
+        });
+  }
+
+  private Future<Void> awaitCaughtUp(LedgerRequest.Join j, long target, long deadline) {
+    Promise<Void> caughtUp = Promise.promise();
+    String host = j.httpAddress().substring(0, j.httpAddress().lastIndexOf(':'));
+    int port = Integer.parseInt(j.httpAddress().substring(j.httpAddress().lastIndexOf(':') + 1));
+    pollSize(host, port, target, deadline, caughtUp);
+    return caughtUp.future();
+  }
+
+  private void pollSize(String host, int port, long target, long deadline, Promise<Void> caughtUp) {
+    probes.request(HttpMethod.GET, port, host, "/metrics")
+        .compose(req -> req.send().compose(HttpClientResponse::body))
+        .map(body -> body.toJsonObject().getJsonObject("ledger").getLong("size"))
+        .onComplete(ar -> {
+          if (ar.succeeded() && ar.result() >= target) {
+            caughtUp.tryComplete();
+          } else if (System.currentTimeMillis() > deadline) {
+            caughtUp.tryFail(ErrorCode.TIMEOUT.error("the node joined as a non-voting listener but has not caught up to index "
+                + target + " yet; it stays a listener: send the join again to promote it once it has"));
+          } else {
+            vertx.setTimer(200, t -> pollSize(host, port, target, deadline, caughtUp));
+          }
+        });
   }
 
   private <T> Future<T> blocking(java.util.concurrent.Callable<T> work) {

@@ -282,7 +282,14 @@ class KvApiTest {
     JsonObject leader = api.get("/cluster/leader").bodyAsJsonObject();
     assertEquals("n1", leader.getString("leaderId"));
     assertEquals("127.0.0.1:" + node.httpPort(), leader.getString("httpAddress"));
-    assertError(api.send(HttpMethod.POST, "/cluster/join", Buffer.buffer("{}"), null), 503, "unavailable");
+    assertError(api.send(HttpMethod.POST, "/cluster/join", Buffer.buffer("{}"), null), 400, "invalid_request");
+    assertError(api.send(HttpMethod.POST, "/cluster/join", Buffer.buffer("not json"), null), 400, "invalid_request");
+    assertError(api.send(HttpMethod.POST, "/cluster/join", Buffer.buffer(
+        "{\"nodeId\":\"n9\",\"raftAddress\":\"nohost\",\"httpAddress\":\"h:1\"}"), null), 400, "invalid_request");
+    assertError(api.send(HttpMethod.POST, "/cluster/leave", Buffer.buffer("{\"nodeId\":\"nobody\"}"), null), 404, "not_found");
+    assertError(api.send(HttpMethod.POST, "/cluster/leave", Buffer.buffer("{\"nodeId\":\"n1\"}"), null), 400,
+        "invalid_request");
+    assertError(api.send(HttpMethod.POST, "/cluster/leave", Buffer.buffer("[1,2]"), null), 400, "invalid_request");
   }
 
   @Test

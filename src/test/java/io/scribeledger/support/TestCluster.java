@@ -28,6 +28,20 @@ public final class TestCluster {
     return configs;
   }
 
+  /**
+   * The config of a node that will join the group of {@code members}: it lists them and itself, but
+   * is not in their configuration until {@code /cluster/join} adds it.
+   */
+  public static JsonObject joiner(Path dir, String nodeId, List<JsonObject> members, JsonObject overrides) {
+    JsonObject c = TestNode.config(nodeId, dir.resolve(nodeId), overrides);
+    JsonArray peers = members.get(0).getJsonObject("raft").getJsonArray("peers").copy();
+    peers.add(new JsonObject().put("id", nodeId)
+        .put("raftAddress", "127.0.0.1:" + c.getJsonObject("raft").getInteger("port"))
+        .put("httpAddress", "127.0.0.1:" + c.getJsonObject("http").getInteger("port")));
+    c.getJsonObject("raft").put("peers", peers);
+    return c;
+  }
+
   /** Starts every node at once (a Raft group needs a majority up to elect), then waits for a leader on each. */
   public static List<TestNode> start(List<JsonObject> configs) {
     List<CompletableFuture<TestNode>> starting = new ArrayList<>();

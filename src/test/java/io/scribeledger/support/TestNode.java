@@ -38,6 +38,18 @@ public final class TestNode implements AutoCloseable {
   }
 
   public static TestNode start(JsonObject config) {
+    TestNode node = launch(config);
+    try {
+      node.awaitLeader();
+    } catch (RuntimeException e) {
+      node.close();
+      throw e;
+    }
+    return node;
+  }
+
+  /** Deploys the node without waiting for a leader (a node about to join a running cluster knows none). */
+  public static TestNode launch(JsonObject config) {
     if (!SLF4JBridgeHandler.isInstalled()) {
       // As the launcher does: gRPC inside Ratis logs through java.util.logging.
       SLF4JBridgeHandler.removeHandlersForRootLogger();
@@ -51,9 +63,7 @@ public final class TestNode implements AutoCloseable {
       vertx.close().await();
       throw new IllegalStateException("node did not start: " + e.getMessage(), e);
     }
-    TestNode node = new TestNode(vertx, config);
-    node.awaitLeader();
-    return node;
+    return new TestNode(vertx, config);
   }
 
   /** Polls {@code /health} until this node knows a leader (bounded). */
