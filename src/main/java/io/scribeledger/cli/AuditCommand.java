@@ -59,10 +59,7 @@ final class AuditCommand implements Callable<Integer> {
       out.printf("consistent: tree grew from %d to %d entries; trusted head advanced to root %s%n",
           trusted.treeSize(), head.treeSize(), Hashes.hex(head.rootHash()));
       return 0;
-    } catch (Failed e) {
-      err.println("AUDIT FAILED: " + e.getMessage());
-      return ScribeCli.FAILED;
-    } catch (LedgerHttp.Refused e) {
+    } catch (Failed | LedgerHttp.Refused e) {
       err.println("AUDIT FAILED: " + e.getMessage());
       return ScribeCli.FAILED;
     } catch (LedgerHttp.Unreachable e) {
@@ -104,7 +101,7 @@ final class AuditCommand implements Callable<Integer> {
       Path dir = state.toAbsolutePath().getParent();
       Files.createDirectories(dir);
       Path tmp = Files.createTempFile(dir, ".scribe-audit", ".tmp");
-      Files.writeString(tmp, Wire.toJson(head).encodePrettily());
+      Files.writeString(tmp, head.toJson().encodePrettily());
       Files.move(tmp, state, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
       throw new Failed("cannot write the state file " + state + ": " + e.getMessage());

@@ -89,10 +89,7 @@ final class VerifyCommand implements Callable<Integer> {
           trusted == null ? " (not pinned: pass --public-key to pin it)" : " (pinned)");
       out.println("verified");
       return 0;
-    } catch (Failed e) {
-      err.println("verification FAILED: " + e.getMessage());
-      return ScribeCli.FAILED;
-    } catch (LedgerHttp.Refused e) {
+    } catch (Failed | LedgerHttp.Refused e) {
       err.println("verification FAILED: " + e.getMessage());
       return ScribeCli.FAILED;
     } catch (LedgerHttp.Unreachable e) {

@@ -80,16 +80,6 @@ final class Wire {
         base64(string(h, "signature"), "signature"), base64(string(h, "publicKey"), "publicKey"));
   }
 
-  static JsonObject toJson(TreeHead h) {
-    return new JsonObject()
-        .put("treeSize", h.treeSize())
-        .put("rootHash", Hashes.hex(h.rootHash()))
-        .put("timestamp", h.timestamp())
-        .put("nodeId", h.nodeId())
-        .put("signature", Base64.getEncoder().encodeToString(h.signature()))
-        .put("publicKey", Base64.getEncoder().encodeToString(h.publicKey()));
-  }
-
   /** A short fingerprint of a public key, for people to compare. */
   static String fingerprint(byte[] publicKey) {
     return Hashes.hex(Hashes.sha256(publicKey)).substring(0, 16);

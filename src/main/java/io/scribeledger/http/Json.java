@@ -7,7 +7,6 @@ import io.scribeledger.ledger.SegmentInfo;
 import io.scribeledger.verify.TreeHead;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.util.Base64;
 import java.util.List;
 import io.vertx.ext.web.RoutingContext;
 
@@ -48,13 +47,7 @@ public final class Json {
   }
 
   public static JsonObject treeHead(TreeHead h) {
-    return new JsonObject()
-        .put("treeSize", h.treeSize())
-        .put("rootHash", Hashes.hex(h.rootHash()))
-        .put("timestamp", h.timestamp())
-        .put("nodeId", h.nodeId())
-        .put("signature", Base64.getEncoder().encodeToString(h.signature()))
-        .put("publicKey", Base64.getEncoder().encodeToString(h.publicKey()));
+    return h.toJson();
   }
 
   public static JsonObject segment(SegmentInfo s) {

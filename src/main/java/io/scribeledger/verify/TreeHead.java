@@ -1,6 +1,9 @@
 package io.scribeledger.verify;
 
+import io.scribeledger.merkle.Hashes;
+import io.vertx.core.json.JsonObject;
 import java.nio.ByteBuffer;
+import java.util.Base64;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
@@ -21,6 +24,17 @@ public record TreeHead(long treeSize, byte[] rootHash, long timestamp, String no
   public static byte[] signedBytes(long treeSize, long timestamp, byte[] rootHash) {
     return ByteBuffer.allocate(DOMAIN.length + 16 + rootHash.length)
         .put(DOMAIN).putLong(treeSize).putLong(timestamp).put(rootHash).array();
+  }
+
+  /** The API's JSON form (API.md, {@code /ledger/head}): hex root, base64 signature and key. */
+  public JsonObject toJson() {
+    return new JsonObject()
+        .put("treeSize", treeSize)
+        .put("rootHash", Hashes.hex(rootHash))
+        .put("timestamp", timestamp)
+        .put("nodeId", nodeId)
+        .put("signature", Base64.getEncoder().encodeToString(signature))
+        .put("publicKey", Base64.getEncoder().encodeToString(publicKey));
   }
 
   /** Whether the signature is valid for this head under the embedded public key. */

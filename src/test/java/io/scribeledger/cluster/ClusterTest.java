@@ -123,7 +123,10 @@ class ClusterTest {
     List<TestNode> nodes = TestCluster.start(TestCluster.configs(dir, 3, FAST));
     Api lonely = new Api(vertx, nodes.get(0).httpPort());
     try {
-      assertEquals(201, lonely.put("/kv/while-whole", "w").statusCode());
+      HttpResponse<Buffer> whole = lonely.put("/kv/while-whole", "w");
+      assertEquals(201, whole.statusCode());
+      // A follower applies a write it forwarded just after the leader acknowledged it.
+      lonely.awaitApplied(whole.bodyAsJsonObject().getLong("index"), 10_000);
       long sizeBefore = lonely.ledgerSize();
       nodes.get(1).close();
       nodes.get(2).close();

@@ -113,6 +113,7 @@ class ClusterProcessIT {
 
   /** Reads this node's own copy once it has applied {@code maxIndex}: every acknowledged write, at its index. */
   static void assertAllPresent(Api api, Map<String, Long> acked, long maxIndex) {
+    api.awaitApplied(maxIndex, 60_000);
     for (Map.Entry<String, Long> e : acked.entrySet()) {
       HttpResponse<Buffer> r = api.get("/kv/" + e.getKey() + "?minIndex=" + maxIndex);
       assertEquals(200, r.statusCode(), e.getKey() + ": " + r.bodyAsString());
