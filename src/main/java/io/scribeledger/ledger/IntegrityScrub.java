@@ -29,9 +29,10 @@ public final class IntegrityScrub {
   public static Report run(LedgerState state) {
     List<String> problems = new ArrayList<>();
     List<SegmentInfo> segments = state.segments();
-    for (SegmentInfo segment : segments) {
-      check(state.segmentStore(), segment, problems);
-    }
+    state.withSegments(store -> {
+      segments.forEach(segment -> check(store, segment, problems));
+      return null;
+    });
     return new Report(segments.size(), List.copyOf(problems), System.currentTimeMillis());
   }
 

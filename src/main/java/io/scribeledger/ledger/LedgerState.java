@@ -30,6 +30,7 @@ public final class LedgerState implements AutoCloseable {
   private volatile SegmentStore segments;
   private volatile MerkleTree tree;
   private volatile boolean closed;
+  private final java.util.concurrent.locks.ReentrantReadWriteLock swap = new java.util.concurrent.locks.ReentrantReadWriteLock();
 
   public LedgerState(Path dataDir, long segmentSizeBytes) {
     try {
@@ -74,6 +75,15 @@ public final class LedgerState implements AutoCloseable {
    * log, or is new): the MapDB files are copied, the segment files linked, then everything reopens.
    */
   public synchronized void restoreFrom(Path snapshot) throws IOException {
+    swap.writeLock().lock();
+    try {
+      replaceStores(snapshot);
+    } finally {
+      swap.writeLock().unlock();
+    }
+  }
+
+  private void replaceStores(Path snapshot) throws IOException {
     closeStores();
     try (var files = Files.list(dataDir)) {
       for (Path f : (Iterable<Path>) files.filter(p -> p.getFileName().toString().startsWith(INDEX_FILE))::iterator) {
@@ -90,8 +100,21 @@ public final class LedgerState implements AutoCloseable {
   }
 
   public long size() {
-    ensureOpen();
-    return index.size();
+    return readLocked(() -> index.size());
+  }
+
+  /**
+   * Runs a read against the current stores. A snapshot install swaps the stores under the write
+   * lock, so a read sees the old state or the new one, never a closed one.
+   */
+  private <T> T readLocked(java.util.function.Supplier<T> read) {
+    swap.readLock().lock();
+    try {
+      ensureOpen();
+      return read.get();
+    } finally {
+      swap.readLock().unlock();
+    }
   }
 
   /** Reads after close (shutdown, or Ratis stopping a failed state machine) are refused, not crashed. */
@@ -103,8 +126,9 @@ public final class LedgerState implements AutoCloseable {
 
   /** Number of segment files, the active one included. */
   public long segmentCount() {
-    ensureOpen();
-    return segments.count();
+    return readLocked(() -> {
+      return segments.count();
+    });
   }
 
   public long lastAppliedRaftIndex() {
@@ -209,51 +233,58 @@ public final class LedgerState implements AutoCloseable {
 
   /** Whether the leader should propose a seal: the active segment is full, or its oldest entry is too old. */
   public boolean sealDue(long maxAgeMs, long now) {
-    ensureOpen();
-    long first = index.lastSealedIndex() + 1;
-    if (first > index.size()) {
-      return false;
-    }
-    return segments.full()
-        || (maxAgeMs > 0 && index.entry(first).map(e -> now - e.timestamp() >= maxAgeMs).orElse(false));
+    return readLocked(() -> {
+      long first = index.lastSealedIndex() + 1;
+      if (first > index.size()) {
+        return false;
+      }
+      return segments.full()
+          || (maxAgeMs > 0 && index.entry(first).map(e -> now - e.timestamp() >= maxAgeMs).orElse(false));
+    });
   }
 
   /** HTTP addresses of members that joined through {@code /cluster/join}, by node id. */
   public java.util.Map<String, String> memberAddresses() {
-    ensureOpen();
-    return index.members();
+    return readLocked(() -> {
+      return index.members();
+    });
   }
 
   public List<SegmentInfo> segments() {
-    ensureOpen();
-    return index.segments();
+    return readLocked(() -> {
+      return index.segments();
+    });
   }
 
   public Optional<SegmentInfo> segmentContaining(long ledgerIndex) {
-    ensureOpen();
-    return index.segmentContaining(ledgerIndex);
+    return readLocked(() -> {
+      return index.segmentContaining(ledgerIndex);
+    });
   }
 
   /** Audit path of entry {@code ledgerIndex} in the tree of {@code treeSize} entries. */
   public List<byte[]> inclusionProof(long ledgerIndex, long treeSize) {
-    ensureOpen();
-    return tree.inclusionProof(ledgerIndex - 1, treeSize);
+    return readLocked(() -> {
+      return tree.inclusionProof(ledgerIndex - 1, treeSize);
+    });
   }
 
   /** Audit path of entry {@code ledgerIndex} inside its sealed segment's root. */
   public List<byte[]> segmentProof(SegmentInfo segment, long ledgerIndex) {
-    ensureOpen();
-    return tree.inclusionProof(ledgerIndex - segment.firstIndex(), segment.firstIndex() - 1, segment.leafCount());
+    return readLocked(() -> {
+      return tree.inclusionProof(ledgerIndex - segment.firstIndex(), segment.firstIndex() - 1, segment.leafCount());
+    });
   }
 
   public List<byte[]> consistencyProof(long first, long second) {
-    ensureOpen();
-    return tree.consistencyProof(first, second);
+    return readLocked(() -> {
+      return tree.consistencyProof(first, second);
+    });
   }
 
-  /** The segment files, for the integrity scrub. */
-  public SegmentStore segmentStore() {
-    return segments;
+  /** Runs {@code work} over the segment files (the integrity scrub) while no snapshot install can swap them. */
+  public <T> T withSegments(java.util.function.Function<SegmentStore, T> work) {
+    return readLocked(() -> work.apply(segments));
   }
 
   /** Makes every applied entry durable in the index (segments first, then MapDB). */
@@ -262,8 +293,9 @@ public final class LedgerState implements AutoCloseable {
   }
 
   public Optional<EntryRecord> entry(long ledgerIndex) {
-    ensureOpen();
-    return index.entry(ledgerIndex);
+    return readLocked(() -> {
+      return index.entry(ledgerIndex);
+    });
   }
 
   public Optional<EntryRecord> latest(String key) {
@@ -271,53 +303,59 @@ public final class LedgerState implements AutoCloseable {
   }
 
   public Optional<EntryRecord> version(String key, long version) {
-    ensureOpen();
-    long i = version <= 0 ? 0 : index.versionIndex(key, version);
-    return i == 0 ? Optional.empty() : index.entry(i);
+    return readLocked(() -> {
+      long i = version <= 0 ? 0 : index.versionIndex(key, version);
+      return i == 0 ? Optional.empty() : index.entry(i);
+    });
   }
 
   /** The key as it stood at ledger index {@code at}: its last version with an index not above it. */
   public Optional<EntryRecord> at(String key, long at) {
-    ensureOpen();
-    long lo = 1;
-    long hi = index.latestVersion(key);
-    long found = 0;
-    while (lo <= hi) {
-      long mid = (lo + hi) >>> 1;
-      if (index.versionIndex(key, mid) <= at) {
-        found = mid;
-        lo = mid + 1;
-      } else {
-        hi = mid - 1;
+    return readLocked(() -> {
+      long lo = 1;
+      long hi = index.latestVersion(key);
+      long found = 0;
+      while (lo <= hi) {
+        long mid = (lo + hi) >>> 1;
+        if (index.versionIndex(key, mid) <= at) {
+          found = mid;
+          lo = mid + 1;
+        } else {
+          hi = mid - 1;
+        }
       }
-    }
-    return version(key, found);
+      return version(key, found);
+    });
   }
 
   public List<EntryRecord> history(String key, long afterVersion, int limit) {
-    ensureOpen();
-    return index.versions(key, afterVersion, limit);
+    return readLocked(() -> {
+      return index.versions(key, afterVersion, limit);
+    });
   }
 
   public long latestVersion(String key) {
-    ensureOpen();
-    return index.latestVersion(key);
+    return readLocked(() -> {
+      return index.latestVersion(key);
+    });
   }
 
   /** The value's bytes, refused when they no longer hash to what the entry recorded (disk corruption). */
   public byte[] value(EntryRecord record) {
-    ensureOpen();
-    byte[] value = record.size() == 0 ? new byte[0] : segments.read(record.location());
-    if (!java.security.MessageDigest.isEqual(Hashes.sha256(value), record.valueSha256())) {
-      throw ApiError.of(ErrorCode.UNAVAILABLE, "the stored value of index " + record.index()
-          + " failed its integrity check on this node; read it from another replica").exception();
-    }
-    return value;
+    return readLocked(() -> {
+      byte[] value = record.size() == 0 ? new byte[0] : segments.read(record.location());
+      if (!java.security.MessageDigest.isEqual(Hashes.sha256(value), record.valueSha256())) {
+        throw ApiError.of(ErrorCode.UNAVAILABLE, "the stored value of index " + record.index()
+            + " failed its integrity check on this node; read it from another replica").exception();
+      }
+      return value;
+    });
   }
 
   public byte[] root(long treeSize) {
-    ensureOpen();
-    return tree.root(treeSize);
+    return readLocked(() -> {
+      return tree.root(treeSize);
+    });
   }
 
   @Override
@@ -325,8 +363,13 @@ public final class LedgerState implements AutoCloseable {
     if (closed) {
       return;
     }
-    closed = true;
-    commit();
-    closeStores();
+    swap.writeLock().lock();
+    try {
+      closed = true;
+      commit();
+      closeStores();
+    } finally {
+      swap.writeLock().unlock();
+    }
   }
 }
