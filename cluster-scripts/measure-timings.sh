@@ -5,7 +5,7 @@
 # Prints both in ms and stops everything it started. Targets (issue 4): < 5000 ms and < 2000 ms.
 set -eu
 . "$(dirname "$0")/common.sh"
-ensure_jar
+ensure_cds
 WORK=$(mktemp -d)
 cleanup() {
   for i in $NODES; do kill -9 "$(cat "$WORK/n$i.pid" 2>/dev/null)" 2>/dev/null || true; done
@@ -24,7 +24,7 @@ put_until_ack() { # $1 node number, $2 key, $3 deadline ms
 cd "$ROOT"
 start=$(now_ms)
 for i in $NODES; do
-  SCRIBE_NODE_DATA_DIR="$WORK/n$i" java -jar "$JAR" -conf "conf/node$i.json" > "$WORK/n$i.log" 2>&1 &
+  SCRIBE_NODE_DATA_DIR="$WORK/n$i" java $(java_opts) -jar "$JAR" -conf "conf/node$i.json" > "$WORK/n$i.log" 2>&1 &
   echo $! > "$WORK/n$i.pid"
 done
 put_until_ack 1 formation $((start + 60000)) || { echo "no acknowledged write within 60 s" >&2; exit 1; }

@@ -3,7 +3,7 @@
 # and waits until every node knows the leader.
 set -eu
 . "$(dirname "$0")/common.sh"
-ensure_jar
+ensure_cds
 mkdir -p "$RUN"
 cd "$ROOT"
 for i in $NODES; do
@@ -11,7 +11,7 @@ for i in $NODES; do
     echo "n$i already running (pid $(cat "$RUN/n$i.pid"))"
     continue
   fi
-  nohup java -jar "$JAR" -conf "conf/node$i.json" > "$RUN/n$i.log" 2>&1 &
+  nohup java $(java_opts) -jar "$JAR" -conf "conf/node$i.json" > "$RUN/n$i.log" 2>&1 &
   echo $! > "$RUN/n$i.pid"
   echo "started n$i (pid $!), log $RUN/n$i.log"
 done
