@@ -209,7 +209,10 @@ public final class ConfigResolver {
     }
     return new NodeConfig.Raft(host, port, peers(cfg), min, max, heartbeat, request,
         number(cfg, "raft", "snapshotEveryEntries", 1, Long.MAX_VALUE),
-        number(cfg, "raft", "logSegmentSizeBytes", 64 * 1024, 1L << 40));
+        number(cfg, "raft", "logSegmentSizeBytes", 64 * 1024, 1L << 40),
+        new NodeConfig.Batching((int) number(cfg, "raft", "batchMaxEntries", 1, 100_000),
+            number(cfg, "raft", "batchMaxBytes", 1024, 1L << 30),
+            (int) number(cfg, "raft", "batchMaxInFlight", 1, 64)));
   }
 
   private static List<NodeConfig.Peer> peers(JsonObject cfg) {

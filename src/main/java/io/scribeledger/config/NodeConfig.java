@@ -17,7 +17,11 @@ public record NodeConfig(Node node, Http http, Raft raft, Storage storage, Limit
   /** Raft endpoint, bootstrap peers and timeouts. */
   public record Raft(String host, int port, List<Peer> peers, long electionTimeoutMinMs,
                      long electionTimeoutMaxMs, long heartbeatIntervalMs, long requestTimeoutMs,
-                     long snapshotEveryEntries, long logSegmentSizeBytes) {
+                     long snapshotEveryEntries, long logSegmentSizeBytes, Batching batching) {
+  }
+
+  /** Group commit: how many writes and bytes one Raft entry may carry, and how many may be pending. */
+  public record Batching(int maxEntries, long maxBytes, int maxInFlight) {
   }
 
   /** A bootstrap member of the Raft group. */

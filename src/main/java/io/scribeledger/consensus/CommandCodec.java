@@ -1,5 +1,6 @@
 package io.scribeledger.consensus;
 
+import io.scribeledger.ledger.Batch;
 import io.scribeledger.ledger.Bytes;
 import io.scribeledger.ledger.Command;
 import io.scribeledger.ledger.Condition;
@@ -10,6 +11,8 @@ import io.scribeledger.ledger.StampedCommand;
 import io.scribeledger.merkle.Hashes;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Binary form of a {@link Proposal} as it is proposed, and of the Raft log entry the leader
@@ -22,6 +25,7 @@ public final class CommandCodec {
   private static final byte DELETE = 2;
   private static final byte SEAL = 3;
   private static final byte MEMBER = 4;
+  private static final byte BATCH = 5;
   private static final byte COND_NONE = 0;
   private static final byte COND_ABSENT = 1;
   private static final byte COND_MATCH = 2;
@@ -34,6 +38,18 @@ public final class CommandCodec {
   public static byte[] encode(Proposal proposal) {
     if (proposal instanceof SealSegment) {
       return new byte[] {SEAL};
+    }
+    if (proposal instanceof Batch batch) {
+      List<byte[]> parts = new ArrayList<>(batch.commands().size());
+      int size = 1 + 4;
+      for (Command c : batch.commands()) {
+        byte[] part = encode(c);
+        parts.add(part);
+        size += Bytes.sizeOf(part);
+      }
+      ByteBuffer b = ByteBuffer.allocate(size).put(BATCH).putInt(parts.size());
+      parts.forEach(part -> Bytes.put(b, part));
+      return b.array();
     }
     if (proposal instanceof RegisterMember m) {
       byte[] id = Bytes.utf8(m.nodeId());
@@ -86,6 +102,20 @@ public final class CommandCodec {
       byte kind = b.get();
       if (kind == SEAL) {
         return new SealSegment();
+      }
+      if (kind == BATCH) {
+        int count = b.getInt();
+        if (count < 0 || count > b.remaining()) {
+          throw new IllegalArgumentException("batch of " + count + " commands in " + b.remaining() + " bytes");
+        }
+        List<Command> commands = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+          if (!(decode(ByteBuffer.wrap(Bytes.get(b))) instanceof Command c)) {
+            throw new IllegalArgumentException("a batch holds only client writes");
+          }
+          commands.add(c);
+        }
+        return new Batch(commands);
       }
       if (kind == MEMBER) {
         return new RegisterMember(Bytes.getString(b), Bytes.getString(b));

@@ -9,6 +9,8 @@ import io.scribeledger.ledger.SegmentInfo;
 import io.scribeledger.ledger.WriteOutcome;
 import io.scribeledger.merkle.Hashes;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
 
 /** Binary form of a {@link WriteOutcome}, the reply the state machine sends back through Raft. */
 public final class OutcomeCodec {
@@ -17,6 +19,7 @@ public final class OutcomeCodec {
   private static final byte REJECTED = 2;
   private static final byte SEALED = 3;
   private static final byte REGISTERED = 4;
+  private static final byte BATCHED = 5;
 
   private OutcomeCodec() {
   }
@@ -34,6 +37,18 @@ public final class OutcomeCodec {
     }
     if (outcome instanceof WriteOutcome.Registered) {
       return new byte[] {REGISTERED};
+    }
+    if (outcome instanceof WriteOutcome.Batched batched) {
+      List<byte[]> parts = new ArrayList<>();
+      int size = 1 + 4;
+      for (WriteOutcome o : batched.outcomes()) {
+        byte[] part = encode(o);
+        parts.add(part);
+        size += Bytes.sizeOf(part);
+      }
+      ByteBuffer b = ByteBuffer.allocate(size).put(BATCHED).putInt(parts.size());
+      parts.forEach(part -> Bytes.put(b, part));
+      return b.array();
     }
     if (outcome instanceof WriteOutcome.Sealed sealed) {
       return ByteBuffer.allocate(1 + 8).put(SEALED).putLong(sealed.segment().id()).array();
@@ -67,6 +82,14 @@ public final class OutcomeCodec {
       ErrorCode code = ErrorCode.valueOf(Bytes.getString(b));
       String msg = Bytes.getString(b);
       return new WriteOutcome.Rejected(new ApiError(code, msg, b.getLong()));
+    }
+    if (kind == BATCHED) {
+      int count = b.getInt();
+      List<WriteOutcome> outcomes = new ArrayList<>(count);
+      for (int i = 0; i < count; i++) {
+        outcomes.add(decode(ByteBuffer.wrap(Bytes.get(b))));
+      }
+      return new WriteOutcome.Batched(outcomes);
     }
     if (kind == REGISTERED) {
       return new WriteOutcome.Registered();

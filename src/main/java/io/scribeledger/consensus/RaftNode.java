@@ -4,7 +4,9 @@ import io.scribeledger.config.NodeConfig;
 import io.scribeledger.error.ApiError;
 import io.scribeledger.error.ErrorCode;
 import io.scribeledger.error.LedgerException;
+import io.scribeledger.ledger.Batch;
 import io.scribeledger.ledger.Command;
+import io.scribeledger.ledger.Proposal;
 import io.scribeledger.ledger.LedgerState;
 import io.scribeledger.ledger.RegisterMember;
 import io.scribeledger.ledger.SealSegment;
@@ -67,6 +69,7 @@ public final class RaftNode implements AutoCloseable {
   private final Map<String, String> httpAddresses = new HashMap<>();
   private final RaftServer server;
   private final RaftClient client;
+  private final WriteBatcher batcher;
 
   private RaftNode(NodeConfig config, LedgerStateMachine stateMachine, RaftServer server, RaftClient client) {
     this.config = config;
@@ -74,6 +77,8 @@ public final class RaftNode implements AutoCloseable {
     this.stateMachine = stateMachine;
     this.server = server;
     this.client = client;
+    NodeConfig.Batching batching = config.raft().batching();
+    this.batcher = new WriteBatcher(batching.maxEntries(), batching.maxBytes(), batching.maxInFlight(), this::propose);
     stateMachine.onSealDue(this::proposeSeal);
     httpAddresses.put(config.node().id(), config.httpAddress());
     config.raft().peers().forEach(p -> httpAddresses.put(p.id(), p.httpAddress()));
@@ -178,11 +183,18 @@ public final class RaftNode implements AutoCloseable {
     if (!status().hasLeader()) {
       return CompletableFuture.failedFuture(ApiError.of(ErrorCode.NO_LEADER, "no Raft leader is known; retry shortly").exception());
     }
-    Message message = Message.valueOf(ByteString.copyFrom(CommandCodec.encode(command)));
+    return batcher.submit(command);
+  }
+
+  /** Sends one Raft entry: a lone write as itself, concurrent writes as one batch. */
+  private CompletableFuture<List<WriteOutcome>> propose(List<Command> commands) {
+    Proposal proposal = commands.size() == 1 ? commands.get(0) : new Batch(commands);
+    Message message = Message.valueOf(ByteString.copyFrom(CommandCodec.encode(proposal)));
     return client.async().send(message)
         .handle((reply, error) -> {
           RaftClientReply r = checked(reply, error, "write");
-          return OutcomeCodec.decode(r.getMessage().getContent().asReadOnlyByteBuffer());
+          WriteOutcome outcome = OutcomeCodec.decode(r.getMessage().getContent().asReadOnlyByteBuffer());
+          return outcome instanceof WriteOutcome.Batched batched ? batched.outcomes() : List.of(outcome);
         });
   }
 

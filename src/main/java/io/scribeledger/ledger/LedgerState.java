@@ -155,6 +155,12 @@ public final class LedgerState implements AutoCloseable {
     WriteOutcome outcome;
     if (stamped.proposal() instanceof Command command) {
       outcome = decide(stamped.timestamp(), command);
+    } else if (stamped.proposal() instanceof Batch batch) {
+      List<WriteOutcome> outcomes = new java.util.ArrayList<>(batch.commands().size());
+      for (Command command : batch.commands()) {
+        outcomes.add(decide(stamped.timestamp(), command));
+      }
+      outcome = new WriteOutcome.Batched(outcomes);
     } else if (stamped.proposal() instanceof RegisterMember member) {
       index.putMember(member.nodeId(), member.httpAddress());
       outcome = new WriteOutcome.Registered();

@@ -9,6 +9,10 @@ public sealed interface WriteOutcome {
   record Applied(Receipt receipt) implements WriteOutcome {
   }
 
+  /** What each write of a {@link Batch} decided, in order. */
+  record Batched(java.util.List<WriteOutcome> outcomes) implements WriteOutcome {
+  }
+
   /** A member's address was recorded. */
   record Registered() implements WriteOutcome {
   }

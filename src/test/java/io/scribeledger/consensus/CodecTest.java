@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 /** The Raft log and reply encodings round-trip, and malformed bytes are refused, never misread. */
 class CodecTest {
 
-  static byte[] stamped(long ts, Command c) {
+  static byte[] stamped(long ts, io.scribeledger.ledger.Proposal c) {
     byte[] stamp = CommandCodec.stamp(ts);
     byte[] body = CommandCodec.encode(c);
     byte[] out = Arrays.copyOf(stamp, stamp.length + body.length);
@@ -82,5 +82,25 @@ class CodecTest {
     WriteOutcome.Rejected rej = assertInstanceOf(WriteOutcome.Rejected.class, OutcomeCodec.decode(ByteBuffer.wrap(
         OutcomeCodec.encode(new WriteOutcome.Rejected(new ApiError(ErrorCode.DELETED, "gone", 7))))));
     assertEquals(new ApiError(ErrorCode.DELETED, "gone", 7), rej.error());
+  }
+
+  @Test
+  void batchesRoundTripInOrder() {
+    java.util.List<Command> commands = java.util.List.of(
+        new Command.Put("a", "text/plain", new byte[] {1, 2}, Condition.NONE),
+        new Command.Delete("b", new Condition.IfAbsent()),
+        new Command.Put("c", "x/y", new byte[0], new Condition.IfMatch(new byte[32])));
+    io.scribeledger.ledger.Batch decoded = assertInstanceOf(io.scribeledger.ledger.Batch.class,
+        CommandCodec.decodeStamped(ByteBuffer.wrap(stamped(9L, new io.scribeledger.ledger.Batch(commands)))).proposal());
+    assertEquals(3, decoded.commands().size());
+    assertEquals("b", decoded.commands().get(1).key());
+    assertInstanceOf(Command.Delete.class, decoded.commands().get(1));
+    WriteOutcome.Batched outcomes = assertInstanceOf(WriteOutcome.Batched.class, OutcomeCodec.decode(ByteBuffer.wrap(
+        OutcomeCodec.encode(new WriteOutcome.Batched(java.util.List.of(
+            new WriteOutcome.Rejected(ApiError.of(ErrorCode.PRECONDITION_FAILED, "no")),
+            new WriteOutcome.Applied(new Receipt("a", Op.PUT, 1, 1, 9, new byte[32], new byte[32], 1, new byte[32]))))))));
+    assertEquals(ErrorCode.PRECONDITION_FAILED,
+        assertInstanceOf(WriteOutcome.Rejected.class, outcomes.outcomes().get(0)).error().code());
+    assertEquals("a", assertInstanceOf(WriteOutcome.Applied.class, outcomes.outcomes().get(1)).receipt().key());
   }
 }

@@ -51,4 +51,22 @@ class ConcurrentWritesTest {
       assertEquals(writes, api.ledgerSize());
     }
   }
+
+  @Test
+  void conditionalWritesPackedTogetherAreEachDecidedOnTheirOwn(Vertx vertx, @TempDir Path dir) throws Exception {
+    try (TestNode node = TestNode.start(TestNode.config("n1", dir, new JsonObject()));
+         Api api = new Api(vertx, node.httpPort(), 32)) {
+      List<Future<HttpResponse<Buffer>>> responses = new ArrayList<>();
+      for (int i = 0; i < 50; i++) {
+        responses.add(api.request(HttpMethod.PUT, "/kv/only-once").putHeader("If-None-Match", "*")
+            .sendBuffer(Buffer.buffer("attempt-" + i)));
+      }
+      Future.join(new ArrayList<>(responses)).await(60, TimeUnit.SECONDS);
+      long created = responses.stream().filter(r -> r.result().statusCode() == 201).count();
+      long refused = responses.stream().filter(r -> r.result().statusCode() == 412).count();
+      assertEquals(1, created, "exactly one conditional create wins");
+      assertEquals(49, refused, "every other one is refused with 412");
+      assertEquals(1, api.ledgerSize(), "refused writes appended nothing");
+    }
+  }
 }
