@@ -156,6 +156,10 @@ public final class RaftNode implements AutoCloseable {
     // fails (e.g. the follower is down), sending it no heartbeats meanwhile: keep that short.
     GrpcConfigKeys.Server.setInstallSnapshotRequestTimeout(p, TimeDuration.valueOf(2, TimeUnit.SECONDS));
     GrpcConfigKeys.Server.setInstallSnapshotRequestElementLimit(p, 2);
+    // Ratis otherwise appends, fsyncs and replicates an extra metadata entry after every commit, only
+    // to learn its commit index sooner on restart (it learns it from the leader anyway): measured
+    // 36 -> 21 ms per single-client write on a 3-node cluster.
+    RaftServerConfigKeys.Log.setLogMetadataEnabled(p, false);
     RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
     RaftServerConfigKeys.Read.setLeaderLeaseEnabled(p, true);
     // Snapshots let Ratis purge its log and bring a far-behind follower or a new member up to date.

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 class SnapshotInstallTest {
 
   static final JsonObject SMALL = new JsonObject()
-      .put("raft", new JsonObject().put("snapshotEveryEntries", 200).put("logSegmentSizeBytes", 1_200_000)
+      .put("raft", new JsonObject().put("snapshotEveryEntries", 40).put("logSegmentSizeBytes", 1_200_000)
           .put("requestTimeoutMs", 5000))
       .put("limits", new JsonObject().put("maxValueBytes", 65536))
       .put("storage", new JsonObject().put("segmentSizeBytes", 256 * 1024));
