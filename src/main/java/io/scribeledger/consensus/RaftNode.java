@@ -70,6 +70,7 @@ public final class RaftNode implements AutoCloseable {
   private final RaftServer server;
   private final RaftClient client;
   private final WriteBatcher batcher;
+  private final ReadBarriers readBarriers = new ReadBarriers(this::sendReadBarrier);
 
   private RaftNode(NodeConfig config, LedgerStateMachine stateMachine, RaftServer server, RaftClient client) {
     this.config = config;
@@ -218,6 +219,10 @@ public final class RaftNode implements AutoCloseable {
     if (!status().hasLeader()) {
       return CompletableFuture.failedFuture(ApiError.of(ErrorCode.NO_LEADER, "no Raft leader is known; retry shortly").exception());
     }
+    return readBarriers.await();
+  }
+
+  private CompletableFuture<Void> sendReadBarrier() {
     return client.async().sendReadOnlyUnordered(Message.EMPTY, selfId)
         .handle((reply, error) -> {
           checked(reply, error, "read");

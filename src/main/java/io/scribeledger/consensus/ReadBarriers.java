@@ -1,0 +1,67 @@
+package io.scribeledger.consensus;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
+
+/**
+ * Coalesces linearizable reads onto shared Raft read barriers (ReadIndex). Readers that arrive
+ * while a barrier is in flight wait for the next one, which starts after they arrived — so each
+ * read still reflects every write acknowledged before it began — and one barrier then serves them
+ * all instead of one round trip each.
+ */
+final class ReadBarriers {
+
+  private final Supplier<CompletableFuture<Void>> barrier;
+  private CompletableFuture<Void> running;
+  private CompletableFuture<Void> queued;
+
+  ReadBarriers(Supplier<CompletableFuture<Void>> barrier) {
+    this.barrier = barrier;
+  }
+
+  CompletableFuture<Void> await() {
+    CompletableFuture<Void> start = null;
+    CompletableFuture<Void> mine;
+    synchronized (this) {
+      if (running == null) {
+        running = new CompletableFuture<>();
+        start = running;
+        mine = running;
+      } else {
+        if (queued == null) {
+          queued = new CompletableFuture<>();
+        }
+        mine = queued;
+      }
+    }
+    if (start != null) {
+      launch(start);
+    }
+    return mine;
+  }
+
+  private void launch(CompletableFuture<Void> group) {
+    CompletableFuture<Void> f;
+    try {
+      f = barrier.get();
+    } catch (RuntimeException e) {
+      f = CompletableFuture.failedFuture(e);
+    }
+    f.whenComplete((v, error) -> {
+      CompletableFuture<Void> next;
+      synchronized (this) {
+        running = queued;
+        queued = null;
+        next = running;
+      }
+      if (error != null) {
+        group.completeExceptionally(error);
+      } else {
+        group.complete(null);
+      }
+      if (next != null) {
+        launch(next);
+      }
+    });
+  }
+}

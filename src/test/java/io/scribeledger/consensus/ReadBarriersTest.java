@@ -1,0 +1,59 @@
+package io.scribeledger.consensus;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Coalesced read barriers stay linearizable: a reader that arrives while a barrier is in flight is
+ * answered only by a barrier that started after it arrived. The barriers here are completed by hand
+ * (a fake Raft ReadIndex), which is the only way to hold one in flight on demand.
+ */
+class ReadBarriersTest {
+
+  final List<CompletableFuture<Void>> sent = new ArrayList<>();
+  final ReadBarriers barriers = new ReadBarriers(() -> {
+    CompletableFuture<Void> f = new CompletableFuture<>();
+    sent.add(f);
+    return f;
+  });
+
+  @Test
+  void readersDuringABarrierWaitForTheNextOne() {
+    CompletableFuture<Void> first = barriers.await();
+    assertEquals(1, sent.size());
+    CompletableFuture<Void> second = barriers.await();
+    CompletableFuture<Void> third = barriers.await();
+    assertSame(second, third, "readers that arrive meanwhile share one later barrier");
+    assertEquals(1, sent.size(), "no barrier starts while one is in flight");
+
+    sent.get(0).complete(null);
+    assertTrue(first.isDone());
+    assertFalse(second.isDone(), "the in-flight barrier may predate the second reader: it must not answer it");
+    assertEquals(2, sent.size(), "the next barrier starts as soon as the first returns");
+
+    sent.get(1).complete(null);
+    assertTrue(second.isDone() && third.isDone());
+    CompletableFuture<Void> later = barriers.await();
+    assertEquals(3, sent.size(), "an idle reader starts its own barrier at once");
+    sent.get(2).complete(null);
+    assertTrue(later.isDone());
+  }
+
+  @Test
+  void aFailedBarrierFailsItsReadersAndTheNextStillRuns() {
+    CompletableFuture<Void> first = barriers.await();
+    CompletableFuture<Void> second = barriers.await();
+    sent.get(0).completeExceptionally(new IllegalStateException("no leader"));
+    assertTrue(first.isCompletedExceptionally());
+    assertFalse(second.isDone());
+    sent.get(1).complete(null);
+    assertTrue(second.isDone() && !second.isCompletedExceptionally());
+  }
+}
