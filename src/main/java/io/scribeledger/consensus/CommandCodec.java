@@ -41,15 +41,8 @@ public final class CommandCodec {
     }
     if (proposal instanceof Batch batch) {
       List<byte[]> parts = new ArrayList<>(batch.commands().size());
-      int size = 1 + 4;
-      for (Command c : batch.commands()) {
-        byte[] part = encode(c);
-        parts.add(part);
-        size += Bytes.sizeOf(part);
-      }
-      ByteBuffer b = ByteBuffer.allocate(size).put(BATCH).putInt(parts.size());
-      parts.forEach(part -> Bytes.put(b, part));
-      return b.array();
+      batch.commands().forEach(c -> parts.add(encode(c)));
+      return Bytes.list(BATCH, parts);
     }
     if (proposal instanceof RegisterMember m) {
       byte[] id = Bytes.utf8(m.nodeId());
@@ -104,13 +97,9 @@ public final class CommandCodec {
         return new SealSegment();
       }
       if (kind == BATCH) {
-        int count = b.getInt();
-        if (count < 0 || count > b.remaining()) {
-          throw new IllegalArgumentException("batch of " + count + " commands in " + b.remaining() + " bytes");
-        }
-        List<Command> commands = new ArrayList<>(count);
-        for (int i = 0; i < count; i++) {
-          if (!(decode(ByteBuffer.wrap(Bytes.get(b))) instanceof Command c)) {
+        List<Command> commands = new ArrayList<>();
+        for (byte[] part : Bytes.getList(b)) {
+          if (!(decode(ByteBuffer.wrap(part)) instanceof Command c)) {
             throw new IllegalArgumentException("a batch holds only client writes");
           }
           commands.add(c);

@@ -40,15 +40,8 @@ public final class OutcomeCodec {
     }
     if (outcome instanceof WriteOutcome.Batched batched) {
       List<byte[]> parts = new ArrayList<>();
-      int size = 1 + 4;
-      for (WriteOutcome o : batched.outcomes()) {
-        byte[] part = encode(o);
-        parts.add(part);
-        size += Bytes.sizeOf(part);
-      }
-      ByteBuffer b = ByteBuffer.allocate(size).put(BATCHED).putInt(parts.size());
-      parts.forEach(part -> Bytes.put(b, part));
-      return b.array();
+      batched.outcomes().forEach(o -> parts.add(encode(o)));
+      return Bytes.list(BATCHED, parts);
     }
     if (outcome instanceof WriteOutcome.Sealed sealed) {
       return ByteBuffer.allocate(1 + 8).put(SEALED).putLong(sealed.segment().id()).array();
@@ -84,10 +77,9 @@ public final class OutcomeCodec {
       return new WriteOutcome.Rejected(new ApiError(code, msg, b.getLong()));
     }
     if (kind == BATCHED) {
-      int count = b.getInt();
-      List<WriteOutcome> outcomes = new ArrayList<>(count);
-      for (int i = 0; i < count; i++) {
-        outcomes.add(decode(ByteBuffer.wrap(Bytes.get(b))));
+      List<WriteOutcome> outcomes = new ArrayList<>();
+      for (byte[] part : Bytes.getList(b)) {
+        outcomes.add(decode(ByteBuffer.wrap(part)));
       }
       return new WriteOutcome.Batched(outcomes);
     }
