@@ -88,7 +88,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
     watch.advance(state.size());
     committer.scheduleWithFixedDelay(() -> {
       commitIfDirty();
-      maybeSeal();
+      maybeSeal(true);
     }, storage.commitIntervalMs(), storage.commitIntervalMs(), TimeUnit.MILLISECONDS);
     getLifeCycle().transition(LifeCycle.State.RUNNING);
     LOG.info("ledger state loaded: {} entries, Raft index {} applied{}", state.size(), state.lastAppliedRaftIndex(),
@@ -178,7 +178,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
         LOG.info("segment {} sealed: entries {}..{}", sealed.segment().id(), sealed.segment().firstIndex(),
             sealed.segment().lastIndex());
       }
-      maybeSeal();
+      maybeSeal(false);
     }
     return CompletableFuture.completedFuture(
         outcome.map(o -> Message.valueOf(ByteString.copyFrom(OutcomeCodec.encode(o)))).orElse(Message.EMPTY));
@@ -193,10 +193,15 @@ public final class LedgerStateMachine extends BaseStateMachine {
     sealInFlight.set(false);
   }
 
-  /** On the leader only: once the active segment is full or old, propose one seal at a time. */
-  private void maybeSeal() {
+  /**
+   * On the leader only: once the active segment is full or old, propose one seal at a time. The age
+   * check reads the segment's first entry, so only the periodic timer makes it; each apply checks
+   * the size alone.
+   */
+  private void maybeSeal(boolean checkAge) {
     try {
-      if (!isLeader() || !state.sealDue(storage.segmentMaxAgeMs(), System.currentTimeMillis())) {
+      long maxAge = checkAge ? storage.segmentMaxAgeMs() : 0;
+      if (!isLeader() || !state.sealDue(maxAge, System.currentTimeMillis())) {
         return;
       }
     } catch (RuntimeException e) {

@@ -185,10 +185,21 @@ public final class RaftNode implements AutoCloseable {
 
   /** Proposes a write; completes with what the state machine decided once the entry is committed and applied. */
   public CompletableFuture<WriteOutcome> submit(Command command) {
-    if (!status().hasLeader()) {
-      return CompletableFuture.failedFuture(ApiError.of(ErrorCode.NO_LEADER, "no Raft leader is known; retry shortly").exception());
+    return leaderId() == null ? noLeader() : batcher.submit(command);
+  }
+
+  private static <T> CompletableFuture<T> noLeader() {
+    return CompletableFuture.failedFuture(ErrorCode.NO_LEADER.error("no Raft leader is known; retry shortly"));
+  }
+
+  /** The leader this node knows of, or null; cheap enough for every request. */
+  private String leaderId() {
+    try {
+      RaftPeerId leader = server.getDivision(GROUP_ID).getInfo().getLeaderId();
+      return leader == null ? null : leader.toString();
+    } catch (IOException e) {
+      return null;
     }
-    return batcher.submit(command);
   }
 
   /** Sends one Raft entry: a lone write as itself, concurrent writes as one batch. */
@@ -216,10 +227,7 @@ public final class RaftNode implements AutoCloseable {
 
   /** Completes once this node has applied every write committed before the call (Raft ReadIndex). */
   public CompletableFuture<Void> readBarrier() {
-    if (!status().hasLeader()) {
-      return CompletableFuture.failedFuture(ApiError.of(ErrorCode.NO_LEADER, "no Raft leader is known; retry shortly").exception());
-    }
-    return readBarriers.await();
+    return leaderId() == null ? noLeader() : readBarriers.await();
   }
 
   private CompletableFuture<Void> sendReadBarrier() {
@@ -306,7 +314,7 @@ public final class RaftNode implements AutoCloseable {
     if (voters.isEmpty()) {
       throw ErrorCode.INVALID_REQUEST.error(nodeId + " is the last voter; a group cannot remove its last voter");
     }
-    if (nodeId.equals(status().leaderId())) {
+    if (nodeId.equals(leaderId())) {
       RaftClientReply moved = client.admin().transferLeadership(voters.get(0).getId(), config.raft().requestTimeoutMs());
       if (!moved.isSuccess()) {
         throw ErrorCode.UNAVAILABLE.error("could not move leadership off " + nodeId + ": " + moved.getException());
@@ -340,10 +348,11 @@ public final class RaftNode implements AutoCloseable {
       var info = division.getInfo();
       RaftPeerId leader = info.getLeaderId();
       List<NodeStatus.Member> members = new ArrayList<>();
+      Map<String, String> joined = stateMachine.state().memberAddresses();
       Collection<RaftPeer> voters = division.getRaftConf().getCurrentPeers(RaftPeerRole.FOLLOWER);
       Collection<RaftPeer> listeners = division.getRaftConf().getCurrentPeers(RaftPeerRole.LISTENER);
-      voters.forEach(p -> members.add(member(p, true)));
-      listeners.forEach(p -> members.add(member(p, false)));
+      voters.forEach(p -> members.add(member(p, true, joined)));
+      listeners.forEach(p -> members.add(member(p, false, joined)));
       return new NodeStatus(config.node().id(), info.getCurrentRole().name(), info.getCurrentTerm(),
           leader == null ? null : leader.toString(), division.getRaftLog().getLastCommittedIndex(),
           info.getLastAppliedIndex(), stateMachine.state().size(), stateMachine.state().segmentCount(), members,
@@ -354,13 +363,10 @@ public final class RaftNode implements AutoCloseable {
     }
   }
 
-  private NodeStatus.Member member(RaftPeer peer, boolean voter) {
+  /** A member with its HTTP address: from the config for bootstrap peers, else as recorded by its join. */
+  private NodeStatus.Member member(RaftPeer peer, boolean voter, Map<String, String> joined) {
     String id = peer.getId().toString();
-    String http = httpAddresses.get(id);
-    if (http == null) {
-      http = stateMachine.state().memberAddresses().get(id);
-    }
-    return new NodeStatus.Member(id, peer.getAddress(), http, voter);
+    return new NodeStatus.Member(id, peer.getAddress(), httpAddresses.getOrDefault(id, joined.get(id)), voter);
   }
 
   @Override

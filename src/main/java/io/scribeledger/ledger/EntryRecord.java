@@ -5,8 +5,4 @@ import io.scribeledger.storage.ValueLocation;
 /** Everything the index keeps about one ledger entry; the value itself lives in a segment file. */
 public record EntryRecord(long index, long timestamp, Op op, String key, long version, String contentType,
                           long size, byte[] valueSha256, byte[] leafHash, ValueLocation location) {
-
-  public CanonicalEntry canonical() {
-    return new CanonicalEntry(index, timestamp, op, key, contentType, valueSha256);
-  }
 }

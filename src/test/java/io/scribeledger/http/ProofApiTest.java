@@ -163,6 +163,25 @@ class ProofApiTest {
   }
 
   @Test
+  void anOldActiveSegmentIsSealedWithoutFurtherWrites(Vertx vertx, @TempDir Path dir) {
+    JsonObject config = TestNode.config("n1", dir, new JsonObject().put("storage", new JsonObject()
+        .put("segmentMaxAgeMs", 300).put("commitIntervalMs", 100)));
+    try (TestNode node = TestNode.start(config); Api api = new Api(vertx, node.httpPort())) {
+      for (int i = 0; i < 3; i++) {
+        api.put("/kv/aged-" + i, "v" + i);
+      }
+      long deadline = System.currentTimeMillis() + 10_000;
+      JsonArray segments = new JsonArray();
+      while (segments.isEmpty() && System.currentTimeMillis() < deadline) {
+        segments = api.get("/segments").bodyAsJsonObject().getJsonArray("segments");
+      }
+      assertEquals(1, segments.size(), "the segment was sealed once its first entry was older than 300 ms");
+      assertEquals(1, segments.getJsonObject(0).getLong("firstIndex"));
+      assertEquals(3, segments.getJsonObject(0).getLong("lastIndex"));
+    }
+  }
+
+  @Test
   void badParametersAreRefused(Vertx vertx, @TempDir Path dir) {
     try (TestNode node = TestNode.start(TestNode.config("n1", dir, new JsonObject()));
          Api api = new Api(vertx, node.httpPort())) {
