@@ -77,26 +77,12 @@ public final class HttpVerticle extends AbstractVerticle {
     Routes.fixed(router, "/ledger/entries", Map.of(HttpMethod.GET, guarded(proofs::entries)));
     Routes.fixed(router, "/segments", Map.of(HttpMethod.GET, guarded(proofs::segments)));
     Routes.fixed(router, "/admin/scrub", Map.of(HttpMethod.POST, proofs::scrub));
-    router.route("/verify/*").handler(ctx -> {
-      ctx.put(Routes.ROUTE_LABEL, "/verify/{key}");
-      if (ctx.request().method() != HttpMethod.GET) {
-        Routes.methodNotAllowed(ctx, "GET");
-      } else {
-        proofs.verify(ctx, ctx.request().path().substring("/verify/".length()));
-      }
-    });
+    Routes.keyGet(router, "/verify/", proofs::verify);
     router.route("/kv/*").handler(ctx -> {
       ctx.put(Routes.ROUTE_LABEL, "/kv/{key}");
       kv.handle(ctx, ctx.request().path().substring("/kv/".length()));
     });
-    router.route("/history/*").handler(ctx -> {
-      ctx.put(Routes.ROUTE_LABEL, "/history/{key}");
-      if (ctx.request().method() != HttpMethod.GET) {
-        Routes.methodNotAllowed(ctx, "GET");
-      } else {
-        kv.history(ctx, ctx.request().path().substring("/history/".length()));
-      }
-    });
+    Routes.keyGet(router, "/history/", kv::history);
     router.route("/*").handler(ctx -> legacyKey(ctx, kv));
 
     router.errorHandler(400, HttpVerticle::malformed);

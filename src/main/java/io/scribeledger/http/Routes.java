@@ -6,6 +6,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Map;
+import java.util.function.BiConsumer;
 import java.util.stream.Collectors;
 
 /** Route registration helpers: one path, handlers by method, 405 with {@code Allow} for the rest. */
@@ -26,6 +27,18 @@ public final class Routes {
         methodNotAllowed(ctx, allow);
       } else {
         h.handle(ctx);
+      }
+    });
+  }
+
+  /** A GET-only route {@code prefix{key}}; the handler gets the still percent-encoded key segment. */
+  public static void keyGet(Router router, String prefix, BiConsumer<RoutingContext, String> handler) {
+    router.route(prefix + "*").handler(ctx -> {
+      ctx.put(ROUTE_LABEL, prefix + "{key}");
+      if (ctx.request().method() != HttpMethod.GET) {
+        methodNotAllowed(ctx, "GET");
+      } else {
+        handler.accept(ctx, ctx.request().path().substring(prefix.length()));
       }
     });
   }

@@ -77,7 +77,10 @@ public final class LedgerReads {
 
   /** The tree head over everything applied here, signed with this node's key. */
   public TreeHead head() {
-    long size = state.size();
+    return headAt(state.size());
+  }
+
+  private TreeHead headAt(long size) {
     return keys.sign(nodeId, size, state.root(size), System.currentTimeMillis());
   }
 
@@ -89,7 +92,7 @@ public final class LedgerReads {
     long size = state.size();
     EntryRecord entry = select(p.key(), p.selector(), size);
     state.value(entry);
-    TreeHead head = keys.sign(nodeId, size, state.root(size), System.currentTimeMillis());
+    TreeHead head = headAt(size);
     List<byte[]> path = state.inclusionProof(entry.index(), size);
     if (!MerkleVerifier.verifyInclusion(entry.index() - 1, size, entry.leafHash(), path, head.rootHash())) {
       throw error(ErrorCode.UNAVAILABLE, "this node's tree does not prove index " + entry.index() + "; its data is damaged");
