@@ -1,7 +1,6 @@
-import io.scribeledger.ledger.LedgerIndex;
 import io.scribeledger.merkle.Hashes;
 import io.scribeledger.merkle.MerkleTree;
-import io.scribeledger.storage.SegmentStore;
+import io.scribeledger.storage.MerkleNodeFile;
 import io.scribeledger.verify.MerkleVerifier;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,8 +8,8 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * Merkle tree cost at scale, on the node's real store (MapDB, committed every 1000 appends as the
- * state machine does): per-append tree cost, then per-proof cost at the final size.
+ * Merkle tree cost at scale, on the node's real store (the append-only node file, synced every 1000
+ * appends as the state machine's commits do): per-append tree cost, then per-proof cost at the final size.
  *
  * <p>Run after {@code mvn -B package -DskipTests}:
  * {@code java -cp target/scribe-ledger.jar bench/ProofBench.java 1000000}
@@ -20,8 +19,8 @@ public class ProofBench {
     int n = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
     int proofs = args.length > 1 ? Integer.parseInt(args[1]) : 20_000;
     Path dir = Files.createTempDirectory("proofbench");
-    try (LedgerIndex index = new LedgerIndex(dir.resolve("state.mapdb"))) {
-      MerkleTree tree = new MerkleTree(index.treeNodes());
+    try (MerkleNodeFile nodes = new MerkleNodeFile(dir.resolve("merkle.nodes"), 0)) {
+      MerkleTree tree = new MerkleTree(nodes);
       Random random = new Random(1);
       byte[] leaf = new byte[32];
       long start = System.nanoTime();
@@ -29,12 +28,12 @@ public class ProofBench {
         random.nextBytes(leaf);
         tree.append(i, Hashes.leafHash(leaf));
         if (i % 1000 == 999) {
-          index.commit(new SegmentStore.Position(1, 0));
+          nodes.sync();
         }
       }
-      index.commit(new SegmentStore.Position(1, 0));
+      nodes.sync();
       double appendUs = (System.nanoTime() - start) / 1e3 / n;
-      System.out.printf("tree appends: %d leaves, %.2f us per append (hashes + MapDB puts + batched commits)%n", n, appendUs);
+      System.out.printf("tree appends: %d leaves, %.2f us per append (hashes + node file appends + batched syncs)%n", n, appendUs);
 
       long t = System.nanoTime();
       byte[] root = tree.root(n);

@@ -21,6 +21,35 @@ public record CanonicalEntry(long index, long timestamp, Op op, String key, Stri
     return b.array();
   }
 
+  /** Reads an entry back from its canonical bytes; fails on bytes that are not one. */
+  public static CanonicalEntry decode(byte[] canonical) {
+    ByteBuffer b = ByteBuffer.wrap(canonical);
+    if (b.get() != FORMAT_VERSION) {
+      throw new IllegalArgumentException("unknown canonical entry format " + canonical[0]);
+    }
+    long index = b.getLong();
+    long timestamp = b.getLong();
+    Op op = Op.fromCode(b.get());
+    String key = string(b);
+    String contentType = string(b);
+    byte[] valueSha = new byte[Hashes.SIZE];
+    b.get(valueSha);
+    if (b.hasRemaining()) {
+      throw new IllegalArgumentException("canonical entry has " + b.remaining() + " trailing bytes");
+    }
+    return new CanonicalEntry(index, timestamp, op, key, contentType, valueSha);
+  }
+
+  private static String string(ByteBuffer b) {
+    int length = b.getInt();
+    if (length < 0 || length > b.remaining()) {
+      throw new IllegalArgumentException("canonical entry string of " + length + " bytes overruns the entry");
+    }
+    byte[] bytes = new byte[length];
+    b.get(bytes);
+    return new String(bytes, StandardCharsets.UTF_8);
+  }
+
   public byte[] leafHash() {
     return Hashes.leafHash(encode());
   }

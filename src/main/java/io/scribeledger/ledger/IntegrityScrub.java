@@ -1,13 +1,13 @@
 package io.scribeledger.ledger;
 
 import io.scribeledger.merkle.Hashes;
+import io.scribeledger.merkle.MemoryNodeStore;
 import io.scribeledger.merkle.MerkleTree;
 import io.scribeledger.storage.SegmentStore;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 
 /**
@@ -38,7 +38,7 @@ public final class IntegrityScrub {
 
   private static void check(SegmentStore store, SegmentInfo segment, List<String> problems) {
     String where = "segment " + segment.id() + " (entries " + segment.firstIndex() + ".." + segment.lastIndex() + ")";
-    MerkleTree tree = new MerkleTree(new HashMap<>());
+    MerkleTree tree = new MerkleTree(new MemoryNodeStore());
     long[] next = {segment.firstIndex()};
     List<String> found = new ArrayList<>();
     try {

@@ -2,7 +2,6 @@ package io.scribeledger.ledger;
 
 import io.scribeledger.merkle.Hashes;
 import io.scribeledger.storage.SegmentStore;
-import io.scribeledger.storage.ValueLocation;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,8 +15,12 @@ import org.mapdb.DBMaker;
 import org.mapdb.Serializer;
 
 /**
- * The state machine's indexes in MapDB: entries by ledger index, each key's versions, Merkle nodes
- * and the counters that say how far the state reaches. Writes become durable only on
+ * The state machine's key lookups in MapDB: each key's versions and latest entry, the segment
+ * manifest, members, and the counters that say how far the state reaches. Entries themselves are
+ * found by ledger index in the append-only entry index and segments, Merkle nodes in their own
+ * file; MapDB keeps only what needs a lookup by key. Hash maps rather than B-trees: every lookup is
+ * by exact key (a key's versions are numbered 1..latest), and a hash map put rewrites a small bucket
+ * instead of a whole tree node (measured: bench/ApplyBench.java). Writes become durable only on
  * {@link #commit}, which the state machine calls in batches together with the last applied Raft index.
  */
 public final class LedgerIndex implements AutoCloseable {
@@ -25,10 +28,9 @@ public final class LedgerIndex implements AutoCloseable {
   private static final char SEP = '\u0000';
 
   private final DB db;
-  private final BTreeMap<Long, byte[]> entries;
-  private final BTreeMap<String, Long> versions;
-  private final BTreeMap<String, Long> latest;
-  private final BTreeMap<Long, byte[]> treeNodes;
+  private final Map<String, Long> versions;
+  /** Key to the ledger index of its latest version. */
+  private final Map<String, Long> latest;
   private final BTreeMap<Long, byte[]> manifest;
   private final BTreeMap<String, String> members;
   private final Atomic.Long size;
@@ -38,11 +40,9 @@ public final class LedgerIndex implements AutoCloseable {
   private final Atomic.Long segmentLength;
 
   public LedgerIndex(Path file) {
-    db = DBMaker.fileDB(file.toFile()).fileChannelEnable().transactionEnable().make();
-    entries = db.treeMap("entries", Serializer.LONG, Serializer.BYTE_ARRAY).createOrOpen();
-    versions = db.treeMap("versions", Serializer.STRING, Serializer.LONG).createOrOpen();
-    latest = db.treeMap("latest", Serializer.STRING, Serializer.LONG).createOrOpen();
-    treeNodes = db.treeMap("merkle", Serializer.LONG, Serializer.BYTE_ARRAY).createOrOpen();
+    db = DBMaker.fileDB(file.toFile()).fileMmapEnableIfSupported().fileMmapPreclearDisable().transactionEnable().make();
+    versions = db.hashMap("versions", Serializer.STRING, Serializer.LONG).layout(16, 128, 4).createOrOpen();
+    latest = db.hashMap("latestIndex", Serializer.STRING, Serializer.LONG).layout(16, 128, 4).createOrOpen();
     manifest = db.treeMap("manifest", Serializer.LONG, Serializer.BYTE_ARRAY).createOrOpen();
     members = db.treeMap("members", Serializer.STRING, Serializer.STRING).createOrOpen();
     size = db.atomicLong("size").createOrOpen();
@@ -74,19 +74,10 @@ public final class LedgerIndex implements AutoCloseable {
     return new SegmentStore.Position(segmentId.get(), segmentLength.get());
   }
 
-  public Map<Long, byte[]> treeNodes() {
-    return treeNodes;
-  }
-
-  public Optional<EntryRecord> entry(long index) {
-    byte[] raw = entries.get(index);
-    return raw == null ? Optional.empty() : Optional.of(decode(index, raw));
-  }
-
-  /** The latest version number of {@code key}, or 0 when it was never written. */
-  public long latestVersion(String key) {
-    Long v = latest.get(key);
-    return v == null ? 0 : v;
+  /** The ledger index of the latest version of {@code key}, or 0 when it was never written. */
+  public long latestIndex(String key) {
+    Long i = latest.get(key);
+    return i == null ? 0 : i;
   }
 
   /** The ledger index of version {@code version} of {@code key}, or 0. */
@@ -95,25 +86,11 @@ public final class LedgerIndex implements AutoCloseable {
     return i == null ? 0 : i;
   }
 
-  /** Versions of {@code key} after {@code afterVersion}, oldest first, at most {@code limit}. */
-  public List<EntryRecord> versions(String key, long afterVersion, int limit) {
-    List<EntryRecord> out = new ArrayList<>();
-    for (Long index : versions.subMap(versionKey(key, afterVersion + 1), true, versionKey(key, Long.MAX_VALUE), true)
-        .values()) {
-      if (out.size() == limit) {
-        break;
-      }
-      entry(index).ifPresent(out::add);
-    }
-    return out;
-  }
-
-  /** Records an appended entry: its record, its key version and the new ledger size. */
-  public void append(EntryRecord record) {
-    entries.put(record.index(), encode(record));
-    versions.put(versionKey(record.key(), record.version()), record.index());
-    latest.put(record.key(), record.version());
-    size.set(record.index());
+  /** Records that ledger index {@code ledgerIndex}, the new last entry, is version {@code version} of {@code key}. */
+  public void append(String key, long version, long ledgerIndex) {
+    versions.put(versionKey(key, version), ledgerIndex);
+    latest.put(key, ledgerIndex);
+    size.set(ledgerIndex);
   }
 
   public void putMember(String nodeId, String httpAddress) {
@@ -168,36 +145,8 @@ public final class LedgerIndex implements AutoCloseable {
   }
 
   private static String versionKey(String key, long version) {
-    // Keys cannot contain U+0000, and the fixed-width version keeps one key's versions in order.
-    return key + SEP + String.format("%019d", version);
-  }
-
-  private static byte[] encode(EntryRecord r) {
-    byte[] key = Bytes.utf8(r.key());
-    byte[] ct = Bytes.utf8(r.contentType());
-    ByteBuffer b = ByteBuffer.allocate(8 + 1 + Bytes.sizeOf(key) + 8 + Bytes.sizeOf(ct) + 8 + Hashes.SIZE * 2 + 8 + 8 + 4);
-    b.putLong(r.timestamp()).put((byte) r.op().code());
-    Bytes.put(b, key);
-    b.putLong(r.version());
-    Bytes.put(b, ct);
-    b.putLong(r.size()).put(r.valueSha256()).put(r.leafHash());
-    ValueLocation loc = r.location();
-    b.putLong(loc.segmentId()).putLong(loc.offset()).putInt(loc.length());
-    return b.array();
-  }
-
-  private static EntryRecord decode(long index, byte[] raw) {
-    ByteBuffer b = ByteBuffer.wrap(raw);
-    long timestamp = b.getLong();
-    Op op = Op.fromCode(b.get());
-    String key = Bytes.getString(b);
-    long version = b.getLong();
-    String ct = Bytes.getString(b);
-    long size = b.getLong();
-    byte[] valueSha = Bytes.getFixed(b, Hashes.SIZE);
-    byte[] leaf = Bytes.getFixed(b, Hashes.SIZE);
-    ValueLocation loc = new ValueLocation(b.getLong(), b.getLong(), b.getInt());
-    return new EntryRecord(index, timestamp, op, key, version, ct, size, valueSha, leaf, loc);
+    // Keys cannot contain U+0000, so the separator makes (key, version) pairs unambiguous.
+    return key + SEP + version;
   }
 
   @Override

@@ -4,6 +4,8 @@ import io.scribeledger.error.ApiError;
 import io.scribeledger.error.ErrorCode;
 import io.scribeledger.merkle.Hashes;
 import io.scribeledger.merkle.MerkleTree;
+import io.scribeledger.storage.EntryIndexFile;
+import io.scribeledger.storage.MerkleNodeFile;
 import io.scribeledger.storage.SegmentStore;
 import io.scribeledger.storage.ValueLocation;
 import java.io.IOException;
@@ -22,12 +24,16 @@ public final class LedgerState implements AutoCloseable {
 
   private static final String INDEX_FILE = "state.mapdb";
   private static final String SEGMENTS_DIR = "segments";
+  private static final String NODES_FILE = "merkle.nodes";
+  private static final String ENTRIES_FILE = "entries.idx";
 
   private final Path dataDir;
   private final long segmentSizeBytes;
   // Replaced together when a snapshot is installed; readers always go through the current ones.
   private volatile LedgerIndex index;
   private volatile SegmentStore segments;
+  private volatile MerkleNodeFile nodes;
+  private volatile EntryIndexFile entries;
   private volatile MerkleTree tree;
   private volatile boolean closed;
   private final java.util.concurrent.locks.ReentrantReadWriteLock swap = new java.util.concurrent.locks.ReentrantReadWriteLock();
@@ -46,17 +52,22 @@ public final class LedgerState implements AutoCloseable {
   private void open() {
     index = new LedgerIndex(dataDir.resolve(INDEX_FILE));
     segments = new SegmentStore(dataDir.resolve(SEGMENTS_DIR), segmentSizeBytes, index.segmentPosition());
-    tree = new MerkleTree(index.treeNodes());
+    nodes = new MerkleNodeFile(dataDir.resolve(NODES_FILE), index.size());
+    entries = new EntryIndexFile(dataDir.resolve(ENTRIES_FILE), index.size());
+    tree = new MerkleTree(nodes);
   }
 
   private void closeStores() {
     segments.close();
+    nodes.close();
+    entries.close();
     index.close();
   }
 
   /**
-   * Writes a consistent copy of the state into {@code dir}: MapDB just after a commit, sealed
-   * segments as hard links (they never change), the active segment up to its durable end.
+   * Writes a consistent copy of the state into {@code dir}: MapDB just after a commit, the Merkle
+   * node file and entry index up to the committed size, sealed segments as hard links (they never
+   * change), the active segment up to its durable end.
    */
   public synchronized void writeSnapshot(Path dir) throws IOException {
     ensureOpen();
@@ -66,6 +77,8 @@ public final class LedgerState implements AutoCloseable {
         Files.copy(f, dir.resolve(f.getFileName()));
       }
     }
+    nodes.copyTo(dir.resolve(NODES_FILE), index.size());
+    entries.copyTo(dir.resolve(ENTRIES_FILE), index.size());
     Path target = Files.createDirectories(dir.resolve(SEGMENTS_DIR));
     segments.copyTo(target);
   }
@@ -89,6 +102,9 @@ public final class LedgerState implements AutoCloseable {
       for (Path f : (Iterable<Path>) files.filter(p -> p.getFileName().toString().startsWith(INDEX_FILE))::iterator) {
         Files.delete(f);
       }
+    }
+    for (String file : List.of(NODES_FILE, ENTRIES_FILE)) {
+      Files.copy(snapshot.resolve(file), dataDir.resolve(file), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
     SegmentStore.replaceAll(dataDir.resolve(SEGMENTS_DIR), snapshot.resolve(SEGMENTS_DIR));
     try (var files = Files.list(snapshot)) {
@@ -141,7 +157,7 @@ public final class LedgerState implements AutoCloseable {
 
   /** Timestamp of the last entry, so a new leader never stamps before it. */
   public long lastTimestamp() {
-    return index.entry(index.size()).map(EntryRecord::timestamp).orElse(0L);
+    return record(index.size()).map(EntryRecord::timestamp).orElse(0L);
   }
 
   /**
@@ -186,23 +202,26 @@ public final class LedgerState implements AutoCloseable {
     if (keyProblem.isPresent()) {
       return new WriteOutcome.Rejected(ApiError.of(ErrorCode.INVALID_KEY, keyProblem.get()));
     }
-    long latestVersion = index.latestVersion(key);
-    Optional<EntryRecord> latest = latestVersion == 0 ? Optional.empty() : index.entry(index.versionIndex(key, latestVersion));
-    boolean live = latest.map(r -> r.op() == Op.PUT).orElse(false);
+    // Decided from the entry index and the Merkle leaves alone: the apply path never reads a segment,
+    // so a damaged segment on one replica cannot make its decisions differ from the others'.
+    long latestIndex = index.latestIndex(key);
+    Optional<EntryIndexFile.Slot> latest = latestIndex == 0 ? Optional.empty() : entries.get(latestIndex);
+    long latestVersion = latest.map(EntryIndexFile.Slot::version).orElse(0L);
+    boolean live = latest.map(slot -> slot.opCode() == Op.PUT.code()).orElse(false);
     Condition condition = command.condition();
     if (condition instanceof Condition.IfAbsent && live) {
       return new WriteOutcome.Rejected(ApiError.of(ErrorCode.PRECONDITION_FAILED,
           "If-None-Match: * but the key has a live value at version " + latestVersion));
     }
     if (condition instanceof Condition.IfMatch m
-        && (latest.isEmpty() || !Arrays.equals(latest.get().leafHash(), m.leafHash()))) {
+        && (latest.isEmpty() || !Arrays.equals(nodes.get(0, latestIndex - 1), m.leafHash()))) {
       return new WriteOutcome.Rejected(ApiError.of(ErrorCode.PRECONDITION_FAILED,
           "If-Match does not match the key's latest version"));
     }
     if (command instanceof Command.Delete && !live) {
-      return new WriteOutcome.Rejected(latest
-          .map(r -> new ApiError(ErrorCode.DELETED, "key was deleted at index " + r.index(), r.index()))
-          .orElse(ApiError.of(ErrorCode.NOT_FOUND, "key has never been written")));
+      return new WriteOutcome.Rejected(latest.isPresent()
+          ? new ApiError(ErrorCode.DELETED, "key was deleted at index " + latestIndex, latestIndex)
+          : ApiError.of(ErrorCode.NOT_FOUND, "key has never been written"));
     }
     return new WriteOutcome.Applied(append(timestamp, command, latestVersion + 1));
   }
@@ -217,8 +236,8 @@ public final class LedgerState implements AutoCloseable {
     byte[] header = canonical.encode();
     byte[] leaf = Hashes.leafHash(header);
     ValueLocation location = segments.append(header, value);
-    index.append(new EntryRecord(ledgerIndex, timestamp, op, command.key(), version, contentType, value.length,
-        valueSha, leaf, location));
+    entries.append(ledgerIndex, new EntryIndexFile.Slot(location, header.length, version, op.code()));
+    index.append(command.key(), version, ledgerIndex);
     byte[] root = tree.append(ledgerIndex - 1, leaf);
     return new Receipt(command.key(), op, version, ledgerIndex, timestamp, valueSha, leaf, ledgerIndex, root);
   }
@@ -245,7 +264,7 @@ public final class LedgerState implements AutoCloseable {
         return false;
       }
       return segments.full()
-          || (maxAgeMs > 0 && index.entry(first).map(e -> now - e.timestamp() >= maxAgeMs).orElse(false));
+          || (maxAgeMs > 0 && record(first).map(e -> now - e.timestamp() >= maxAgeMs).orElse(false));
     });
   }
 
@@ -293,25 +312,60 @@ public final class LedgerState implements AutoCloseable {
     return readLocked(() -> work.apply(segments));
   }
 
-  /** Makes every applied entry durable in the index (segments first, then MapDB). */
+  /**
+   * Makes every applied entry durable: segments, Merkle nodes and entry index first, then the MapDB
+   * commit that counts them (on restart each file is cut back to what MapDB counted).
+   */
   public synchronized void commit() {
-    index.commit(segments.sync());
+    SegmentStore.Position position = segments.sync();
+    nodes.sync();
+    entries.sync();
+    index.commit(position);
   }
 
   public Optional<EntryRecord> entry(long ledgerIndex) {
-    return readLocked(() -> {
-      return index.entry(ledgerIndex);
-    });
+    return readLocked(() -> record(ledgerIndex));
+  }
+
+  /**
+   * Entry {@code ledgerIndex} from its slot and its canonical header in the segment. The header must
+   * hash to the stored Merkle leaf, so a damaged segment answers 503 rather than a wrong entry.
+   */
+  private Optional<EntryRecord> record(long ledgerIndex) {
+    Optional<EntryIndexFile.Slot> found = entries.get(ledgerIndex);
+    if (found.isEmpty()) {
+      return Optional.empty();
+    }
+    EntryIndexFile.Slot slot = found.get();
+    byte[] header = segments.readHeader(slot.value(), slot.headerLength());
+    byte[] leaf = Hashes.leafHash(header);
+    CanonicalEntry canonical = null;
+    if (java.security.MessageDigest.isEqual(leaf, nodes.get(0, ledgerIndex - 1))) {
+      try {
+        canonical = CanonicalEntry.decode(header);
+      } catch (RuntimeException e) {
+        canonical = null;
+      }
+    }
+    if (canonical == null || canonical.index() != ledgerIndex) {
+      throw ApiError.of(ErrorCode.UNAVAILABLE, "the stored entry of index " + ledgerIndex
+          + " failed its integrity check on this node; read it from another replica").exception();
+    }
+    return Optional.of(new EntryRecord(ledgerIndex, canonical.timestamp(), canonical.op(), canonical.key(),
+        slot.version(), canonical.contentType(), slot.value().length(), canonical.valueSha256(), leaf, slot.value()));
   }
 
   public Optional<EntryRecord> latest(String key) {
-    return version(key, index.latestVersion(key));
+    return readLocked(() -> {
+      long i = index.latestIndex(key);
+      return i == 0 ? Optional.empty() : record(i);
+    });
   }
 
   public Optional<EntryRecord> version(String key, long version) {
     return readLocked(() -> {
       long i = version <= 0 ? 0 : index.versionIndex(key, version);
-      return i == 0 ? Optional.empty() : index.entry(i);
+      return i == 0 ? Optional.empty() : record(i);
     });
   }
 
@@ -319,7 +373,7 @@ public final class LedgerState implements AutoCloseable {
   public Optional<EntryRecord> at(String key, long at) {
     return readLocked(() -> {
       long lo = 1;
-      long hi = index.latestVersion(key);
+      long hi = latestVersionOf(key);
       long found = 0;
       while (lo <= hi) {
         long mid = (lo + hi) >>> 1;
@@ -330,20 +384,30 @@ public final class LedgerState implements AutoCloseable {
           hi = mid - 1;
         }
       }
-      return version(key, found);
+      return found == 0 ? Optional.<EntryRecord>empty() : record(index.versionIndex(key, found));
     });
   }
 
+  /** Versions of {@code key} after {@code afterVersion}, oldest first, at most {@code limit}. */
   public List<EntryRecord> history(String key, long afterVersion, int limit) {
     return readLocked(() -> {
-      return index.versions(key, afterVersion, limit);
+      List<EntryRecord> out = new java.util.ArrayList<>();
+      long last = latestVersionOf(key);
+      for (long v = afterVersion + 1; v <= last && out.size() < limit; v++) {
+        record(index.versionIndex(key, v)).ifPresent(out::add);
+      }
+      return out;
     });
   }
 
+  /** The latest version number of {@code key}, or 0 when it was never written. */
   public long latestVersion(String key) {
-    return readLocked(() -> {
-      return index.latestVersion(key);
-    });
+    return readLocked(() -> latestVersionOf(key));
+  }
+
+  private long latestVersionOf(String key) {
+    long i = index.latestIndex(key);
+    return i == 0 ? 0 : entries.get(i).map(EntryIndexFile.Slot::version).orElse(0L);
   }
 
   /** The value's bytes, refused when they no longer hash to what the entry recorded (disk corruption). */

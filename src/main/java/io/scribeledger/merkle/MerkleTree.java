@@ -2,26 +2,21 @@ package io.scribeledger.merkle;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * An RFC 9162 Merkle tree kept incrementally: the hash of every complete subtree is stored under
  * (level, index), so an append costs O(log n) hashes and any root or proof O(log n) lookups.
- * The node map is supplied by the caller (MapDB on a node, a HashMap in tests).
+ * The node store is supplied by the caller (an append-only file on a node, memory in tests).
  */
 public final class MerkleTree {
 
-  private final Map<Long, byte[]> nodes;
+  private final NodeStore nodes;
   /** The appender's view: peaks of the complete subtrees of the first {@code size} leaves, by level. */
   private final byte[][] peaks = new byte[64][];
   private long size = -1;
 
-  public MerkleTree(Map<Long, byte[]> nodes) {
+  public MerkleTree(NodeStore nodes) {
     this.nodes = nodes;
-  }
-
-  static long nodeId(int level, long index) {
-    return ((long) level << 56) | index;
   }
 
   /**
@@ -36,13 +31,13 @@ public final class MerkleTree {
     byte[] current = leafHash;
     long index = leafIndex;
     int level = 0;
-    nodes.put(nodeId(level, index), current);
+    nodes.put(level, index, current);
     while ((index & 1) == 1) {
       current = Hashes.nodeHash(peaks[level], current);
       peaks[level] = null;
       index >>= 1;
       level++;
-      nodes.put(nodeId(level, index), current);
+      nodes.put(level, index, current);
     }
     peaks[level] = current;
     size = leafIndex + 1;
@@ -68,7 +63,7 @@ public final class MerkleTree {
   }
 
   private byte[] node(int level, long index) {
-    byte[] h = nodes.get(nodeId(level, index));
+    byte[] h = nodes.get(level, index);
     if (h == null) {
       throw new IllegalStateException("missing Merkle node level " + level + " index " + index);
     }

@@ -228,6 +228,11 @@ public final class SegmentStore implements AutoCloseable {
     return activeId;
   }
 
+  /** The header stored just before a value (record layout above) of {@code headerLength} bytes. */
+  public byte[] readHeader(ValueLocation value, int headerLength) {
+    return read(new ValueLocation(value.segmentId(), value.offset() - 4 - headerLength, headerLength));
+  }
+
   /** Reads a value's bytes. */
   public byte[] read(ValueLocation location) {
     byte[] out = new byte[location.length()];

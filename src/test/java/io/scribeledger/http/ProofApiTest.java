@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.scribeledger.ledger.CanonicalEntry;
 import io.scribeledger.ledger.Op;
 import io.scribeledger.merkle.Hashes;
+import io.scribeledger.merkle.MemoryNodeStore;
 import io.scribeledger.merkle.MerkleTree;
 import io.scribeledger.support.Api;
 import io.scribeledger.support.TestNode;
@@ -23,7 +24,6 @@ import io.vertx.junit5.VertxExtension;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -107,7 +107,7 @@ class ProofApiTest {
       }
 
       // A root computed by the client from /ledger/entries equals the signed head's.
-      MerkleTree mine = new MerkleTree(new HashMap<>());
+      MerkleTree mine = new MerkleTree(new MemoryNodeStore());
       JsonArray entries = new JsonArray();
       for (long from = 1; from <= 61; from += 25) {
         entries.addAll(api.get("/ledger/entries?from=" + from + "&limit=25").bodyAsJsonObject().getJsonArray("entries"));

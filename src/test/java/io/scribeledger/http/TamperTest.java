@@ -57,6 +57,29 @@ class TamperTest {
     }
   }
 
+  @Test
+  void aForgedEntryHeaderIsRefusedNotServed(Vertx vertx, @TempDir Path dir) throws Exception {
+    JsonObject config = TestNode.config("n1", dir, ProofApiTest.smallSegments());
+    try (TestNode node = TestNode.start(config); Api api = new Api(vertx, node.httpPort())) {
+      for (int i = 0; i < 40; i++) {
+        api.put("/kv/t" + i, "value " + i + " " + "y".repeat(300));
+      }
+      awaitSegments(api, 2);
+    }
+    // Rewrite the first entry's key from "t0" to "t1" in its canonical header: a plausible forgery.
+    rewriteFirstHeaderByte(dir.resolve("segments").resolve(String.format("seg-%020d.log", 1)), 4 + 22 + 1, '1');
+
+    try (TestNode node = TestNode.start(config); Api api = new Api(vertx, node.httpPort())) {
+      assertError(api.get("/kv/t0"), 503, "unavailable");
+      assertError(api.get("/ledger/entries?from=1&limit=5"), 503, "unavailable");
+      assertError(api.get("/history/t0"), 503, "unavailable");
+      var intact = api.get("/kv/t1");
+      assertEquals(200, intact.statusCode());
+      assertEquals("value 1 " + "y".repeat(300), intact.bodyAsString());
+      assertEquals("2", intact.getHeader("X-Ledger-Index"));
+    }
+  }
+
   static void awaitSegments(Api api, int count) {
     long deadline = System.currentTimeMillis() + 10_000;
     JsonArray segments = new JsonArray();
@@ -80,6 +103,14 @@ class TamperTest {
       }
     }
     throw new AssertionError("/health never reported degraded: " + health);
+  }
+
+  /** Overwrites byte {@code offset} of a segment file (the first record's header starts at 4). */
+  static void rewriteFirstHeaderByte(Path segment, long offset, char replacement) throws Exception {
+    try (FileChannel ch = FileChannel.open(segment, StandardOpenOption.WRITE)) {
+      ch.write(ByteBuffer.wrap(new byte[] {(byte) replacement}), offset);
+      ch.force(true);
+    }
   }
 
   /** Flips one bit in the first record's value: u32 header length, header, u32 value length, value. */

@@ -8,7 +8,6 @@ import io.scribeledger.verify.MerkleVerifier;
 import io.scribeledger.verify.TreeHead;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -25,7 +24,7 @@ class ProofPropertyTest {
   static final Random RANDOM = new Random(2026);
 
   static MerkleTree tree(int size) {
-    MerkleTree tree = new MerkleTree(new HashMap<>());
+    MerkleTree tree = new MerkleTree(new MemoryNodeStore());
     for (int i = 0; i < size; i++) {
       byte[] leaf = new byte[32];
       RANDOM.nextBytes(leaf);
