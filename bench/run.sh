@@ -4,11 +4,14 @@
 # 3-node etcd with the same wrk load shape (unique keys, 128-byte values) and prints one table:
 # writes/s and p50/p99 at 1, 64 and 256 connections, linearizable and stale reads/s at 64
 # connections, cluster formation and failover times, and the ratio Scribe/etcd per row.
-# Every process it starts is stopped at the end. BENCH_DURATION (seconds per row, default 10).
+# Every process it starts is stopped at the end. BENCH_DURATION (seconds per row, default 10);
+# BENCH_WARMUP (seconds of writes and reads at 64 connections before a system's first row, default 40:
+# the JVM compiles the hot paths in that time; production nodes run warm, and etcd gets the same).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . cluster-scripts/common.sh
 DUR=${BENCH_DURATION:-10}
+WARMUP=${BENCH_WARMUP:-40}
 export BENCH_LUA="$ROOT/bench/lua"
 WORK=$(mktemp -d)
 PIDS=()
@@ -92,9 +95,19 @@ stop_all() {
   PIDS=()
 }
 
+# warm SYSTEM URL: unmeasured writes then reads, the same shape as the rows.
+warm() {
+  [ "$WARMUP" -gt 0 ] || return 0
+  local write=bench/lua/put-unique.lua read=bench/lua/get.lua
+  if [ "$1" = etcd ]; then write=bench/lua/etcd-put.lua; read=bench/lua/etcd-range.lua; fi
+  wrk -t2 -c64 -d"$((WARMUP * 3 / 4))s" -s "$write" "$2" -- "$1warm" > /dev/null 2>&1
+  wrk -t2 -c64 -d"$((WARMUP / 4))s" -s "$read" "$2" > /dev/null 2>&1
+}
+
 declare -A R
 measure() { # $1 system, $2 url
   local c
+  warm "$1" "$2"
   for c in 1 64 256; do
     if [ "$1" = etcd ]; then R[$1,w$c]=$(run_wrk "$c" bench/lua/etcd-put.lua "$2" "w$c"); else R[$1,w$c]=$(run_wrk "$c" bench/lua/put-unique.lua "$2" "$1w$c"); fi
   done

@@ -49,7 +49,8 @@ public final class LedgerStateMachine extends BaseStateMachine {
   private final ScheduledExecutorService committer;
   private final AtomicBoolean sealInFlight = new AtomicBoolean();
   private volatile Runnable sealProposer = () -> { };
-  private volatile boolean dirty;
+  private final AtomicBoolean dirty = new AtomicBoolean();
+  private final AtomicBoolean checkpointQueued = new AtomicBoolean();
   private int sinceCommit;
 
   public LedgerStateMachine(LedgerState state, NodeConfig.Storage storage, String nodeId) {
@@ -220,23 +221,31 @@ public final class LedgerStateMachine extends BaseStateMachine {
     }
   }
 
-  private synchronized void countForCommit() {
-    dirty = true;
-    if (++sinceCommit >= storage.commitEveryEntries()) {
-      commitIfDirty();
+  /** Apply thread: every N entries, asks the committer thread for a checkpoint; never commits itself. */
+  private void countForCommit() {
+    dirty.set(true);
+    if (++sinceCommit >= storage.commitEveryEntries() && checkpointQueued.compareAndSet(false, true)) {
+      sinceCommit = 0;
+      try {
+        committer.execute(() -> {
+          checkpointQueued.set(false);
+          commitIfDirty();
+        });
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        checkpointQueued.set(false); // closing: close() commits everything
+      }
     }
   }
 
-  private synchronized void commitIfDirty() {
-    if (!dirty) {
+  /** Committer thread: makes the applied state durable while applies go on. */
+  private void commitIfDirty() {
+    if (!dirty.getAndSet(false)) {
       return;
     }
     try {
-      dirty = false;
-      sinceCommit = 0;
-      state.commit();
+      state.checkpoint();
     } catch (RuntimeException e) {
-      dirty = true;
+      dirty.set(true);
       LOG.error("cannot commit the ledger index: {}", e.toString());
     }
   }

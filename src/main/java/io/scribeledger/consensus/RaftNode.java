@@ -24,13 +24,16 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
+import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
@@ -71,6 +74,9 @@ public final class RaftNode implements AutoCloseable {
   private final RaftClient client;
   private final WriteBatcher batcher;
   private final ReadBarriers readBarriers = new ReadBarriers(this::sendReadBarrier);
+  /** Identity of the read barriers this node submits to its own server. */
+  private final ClientId localClientId = ClientId.randomId();
+  private final AtomicLong localCallIds = new AtomicLong();
 
   private RaftNode(NodeConfig config, LedgerStateMachine stateMachine, RaftServer server, RaftClient client) {
     this.config = config;
@@ -230,12 +236,42 @@ public final class RaftNode implements AutoCloseable {
     return leaderId() == null ? noLeader() : readBarriers.await();
   }
 
+  /**
+   * One ReadIndex round, submitted straight to this node's own server (it asks the leader when it
+   * is a follower; a leader with a valid lease answers at once), skipping the client's loopback
+   * RPC. A failed round is retried once through the Ratis client, whose retry policy covers a
+   * leader change.
+   */
   private CompletableFuture<Void> sendReadBarrier() {
-    return client.async().sendReadOnlyUnordered(Message.EMPTY, selfId)
+    RaftClientRequest request = RaftClientRequest.newBuilder()
+        .setClientId(localClientId)
+        .setServerId(selfId)
+        .setGroupId(GROUP_ID)
+        .setCallId(localCallIds.incrementAndGet())
+        .setMessage(Message.EMPTY)
+        .setType(RaftClientRequest.readRequestType())
+        .setTimeoutMs(config.raft().requestTimeoutMs())
+        .build();
+    CompletableFuture<RaftClientReply> direct = submitLocally(request);
+    return direct
+        .handle((reply, error) -> error == null && reply.isSuccess() ? direct : readViaClient())
+        .thenCompose(reply -> reply)
         .handle((reply, error) -> {
           checked(reply, error, "read");
           return null;
         });
+  }
+
+  private CompletableFuture<RaftClientReply> submitLocally(RaftClientRequest request) {
+    try {
+      return server.submitClientRequestAsync(request);
+    } catch (IOException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private CompletableFuture<RaftClientReply> readViaClient() {
+    return client.async().sendReadOnlyUnordered(Message.EMPTY, selfId);
   }
 
   private static RaftClientReply checked(RaftClientReply reply, Throwable error, String what) {

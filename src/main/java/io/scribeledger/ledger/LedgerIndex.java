@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import org.mapdb.Atomic;
 import org.mapdb.BTreeMap;
 import org.mapdb.DB;
@@ -21,7 +22,7 @@ import org.mapdb.Serializer;
  * file; MapDB keeps only what needs a lookup by key. Hash maps rather than B-trees: every lookup is
  * by exact key (a key's versions are numbered 1..latest), and a hash map put rewrites a small bucket
  * instead of a whole tree node (measured: bench/ApplyBench.java). Writes become durable only on
- * {@link #commit}, which the state machine calls in batches together with the last applied Raft index.
+ * a {@link Flush}, which writes a batch of applied changes with the last applied Raft index and commits.
  */
 public final class LedgerIndex implements AutoCloseable {
 
@@ -36,13 +37,70 @@ public final class LedgerIndex implements AutoCloseable {
   private final Atomic.Long size;
   private final Atomic.Long lastAppliedRaftIndex;
   private final Atomic.Long lastAppliedRaftTerm;
+  // The counters and key lookups change on every apply in memory; a flush writes them into MapDB
+  // and commits, off the apply thread (a MapDB commit syncs its WAL and store: ~100 ms a second's worth).
+  private volatile long sizeNow;
+  private volatile long lastAppliedIndexNow;
+  private volatile long lastAppliedTermNow;
   private final Atomic.Long segmentId;
   private final Atomic.Long segmentLength;
+  /** Key lookups applied since the last flush began. Readers look here, then in {@link #flushing}, then MapDB. */
+  private volatile Changes current = new Changes();
+  /** The changes a flush is writing into MapDB, or null: cleared only once MapDB holds them. */
+  private volatile Flush flushing;
+
+  /** Key lookups applied but not yet in MapDB. */
+  private static final class Changes {
+    final Map<String, Long> versions = new ConcurrentHashMap<>();
+    final Map<String, Long> latest = new ConcurrentHashMap<>();
+  }
+
+  /**
+   * Everything applied up to one point, on its way into MapDB: {@link #complete} may run on any
+   * thread, and runs at most once however many threads ask (a synchronous commit finishes a
+   * background flush rather than waiting for it).
+   */
+  public final class Flush {
+    private final Changes changes;
+    private final long size;
+    private final long raftIndex;
+    private final long raftTerm;
+    private final SegmentStore.Position position;
+    private final Runnable beforeCommit;
+    private boolean done;
+
+    private Flush(Changes changes, SegmentStore.Position position, Runnable beforeCommit) {
+      this.changes = changes;
+      this.size = sizeNow;
+      this.raftIndex = lastAppliedIndexNow;
+      this.raftTerm = lastAppliedTermNow;
+      this.position = position;
+      this.beforeCommit = beforeCommit;
+    }
+
+    /** Runs {@code beforeCommit} (making the files the index points into durable), then writes and commits. */
+    public synchronized void complete() {
+      if (done) {
+        return;
+      }
+      beforeCommit.run();
+      versions.putAll(changes.versions);
+      latest.putAll(changes.latest);
+      segmentId.set(position.segmentId());
+      segmentLength.set(position.length());
+      LedgerIndex.this.size.set(size);
+      lastAppliedRaftIndex.set(raftIndex);
+      lastAppliedRaftTerm.set(raftTerm);
+      db.commit();
+      done = true;
+      flushing = null;
+    }
+  }
 
   public LedgerIndex(Path file) {
     db = DBMaker.fileDB(file.toFile()).fileMmapEnableIfSupported().fileMmapPreclearDisable().transactionEnable().make();
-    versions = db.hashMap("versions", Serializer.STRING, Serializer.LONG).layout(16, 128, 4).createOrOpen();
-    latest = db.hashMap("latestIndex", Serializer.STRING, Serializer.LONG).layout(16, 128, 4).createOrOpen();
+    versions = db.hashMap("versions", Serializer.STRING, Serializer.LONG).layout(16, 16, 5).createOrOpen();
+    latest = db.hashMap("latestIndex", Serializer.STRING, Serializer.LONG).layout(16, 16, 5).createOrOpen();
     manifest = db.treeMap("manifest", Serializer.LONG, Serializer.BYTE_ARRAY).createOrOpen();
     members = db.treeMap("members", Serializer.STRING, Serializer.STRING).createOrOpen();
     size = db.atomicLong("size").createOrOpen();
@@ -50,24 +108,27 @@ public final class LedgerIndex implements AutoCloseable {
     lastAppliedRaftTerm = db.atomicLong("lastAppliedRaftTerm").createOrOpen();
     segmentId = db.atomicLong("segmentId", 1L).createOrOpen();
     segmentLength = db.atomicLong("segmentLength").createOrOpen();
+    sizeNow = size.get();
+    lastAppliedIndexNow = lastAppliedRaftIndex.get();
+    lastAppliedTermNow = lastAppliedRaftTerm.get();
   }
 
   /** Number of entries in the ledger (= the last ledger index). */
   public long size() {
-    return size.get();
+    return sizeNow;
   }
 
   public long lastAppliedRaftIndex() {
-    return lastAppliedRaftIndex.get();
+    return lastAppliedIndexNow;
   }
 
   public long lastAppliedRaftTerm() {
-    return lastAppliedRaftTerm.get();
+    return lastAppliedTermNow;
   }
 
   public void setLastApplied(long term, long raftIndex) {
-    lastAppliedRaftTerm.set(term);
-    lastAppliedRaftIndex.set(raftIndex);
+    lastAppliedTermNow = term;
+    lastAppliedIndexNow = raftIndex;
   }
 
   public SegmentStore.Position segmentPosition() {
@@ -76,21 +137,57 @@ public final class LedgerIndex implements AutoCloseable {
 
   /** The ledger index of the latest version of {@code key}, or 0 when it was never written. */
   public long latestIndex(String key) {
-    Long i = latest.get(key);
-    return i == null ? 0 : i;
+    return lookup(key, c -> c.latest, latest);
   }
 
   /** The ledger index of version {@code version} of {@code key}, or 0. */
   public long versionIndex(String key, long version) {
-    Long i = versions.get(versionKey(key, version));
+    return lookup(versionKey(key, version), c -> c.versions, versions);
+  }
+
+  /** Newest layer first: a key's latest change is in the newest layer holding the key. */
+  private long lookup(String key, java.util.function.Function<Changes, Map<String, Long>> layer, Map<String, Long> stored) {
+    Long i = layer.apply(current).get(key);
+    if (i == null) {
+      Flush f = flushing;
+      i = f == null ? null : layer.apply(f.changes).get(key);
+    }
+    if (i == null) {
+      i = stored.get(key);
+    }
     return i == null ? 0 : i;
   }
 
   /** Records that ledger index {@code ledgerIndex}, the new last entry, is version {@code version} of {@code key}. */
   public void append(String key, long version, long ledgerIndex) {
-    versions.put(versionKey(key, version), ledgerIndex);
-    latest.put(key, ledgerIndex);
-    size.set(ledgerIndex);
+    Changes c = current;
+    c.versions.put(versionKey(key, version), ledgerIndex);
+    c.latest.put(key, ledgerIndex);
+    sizeNow = ledgerIndex;
+  }
+
+  /**
+   * Starts a flush of everything applied so far, or returns the unfinished previous one (a flush
+   * that failed, or is still running). The caller holds off applies while it starts one.
+   */
+  public Flush beginFlush(SegmentStore.Position position, Runnable beforeCommit) {
+    Flush unfinished = flushing;
+    if (unfinished != null) {
+      return unfinished;
+    }
+    // Publish the flush before swapping in a fresh layer, so a reader always finds a change in one of them.
+    Flush flush = new Flush(current, position, beforeCommit);
+    flushing = flush;
+    current = new Changes();
+    return flush;
+  }
+
+  /** Finishes a flush that started and has not finished, on this thread if no other is running it. */
+  public void finishPendingFlush() {
+    Flush f = flushing;
+    if (f != null) {
+      f.complete();
+    }
   }
 
   public void putMember(String nodeId, String httpAddress) {
@@ -137,12 +234,6 @@ public final class LedgerIndex implements AutoCloseable {
     return new SegmentInfo(id, first, last, root, b.getLong(), b.getLong());
   }
 
-  /** Makes everything since the last commit durable, with the segment position it relies on. */
-  public void commit(SegmentStore.Position position) {
-    segmentId.set(position.segmentId());
-    segmentLength.set(position.length());
-    db.commit();
-  }
 
   private static String versionKey(String key, long version) {
     // Keys cannot contain U+0000, so the separator makes (key, version) pairs unambiguous.

@@ -97,6 +97,7 @@ public final class LedgerState implements AutoCloseable {
   }
 
   private void replaceStores(Path snapshot) throws IOException {
+    index.finishPendingFlush();
     closeStores();
     try (var files = Files.list(dataDir)) {
       for (Path f : (Iterable<Path>) files.filter(p -> p.getFileName().toString().startsWith(INDEX_FILE))::iterator) {
@@ -177,11 +178,19 @@ public final class LedgerState implements AutoCloseable {
         outcomes.add(decide(stamped.timestamp(), command));
       }
       outcome = new WriteOutcome.Batched(outcomes);
-    } else if (stamped.proposal() instanceof RegisterMember member) {
-      index.putMember(member.nodeId(), member.httpAddress());
-      outcome = new WriteOutcome.Registered();
     } else {
-      outcome = seal(stamped.timestamp());
+      // Members and the manifest are written to MapDB directly, so the commits around them keep
+      // them in the same commit as the Raft index that made them (a replay never sees them early).
+      commit();
+      if (stamped.proposal() instanceof RegisterMember member) {
+        index.putMember(member.nodeId(), member.httpAddress());
+        outcome = new WriteOutcome.Registered();
+      } else {
+        outcome = seal(stamped.timestamp());
+      }
+      index.setLastApplied(term, raftIndex);
+      commit();
+      return Optional.of(outcome);
     }
     index.setLastApplied(term, raftIndex);
     return Optional.of(outcome);
@@ -313,14 +322,35 @@ public final class LedgerState implements AutoCloseable {
   }
 
   /**
-   * Makes every applied entry durable: segments, Merkle nodes and entry index first, then the MapDB
-   * commit that counts them (on restart each file is cut back to what MapDB counted).
+   * Makes every applied entry durable before returning: segments, Merkle nodes and entry index
+   * first, then the MapDB commit that counts them (on restart each file is cut back to what MapDB
+   * counted). Used where the next step needs it: snapshots, seals, member changes, close.
    */
   public synchronized void commit() {
-    SegmentStore.Position position = segments.sync();
+    index.finishPendingFlush();
+    index.beginFlush(segments.position(), this::syncFiles).complete();
+  }
+
+  /**
+   * Makes what is applied so far durable without holding up applies: the changes are handed to a
+   * flush under the lock, and the slow part (file syncs, MapDB writes and commit) runs on the
+   * calling thread after it. Called by the state machine's committer thread.
+   */
+  public void checkpoint() {
+    LedgerIndex.Flush flush;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      flush = index.beginFlush(segments.position(), this::syncFiles);
+    }
+    flush.complete();
+  }
+
+  private void syncFiles() {
+    segments.force();
     nodes.sync();
     entries.sync();
-    index.commit(position);
   }
 
   public Optional<EntryRecord> entry(long ledgerIndex) {

@@ -26,7 +26,7 @@ public final class SegmentStore implements AutoCloseable {
   private final Path dir;
   private final long segmentSizeBytes;
   private final Map<Long, FileChannel> readers = new ConcurrentHashMap<>();
-  private FileChannel active;
+  private volatile FileChannel active;
   private volatile long activeId;
   private long activeLength;
 
@@ -213,11 +213,15 @@ public final class SegmentStore implements AutoCloseable {
     return buf.array();
   }
 
-  /** Forces appended records to disk and returns the durable position. */
-  public Position sync() {
+  /** Where the appended records end; durable once {@link #force} has run. Apply thread only. */
+  public Position position() {
+    return new Position(activeId, activeLength);
+  }
+
+  /** Forces every record appended so far to disk; safe from any thread while no roll runs. */
+  public void force() {
     try {
       active.force(false);
-      return new Position(activeId, activeLength);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot sync segment " + activeId, e);
     }
