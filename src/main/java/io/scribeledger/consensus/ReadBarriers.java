@@ -1,6 +1,7 @@
 package io.scribeledger.consensus;
 
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 
 /**
@@ -47,7 +48,10 @@ final class ReadBarriers {
     } catch (RuntimeException e) {
       f = CompletableFuture.failedFuture(e);
     }
-    f.whenComplete((v, error) -> {
+    // A barrier that completes at once (a leader holding its lease, nothing to wait for) would run
+    // the next launch on this stack, and the next, as long as readers keep coming: hand the
+    // completion to another thread instead of recursing.
+    BiConsumer<Void, Throwable> done = (v, error) -> {
       CompletableFuture<Void> next;
       synchronized (this) {
         running = queued;
@@ -62,6 +66,11 @@ final class ReadBarriers {
       if (next != null) {
         launch(next);
       }
-    });
+    };
+    if (f.isDone()) {
+      f.whenCompleteAsync(done);
+    } else {
+      f.whenComplete(done);
+    }
   }
 }

@@ -56,4 +56,28 @@ class ReadBarriersTest {
     sent.get(1).complete(null);
     assertTrue(second.isDone() && !second.isCompletedExceptionally());
   }
+
+  @Test
+  void barriersThatCompleteAtOnceUnderAStreamOfReadersNeitherRecurseNorStall() throws Exception {
+    // A leader with a lease answers a barrier at once. Each barrier here lets one more reader in,
+    // as a steady stream of reads does; 50,000 of them would overflow the stack if each next
+    // barrier were launched from the previous one's completion on the same stack.
+    List<CompletableFuture<Void>> readers = java.util.Collections.synchronizedList(new ArrayList<>());
+    int[] calls = {0};
+    ReadBarriers[] self = new ReadBarriers[1];
+    self[0] = new ReadBarriers(() -> {
+      if (++calls[0] < 50_000) {
+        readers.add(self[0].await());
+      }
+      return CompletableFuture.completedFuture(null);
+    });
+    CompletableFuture<Void> first = self[0].await();
+    long deadline = System.currentTimeMillis() + 30_000;
+    while (System.currentTimeMillis() < deadline && (calls[0] < 50_000 || !readers.stream().allMatch(CompletableFuture::isDone))) {
+      Thread.onSpinWait();
+    }
+    assertTrue(first.isDone());
+    assertEquals(49_999, readers.size());
+    assertTrue(readers.stream().allMatch(f -> f.isDone() && !f.isCompletedExceptionally()), "every reader was answered");
+  }
 }
