@@ -33,8 +33,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Ratis glue for the ledger: the leader stamps each command with its timestamp, every replica
- * applies it to {@link LedgerState}, and the index is committed to MapDB in batches (every N
- * entries or T ms) together with the last applied Raft index, so a replay after a crash is exact.
+ * applies it to {@link LedgerState}, and a committer thread checkpoints the state (every N entries
+ * or T ms) together with the last applied Raft index, so a replay after a crash is exact and the
+ * apply thread never waits for a MapDB commit.
  */
 public final class LedgerStateMachine extends BaseStateMachine {
 
