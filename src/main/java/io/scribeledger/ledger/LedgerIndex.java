@@ -140,7 +140,7 @@ public final class LedgerIndex implements AutoCloseable {
     return lookup(key, c -> c.latest, latest);
   }
 
-  /** The ledger index of version {@code version} of {@code key}, or 0. */
+  /** The ledger index of version {@code version} of {@code key} when it is not the latest one, or 0. */
   public long versionIndex(String key, long version) {
     return lookup(versionKey(key, version), c -> c.versions, versions);
   }
@@ -158,10 +158,18 @@ public final class LedgerIndex implements AutoCloseable {
     return i == null ? 0 : i;
   }
 
-  /** Records that ledger index {@code ledgerIndex}, the new last entry, is version {@code version} of {@code key}. */
-  public void append(String key, long version, long ledgerIndex) {
+  /**
+   * Records that ledger index {@code ledgerIndex}, the new last entry, is version {@code version} of
+   * {@code key}, whose previous version was at {@code previousIndex}. Only superseded versions go
+   * into the versions map — the latest is found through {@code latestIndex} — so a key's first
+   * write costs one map update, not two. The superseded version is recorded first: a concurrent
+   * reader finds each version in one map or the other.
+   */
+  public void append(String key, long version, long ledgerIndex, long previousIndex) {
     Changes c = current;
-    c.versions.put(versionKey(key, version), ledgerIndex);
+    if (version > 1) {
+      c.versions.put(versionKey(key, version - 1), previousIndex);
+    }
     c.latest.put(key, ledgerIndex);
     sizeNow = ledgerIndex;
   }

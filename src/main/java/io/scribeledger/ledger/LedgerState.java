@@ -232,10 +232,10 @@ public final class LedgerState implements AutoCloseable {
           ? new ApiError(ErrorCode.DELETED, "key was deleted at index " + latestIndex, latestIndex)
           : ApiError.of(ErrorCode.NOT_FOUND, "key has never been written"));
     }
-    return new WriteOutcome.Applied(append(timestamp, command, latestVersion + 1));
+    return new WriteOutcome.Applied(append(timestamp, command, latestVersion + 1, latestIndex));
   }
 
-  private Receipt append(long timestamp, Command command, long version) {
+  private Receipt append(long timestamp, Command command, long version, long previousIndex) {
     long ledgerIndex = index.size() + 1;
     byte[] value = command instanceof Command.Put p ? p.value() : new byte[0];
     Op op = command instanceof Command.Put ? Op.PUT : Op.DELETE;
@@ -246,7 +246,7 @@ public final class LedgerState implements AutoCloseable {
     byte[] leaf = Hashes.leafHash(header);
     ValueLocation location = segments.append(header, value);
     entries.append(ledgerIndex, new EntryIndexFile.Slot(location, header.length, version, op.code()));
-    index.append(command.key(), version, ledgerIndex);
+    index.append(command.key(), version, ledgerIndex, previousIndex);
     byte[] root = tree.append(ledgerIndex - 1, leaf);
     return new Receipt(command.key(), op, version, ledgerIndex, timestamp, valueSha, leaf, ledgerIndex, root);
   }
@@ -394,7 +394,7 @@ public final class LedgerState implements AutoCloseable {
 
   public Optional<EntryRecord> version(String key, long version) {
     return readLocked(() -> {
-      long i = version <= 0 ? 0 : index.versionIndex(key, version);
+      long i = version <= 0 ? 0 : versionIndex(key, version);
       return i == 0 ? Optional.empty() : record(i);
     });
   }
@@ -407,14 +407,14 @@ public final class LedgerState implements AutoCloseable {
       long found = 0;
       while (lo <= hi) {
         long mid = (lo + hi) >>> 1;
-        if (index.versionIndex(key, mid) <= at) {
+        if (versionIndex(key, mid) <= at) {
           found = mid;
           lo = mid + 1;
         } else {
           hi = mid - 1;
         }
       }
-      return found == 0 ? Optional.<EntryRecord>empty() : record(index.versionIndex(key, found));
+      return found == 0 ? Optional.<EntryRecord>empty() : record(versionIndex(key, found));
     });
   }
 
@@ -424,7 +424,7 @@ public final class LedgerState implements AutoCloseable {
       List<EntryRecord> out = new java.util.ArrayList<>();
       long last = latestVersionOf(key);
       for (long v = afterVersion + 1; v <= last && out.size() < limit; v++) {
-        record(index.versionIndex(key, v)).ifPresent(out::add);
+        record(versionIndex(key, v)).ifPresent(out::add);
       }
       return out;
     });
@@ -433,6 +433,19 @@ public final class LedgerState implements AutoCloseable {
   /** The latest version number of {@code key}, or 0 when it was never written. */
   public long latestVersion(String key) {
     return readLocked(() -> latestVersionOf(key));
+  }
+
+  /**
+   * The ledger index of version {@code version} of {@code key}, or 0. The latest version is not in
+   * the versions map, so it is checked first: an update records the superseded version before it
+   * moves the latest, so whichever the read sees, the version is in one of them.
+   */
+  private long versionIndex(String key, long version) {
+    long latest = index.latestIndex(key);
+    if (latest != 0 && entries.get(latest).map(EntryIndexFile.Slot::version).orElse(0L) == version) {
+      return latest;
+    }
+    return index.versionIndex(key, version);
   }
 
   private long latestVersionOf(String key) {
