@@ -31,7 +31,7 @@ public final class ConfigSchema {
       new ConfigKey("storage", "segmentSizeBytes", Type.LONG, 64L * 1024 * 1024),
       new ConfigKey("storage", "segmentMaxAgeMs", Type.LONG, 3_600_000L),
       new ConfigKey("storage", "commitEveryEntries", Type.INT, 1000),
-      new ConfigKey("storage", "commitIntervalMs", Type.LONG, 1000L),
+      new ConfigKey("storage", "commitIntervalMs", Type.LONG, 250L),
       new ConfigKey("limits", "maxKeyBytes", Type.INT, 1024),
       new ConfigKey("limits", "maxValueBytes", Type.LONG, 16L * 1024 * 1024),
       new ConfigKey("limits", "maxContentTypeBytes", Type.INT, 256));
