@@ -23,6 +23,8 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.client.RaftClient;
@@ -73,7 +75,13 @@ public final class RaftNode implements AutoCloseable {
   private final RaftServer server;
   private final RaftClient client;
   private final WriteBatcher batcher;
-  private final ReadBarriers readBarriers = new ReadBarriers(this::sendReadBarrier);
+  /** Runs what follows a read barrier that completed at once, on no pool anything else can block. */
+  private final ExecutorService barrierCompletions = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "scribe-read-barriers");
+    t.setDaemon(true);
+    return t;
+  });
+  private final ReadBarriers readBarriers = new ReadBarriers(this::sendReadBarrier, barrierCompletions);
   /** Identity of the read barriers this node submits to its own server. */
   private final ClientId localClientId = ClientId.randomId();
   private final AtomicLong localCallIds = new AtomicLong();
@@ -252,7 +260,9 @@ public final class RaftNode implements AutoCloseable {
         .setType(RaftClientRequest.readRequestType())
         .setTimeoutMs(config.raft().requestTimeoutMs())
         .build();
-    CompletableFuture<RaftClientReply> direct = submitLocally(request);
+    // Bounded: a barrier that never returned would hold up every read queued behind it.
+    CompletableFuture<RaftClientReply> direct = submitLocally(request)
+        .orTimeout(config.raft().requestTimeoutMs(), TimeUnit.MILLISECONDS);
     return direct
         .handle((reply, error) -> error == null && reply.isSuccess() ? direct : readViaClient())
         .thenCompose(reply -> reply)
@@ -411,6 +421,7 @@ public final class RaftNode implements AutoCloseable {
       client.close();
     } finally {
       server.close();
+      barrierCompletions.shutdownNow();
     }
     LOG.info("Raft member {} stopped", config.node().id());
   }

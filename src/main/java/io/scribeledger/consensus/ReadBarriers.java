@@ -1,6 +1,7 @@
 package io.scribeledger.consensus;
 
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 
@@ -13,11 +14,14 @@ import java.util.function.Supplier;
 final class ReadBarriers {
 
   private final Supplier<CompletableFuture<Void>> barrier;
+  private final Executor completions;
   private CompletableFuture<Void> running;
   private CompletableFuture<Void> queued;
 
-  ReadBarriers(Supplier<CompletableFuture<Void>> barrier) {
+  /** {@code completions} runs what follows a barrier that completed at once; it must not block. */
+  ReadBarriers(Supplier<CompletableFuture<Void>> barrier, Executor completions) {
     this.barrier = barrier;
+    this.completions = completions;
   }
 
   CompletableFuture<Void> await() {
@@ -68,7 +72,7 @@ final class ReadBarriers {
       }
     };
     if (f.isDone()) {
-      f.whenCompleteAsync(done);
+      f.whenCompleteAsync(done, completions);
     } else {
       f.whenComplete(done);
     }

@@ -22,7 +22,7 @@ class ReadBarriersTest {
     CompletableFuture<Void> f = new CompletableFuture<>();
     sent.add(f);
     return f;
-  });
+  }, Runnable::run);
 
   @Test
   void readersDuringABarrierWaitForTheNextOne() {
@@ -65,17 +65,19 @@ class ReadBarriersTest {
     List<CompletableFuture<Void>> readers = java.util.Collections.synchronizedList(new ArrayList<>());
     int[] calls = {0};
     ReadBarriers[] self = new ReadBarriers[1];
+    java.util.concurrent.ExecutorService completions = java.util.concurrent.Executors.newSingleThreadExecutor();
     self[0] = new ReadBarriers(() -> {
       if (++calls[0] < 50_000) {
         readers.add(self[0].await());
       }
       return CompletableFuture.completedFuture(null);
-    });
+    }, completions);
     CompletableFuture<Void> first = self[0].await();
     long deadline = System.currentTimeMillis() + 30_000;
     while (System.currentTimeMillis() < deadline && (calls[0] < 50_000 || !readers.stream().allMatch(CompletableFuture::isDone))) {
       Thread.onSpinWait();
     }
+    completions.shutdown();
     assertTrue(first.isDone());
     assertEquals(49_999, readers.size());
     assertTrue(readers.stream().allMatch(f -> f.isDone() && !f.isCompletedExceptionally()), "every reader was answered");
