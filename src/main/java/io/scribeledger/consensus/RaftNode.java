@@ -75,7 +75,7 @@ public final class RaftNode implements AutoCloseable {
   private final RaftServer server;
   private final RaftClient client;
   private final WriteBatcher batcher;
-  /** Runs what follows a read barrier that completed at once, on no pool anything else can block. */
+  /** Runs what follows each read barrier: never Ratis's apply thread, never a pool anything else can block. */
   private final ExecutorService barrierCompletions = Executors.newSingleThreadExecutor(r -> {
     Thread t = new Thread(r, "scribe-read-barriers");
     t.setDaemon(true);

@@ -18,7 +18,7 @@ final class ReadBarriers {
   private CompletableFuture<Void> running;
   private CompletableFuture<Void> queued;
 
-  /** {@code completions} runs what follows a barrier that completed at once; it must not block. */
+  /** {@code completions} runs what follows each barrier (the next launch); it must not block. */
   ReadBarriers(Supplier<CompletableFuture<Void>> barrier, Executor completions) {
     this.barrier = barrier;
     this.completions = completions;
@@ -52,9 +52,12 @@ final class ReadBarriers {
     } catch (RuntimeException e) {
       f = CompletableFuture.failedFuture(e);
     }
-    // A barrier that completes at once (a leader holding its lease, nothing to wait for) would run
-    // the next launch on this stack, and the next, as long as readers keep coming: hand the
-    // completion to another thread instead of recursing.
+    // What follows a barrier always runs on our own thread, never on the one that completed it:
+    // a barrier that completes at once (a leaseholder) would otherwise launch the next on the same
+    // stack, and the next, as long as readers come (stack overflow, reads hang); and Ratis completes
+    // read barriers on its apply thread inside its read-request queue's lock, where submitting the
+    // next barrier re-enters that queue (its entry can be cleared unanswered, or the apply thread
+    // fails with a concurrent modification and the node stops applying).
     BiConsumer<Void, Throwable> done = (v, error) -> {
       CompletableFuture<Void> next;
       synchronized (this) {
@@ -71,10 +74,6 @@ final class ReadBarriers {
         launch(next);
       }
     };
-    if (f.isDone()) {
-      f.whenCompleteAsync(done, completions);
-    } else {
-      f.whenComplete(done);
-    }
+    f.whenCompleteAsync(done, completions);
   }
 }
