@@ -16,9 +16,8 @@ import java.security.MessageDigest;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code scribe audit}: holds a node to what it signed before. The state file keeps the last trusted
@@ -29,20 +28,17 @@ import picocli.CommandLine.Spec;
     description = "Checks the node's new signed tree head extends the trusted one kept in --state.")
 final class AuditCommand implements Callable<Integer> {
 
-  @Spec
-  CommandSpec spec;
-
-  @Option(names = "--url", required = true, description = "node base URL, e.g. http://127.0.0.1:8080")
-  String url;
+  @Mixin
+  NodeConnection node;
 
   @Option(names = "--state", required = true, description = "file holding the trusted tree head (created on first run)")
   Path state;
 
   @Override
   public Integer call() {
-    PrintWriter out = spec.commandLine().getOut();
-    PrintWriter err = spec.commandLine().getErr();
-    LedgerHttp http = new LedgerHttp(url);
+    PrintWriter out = node.out();
+    PrintWriter err = node.err();
+    LedgerHttp http = node.http();
     try {
       TreeHead head = Wire.treeHead(http.json("/ledger/head"));
       if (!Files.exists(state)) {

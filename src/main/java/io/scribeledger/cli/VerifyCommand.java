@@ -14,21 +14,17 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code scribe verify}: fetch a key's value, proof and signed head, and check all of it locally. */
 @Command(name = "verify", mixinStandardHelpOptions = true,
     description = "Fetches KEY's value, inclusion proof and signed tree head, and checks them locally.")
 final class VerifyCommand implements Callable<Integer> {
 
-  @Spec
-  CommandSpec spec;
-
-  @Option(names = "--url", required = true, description = "node base URL, e.g. http://127.0.0.1:8080")
-  String url;
+  @Mixin
+  NodeConnection node;
 
   @Option(names = "--version", description = "verify this version of the key (default: the latest)")
   Long version;
@@ -41,9 +37,9 @@ final class VerifyCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    PrintWriter out = spec.commandLine().getOut();
-    PrintWriter err = spec.commandLine().getErr();
-    LedgerHttp http = new LedgerHttp(url);
+    PrintWriter out = node.out();
+    PrintWriter err = node.err();
+    LedgerHttp http = node.http();
     try {
       String query = version == null ? "" : "?version=" + version;
       JsonObject proof = http.json("/verify/" + LedgerHttp.encode(key) + query);

@@ -48,11 +48,6 @@ final class FixedRecordFile implements AutoCloseable {
     written = committed;
   }
 
-  /** Number of records, buffered ones included. */
-  synchronized long count() {
-    return written + pending.position() / recordSize;
-  }
-
   /** Appends record number {@code position}, which must be the next one. */
   synchronized void append(long position, byte[] record) {
     if (record.length != recordSize) {

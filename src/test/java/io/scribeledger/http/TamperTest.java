@@ -29,10 +29,7 @@ class TamperTest {
   void flippedByteIsReportedAndRefused(Vertx vertx, @TempDir Path dir) throws Exception {
     JsonObject config = TestNode.config("n1", dir, ProofApiTest.smallSegments());
     try (TestNode node = TestNode.start(config); Api api = new Api(vertx, node.httpPort())) {
-      for (int i = 0; i < 40; i++) {
-        api.put("/kv/t" + i, "value " + i + " " + "y".repeat(300));
-      }
-      awaitSegments(api, 2);
+      writeFortyIntoSealedSegments(api);
       String url = "http://127.0.0.1:" + node.httpPort();
       assertEquals(0, Cli.run("verify", "--url", url, "t0").exitCode(), "intact before the tamper");
     }
@@ -61,10 +58,7 @@ class TamperTest {
   void aForgedEntryHeaderIsRefusedNotServed(Vertx vertx, @TempDir Path dir) throws Exception {
     JsonObject config = TestNode.config("n1", dir, ProofApiTest.smallSegments());
     try (TestNode node = TestNode.start(config); Api api = new Api(vertx, node.httpPort())) {
-      for (int i = 0; i < 40; i++) {
-        api.put("/kv/t" + i, "value " + i + " " + "y".repeat(300));
-      }
-      awaitSegments(api, 2);
+      writeFortyIntoSealedSegments(api);
     }
     // Rewrite the first entry's key from "t0" to "t1" in its canonical header: a plausible forgery.
     rewriteFirstHeaderByte(dir.resolve("segments").resolve(String.format("seg-%020d.log", 1)), 4 + 22 + 1, '1');
@@ -78,6 +72,14 @@ class TamperTest {
       assertEquals("value 1 " + "y".repeat(300), intact.bodyAsString());
       assertEquals("2", intact.getHeader("X-Ledger-Index"));
     }
+  }
+
+  /** Keys t0..t39 with 300-byte values: the first of them end up in sealed segments. */
+  private static void writeFortyIntoSealedSegments(Api api) {
+    for (int i = 0; i < 40; i++) {
+      api.put("/kv/t" + i, "value " + i + " " + "y".repeat(300));
+    }
+    awaitSegments(api, 2);
   }
 
   static void awaitSegments(Api api, int count) {
