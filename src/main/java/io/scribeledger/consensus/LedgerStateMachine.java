@@ -259,9 +259,11 @@ public final class LedgerStateMachine extends BaseStateMachine {
 
   @Override
   public void close() throws IOException {
-    committer.shutdownNow();
+    // shutdown, not shutdownNow: an interrupt in the middle of a checkpoint's force() closes the
+    // file channel under it (ClosedByInterruptException), and the final commit below would fail.
+    committer.shutdown();
     try {
-      committer.awaitTermination(5, TimeUnit.SECONDS);
+      committer.awaitTermination(30, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

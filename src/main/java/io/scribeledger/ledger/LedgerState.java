@@ -57,11 +57,23 @@ public final class LedgerState implements AutoCloseable {
     tree = new MerkleTree(nodes);
   }
 
+  /** Closes every store even when one fails, so that no file stays open (and MapDB's file locked) in this JVM. */
   private void closeStores() {
-    segments.close();
-    nodes.close();
-    entries.close();
-    index.close();
+    RuntimeException failure = null;
+    for (Runnable close : List.<Runnable>of(segments::close, nodes::close, entries::close, index::close)) {
+      try {
+        close.run();
+      } catch (RuntimeException e) {
+        if (failure == null) {
+          failure = e;
+        } else {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
   }
 
   /**
@@ -479,8 +491,11 @@ public final class LedgerState implements AutoCloseable {
     swap.writeLock().lock();
     try {
       closed = true;
-      commit();
-      closeStores();
+      try {
+        commit();
+      } finally {
+        closeStores();
+      }
     } finally {
       swap.writeLock().unlock();
     }

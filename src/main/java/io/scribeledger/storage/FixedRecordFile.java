@@ -137,9 +137,8 @@ final class FixedRecordFile implements AutoCloseable {
 
   @Override
   public synchronized void close() {
-    try {
+    try (channel) {
       flush();
-      channel.close();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot close " + file, e);
     }

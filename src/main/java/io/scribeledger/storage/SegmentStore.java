@@ -267,12 +267,12 @@ public final class SegmentStore implements AutoCloseable {
 
   @Override
   public void close() {
-    try {
-      active.force(true);
-      active.close();
+    FileChannel last = active;
+    try (last) {
       for (FileChannel ch : readers.values()) {
         ch.close();
       }
+      last.force(true);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot close segments", e);
     }

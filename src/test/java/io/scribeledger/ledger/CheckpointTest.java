@@ -2,6 +2,7 @@ package io.scribeledger.ledger;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.scribeledger.merkle.Hashes;
@@ -109,6 +110,31 @@ class CheckpointTest {
       assertEquals(null, missing.get(), "an applied key was not found during a checkpoint");
       assertEquals(2000, state.size());
       assertEquals(Hashes.SIZE, state.root(2000).length);
+    }
+  }
+
+  @Test
+  void aFailedCloseStillReleasesTheFilesSoTheNodeCanReopen(@TempDir Path dir) throws IOException {
+    LedgerState state = new LedgerState(dir, 1 << 20);
+    for (int e = 1; e <= 20; e++) {
+      state.apply(1, e, batch(e, 10));
+    }
+    state.checkpoint();
+    state.apply(1, 21, batch(21, 10));
+    // An interrupt during a checkpoint's force() closes the file channel under it (as a shutdownNow of
+    // the committer thread did): the checkpoint fails, and so does the final commit of close().
+    Thread.currentThread().interrupt();
+    try {
+      assertThrows(RuntimeException.class, state::checkpoint);
+    } finally {
+      Thread.interrupted();
+    }
+    assertThrows(RuntimeException.class, state::close);
+    try (LedgerState reopened = new LedgerState(dir, 1 << 20)) {
+      assertEquals(20, reopened.lastAppliedRaftIndex(), "the last checkpoint survives; Raft replays the rest");
+      assertEquals(200, reopened.size());
+      reopened.apply(1, 21, batch(21, 10));
+      assertEquals(210, reopened.size());
     }
   }
 
