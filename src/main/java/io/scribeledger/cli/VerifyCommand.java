@@ -19,9 +19,14 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code scribe verify}: fetch a key's value, proof and signed head, and check all of it locally. */
-@Command(name = "verify", mixinStandardHelpOptions = true,
+@Command(name = "verify",
     description = "Fetches KEY's value, inclusion proof and signed tree head, and checks them locally.")
 final class VerifyCommand implements Callable<Integer> {
+
+  // Not mixinStandardHelpOptions: its --version would clash with ours (the key's version, as in the API),
+  // and picocli then dropped --help too; `scribe --version` prints the CLI's version.
+  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+  boolean help;
 
   @Mixin
   NodeConnection node;
