@@ -23,8 +23,8 @@ import org.apache.ratis.statemachine.impl.FileListSnapshotInfo;
 
 /**
  * Snapshots of the ledger in Ratis's state-machine directory: one directory per snapshot,
- * {@code snapshot-<term>-<index>/}, holding a consistent copy of MapDB and the segment files, and a
- * {@code COMPLETE} marker written last. Ratis ships these files to a follower that fell behind the
+ * {@code snapshot-<term>-<index>/}, holding hard links to the ledger's append-only files with a
+ * description of how far each reaches ({@code ledger.meta}), and a {@code COMPLETE} marker written last. Ratis ships these files to a follower that fell behind the
  * purged log (or a new member) and swaps them into its state-machine directory.
  */
 final class LedgerSnapshots implements StateMachineStorage {
@@ -57,10 +57,22 @@ final class LedgerSnapshots implements StateMachineStorage {
   }
 
   Optional<Path> latestDir() throws IOException {
-    return completeDirs().stream().max(Comparator.comparingLong(LedgerSnapshots::indexOf));
+    return latestIn(smDir);
+  }
+
+  /** The latest complete snapshot in a state-machine directory, read before Ratis starts. */
+  static Optional<Path> latestIn(Path smDir) throws IOException {
+    if (!Files.isDirectory(smDir)) {
+      return Optional.empty();
+    }
+    return completeDirs(smDir).stream().max(Comparator.comparingLong(LedgerSnapshots::indexOf));
   }
 
   private List<Path> completeDirs() throws IOException {
+    return completeDirs(smDir);
+  }
+
+  private static List<Path> completeDirs(Path smDir) throws IOException {
     List<Path> out = new ArrayList<>();
     try (Stream<Path> dirs = Files.list(smDir)) {
       dirs.filter(d -> NAME.matcher(d.getFileName().toString()).matches() && Files.exists(d.resolve(COMPLETE)))

@@ -79,11 +79,8 @@ public final class LedgerStateMachine extends BaseStateMachine {
     snapshots.init(raftStorage);
     SnapshotInfo latest = snapshots.getLatestSnapshot();
     if (latest != null) {
-      if (state.lastAppliedRaftIndex() < latest.getIndex()) {
-        // The index is behind the snapshot (it was lost or never written): start from the snapshot.
-        state.restoreFrom(snapshots.latestDir().orElseThrow());
-      }
       // Ratis resumes applying after the snapshot; apply skips whatever the index already holds.
+      // (An index behind the snapshot was restored from it when the state opened.)
       setLastAppliedTermIndex(latest.getTermIndex());
     }
     lastStamp.set(state.lastTimestamp());
@@ -106,7 +103,10 @@ public final class LedgerStateMachine extends BaseStateMachine {
     return snapshotStats;
   }
 
-  /** Runs on the apply thread between entries, so the state does not move while it is copied. */
+  /**
+   * Runs on the apply thread between entries, so the state does not move while it is taken: a
+   * commit and hard links, whatever the ledger's size (see {@link LedgerState#writeSnapshot}).
+   */
   @Override
   public long takeSnapshot() throws IOException {
     TermIndex at = getLastAppliedTermIndex();
@@ -118,7 +118,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
     snapshots.take(at, state);
     long ms = (System.nanoTime() - start) / 1_000_000;
     snapshotStats = snapshotStats.withTaken(at.getIndex(), snapshots.latestSizeBytes(), ms);
-    LOG.info("snapshot at Raft index {}: {} entries, {} bytes, {} ms", at.getIndex(), state.size(),
+    LOG.info("snapshot at Raft index {}: {} entries, {} bytes linked, {} ms", at.getIndex(), state.size(),
         snapshots.latestSizeBytes(), ms);
     return at.getIndex();
   }
@@ -141,7 +141,8 @@ public final class LedgerStateMachine extends BaseStateMachine {
     watch.advance(state.size());
     snapshotStats = snapshotStats.withInstalled(installed.getIndex(), snapshots.latestSizeBytes());
     getLifeCycle().transition(LifeCycle.State.RUNNING);
-    LOG.info("snapshot installed from the leader: Raft index {}, {} entries", installed.getIndex(), state.size());
+    LOG.info("snapshot installed from the leader: Raft index {}, {} entries, key lookups rebuilt", installed.getIndex(),
+        state.size());
   }
 
   /** Runs on the leader only: the timestamp is chosen once here and replicated as part of the entry. */

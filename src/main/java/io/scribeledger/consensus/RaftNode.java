@@ -106,7 +106,10 @@ public final class RaftNode implements AutoCloseable {
     Files.createDirectories(raftDir);
     RaftProperties props = properties(config, raftDir);
     RaftGroup group = RaftGroup.valueOf(GROUP_ID, peers(config));
-    LedgerState state = new LedgerState(dataDir, config.storage().segmentSizeBytes());
+    // The state opens against the latest snapshot, so that an index lost behind it is restored
+    // from it before any shared file is cut back (Ratis's layout: <raft dir>/<group id>/sm).
+    Path smDir = raftDir.resolve(GROUP_ID.getUuid().toString()).resolve("sm");
+    LedgerState state = new LedgerState(dataDir, config.storage().segmentSizeBytes(), LedgerSnapshots.latestIn(smDir));
     LedgerStateMachine sm = new LedgerStateMachine(state, config.storage(), config.node().id());
     boolean existing = Files.isDirectory(raftDir.resolve(GROUP_ID.getUuid().toString()));
     RaftServer server;

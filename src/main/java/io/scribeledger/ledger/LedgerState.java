@@ -5,12 +5,15 @@ import io.scribeledger.error.ErrorCode;
 import io.scribeledger.merkle.Hashes;
 import io.scribeledger.merkle.MerkleTree;
 import io.scribeledger.storage.EntryIndexFile;
+import io.scribeledger.storage.HardLinks;
 import io.scribeledger.storage.MerkleNodeFile;
 import io.scribeledger.storage.SegmentStore;
 import io.scribeledger.storage.ValueLocation;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
@@ -26,6 +29,8 @@ public final class LedgerState implements AutoCloseable {
   private static final String SEGMENTS_DIR = "segments";
   private static final String NODES_FILE = "merkle.nodes";
   private static final String ENTRIES_FILE = "entries.idx";
+  /** Present while a restore runs: a node that finds it on start restores again before anything else. */
+  private static final String RESTORING_FILE = "RESTORING";
 
   private final Path dataDir;
   private final long segmentSizeBytes;
@@ -38,15 +43,37 @@ public final class LedgerState implements AutoCloseable {
   private volatile boolean closed;
   private final java.util.concurrent.locks.ReentrantReadWriteLock swap = new java.util.concurrent.locks.ReentrantReadWriteLock();
 
+  /** Opens the ledger in {@code dataDir} (created if absent), with no snapshot to fall back on. */
   public LedgerState(Path dataDir, long segmentSizeBytes) {
-    try {
-      Files.createDirectories(dataDir);
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException("cannot create " + dataDir, e);
-    }
+    this(dataDir, segmentSizeBytes, Optional.empty());
+  }
+
+  /**
+   * Opens the ledger in {@code dataDir}. When its index is behind {@code latestSnapshot} (the index
+   * was lost, or a restore was cut short), the state is restored from the snapshot first: opening
+   * the files at the index's shorter lengths would cut back files the snapshot shares.
+   */
+  public LedgerState(Path dataDir, long segmentSizeBytes, Optional<Path> latestSnapshot) {
     this.dataDir = dataDir;
     this.segmentSizeBytes = segmentSizeBytes;
-    open();
+    try {
+      Files.createDirectories(dataDir);
+      if (latestSnapshot.isPresent() && needsRestore(latestSnapshot.get())) {
+        restoreStores(latestSnapshot.get());
+      } else if (Files.exists(dataDir.resolve(RESTORING_FILE))) {
+        throw new IllegalStateException(dataDir + " holds a restore that was cut short, and there is no snapshot to finish it from");
+      } else {
+        open();
+      }
+    } catch (IOException | RuntimeException e) {
+      try {
+        closeStores();
+      } catch (RuntimeException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e instanceof IOException io ? new java.io.UncheckedIOException("cannot open the ledger in " + dataDir, io)
+          : (RuntimeException) e;
+    }
   }
 
   private void open() {
@@ -57,75 +84,130 @@ public final class LedgerState implements AutoCloseable {
     tree = new MerkleTree(nodes);
   }
 
-  /** Closes every store even when one fails, so that no file stays open (and MapDB's file locked) in this JVM. */
+  private boolean needsRestore(Path snapshot) throws IOException {
+    if (Files.exists(dataDir.resolve(RESTORING_FILE))) {
+      return true;
+    }
+    SnapshotMeta meta = SnapshotMeta.read(snapshot);
+    try (LedgerIndex probe = new LedgerIndex(dataDir.resolve(INDEX_FILE))) {
+      return probe.lastAppliedRaftIndex() < meta.raftIndex();
+    }
+  }
+
+  /**
+   * Closes every open store even when one fails, so that no file stays open (and MapDB's file
+   * locked) in this JVM, and forgets them.
+   */
   private void closeStores() {
     RuntimeException failure = null;
-    for (Runnable close : List.<Runnable>of(segments::close, nodes::close, entries::close, index::close)) {
+    for (AutoCloseable store : Arrays.asList(segments, nodes, entries, index)) {
       try {
-        close.run();
-      } catch (RuntimeException e) {
+        if (store != null) {
+          store.close();
+        }
+      } catch (Exception e) {
+        RuntimeException r = e instanceof RuntimeException re ? re : new IllegalStateException(e);
         if (failure == null) {
-          failure = e;
+          failure = r;
         } else {
-          failure.addSuppressed(e);
+          failure.addSuppressed(r);
         }
       }
     }
+    segments = null;
+    nodes = null;
+    entries = null;
+    index = null;
     if (failure != null) {
       throw failure;
     }
   }
 
   /**
-   * Writes a consistent copy of the state into {@code dir}: MapDB just after a commit, the Merkle
-   * node file and entry index up to the committed size, sealed segments as hard links (they never
-   * change), the active segment up to its durable end.
+   * Writes a snapshot of the state into {@code dir}, after a commit: the entry index, the Merkle
+   * node file and every segment are hard links (they only grow at their end), and
+   * {@link SnapshotMeta} records how far each reaches plus what is not derived from the entries.
+   * Costs a commit and a few links whatever the ledger's size. Key lookups are not in it: a restore
+   * rebuilds them.
    */
   public synchronized void writeSnapshot(Path dir) throws IOException {
     ensureOpen();
     commit();
-    try (var files = Files.list(dataDir)) {
-      for (Path f : (Iterable<Path>) files.filter(p -> p.getFileName().toString().startsWith(INDEX_FILE))::iterator) {
-        Files.copy(f, dir.resolve(f.getFileName()));
-      }
-    }
-    nodes.copyTo(dir.resolve(NODES_FILE), index.size());
-    entries.copyTo(dir.resolve(ENTRIES_FILE), index.size());
-    Path target = Files.createDirectories(dir.resolve(SEGMENTS_DIR));
-    segments.copyTo(target);
+    HardLinks.link(dataDir.resolve(NODES_FILE), dir.resolve(NODES_FILE));
+    HardLinks.link(dataDir.resolve(ENTRIES_FILE), dir.resolve(ENTRIES_FILE));
+    segments.linkTo(Files.createDirectories(dir.resolve(SEGMENTS_DIR)));
+    long size = index.size();
+    new SnapshotMeta(size, index.lastAppliedRaftTerm(), index.lastAppliedRaftIndex(), segments.position(),
+        tree.root(size), index.segments(), index.members()).write(dir);
   }
 
   /**
    * Replaces this node's state with a snapshot Ratis installed (this node fell behind the purged
-   * log, or is new): the MapDB files are copied, the segment files linked, then everything reopens.
+   * log, or is new), under the write lock so that reads see the old state or the new one.
    */
   public synchronized void restoreFrom(Path snapshot) throws IOException {
     swap.writeLock().lock();
     try {
-      replaceStores(snapshot);
+      index.finishPendingFlush();
+      closeStores();
+      restoreStores(snapshot);
+    } catch (IOException | RuntimeException e) {
+      closed = true; // half-restored: refuse reads rather than serve a mix
+      try {
+        closeStores();
+      } catch (RuntimeException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
     } finally {
       swap.writeLock().unlock();
     }
   }
 
-  private void replaceStores(Path snapshot) throws IOException {
-    index.finishPendingFlush();
-    closeStores();
+  /**
+   * Makes the data directory the snapshot's: its files linked in and cut back to the snapshot's
+   * lengths, every Merkle node recomputed and checked up to the recorded root, then the key lookups
+   * rebuilt from the entries (each entry's header checked against its leaf on the way). Repeatable: a crash midway leaves the
+   * marker file, and the next start restores again.
+   */
+  private void restoreStores(Path snapshot) throws IOException {
+    SnapshotMeta meta = SnapshotMeta.read(snapshot);
+    Path marker = dataDir.resolve(RESTORING_FILE);
+    Files.writeString(marker, snapshot.toString());
+    try (var dirs = FileChannel.open(dataDir, StandardOpenOption.READ)) {
+      dirs.force(true);
+    }
+    deleteIndexFiles();
+    HardLinks.replace(snapshot.resolve(NODES_FILE), dataDir.resolve(NODES_FILE));
+    HardLinks.replace(snapshot.resolve(ENTRIES_FILE), dataDir.resolve(ENTRIES_FILE));
+    SegmentStore.replaceAll(dataDir.resolve(SEGMENTS_DIR), snapshot.resolve(SEGMENTS_DIR));
+    segments = new SegmentStore(dataDir.resolve(SEGMENTS_DIR), segmentSizeBytes, meta.position());
+    nodes = new MerkleNodeFile(dataDir.resolve(NODES_FILE), meta.size());
+    entries = new EntryIndexFile(dataDir.resolve(ENTRIES_FILE), meta.size());
+    tree = new MerkleTree(nodes);
+    try {
+      if (!Arrays.equals(tree.verifyStored(meta.size()), meta.rootHash())) {
+        throw new IllegalStateException("the nodes do not lead to the recorded tree root");
+      }
+    } catch (IllegalStateException e) {
+      throw new IOException("snapshot " + snapshot + " is damaged: " + e.getMessage(), e);
+    }
+    LedgerIndex.rebuild(dataDir.resolve(INDEX_FILE), meta, sink -> {
+      for (long i = 1; i <= meta.size(); i++) {
+        EntryRecord entry = record(i).orElseThrow(() -> new IllegalStateException("the snapshot's entry index ends early"));
+        sink.entry(entry.key(), entry.version(), i);
+      }
+    });
+    index = new LedgerIndex(dataDir.resolve(INDEX_FILE));
+    Files.delete(marker);
+  }
+
+  private void deleteIndexFiles() throws IOException {
     try (var files = Files.list(dataDir)) {
       for (Path f : (Iterable<Path>) files.filter(p -> p.getFileName().toString().startsWith(INDEX_FILE))::iterator) {
         Files.delete(f);
       }
     }
-    for (String file : List.of(NODES_FILE, ENTRIES_FILE)) {
-      Files.copy(snapshot.resolve(file), dataDir.resolve(file), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-    }
-    SegmentStore.replaceAll(dataDir.resolve(SEGMENTS_DIR), snapshot.resolve(SEGMENTS_DIR));
-    try (var files = Files.list(snapshot)) {
-      for (Path f : (Iterable<Path>) files.filter(p -> p.getFileName().toString().startsWith(INDEX_FILE))::iterator) {
-        Files.copy(f, dataDir.resolve(f.getFileName()));
-      }
-    }
-    open();
   }
 
   public long size() {

@@ -70,6 +70,31 @@ public final class MerkleTree {
     return h;
   }
 
+  /**
+   * Recomputes every complete subtree of the first {@code size} stored leaves and checks each
+   * against the stored node, then returns the root: a full check of a node store that came from
+   * elsewhere (a snapshot), at one hash per leaf. Throws IllegalStateException at the first mismatch.
+   */
+  public byte[] verifyStored(long size) {
+    byte[][] pending = new byte[64][];
+    for (long leaf = 0; leaf < size; leaf++) {
+      byte[] current = node(0, leaf);
+      long index = leaf;
+      int level = 0;
+      while ((index & 1) == 1) {
+        current = Hashes.nodeHash(pending[level], current);
+        pending[level] = null;
+        index >>= 1;
+        level++;
+        if (!java.util.Arrays.equals(current, node(level, index))) {
+          throw new IllegalStateException("Merkle node level " + level + " index " + index + " does not match its children");
+        }
+      }
+      pending[level] = current;
+    }
+    return root(size);
+  }
+
   /** The Merkle Tree Hash of the first {@code size} leaves. */
   public byte[] root(long size) {
     if (size == 0) {

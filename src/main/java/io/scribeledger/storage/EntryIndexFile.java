@@ -51,11 +51,6 @@ public final class EntryIndexFile implements AutoCloseable {
     file.sync();
   }
 
-  /** Copies the slots of the first {@code entries} entries (synced) into a new file {@code target}. */
-  public void copyTo(Path target, long entries) throws IOException {
-    file.copyTo(target, entries);
-  }
-
   @Override
   public void close() {
     file.close();

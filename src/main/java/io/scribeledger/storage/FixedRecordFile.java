@@ -123,18 +123,6 @@ final class FixedRecordFile implements AutoCloseable {
     }
   }
 
-  /** Copies the first {@code records} records (all synced) into a new file {@code target}. */
-  synchronized void copyTo(Path target, long records) throws IOException {
-    long bytes = records * recordSize;
-    try (FileChannel out = FileChannel.open(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      long copied = 0;
-      while (copied < bytes) {
-        copied += channel.transferTo(copied, bytes - copied, out);
-      }
-      out.force(true);
-    }
-  }
-
   @Override
   public synchronized void close() {
     try (channel) {

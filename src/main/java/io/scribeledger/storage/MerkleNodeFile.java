@@ -34,11 +34,6 @@ public final class MerkleNodeFile implements NodeStore, AutoCloseable {
     file.sync();
   }
 
-  /** Copies the nodes of a tree of {@code leaves} leaves (synced) into a new file {@code target}. */
-  public void copyTo(Path target, long leaves) throws IOException {
-    file.copyTo(target, NodeStore.nodeCount(leaves));
-  }
-
   @Override
   public void close() {
     file.close();

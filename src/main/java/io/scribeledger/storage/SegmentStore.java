@@ -127,24 +127,19 @@ public final class SegmentStore implements AutoCloseable {
     return activeLength >= segmentSizeBytes;
   }
 
-  /** Copies every segment into {@code target}: closed ones as hard links, the active one up to its end. */
-  public void copyTo(Path target) throws IOException {
-    for (long id = 1; id < activeId; id++) {
+  /**
+   * Links every segment file, the active one included, into {@code target}. The active file keeps
+   * growing under both names; a snapshot records the position it covers (see {@link #position()}).
+   */
+  public void linkTo(Path target) throws IOException {
+    for (long id = 1; id <= activeId; id++) {
       if (Files.exists(fileOf(id))) {
-        link(fileOf(id), target.resolve(fileOf(id).getFileName()));
+        HardLinks.link(fileOf(id), target.resolve(fileOf(id).getFileName()));
       }
-    }
-    try (FileChannel out = FileChannel.open(target.resolve(fileOf(activeId).getFileName()),
-        StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      long copied = 0;
-      while (copied < activeLength) {
-        copied += active.transferTo(copied, activeLength - copied, out);
-      }
-      out.force(true);
     }
   }
 
-  /** Replaces every segment file in {@code dir} with copies of those in {@code source}. */
+  /** Makes the segment files in {@code dir} those of {@code source}: old ones unlinked, the source's linked in. */
   public static void replaceAll(Path dir, Path source) throws IOException {
     Files.createDirectories(dir);
     try (Stream<Path> old = Files.list(dir)) {
@@ -155,17 +150,9 @@ public final class SegmentStore implements AutoCloseable {
     if (Files.isDirectory(source)) {
       try (Stream<Path> files = Files.list(source)) {
         for (Path f : (Iterable<Path>) files::iterator) {
-          Files.copy(f, dir.resolve(f.getFileName()));
+          HardLinks.link(f, dir.resolve(f.getFileName()));
         }
       }
-    }
-  }
-
-  private static void link(Path existing, Path link) throws IOException {
-    try {
-      Files.createLink(link, existing);
-    } catch (UnsupportedOperationException | IOException e) {
-      Files.copy(existing, link);
     }
   }
 

@@ -1,0 +1,93 @@
+package io.scribeledger.ledger;
+
+import io.scribeledger.merkle.Hashes;
+import io.scribeledger.storage.SegmentStore;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * What a snapshot holds besides its linked files: how far each file reaches, the Raft position,
+ * the tree root a restore must reproduce, and the replicated data that is not derived from the
+ * entries (the segment manifest and the registered members). Key lookups are not in it: a restore
+ * rebuilds them from the entries.
+ */
+public record SnapshotMeta(long size, long raftTerm, long raftIndex, SegmentStore.Position position, byte[] rootHash,
+    List<SegmentInfo> segments, Map<String, String> members) {
+
+  static final String FILE = "ledger.meta";
+  private static final int MAGIC = 0x53434d31; // "SCM1"
+
+  void write(Path dir) throws IOException {
+    Path file = dir.resolve(FILE);
+    try (FileOutputStream fos = new FileOutputStream(file.toFile());
+        DataOutputStream out = new DataOutputStream(new BufferedOutputStream(fos))) {
+      out.writeInt(MAGIC);
+      out.writeLong(size);
+      out.writeLong(raftTerm);
+      out.writeLong(raftIndex);
+      out.writeLong(position.segmentId());
+      out.writeLong(position.length());
+      out.write(rootHash);
+      out.writeInt(segments.size());
+      for (SegmentInfo s : segments) {
+        out.writeLong(s.id());
+        out.writeLong(s.firstIndex());
+        out.writeLong(s.lastIndex());
+        out.write(s.merkleRoot());
+        out.writeLong(s.sizeBytes());
+        out.writeLong(s.createdAt());
+      }
+      out.writeInt(members.size());
+      for (Map.Entry<String, String> m : new TreeMap<>(members).entrySet()) {
+        out.writeUTF(m.getKey());
+        out.writeUTF(m.getValue());
+      }
+      out.flush();
+      fos.getFD().sync();
+    }
+  }
+
+  static SnapshotMeta read(Path dir) throws IOException {
+    Path file = dir.resolve(FILE);
+    if (!Files.exists(file)) {
+      throw new IOException(dir + " has no " + FILE + ": not a snapshot of this version of Scribe Ledger");
+    }
+    try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
+      if (in.readInt() != MAGIC) {
+        throw new IOException(file + " is not a Scribe Ledger snapshot description");
+      }
+      long size = in.readLong();
+      long term = in.readLong();
+      long index = in.readLong();
+      SegmentStore.Position position = new SegmentStore.Position(in.readLong(), in.readLong());
+      byte[] root = in.readNBytes(Hashes.SIZE);
+      int segmentCount = in.readInt();
+      List<SegmentInfo> segments = new ArrayList<>(segmentCount);
+      for (int i = 0; i < segmentCount; i++) {
+        long id = in.readLong();
+        long first = in.readLong();
+        long last = in.readLong();
+        byte[] segmentRoot = in.readNBytes(Hashes.SIZE);
+        segments.add(new SegmentInfo(id, first, last, segmentRoot, in.readLong(), in.readLong()));
+      }
+      int memberCount = in.readInt();
+      Map<String, String> members = new TreeMap<>();
+      for (int i = 0; i < memberCount; i++) {
+        members.put(in.readUTF(), in.readUTF());
+      }
+      return new SnapshotMeta(size, term, index, position, root, segments, members);
+    } catch (java.io.EOFException e) {
+      throw new IOException(file + " is cut short", e);
+    }
+  }
+}

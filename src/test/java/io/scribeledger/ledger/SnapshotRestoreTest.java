@@ -1,0 +1,211 @@
+package io.scribeledger.ledger;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Snapshots share the ledger's append-only files by hard link and describe how far each reaches;
+ * a restore links them back, cuts them to those lengths and rebuilds the key lookups from the
+ * entries, reproducing the ledger exactly, whether on another node or on this one after it lost
+ * its index.
+ */
+class SnapshotRestoreTest {
+
+  private static final long SEGMENT_BYTES = 16 * 1024;
+  private static final int ENTRIES = 60;
+
+  /** Raft entry {@code e}: puts of new keys, updates of earlier ones, a delete, a seal or a member now and then. */
+  private static StampedCommand entry(int e) {
+    long ts = 1_700_000_000_000L + e;
+    if (e % 17 == 0) {
+      return new StampedCommand(ts, new SealSegment());
+    }
+    if (e % 23 == 0) {
+      return new StampedCommand(ts, new RegisterMember("n" + e, "10.0.0." + e + ":8080"));
+    }
+    List<Command> commands = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      String key = "k-" + (e % 7) + "-" + i; // every 7th entry writes the same keys again: versions 1, 2, 3…
+      commands.add(new Command.Put(key, "text/plain", ("v" + e + "." + i).getBytes(StandardCharsets.UTF_8),
+          Condition.NONE));
+    }
+    if (e % 5 == 0) {
+      commands.add(new Command.Delete("k-" + ((e - 1) % 7) + "-3", Condition.NONE));
+    }
+    return new StampedCommand(ts, new Batch(commands));
+  }
+
+  private static void apply(LedgerState state, int from, int to) {
+    for (int e = from; e <= to; e++) {
+      state.apply(1, e, entry(e));
+    }
+  }
+
+  @Test
+  void aSnapshotSharesTheFilesAndAnotherNodeRestoresTheSameLedger(@TempDir Path dir) throws IOException {
+    Path snapshot = Files.createDirectories(dir.resolve("snapshot"));
+    Path shipped = dir.resolve("shipped");
+    try (LedgerState leader = new LedgerState(dir.resolve("leader"), SEGMENT_BYTES)) {
+      apply(leader, 1, ENTRIES);
+      leader.writeSnapshot(snapshot);
+      assertTrue(Files.isSameFile(dir.resolve("leader/entries.idx"), snapshot.resolve("entries.idx")), "linked, not copied");
+      assertTrue(Files.isSameFile(dir.resolve("leader/merkle.nodes"), snapshot.resolve("merkle.nodes")));
+      assertTrue(leader.segments().size() >= 2, "some sealed segments: " + leader.segments().size());
+      apply(leader, ENTRIES + 1, ENTRIES + 10); // the leader goes on; the shared files grow past the snapshot
+      leader.commit();
+      copyTree(snapshot, shipped); // what Ratis ships to a follower: plain copies of the files
+
+      try (LedgerState follower = new LedgerState(dir.resolve("follower"), SEGMENT_BYTES, Optional.of(shipped))) {
+        assertEquals(ENTRIES, follower.lastAppliedRaftIndex());
+        apply(follower, ENTRIES + 1, ENTRIES + 10); // then the log after the snapshot, as Ratis sends it
+        assertSameLedger(leader, follower);
+      }
+    }
+  }
+
+  @Test
+  void aNodeThatLostItsIndexRestoresFromItsSnapshotInsteadOfCuttingTheSharedFiles(@TempDir Path dir) throws IOException {
+    Path data = dir.resolve("data");
+    Path snapshot = Files.createDirectories(dir.resolve("snapshot"));
+    byte[] root;
+    long size;
+    try (LedgerState state = new LedgerState(data, SEGMENT_BYTES)) {
+      apply(state, 1, 40);
+      state.writeSnapshot(snapshot);
+      apply(state, 41, ENTRIES);
+      size = state.size();
+      root = state.root(size);
+    }
+    deleteIndex(data); // the index is lost; opened as it is, it would cut every file back to nothing
+    try (LedgerState state = new LedgerState(data, SEGMENT_BYTES, Optional.of(snapshot))) {
+      assertEquals(40, state.lastAppliedRaftIndex(), "restored to the snapshot");
+      apply(state, 41, ENTRIES); // Raft replays its log after the snapshot
+      assertEquals(size, state.size());
+      assertArrayEquals(root, state.root(size));
+    }
+    try (LedgerState reopened = new LedgerState(data, SEGMENT_BYTES, Optional.of(snapshot))) {
+      assertEquals(ENTRIES, reopened.lastAppliedRaftIndex(), "an index ahead of the snapshot opens as it is");
+      assertArrayEquals(root, reopened.root(size));
+    }
+  }
+
+  @Test
+  void aRestoreCutShortIsDoneAgainOnTheNextStart(@TempDir Path dir) throws IOException {
+    Path data = dir.resolve("data");
+    Path snapshot = Files.createDirectories(dir.resolve("snapshot"));
+    byte[] root;
+    try (LedgerState state = new LedgerState(data, SEGMENT_BYTES)) {
+      apply(state, 1, ENTRIES);
+      state.writeSnapshot(snapshot);
+      root = state.root(state.size());
+    }
+    // A crash in the middle of the rebuild: the marker is there and the index file is half written.
+    Files.writeString(data.resolve("RESTORING"), snapshot.toString());
+    deleteIndex(data);
+    Files.write(data.resolve("state.mapdb"), new byte[4096]);
+    try (LedgerState state = new LedgerState(data, SEGMENT_BYTES, Optional.of(snapshot))) {
+      assertFalse(Files.exists(data.resolve("RESTORING")));
+      assertArrayEquals(root, state.root(state.size()));
+      assertEquals(ENTRIES, state.lastAppliedRaftIndex());
+    }
+    Files.writeString(data.resolve("RESTORING"), snapshot.toString());
+    IllegalStateException noSnapshot = assertThrows(IllegalStateException.class, () -> new LedgerState(data, SEGMENT_BYTES));
+    assertTrue(noSnapshot.getMessage().contains("cut short"), noSnapshot.getMessage());
+  }
+
+  @Test
+  void aDamagedSnapshotIsRefused(@TempDir Path dir) throws IOException {
+    Path snapshot = Files.createDirectories(dir.resolve("snapshot"));
+    try (LedgerState leader = new LedgerState(dir.resolve("leader"), SEGMENT_BYTES)) {
+      apply(leader, 1, ENTRIES);
+      leader.writeSnapshot(snapshot);
+    }
+    Path nodesDamaged = dir.resolve("nodes-damaged");
+    copyTree(snapshot, nodesDamaged);
+    flipByte(nodesDamaged.resolve("merkle.nodes"), 2 * 32 + 5); // the first interior node: no leaf changes
+    Exception nodeMismatch = assertThrows(RuntimeException.class,
+        () -> new LedgerState(dir.resolve("f1"), SEGMENT_BYTES, Optional.of(nodesDamaged)));
+    assertTrue(String.valueOf(nodeMismatch.getCause()).contains("level 1 index 0"), String.valueOf(nodeMismatch));
+
+    Path segmentDamaged = dir.resolve("segment-damaged");
+    copyTree(snapshot, segmentDamaged);
+    Path firstSegment;
+    try (Stream<Path> files = Files.list(segmentDamaged.resolve("segments"))) {
+      firstSegment = files.sorted().findFirst().orElseThrow();
+    }
+    flipByte(firstSegment, 30); // inside the first entry's header: it no longer hashes to its leaf
+    assertThrows(RuntimeException.class, () -> new LedgerState(dir.resolve("f2"), SEGMENT_BYTES, Optional.of(segmentDamaged)));
+    assertTrue(Files.exists(dir.resolve("f2/RESTORING")), "the next start tries again rather than open a half-built index");
+  }
+
+  private static void assertSameLedger(LedgerState expected, LedgerState actual) {
+    long size = expected.size();
+    assertEquals(size, actual.size());
+    assertArrayEquals(expected.root(size), actual.root(size));
+    assertEquals(expected.memberAddresses(), actual.memberAddresses());
+    assertEquals(expected.segments().size(), actual.segments().size());
+    for (int s = 0; s < expected.segments().size(); s++) {
+      assertArrayEquals(expected.segments().get(s).merkleRoot(), actual.segments().get(s).merkleRoot());
+      assertEquals(expected.segments().get(s).lastIndex(), actual.segments().get(s).lastIndex());
+    }
+    for (long i = 1; i <= size; i++) {
+      String key = expected.entry(i).orElseThrow().key();
+      EntryRecord latest = expected.latest(key).orElseThrow();
+      EntryRecord restored = actual.latest(key).orElseThrow();
+      assertEquals(latest.index(), restored.index(), key);
+      assertEquals(latest.version(), restored.version(), key);
+      for (long v = 1; v <= latest.version(); v++) {
+        EntryRecord want = expected.version(key, v).orElseThrow();
+        EntryRecord got = actual.version(key, v).orElseThrow(() -> new AssertionError(key + " has no version in the restore"));
+        assertEquals(want.index(), got.index(), key + " v" + v);
+        assertArrayEquals(expected.value(want), actual.value(got), key + " v" + v);
+      }
+    }
+  }
+
+  private static void deleteIndex(Path data) throws IOException {
+    try (Stream<Path> files = Files.list(data)) {
+      for (Path f : (Iterable<Path>) files.filter(p -> p.getFileName().toString().startsWith("state.mapdb"))::iterator) {
+        Files.delete(f);
+      }
+    }
+  }
+
+  private static void flipByte(Path file, long at) throws IOException {
+    try (var ch = java.nio.channels.FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1);
+      ch.read(b, at);
+      b.put(0, (byte) (b.get(0) ^ 0x40));
+      b.rewind();
+      ch.write(b, at);
+    }
+  }
+
+  private static void copyTree(Path from, Path to) throws IOException {
+    try (Stream<Path> walk = Files.walk(from)) {
+      for (Path p : (Iterable<Path>) walk::iterator) {
+        Path target = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(p, target);
+        }
+      }
+    }
+  }
+}
