@@ -20,6 +20,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -109,7 +110,14 @@ public final class RaftNode implements AutoCloseable {
     // The state opens against the latest snapshot, so that an index lost behind it is restored
     // from it before any shared file is cut back (Ratis's layout: <raft dir>/<group id>/sm).
     Path smDir = raftDir.resolve(GROUP_ID.getUuid().toString()).resolve("sm");
-    LedgerState state = new LedgerState(dataDir, config.storage().segmentSizeBytes(), LedgerSnapshots.latestIn(smDir));
+    Optional<Path> latestSnapshot = LedgerSnapshots.latestIn(smDir);
+    long openStart = System.nanoTime();
+    LedgerState state = new LedgerState(dataDir, config.storage().segmentSizeBytes(), latestSnapshot);
+    if (state.restoredAtOpen()) {
+      LOG.info("the ledger index was behind the latest snapshot (lost, or a restore was cut short): restored from {}, "
+          + "{} entries, key lookups rebuilt in {} ms", latestSnapshot.get().getFileName(), state.size(),
+          (System.nanoTime() - openStart) / 1_000_000);
+    }
     LedgerStateMachine sm = new LedgerStateMachine(state, config.storage(), config.node().id());
     boolean existing = Files.isDirectory(raftDir.resolve(GROUP_ID.getUuid().toString()));
     RaftServer server;

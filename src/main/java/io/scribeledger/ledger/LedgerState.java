@@ -41,6 +41,7 @@ public final class LedgerState implements AutoCloseable {
   private volatile EntryIndexFile entries;
   private volatile MerkleTree tree;
   private volatile boolean closed;
+  private boolean restoredAtOpen;
   private final java.util.concurrent.locks.ReentrantReadWriteLock swap = new java.util.concurrent.locks.ReentrantReadWriteLock();
 
   /** Opens the ledger in {@code dataDir} (created if absent), with no snapshot to fall back on. */
@@ -60,6 +61,7 @@ public final class LedgerState implements AutoCloseable {
       Files.createDirectories(dataDir);
       if (latestSnapshot.isPresent() && needsRestore(latestSnapshot.get())) {
         restoreStores(latestSnapshot.get());
+        restoredAtOpen = true;
       } else if (Files.exists(dataDir.resolve(RESTORING_FILE))) {
         throw new IllegalStateException(dataDir + " holds a restore that was cut short, and there is no snapshot to finish it from");
       } else {
@@ -74,6 +76,11 @@ public final class LedgerState implements AutoCloseable {
       throw e instanceof IOException io ? new java.io.UncheckedIOException("cannot open the ledger in " + dataDir, io)
           : (RuntimeException) e;
     }
+  }
+
+  /** Whether opening found the index behind the latest snapshot and restored from it. */
+  public boolean restoredAtOpen() {
+    return restoredAtOpen;
   }
 
   private void open() {

@@ -69,17 +69,7 @@ class CrashRecoveryIT {
     Random random = new Random(11);
     JarProcess node = startNode(dir, config);
     try (Api api = new Api(vertx, config.getJsonObject("http").getInteger("port"), 16)) {
-      List<Future<?>> writes = new ArrayList<>();
-      for (int i = 0; i < 1000; i++) {
-        String key = "crash-" + i;
-        byte[] value = randomValue(random);
-        writes.add(api.request(HttpMethod.PUT, "/kv/" + key).sendBuffer(Buffer.buffer(value)).onSuccess(r -> {
-          if (r.statusCode() == 201) {
-            acked.put(key, new Acked(r.bodyAsJsonObject().getLong("index"), value));
-          }
-        }));
-      }
-      Future.join(writes).await(120, TimeUnit.SECONDS);
+      writeAll(api, random, "crash-", 1000, acked);
       assertEquals(1000, acked.size(), "all 1000 writes acknowledged before the kill");
       node.kill();
     } finally {
@@ -91,6 +81,57 @@ class CrashRecoveryIT {
       assertEquals(1000, api.ledgerSize());
     } finally {
       restarted.close();
+    }
+  }
+
+  @Test
+  void aNodeThatLostItsIndexAfterKillNineRestoresFromItsSnapshotsAndReplaysTheRest(Vertx vertx, @TempDir Path dir)
+      throws Exception {
+    Path data = dir.resolve("data");
+    JsonObject config = TestNode.config("n1", data, new JsonObject()
+        .put("raft", new JsonObject().put("snapshotEveryEntries", 20))
+        .put("storage", new JsonObject().put("segmentSizeBytes", 256 * 1024)));
+    int port = config.getJsonObject("http").getInteger("port");
+    Map<String, Acked> acked = new ConcurrentHashMap<>();
+    String root;
+    JarProcess node = startNode(dir, config);
+    try (Api api = new Api(vertx, port, 16)) {
+      writeAll(api, new Random(5), "snap-", 1000, acked);
+      assertEquals(1000, acked.size());
+      JsonObject metrics = api.get("/metrics").bodyAsJsonObject();
+      assertTrue(metrics.getJsonObject("snapshots").getLong("taken") >= 2, metrics::encode);
+      assertTrue(api.get("/segments").bodyAsJsonObject().getJsonArray("segments").size() >= 2, "some sealed segments");
+      root = api.get("/ledger/head").bodyAsJsonObject().getString("rootHash");
+      node.kill();
+    } finally {
+      node.close();
+    }
+    // The snapshots share the live files; a kill -9 leaves them longer than the last checkpoint, and
+    // the restart cuts them back only to that checkpoint, which no snapshot reaches past.
+    JarProcess restarted = startNode(dir, config);
+    try (Api api = new Api(vertx, port, 16)) {
+      assertAllPresent(api, acked);
+      assertEquals(root, api.get("/ledger/head").bodyAsJsonObject().getString("rootHash"));
+      restarted.kill();
+    } finally {
+      restarted.close();
+    }
+    try (var files = java.nio.file.Files.list(data)) {
+      for (Path f : (Iterable<Path>) files.filter(p -> p.getFileName().toString().startsWith("state.mapdb"))::iterator) {
+        java.nio.file.Files.delete(f); // the index is lost
+      }
+    }
+    JarProcess rebuilt = startNode(dir, config);
+    try (Api api = new Api(vertx, port, 16)) {
+      assertAllPresent(api, acked);
+      assertEquals(1000, api.ledgerSize());
+      assertEquals(root, api.get("/ledger/head").bodyAsJsonObject().getString("rootHash"));
+      JsonObject proof = api.get("/verify/snap-417").bodyAsJsonObject();
+      assertTrue(proof.getBoolean("verified"), proof::encode);
+      assertEquals(1001, api.put("/kv/after-restore", "n").bodyAsJsonObject().getLong("index"));
+      assertTrue(rebuilt.stdout().contains("the ledger index was behind the latest snapshot"), rebuilt.stdout());
+    } finally {
+      rebuilt.close();
     }
   }
 
@@ -131,6 +172,22 @@ class CrashRecoveryIT {
     } finally {
       restarted.close();
     }
+  }
+
+  /** {@code count} concurrent PUTs of random values to {@code prefix}0.., recording the acknowledged ones. */
+  private static void writeAll(Api api, Random random, String prefix, int count, Map<String, Acked> acked)
+      throws Exception {
+    List<Future<?>> writes = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      String key = prefix + i;
+      byte[] value = randomValue(random);
+      writes.add(api.request(HttpMethod.PUT, "/kv/" + key).sendBuffer(Buffer.buffer(value)).onSuccess(r -> {
+        if (r.statusCode() == 201) {
+          acked.put(key, new Acked(r.bodyAsJsonObject().getLong("index"), value));
+        }
+      }));
+    }
+    Future.join(writes).await(120, TimeUnit.SECONDS);
   }
 
   /** One writer: PUT after PUT until told to stop; connection errors after the kill end the loop. */
