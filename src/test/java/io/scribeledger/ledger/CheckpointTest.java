@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.scribeledger.merkle.Hashes;
+import io.scribeledger.support.Trees;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,7 +53,7 @@ class CheckpointTest {
       }
       size = state.size();
       root = state.root(size);
-      copy(live, crashed); // what a kill -9 leaves on disk: nothing after the checkpoint was committed
+      Trees.copy(live, crashed); // what a kill -9 leaves on disk: nothing after the checkpoint was committed
     }
     try (LedgerState state = new LedgerState(crashed, 1 << 20)) {
       assertEquals(50, state.lastAppliedRaftIndex());
@@ -135,19 +135,6 @@ class CheckpointTest {
       assertEquals(200, reopened.size());
       reopened.apply(1, 21, batch(21, 10));
       assertEquals(210, reopened.size());
-    }
-  }
-
-  private static void copy(Path from, Path to) throws IOException {
-    try (var files = Files.walk(from)) {
-      for (Path f : (Iterable<Path>) files::iterator) {
-        Path target = to.resolve(from.relativize(f).toString());
-        if (Files.isDirectory(f)) {
-          Files.createDirectories(target);
-        } else {
-          Files.copy(f, target);
-        }
-      }
     }
   }
 }

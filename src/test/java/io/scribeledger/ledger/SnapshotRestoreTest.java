@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.scribeledger.support.Trees;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -68,7 +69,7 @@ class SnapshotRestoreTest {
       assertTrue(leader.segments().size() >= 2, "some sealed segments: " + leader.segments().size());
       apply(leader, ENTRIES + 1, ENTRIES + 10); // the leader goes on; the shared files grow past the snapshot
       leader.commit();
-      copyTree(snapshot, shipped); // what Ratis ships to a follower: plain copies of the files
+      Trees.copy(snapshot, shipped); // what Ratis ships to a follower: plain copies of the files
 
       try (LedgerState follower = new LedgerState(dir.resolve("follower"), SEGMENT_BYTES, Optional.of(shipped))) {
         assertEquals(ENTRIES, follower.lastAppliedRaftIndex());
@@ -136,14 +137,14 @@ class SnapshotRestoreTest {
       leader.writeSnapshot(snapshot);
     }
     Path nodesDamaged = dir.resolve("nodes-damaged");
-    copyTree(snapshot, nodesDamaged);
+    Trees.copy(snapshot, nodesDamaged);
     flipByte(nodesDamaged.resolve("merkle.nodes"), 2 * 32 + 5); // the first interior node: no leaf changes
     Exception nodeMismatch = assertThrows(RuntimeException.class,
         () -> new LedgerState(dir.resolve("f1"), SEGMENT_BYTES, Optional.of(nodesDamaged)));
     assertTrue(String.valueOf(nodeMismatch.getCause()).contains("level 1 index 0"), String.valueOf(nodeMismatch));
 
     Path segmentDamaged = dir.resolve("segment-damaged");
-    copyTree(snapshot, segmentDamaged);
+    Trees.copy(snapshot, segmentDamaged);
     Path firstSegment;
     try (Stream<Path> files = Files.list(segmentDamaged.resolve("segments"))) {
       firstSegment = files.sorted().findFirst().orElseThrow();
@@ -193,19 +194,6 @@ class SnapshotRestoreTest {
       b.put(0, (byte) (b.get(0) ^ 0x40));
       b.rewind();
       ch.write(b, at);
-    }
-  }
-
-  private static void copyTree(Path from, Path to) throws IOException {
-    try (Stream<Path> walk = Files.walk(from)) {
-      for (Path p : (Iterable<Path>) walk::iterator) {
-        Path target = to.resolve(from.relativize(p).toString());
-        if (Files.isDirectory(p)) {
-          Files.createDirectories(target);
-        } else {
-          Files.copy(p, target);
-        }
-      }
     }
   }
 }
