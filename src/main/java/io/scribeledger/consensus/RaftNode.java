@@ -141,8 +141,11 @@ public final class RaftNode implements AutoCloseable {
         .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
             (int) Math.max(1, config.raft().requestTimeoutMs() / 100), TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
         .build();
+    if (existing) {
+      warnIfStoredGroupIgnoresPeers(config, server);
+    }
     LOG.info("Raft member {} started on {} ({} group of {})", config.node().id(), config.raftAddress(),
-        existing ? "recovered" : "new", group.getPeers().size());
+        existing ? "recovered" : "new", existing ? storedVoters(server).size() : group.getPeers().size());
     return new RaftNode(config, sm, server, client);
   }
 
@@ -417,6 +420,25 @@ public final class RaftNode implements AutoCloseable {
     } catch (IOException e) {
       return new NodeStatus(config.node().id(), "UNKNOWN", 0, null, 0, 0, stateMachine.state().size(),
           stateMachine.state().segmentCount(), List.of(), stateMachine.snapshotStats(), List.of(), null);
+    }
+  }
+
+  private static java.util.Set<String> storedVoters(RaftServer server) throws IOException {
+    java.util.Set<String> ids = new java.util.TreeSet<>();
+    server.getDivision(GROUP_ID).getRaftConf().getCurrentPeers().forEach(p -> ids.add(p.getId().toString()));
+    return ids;
+  }
+
+  /**
+   * The configured peers only seed a new group; a recovered one keeps the membership in its log.
+   * The trap worth a warning: a data directory that once ran alone, now started as a cluster member.
+   */
+  private static void warnIfStoredGroupIgnoresPeers(NodeConfig config, RaftServer server) throws IOException {
+    java.util.Set<String> stored = storedVoters(server);
+    if (config.raft().peers().size() > 1 && stored.equals(java.util.Set.of(config.node().id()))) {
+      LOG.warn("{} holds a one-member Raft group of {} alone; the configured peers {} are ignored and this node "
+          + "will not join them. Start a cluster member on a fresh node.dataDir.", config.node().dataDir(),
+          config.node().id(), config.raft().peers().stream().map(NodeConfig.Peer::id).toList());
     }
   }
 
