@@ -24,8 +24,9 @@ import org.apache.ratis.statemachine.impl.FileListSnapshotInfo;
 /**
  * Snapshots of the ledger in Ratis's state-machine directory: one directory per snapshot,
  * {@code snapshot-<term>-<index>/}, holding hard links to the ledger's append-only files with a
- * description of how far each reaches ({@code ledger.meta}), and a {@code COMPLETE} marker written last. Ratis ships these files to a follower that fell behind the
- * purged log (or a new member) and swaps them into its state-machine directory.
+ * description of how far each reaches ({@code ledger.meta}), and a {@code COMPLETE} marker written
+ * last. Ratis ships these files to a follower that fell behind the purged log (or a new member)
+ * and swaps them into its state-machine directory.
  */
 final class LedgerSnapshots implements StateMachineStorage {
 

@@ -21,6 +21,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -423,8 +425,8 @@ public final class RaftNode implements AutoCloseable {
     }
   }
 
-  private static java.util.Set<String> storedVoters(RaftServer server) throws IOException {
-    java.util.Set<String> ids = new java.util.TreeSet<>();
+  private static Set<String> storedVoters(RaftServer server) throws IOException {
+    Set<String> ids = new TreeSet<>();
     server.getDivision(GROUP_ID).getRaftConf().getCurrentPeers().forEach(p -> ids.add(p.getId().toString()));
     return ids;
   }
@@ -434,8 +436,8 @@ public final class RaftNode implements AutoCloseable {
    * The trap worth a warning: a data directory that once ran alone, now started as a cluster member.
    */
   private static void warnIfStoredGroupIgnoresPeers(NodeConfig config, RaftServer server) throws IOException {
-    java.util.Set<String> stored = storedVoters(server);
-    if (config.raft().peers().size() > 1 && stored.equals(java.util.Set.of(config.node().id()))) {
+    Set<String> stored = storedVoters(server);
+    if (config.raft().peers().size() > 1 && stored.equals(Set.of(config.node().id()))) {
       LOG.warn("{} holds a one-member Raft group of {} alone; the configured peers {} are ignored and this node "
           + "will not join them. Start a cluster member on a fresh node.dataDir.", config.node().dataDir(),
           config.node().id(), config.raft().peers().stream().map(NodeConfig.Peer::id).toList());

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import org.mapdb.Atomic;
 import org.mapdb.BTreeMap;
 import org.mapdb.DB;
@@ -128,7 +129,7 @@ public final class LedgerIndex implements AutoCloseable {
    * replays every entry's key into the sink. Without MapDB's write-ahead log (twice as fast): a crash
    * midway leaves a file the caller discards and rebuilds. The counters go in last.
    */
-  public static void rebuild(Path file, SnapshotMeta meta, java.util.function.Consumer<KeySink> entries) {
+  public static void rebuild(Path file, SnapshotMeta meta, Consumer<KeySink> entries) {
     try (LedgerIndex fresh = new LedgerIndex(
         DBMaker.fileDB(file.toFile()).fileMmapEnableIfSupported().fileMmapPreclearDisable().make())) {
       entries.accept(fresh::rebuildEntry);

@@ -10,6 +10,7 @@ import io.scribeledger.storage.MerkleNodeFile;
 import io.scribeledger.storage.SegmentStore;
 import io.scribeledger.storage.ValueLocation;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -73,7 +74,7 @@ public final class LedgerState implements AutoCloseable {
       } catch (RuntimeException suppressed) {
         e.addSuppressed(suppressed);
       }
-      throw e instanceof IOException io ? new java.io.UncheckedIOException("cannot open the ledger in " + dataDir, io)
+      throw e instanceof IOException io ? new UncheckedIOException("cannot open the ledger in " + dataDir, io)
           : (RuntimeException) e;
     }
   }
@@ -174,8 +175,8 @@ public final class LedgerState implements AutoCloseable {
   /**
    * Makes the data directory the snapshot's: its files linked in and cut back to the snapshot's
    * lengths, every Merkle node recomputed and checked up to the recorded root, then the key lookups
-   * rebuilt from the entries (each entry's header checked against its leaf on the way). Repeatable: a crash midway leaves the
-   * marker file, and the next start restores again.
+   * rebuilt from the entries (each entry's header checked against its leaf on the way).
+   * Repeatable: a crash midway leaves the marker file, and the next start restores again.
    */
   private void restoreStores(Path snapshot) throws IOException {
     SnapshotMeta meta = SnapshotMeta.read(snapshot);

@@ -70,14 +70,14 @@ public record SnapshotMeta(long size, long raftTerm, long raftIndex, SegmentStor
       long term = in.readLong();
       long index = in.readLong();
       SegmentStore.Position position = new SegmentStore.Position(in.readLong(), in.readLong());
-      byte[] root = in.readNBytes(Hashes.SIZE);
+      byte[] root = hash(in);
       int segmentCount = in.readInt();
       List<SegmentInfo> segments = new ArrayList<>(segmentCount);
       for (int i = 0; i < segmentCount; i++) {
         long id = in.readLong();
         long first = in.readLong();
         long last = in.readLong();
-        byte[] segmentRoot = in.readNBytes(Hashes.SIZE);
+        byte[] segmentRoot = hash(in);
         segments.add(new SegmentInfo(id, first, last, segmentRoot, in.readLong(), in.readLong()));
       }
       int memberCount = in.readInt();
@@ -89,5 +89,11 @@ public record SnapshotMeta(long size, long raftTerm, long raftIndex, SegmentStor
     } catch (java.io.EOFException e) {
       throw new IOException(file + " is cut short", e);
     }
+  }
+
+  private static byte[] hash(DataInputStream in) throws IOException {
+    byte[] h = new byte[Hashes.SIZE];
+    in.readFully(h);
+    return h;
   }
 }

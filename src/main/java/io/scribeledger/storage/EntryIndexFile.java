@@ -1,6 +1,5 @@
 package io.scribeledger.storage;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Optional;

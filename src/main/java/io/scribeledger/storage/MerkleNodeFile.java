@@ -2,7 +2,6 @@ package io.scribeledger.storage;
 
 import io.scribeledger.merkle.Hashes;
 import io.scribeledger.merkle.NodeStore;
-import java.io.IOException;
 import java.nio.file.Path;
 
 /**
