@@ -154,6 +154,30 @@ class SnapshotRestoreTest {
     assertTrue(Files.exists(dir.resolve("f2/RESTORING")), "the next start tries again rather than open a half-built index");
   }
 
+  @Test
+  void aMissingForeignOrTruncatedSnapshotDescriptionIsRefusedWithItsReason(@TempDir Path dir) throws IOException {
+    Path snapshot = Files.createDirectories(dir.resolve("snapshot"));
+    try (LedgerState leader = new LedgerState(dir.resolve("leader"), SEGMENT_BYTES)) {
+      apply(leader, 1, 10);
+      leader.writeSnapshot(snapshot);
+    }
+    byte[] meta = Files.readAllBytes(snapshot.resolve("ledger.meta"));
+    String[][] cases = {{"missing", "has no ledger.meta"}, {"foreign", "is not a Scribe Ledger snapshot"},
+        {"truncated", "is cut short"}};
+    for (String[] c : cases) {
+      Path bad = dir.resolve(c[0]);
+      Trees.copy(snapshot, bad);
+      switch (c[0]) {
+        case "missing" -> Files.delete(bad.resolve("ledger.meta"));
+        case "foreign" -> Files.write(bad.resolve("ledger.meta"), "{\"json\":true}".getBytes(StandardCharsets.UTF_8));
+        default -> Files.write(bad.resolve("ledger.meta"), java.util.Arrays.copyOf(meta, meta.length - 20));
+      }
+      Path node = dir.resolve("node-" + c[0]);
+      RuntimeException refused = assertThrows(RuntimeException.class, () -> new LedgerState(node, SEGMENT_BYTES, Optional.of(bad)));
+      assertTrue(String.valueOf(refused.getCause()).contains(c[1]), c[0] + ": " + refused.getCause());
+    }
+  }
+
   private static void assertSameLedger(LedgerState expected, LedgerState actual) {
     long size = expected.size();
     assertEquals(size, actual.size());
