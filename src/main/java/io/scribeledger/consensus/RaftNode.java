@@ -111,8 +111,9 @@ public final class RaftNode implements AutoCloseable {
     RaftGroup group = RaftGroup.valueOf(GROUP_ID, peers(config));
     // The state opens against the latest snapshot, so that an index lost behind it is restored
     // from it before any shared file is cut back (Ratis's layout: <raft dir>/<group id>/sm).
-    Path smDir = raftDir.resolve(GROUP_ID.getUuid().toString()).resolve("sm");
-    Optional<Path> latestSnapshot = LedgerSnapshots.latestIn(smDir);
+    Path groupDir = raftDir.resolve(GROUP_ID.getUuid().toString());
+    boolean existing = Files.isDirectory(groupDir);
+    Optional<Path> latestSnapshot = LedgerSnapshots.latestIn(groupDir.resolve("sm"));
     long openStart = System.nanoTime();
     LedgerState state = new LedgerState(dataDir, config.storage().segmentSizeBytes(), latestSnapshot);
     if (state.restoredAtOpen()) {
@@ -121,7 +122,6 @@ public final class RaftNode implements AutoCloseable {
           (System.nanoTime() - openStart) / 1_000_000);
     }
     LedgerStateMachine sm = new LedgerStateMachine(state, config.storage(), config.node().id());
-    boolean existing = Files.isDirectory(raftDir.resolve(GROUP_ID.getUuid().toString()));
     RaftServer server;
     try {
       server = RaftServer.newBuilder()
@@ -143,11 +143,14 @@ public final class RaftNode implements AutoCloseable {
         .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
             (int) Math.max(1, config.raft().requestTimeoutMs() / 100), TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
         .build();
+    int members = group.getPeers().size();
     if (existing) {
-      warnIfStoredGroupIgnoresPeers(config, server);
+      Set<String> stored = storedVoters(server);
+      warnIfStoredGroupIgnoresPeers(config, stored);
+      members = stored.size();
     }
     LOG.info("Raft member {} started on {} ({} group of {})", config.node().id(), config.raftAddress(),
-        existing ? "recovered" : "new", existing ? storedVoters(server).size() : group.getPeers().size());
+        existing ? "recovered" : "new", members);
     return new RaftNode(config, sm, server, client);
   }
 
@@ -435,8 +438,7 @@ public final class RaftNode implements AutoCloseable {
    * The configured peers only seed a new group; a recovered one keeps the membership in its log.
    * The trap worth a warning: a data directory that once ran alone, now started as a cluster member.
    */
-  private static void warnIfStoredGroupIgnoresPeers(NodeConfig config, RaftServer server) throws IOException {
-    Set<String> stored = storedVoters(server);
+  private static void warnIfStoredGroupIgnoresPeers(NodeConfig config, Set<String> stored) {
     if (config.raft().peers().size() > 1 && stored.equals(Set.of(config.node().id()))) {
       LOG.warn("{} holds a one-member Raft group of {} alone; the configured peers {} are ignored and this node "
           + "will not join them. Start a cluster member on a fresh node.dataDir.", config.node().dataDir(),

@@ -30,24 +30,13 @@ public record CanonicalEntry(long index, long timestamp, Op op, String key, Stri
     long index = b.getLong();
     long timestamp = b.getLong();
     Op op = Op.fromCode(b.get());
-    String key = string(b);
-    String contentType = string(b);
-    byte[] valueSha = new byte[Hashes.SIZE];
-    b.get(valueSha);
+    String key = Bytes.getString(b);
+    String contentType = Bytes.getString(b);
+    byte[] valueSha = Bytes.getFixed(b, Hashes.SIZE);
     if (b.hasRemaining()) {
       throw new IllegalArgumentException("canonical entry has " + b.remaining() + " trailing bytes");
     }
     return new CanonicalEntry(index, timestamp, op, key, contentType, valueSha);
-  }
-
-  private static String string(ByteBuffer b) {
-    int length = b.getInt();
-    if (length < 0 || length > b.remaining()) {
-      throw new IllegalArgumentException("canonical entry string of " + length + " bytes overruns the entry");
-    }
-    byte[] bytes = new byte[length];
-    b.get(bytes);
-    return new String(bytes, StandardCharsets.UTF_8);
   }
 
   public byte[] leafHash() {

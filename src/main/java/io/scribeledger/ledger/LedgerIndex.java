@@ -1,8 +1,6 @@
 package io.scribeledger.ledger;
 
-import io.scribeledger.merkle.Hashes;
 import io.scribeledger.storage.SegmentStore;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,6 +8,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.mapdb.Atomic;
 import org.mapdb.BTreeMap;
 import org.mapdb.DB;
@@ -99,7 +98,12 @@ public final class LedgerIndex implements AutoCloseable {
   }
 
   public LedgerIndex(Path file) {
-    this(DBMaker.fileDB(file.toFile()).fileMmapEnableIfSupported().fileMmapPreclearDisable().transactionEnable().make());
+    this(maker(file).transactionEnable().make());
+  }
+
+  /** MapDB memory-mapped (a file channel made every B-tree or bucket read a pread: bench/ApplyBench.java). */
+  private static DBMaker.Maker maker(Path file) {
+    return DBMaker.fileDB(file.toFile()).fileMmapEnableIfSupported().fileMmapPreclearDisable();
   }
 
   private LedgerIndex(DB db) {
@@ -130,8 +134,7 @@ public final class LedgerIndex implements AutoCloseable {
    * midway leaves a file the caller discards and rebuilds. The counters go in last.
    */
   public static void rebuild(Path file, SnapshotMeta meta, Consumer<KeySink> entries) {
-    try (LedgerIndex fresh = new LedgerIndex(
-        DBMaker.fileDB(file.toFile()).fileMmapEnableIfSupported().fileMmapPreclearDisable().make())) {
+    try (LedgerIndex fresh = new LedgerIndex(maker(file).make())) {
       entries.accept(fresh::rebuildEntry);
       meta.segments().forEach(fresh::addSegment);
       meta.members().forEach(fresh::putMember);
@@ -146,14 +149,11 @@ public final class LedgerIndex implements AutoCloseable {
 
   /** What {@link #append} and a flush do for one entry, straight into MapDB. */
   private void rebuildEntry(String key, long version, long ledgerIndex) {
-    if (version > 1) {
-      Long previous = latest.get(key);
-      if (previous == null) {
-        throw new IllegalStateException("entry " + ledgerIndex + " is version " + version + " of a key with no earlier entry");
-      }
-      versions.put(versionKey(key, version - 1), previous);
+    Long previous = latest.get(key);
+    if (version > 1 && previous == null) {
+      throw new IllegalStateException("entry " + ledgerIndex + " is version " + version + " of a key with no earlier entry");
     }
-    latest.put(key, ledgerIndex);
+    record(versions, latest, key, version, ledgerIndex, previous == null ? 0 : previous);
   }
 
   /** Number of entries in the ledger (= the last ledger index). */
@@ -189,7 +189,7 @@ public final class LedgerIndex implements AutoCloseable {
   }
 
   /** Newest layer first: a key's latest change is in the newest layer holding the key. */
-  private long lookup(String key, java.util.function.Function<Changes, Map<String, Long>> layer, Map<String, Long> stored) {
+  private long lookup(String key, Function<Changes, Map<String, Long>> layer, Map<String, Long> stored) {
     Long i = layer.apply(current).get(key);
     if (i == null) {
       Flush f = flushing;
@@ -210,11 +210,16 @@ public final class LedgerIndex implements AutoCloseable {
    */
   public void append(String key, long version, long ledgerIndex, long previousIndex) {
     Changes c = current;
-    if (version > 1) {
-      c.versions.put(versionKey(key, version - 1), previousIndex);
-    }
-    c.latest.put(key, ledgerIndex);
+    record(c.versions, c.latest, key, version, ledgerIndex, previousIndex);
     sizeNow = ledgerIndex;
+  }
+
+  private static void record(Map<String, Long> versions, Map<String, Long> latest, String key, long version,
+      long ledgerIndex, long previousIndex) {
+    if (version > 1) {
+      versions.put(versionKey(key, version - 1), previousIndex);
+    }
+    latest.put(key, ledgerIndex);
   }
 
   /**
@@ -251,22 +256,19 @@ public final class LedgerIndex implements AutoCloseable {
 
   /** Adds a sealed segment to the manifest (keyed by its last index, so a lookup by index is one ceiling). */
   public void addSegment(SegmentInfo s) {
-    ByteBuffer b = ByteBuffer.allocate(8 * 5 + Hashes.SIZE);
-    b.putLong(s.id()).putLong(s.firstIndex()).putLong(s.lastIndex()).put(s.merkleRoot()).putLong(s.sizeBytes())
-        .putLong(s.createdAt());
-    manifest.put(s.lastIndex(), b.array());
+    manifest.put(s.lastIndex(), s.encode());
   }
 
   /** The sealed segment holding ledger index {@code index}, if it is sealed. */
   public Optional<SegmentInfo> segmentContaining(long index) {
     Map.Entry<Long, byte[]> e = manifest.ceilingEntry(index);
-    return e == null ? Optional.empty() : Optional.of(decodeSegment(e.getValue())).filter(s -> s.contains(index));
+    return e == null ? Optional.empty() : Optional.of(SegmentInfo.decode(e.getValue())).filter(s -> s.contains(index));
   }
 
   /** Every sealed segment, oldest first. */
   public List<SegmentInfo> segments() {
     List<SegmentInfo> out = new ArrayList<>();
-    manifest.values().forEach(v -> out.add(decodeSegment(v)));
+    manifest.values().forEach(v -> out.add(SegmentInfo.decode(v)));
     return out;
   }
 
@@ -275,16 +277,6 @@ public final class LedgerIndex implements AutoCloseable {
     Long last = manifest.isEmpty() ? null : manifest.lastKey();
     return last == null ? 0 : last;
   }
-
-  private static SegmentInfo decodeSegment(byte[] raw) {
-    ByteBuffer b = ByteBuffer.wrap(raw);
-    long id = b.getLong();
-    long first = b.getLong();
-    long last = b.getLong();
-    byte[] root = Bytes.getFixed(b, Hashes.SIZE);
-    return new SegmentInfo(id, first, last, root, b.getLong(), b.getLong());
-  }
-
 
   private static String versionKey(String key, long version) {
     // Keys cannot contain U+0000, so the separator makes (key, version) pairs unambiguous.

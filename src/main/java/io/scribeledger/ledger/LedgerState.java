@@ -60,13 +60,20 @@ public final class LedgerState implements AutoCloseable {
     this.segmentSizeBytes = segmentSizeBytes;
     try {
       Files.createDirectories(dataDir);
-      if (latestSnapshot.isPresent() && needsRestore(latestSnapshot.get())) {
-        restoreStores(latestSnapshot.get());
-        restoredAtOpen = true;
-      } else if (Files.exists(dataDir.resolve(RESTORING_FILE))) {
+      boolean cutShort = Files.exists(dataDir.resolve(RESTORING_FILE));
+      if (cutShort && latestSnapshot.isEmpty()) {
         throw new IllegalStateException(dataDir + " holds a restore that was cut short, and there is no snapshot to finish it from");
+      }
+      if (!cutShort) { // a restore cut short may have left a half-written index: not opened
+        index = new LedgerIndex(dataDir.resolve(INDEX_FILE));
+      }
+      Optional<SnapshotMeta> meta = latestSnapshot.isEmpty() ? Optional.empty() : Optional.of(SnapshotMeta.read(latestSnapshot.get()));
+      if (meta.isPresent() && (cutShort || index.lastAppliedRaftIndex() < meta.get().raftIndex())) {
+        closeStores();
+        restoreStores(latestSnapshot.get(), meta.get());
+        restoredAtOpen = true;
       } else {
-        open();
+        openFiles();
       }
     } catch (IOException | RuntimeException e) {
       try {
@@ -84,22 +91,12 @@ public final class LedgerState implements AutoCloseable {
     return restoredAtOpen;
   }
 
-  private void open() {
-    index = new LedgerIndex(dataDir.resolve(INDEX_FILE));
+  /** Opens the files at the lengths the index counts. */
+  private void openFiles() {
     segments = new SegmentStore(dataDir.resolve(SEGMENTS_DIR), segmentSizeBytes, index.segmentPosition());
     nodes = new MerkleNodeFile(dataDir.resolve(NODES_FILE), index.size());
     entries = new EntryIndexFile(dataDir.resolve(ENTRIES_FILE), index.size());
     tree = new MerkleTree(nodes);
-  }
-
-  private boolean needsRestore(Path snapshot) throws IOException {
-    if (Files.exists(dataDir.resolve(RESTORING_FILE))) {
-      return true;
-    }
-    SnapshotMeta meta = SnapshotMeta.read(snapshot);
-    try (LedgerIndex probe = new LedgerIndex(dataDir.resolve(INDEX_FILE))) {
-      return probe.lastAppliedRaftIndex() < meta.raftIndex();
-    }
   }
 
   /**
@@ -158,7 +155,7 @@ public final class LedgerState implements AutoCloseable {
     try {
       index.finishPendingFlush();
       closeStores();
-      restoreStores(snapshot);
+      restoreStores(snapshot, SnapshotMeta.read(snapshot));
     } catch (IOException | RuntimeException e) {
       closed = true; // half-restored: refuse reads rather than serve a mix
       try {
@@ -178,8 +175,7 @@ public final class LedgerState implements AutoCloseable {
    * rebuilt from the entries (each entry's header checked against its leaf on the way).
    * Repeatable: a crash midway leaves the marker file, and the next start restores again.
    */
-  private void restoreStores(Path snapshot) throws IOException {
-    SnapshotMeta meta = SnapshotMeta.read(snapshot);
+  private void restoreStores(Path snapshot, SnapshotMeta meta) throws IOException {
     Path marker = dataDir.resolve(RESTORING_FILE);
     Files.writeString(marker, snapshot.toString());
     try (var dirs = FileChannel.open(dataDir, StandardOpenOption.READ)) {
@@ -496,7 +492,7 @@ public final class LedgerState implements AutoCloseable {
 
   public Optional<EntryRecord> version(String key, long version) {
     return readLocked(() -> {
-      long i = version <= 0 ? 0 : versionIndex(key, version);
+      long i = version <= 0 ? 0 : versionsOf(key).indexOf(version);
       return i == 0 ? Optional.empty() : record(i);
     });
   }
@@ -504,19 +500,20 @@ public final class LedgerState implements AutoCloseable {
   /** The key as it stood at ledger index {@code at}: its last version with an index not above it. */
   public Optional<EntryRecord> at(String key, long at) {
     return readLocked(() -> {
+      KeyVersions versions = versionsOf(key);
       long lo = 1;
-      long hi = latestVersionOf(key);
+      long hi = versions.latestVersion();
       long found = 0;
       while (lo <= hi) {
         long mid = (lo + hi) >>> 1;
-        if (versionIndex(key, mid) <= at) {
+        if (versions.indexOf(mid) <= at) {
           found = mid;
           lo = mid + 1;
         } else {
           hi = mid - 1;
         }
       }
-      return found == 0 ? Optional.<EntryRecord>empty() : record(versionIndex(key, found));
+      return found == 0 ? Optional.<EntryRecord>empty() : record(versions.indexOf(found));
     });
   }
 
@@ -524,9 +521,9 @@ public final class LedgerState implements AutoCloseable {
   public List<EntryRecord> history(String key, long afterVersion, int limit) {
     return readLocked(() -> {
       List<EntryRecord> out = new java.util.ArrayList<>();
-      long last = latestVersionOf(key);
-      for (long v = afterVersion + 1; v <= last && out.size() < limit; v++) {
-        record(versionIndex(key, v)).ifPresent(out::add);
+      KeyVersions versions = versionsOf(key);
+      for (long v = afterVersion + 1; v <= versions.latestVersion() && out.size() < limit; v++) {
+        record(versions.indexOf(v)).ifPresent(out::add);
       }
       return out;
     });
@@ -534,25 +531,29 @@ public final class LedgerState implements AutoCloseable {
 
   /** The latest version number of {@code key}, or 0 when it was never written. */
   public long latestVersion(String key) {
-    return readLocked(() -> latestVersionOf(key));
+    return readLocked(() -> versionsOf(key).latestVersion());
+  }
+
+  private KeyVersions versionsOf(String key) {
+    long latest = index.latestIndex(key);
+    return new KeyVersions(key, latest, latest == 0 ? 0 : versionAt(latest), index);
   }
 
   /**
-   * The ledger index of version {@code version} of {@code key}, or 0. The latest version is not in
-   * the versions map, so it is checked first: an update records the superseded version before it
-   * moves the latest, so whichever the read sees, the version is in one of them.
+   * Where a key's versions are, as of one look at its latest entry: the latest version is not in
+   * the versions map, the earlier ones are. An update records the superseded version before it
+   * moves the latest, so a version read through an older look is still in one of them.
    */
-  private long versionIndex(String key, long version) {
-    long latest = index.latestIndex(key);
-    if (latest != 0 && entries.get(latest).map(EntryIndexFile.Slot::version).orElse(0L) == version) {
-      return latest;
+  private record KeyVersions(String key, long latestIndex, long latestVersion, LedgerIndex index) {
+    /** The ledger index of version {@code version}, or 0. */
+    long indexOf(long version) {
+      return latestIndex != 0 && version == latestVersion ? latestIndex : index.versionIndex(key, version);
     }
-    return index.versionIndex(key, version);
   }
 
-  private long latestVersionOf(String key) {
-    long i = index.latestIndex(key);
-    return i == 0 ? 0 : entries.get(i).map(EntryIndexFile.Slot::version).orElse(0L);
+  /** The key version that entry {@code ledgerIndex} wrote, from its slot. */
+  private long versionAt(long ledgerIndex) {
+    return entries.get(ledgerIndex).map(EntryIndexFile.Slot::version).orElse(0L);
   }
 
   /** The value's bytes, refused when they no longer hash to what the entry recorded (disk corruption). */

@@ -40,12 +40,7 @@ public record SnapshotMeta(long size, long raftTerm, long raftIndex, SegmentStor
       out.write(rootHash);
       out.writeInt(segments.size());
       for (SegmentInfo s : segments) {
-        out.writeLong(s.id());
-        out.writeLong(s.firstIndex());
-        out.writeLong(s.lastIndex());
-        out.write(s.merkleRoot());
-        out.writeLong(s.sizeBytes());
-        out.writeLong(s.createdAt());
+        out.write(s.encode());
       }
       out.writeInt(members.size());
       for (Map.Entry<String, String> m : new TreeMap<>(members).entrySet()) {
@@ -70,15 +65,14 @@ public record SnapshotMeta(long size, long raftTerm, long raftIndex, SegmentStor
       long term = in.readLong();
       long index = in.readLong();
       SegmentStore.Position position = new SegmentStore.Position(in.readLong(), in.readLong());
-      byte[] root = hash(in);
+      byte[] root = bytes(in, Hashes.SIZE);
       int segmentCount = in.readInt();
-      List<SegmentInfo> segments = new ArrayList<>(segmentCount);
+      if (segmentCount < 0) {
+        throw new IOException(file + " counts " + segmentCount + " segments");
+      }
+      List<SegmentInfo> segments = new ArrayList<>();
       for (int i = 0; i < segmentCount; i++) {
-        long id = in.readLong();
-        long first = in.readLong();
-        long last = in.readLong();
-        byte[] segmentRoot = hash(in);
-        segments.add(new SegmentInfo(id, first, last, segmentRoot, in.readLong(), in.readLong()));
+        segments.add(SegmentInfo.decode(bytes(in, SegmentInfo.BYTES)));
       }
       int memberCount = in.readInt();
       Map<String, String> members = new TreeMap<>();
@@ -91,9 +85,9 @@ public record SnapshotMeta(long size, long raftTerm, long raftIndex, SegmentStor
     }
   }
 
-  private static byte[] hash(DataInputStream in) throws IOException {
-    byte[] h = new byte[Hashes.SIZE];
-    in.readFully(h);
-    return h;
+  private static byte[] bytes(DataInputStream in, int length) throws IOException {
+    byte[] b = new byte[length];
+    in.readFully(b);
+    return b;
   }
 }

@@ -28,18 +28,7 @@ public final class MerkleTree {
     if (size != leafIndex) {
       loadPeaks(leafIndex);
     }
-    byte[] current = leafHash;
-    long index = leafIndex;
-    int level = 0;
-    nodes.put(level, index, current);
-    while ((index & 1) == 1) {
-      current = Hashes.nodeHash(peaks[level], current);
-      peaks[level] = null;
-      index >>= 1;
-      level++;
-      nodes.put(level, index, current);
-    }
-    peaks[level] = current;
+    fold(peaks, leafIndex, leafHash, nodes::put);
     size = leafIndex + 1;
     byte[] root = null;
     for (byte[] peak : peaks) {
@@ -78,21 +67,38 @@ public final class MerkleTree {
   public byte[] verifyStored(long size) {
     byte[][] pending = new byte[64][];
     for (long leaf = 0; leaf < size; leaf++) {
-      byte[] current = node(0, leaf);
-      long index = leaf;
-      int level = 0;
-      while ((index & 1) == 1) {
-        current = Hashes.nodeHash(pending[level], current);
-        pending[level] = null;
-        index >>= 1;
-        level++;
-        if (!java.util.Arrays.equals(current, node(level, index))) {
+      fold(pending, leaf, node(0, leaf), (level, index, hash) -> {
+        if (level > 0 && !java.util.Arrays.equals(hash, node(level, index))) {
           throw new IllegalStateException("Merkle node level " + level + " index " + index + " does not match its children");
         }
-      }
-      pending[level] = current;
+      });
     }
     return root(size);
+  }
+
+  /**
+   * Adds leaf {@code leafIndex} to the complete subtrees pending by level: hands the leaf and every
+   * subtree it completes to {@code completed}, in post-order, and leaves the new peak in {@code pending}.
+   */
+  private static void fold(byte[][] pending, long leafIndex, byte[] leafHash, Completed completed) {
+    byte[] current = leafHash;
+    long index = leafIndex;
+    int level = 0;
+    completed.node(level, index, current);
+    while ((index & 1) == 1) {
+      current = Hashes.nodeHash(pending[level], current);
+      pending[level] = null;
+      index >>= 1;
+      level++;
+      completed.node(level, index, current);
+    }
+    pending[level] = current;
+  }
+
+  /** Receives each complete subtree as {@link #fold} makes it. */
+  @FunctionalInterface
+  private interface Completed {
+    void node(int level, long index, byte[] hash);
   }
 
   /** The Merkle Tree Hash of the first {@code size} leaves. */
