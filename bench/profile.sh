@@ -9,19 +9,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . cluster-scripts/common.sh
+. bench/lib.sh
 WARMUP=${PROFILE_WARMUP:-40}
 DUR=${PROFILE_DURATION:-10}
 CONN=${PROFILE_CONNECTIONS:-256}
 OUT="$ROOT/target/profile"
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]:-}"; do kill -9 "$pid" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-command -v wrk >/dev/null 2>&1 || { apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null; }
+need wrk wrk
 ensure_jar
 AGENT="$ROOT/target/async-profiler/linux-x64/libasyncProfiler.so"
 if [ ! -f "$AGENT" ]; then
@@ -30,21 +23,10 @@ if [ ! -f "$AGENT" ]; then
 fi
 rm -rf "$OUT" && mkdir -p "$OUT"
 
-peers=""
-for i in 1 2 3; do peers="$peers{\"id\":\"n$i\",\"raftAddress\":\"127.0.0.1:$((19480 + i))\",\"httpAddress\":\"127.0.0.1:$((18480 + i))\"},"; done
-peers="[${peers%,}]"
 # The profiler writes a file of stacks every 2 s, named by its start time; those that lie inside
 # the measured run are kept.
-for i in 1 2 3; do
-  cat > "$WORK/n$i.json" <<JSON
-{"node":{"id":"n$i","dataDir":"$WORK/data-n$i"},"http":{"host":"127.0.0.1","port":$((18480 + i))},
- "raft":{"host":"127.0.0.1","port":$((19480 + i)),"peers":$peers}}
-JSON
-  java "-agentpath:$AGENT=start,event=itimer,interval=1ms,collapsed,loop=2s,file=$OUT/n$i-%t.collapsed" \
-    -jar "$JAR" -conf "$WORK/n$i.json" > "$WORK/n$i.log" 2>&1 &
-  PIDS+=($!)
-done
-for i in 1 2 3; do wait_200 "http://127.0.0.1:$((18480 + i))/health" 60 || { tail "$WORK/n$i.log" >&2; exit 1; }; done
+node_java_opts() { echo "-agentpath:$AGENT=start,event=itimer,interval=1ms,collapsed,loop=2s,file=$OUT/n$2-%t.collapsed"; }
+start_scribe prof 3 18480
 URL=http://127.0.0.1:18481
 leader=$(curl -s "$URL/cluster/status" | json_field leaderId)
 echo "leader: $leader (load goes to n1)"
@@ -57,9 +39,7 @@ last=$(date -d "@$(( start / 1000000000 + DUR - 2 ))" +%Y%m%d-%H%M%S)
 rps=$(wrk -t2 -c"$CONN" -d"${DUR}s" --latency -s bench/lua/put-unique.lua "$URL" -- measured | awk '/Requests\/sec/ {printf "%.0f", $2}')
 after=($(ticks))
 elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
-for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-PIDS=()
+stop_all
 
 hz=$(getconf CLK_TCK)
 echo "writes/s at $CONN connections: $rps"

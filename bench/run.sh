@@ -10,23 +10,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . cluster-scripts/common.sh
+. bench/lib.sh
 DUR=${BENCH_DURATION:-10}
 WARMUP=${BENCH_WARMUP:-40}
 export BENCH_LUA="$ROOT/bench/lua"
-WORK=$(mktemp -d)
-PIDS=()
-
-cleanup() {
-  for pid in "${PIDS[@]:-}"; do kill -9 "$pid" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-need() { # $1 command, $2 Debian package
-  command -v "$1" >/dev/null 2>&1 && return 0
-  echo "installing $2" >&2
-  apt-get update -qq >/dev/null && apt-get install -y -qq "$2" >/dev/null
-}
 need wrk wrk
 need etcd etcd-server
 ensure_cds
@@ -48,23 +35,10 @@ run_wrk() {
   echo "$rps $p50 $p99 $bad"
 }
 
-start_scribe() { # $1 name, $2 node count, $3 base port -> base URL of node 1
-  local peers="" i
-  for i in $(seq 1 "$2"); do
-    peers="$peers{\"id\":\"n$i\",\"raftAddress\":\"127.0.0.1:$(($3 + 1000 + i))\",\"httpAddress\":\"127.0.0.1:$(($3 + i))\"},"
-  done
-  peers="[${peers%,}]"
-  for i in $(seq 1 "$2"); do
-    cat > "$WORK/$1-n$i.json" <<JSON
-{"node":{"id":"n$i","dataDir":"$WORK/$1-data-n$i"},"http":{"host":"127.0.0.1","port":$(($3 + i))},
- "raft":{"host":"127.0.0.1","port":$(($3 + 1000 + i)),"peers":$peers}}
-JSON
-    java $(java_opts) -jar "$JAR" -conf "$WORK/$1-n$i.json" > "$WORK/$1-n$i.log" 2>&1 &
-    PIDS+=($!)
-  done
-  for i in $(seq 1 "$2"); do
-    wait_200 "http://127.0.0.1:$(($3 + i))/health" 60 || { echo "$1 n$i did not start" >&2; tail "$WORK/$1-n$i.log" >&2; exit 1; }
-  done
+# start_prefilled NAME NODES BASE: a fresh cluster (bench/lib.sh) and the 1,000 keys the read rows get.
+start_prefilled() {
+  local i
+  start_scribe "$@"
   for i in $(seq 0 999); do
     curl -s -o /dev/null -X PUT --data-binary "value-$i" "http://127.0.0.1:$(($3 + 1))/kv/read-$i"
   done
@@ -87,12 +61,6 @@ start_etcd() {
     curl -s -o /dev/null -X POST -d "{\"key\":\"$(printf 'read-%s' "$i" | base64)\",\"value\":\"$(printf 'value-%s' "$i" | base64)\"}" \
       http://127.0.0.1:22179/v3/kv/put
   done
-}
-
-stop_all() {
-  for pid in "${PIDS[@]:-}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]:-}"; do wait "$pid" 2>/dev/null || true; done
-  PIDS=()
 }
 
 # warm SYSTEM URL: unmeasured writes then reads, the same shape as the rows.
@@ -123,9 +91,9 @@ measure() { # $1 system, $2 url
 }
 
 echo "== Scribe, 3 nodes" >&2
-start_scribe s3 3 18280; measure s3 http://127.0.0.1:18281; stop_all
+start_prefilled s3 3 18280; measure s3 http://127.0.0.1:18281; stop_all
 echo "== Scribe, 1 node" >&2
-start_scribe s1 1 18380; measure s1 http://127.0.0.1:18381; stop_all
+start_prefilled s1 1 18380; measure s1 http://127.0.0.1:18381; stop_all
 echo "== etcd 3.4, 3 nodes" >&2
 start_etcd; measure etcd http://127.0.0.1:22179; stop_all
 echo "== formation and failover" >&2
