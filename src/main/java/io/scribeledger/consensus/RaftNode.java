@@ -16,7 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -408,23 +407,32 @@ public final class RaftNode implements AutoCloseable {
   }
 
   public NodeStatus status() {
+    RaftProgress progress = progress();
+    List<NodeStatus.Member> members = new ArrayList<>();
+    try {
+      RaftServer.Division division = server.getDivision(GROUP_ID);
+      Map<String, String> joined = stateMachine.state().memberAddresses();
+      division.getRaftConf().getCurrentPeers(RaftPeerRole.FOLLOWER).forEach(p -> members.add(member(p, true, joined)));
+      division.getRaftConf().getCurrentPeers(RaftPeerRole.LISTENER).forEach(p -> members.add(member(p, false, joined)));
+    } catch (IOException e) {
+      members.clear();
+    }
+    return new NodeStatus(config.node().id(), progress.role(), progress.term(), progress.leaderId(),
+        progress.commitIndex(), progress.appliedIndex(), stateMachine.state().size(),
+        stateMachine.state().segmentCount(), members, stateMachine.snapshotStats(), List.of(), null);
+  }
+
+  /** Role, term, leader and indexes without the member list: cheap enough for every metrics scrape. */
+  public RaftProgress progress() {
     try {
       RaftServer.Division division = server.getDivision(GROUP_ID);
       var info = division.getInfo();
       RaftPeerId leader = info.getLeaderId();
-      List<NodeStatus.Member> members = new ArrayList<>();
-      Map<String, String> joined = stateMachine.state().memberAddresses();
-      Collection<RaftPeer> voters = division.getRaftConf().getCurrentPeers(RaftPeerRole.FOLLOWER);
-      Collection<RaftPeer> listeners = division.getRaftConf().getCurrentPeers(RaftPeerRole.LISTENER);
-      voters.forEach(p -> members.add(member(p, true, joined)));
-      listeners.forEach(p -> members.add(member(p, false, joined)));
-      return new NodeStatus(config.node().id(), info.getCurrentRole().name(), info.getCurrentTerm(),
+      return new RaftProgress(info.getCurrentRole().name(), info.getCurrentTerm(),
           leader == null ? null : leader.toString(), division.getRaftLog().getLastCommittedIndex(),
-          info.getLastAppliedIndex(), stateMachine.state().size(), stateMachine.state().segmentCount(), members,
-          stateMachine.snapshotStats(), List.of(), null);
+          info.getLastAppliedIndex());
     } catch (IOException e) {
-      return new NodeStatus(config.node().id(), "UNKNOWN", 0, null, 0, 0, stateMachine.state().size(),
-          stateMachine.state().segmentCount(), List.of(), stateMachine.snapshotStats(), List.of(), null);
+      return new RaftProgress("UNKNOWN", 0, null, 0, 0);
     }
   }
 

@@ -98,16 +98,16 @@ public final class LedgerVerticle extends AbstractVerticle {
   private void registerGauges(RaftNode n) {
     gauge("scribe.ledger.size", "entries in the ledger", () -> n.state().size());
     gauge("scribe.ledger.segments", "segment files", () -> n.state().segmentCount());
-    gauge("scribe.raft.term", "current Raft term", () -> n.status().term());
-    gauge("scribe.raft.commit.index", "Raft commit index", () -> n.status().commitIndex());
-    gauge("scribe.raft.applied.index", "Raft applied index", () -> n.status().raftAppliedIndex());
+    gauge("scribe.raft.term", "current Raft term", () -> n.progress().term());
+    gauge("scribe.raft.commit.index", "Raft commit index", () -> n.progress().commitIndex());
+    gauge("scribe.raft.applied.index", "Raft applied index", () -> n.progress().appliedIndex());
     gauge("scribe.snapshot.taken", "snapshots taken on this node", () -> n.snapshotStats().taken());
     gauge("scribe.snapshot.installed", "snapshots installed from a leader", () -> n.snapshotStats().installed());
     gauge("scribe.snapshot.size.bytes", "size of the latest snapshot", () -> n.snapshotStats().lastSizeBytes());
     gauge("scribe.snapshot.duration.ms", "time the latest snapshot took", () -> n.snapshotStats().lastDurationMs());
     gauge("scribe.snapshot.index", "Raft index of the latest snapshot", () -> n.snapshotStats().lastIndex());
     gauge("scribe.integrity.problems", "problems found by the last integrity scrub", () -> integrityProblems().size());
-    gauge("scribe.raft.leader.known", "1 when this node knows a leader", () -> n.status().hasLeader() ? 1 : 0);
+    gauge("scribe.raft.leader.known", "1 when this node knows a leader", () -> n.progress().leaderId() != null ? 1 : 0);
   }
 
   private void gauge(String name, String description, Supplier<Number> value) {

@@ -308,8 +308,18 @@ class KvApiTest {
     String text = prom.bodyAsString();
     assertTrue(text.contains("scribe_http_requests_seconds_bucket{"), "request latency histogram");
     assertTrue(text.contains("scribe_ledger_size{node=\"n1\"}"), "ledger gauge");
-    assertTrue(text.contains("scribe_raft_commit_index{node=\"n1\"}"), "raft gauge");
+    assertTrue(sample(text, "scribe_raft_term") >= 1, "raft term gauge");
+    assertEquals(1.0, sample(text, "scribe_raft_leader_known"), "leader gauge");
+    assertTrue(sample(text, "scribe_raft_applied_index") >= sample(text, "scribe_ledger_size"), "applied index gauge");
+    assertTrue(sample(text, "scribe_raft_commit_index") >= sample(text, "scribe_raft_applied_index"), "commit index gauge");
     assertTrue(text.contains("vertx_http_server_"), "Vert.x Micrometer metrics");
+  }
+
+  /** The value of gauge {@code name} of node n1 in a Prometheus text page. */
+  private static double sample(String text, String name) {
+    String prefix = name + "{node=\"n1\"} ";
+    return text.lines().filter(l -> l.startsWith(prefix)).mapToDouble(l -> Double.parseDouble(l.substring(prefix.length())))
+        .findFirst().orElseThrow(() -> new AssertionError(name + " missing"));
   }
 
   @Test
