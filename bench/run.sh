@@ -5,14 +5,15 @@
 # writes/s and p50/p99 at 1, 64 and 256 connections, linearizable and stale reads/s at 64
 # connections, cluster formation and failover times, and the ratio Scribe/etcd per row.
 # Every process it starts is stopped at the end. BENCH_DURATION (seconds per row, default 10);
-# BENCH_WARMUP (seconds of writes and reads at 64 connections before a system's first row, default 40:
-# the JVM compiles the hot paths in that time; production nodes run warm, and etcd gets the same).
+# BENCH_WARMUP (seconds of writes and reads at 64 connections before a system's first row, default 120:
+# three JVMs on two cores are still compiling hot paths after 40 s; production nodes run warm, and
+# etcd gets the same).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . cluster-scripts/common.sh
 . bench/lib.sh
 DUR=${BENCH_DURATION:-10}
-WARMUP=${BENCH_WARMUP:-40}
+WARMUP=${BENCH_WARMUP:-120}
 export BENCH_LUA="$ROOT/bench/lua"
 need wrk wrk
 need etcd etcd-server
