@@ -105,4 +105,30 @@ class AuditTest {
       assertEquals(2, Cli.run("verify", "pinned").exitCode(), "usage error");
     }
   }
+
+  @Test
+  void anAuditBegunOnAnEmptyLedgerFollowsItsFirstWrites(Vertx vertx, @TempDir Path dir) throws Exception {
+    Path state = dir.resolve("state.json");
+    try (TestNode node = TestNode.start(TestNode.config("n1", dir.resolve("n1"), new JsonObject()));
+         Api api = new Api(vertx, node.httpPort())) {
+      Cli first = Cli.run("audit", "--url", url(node), "--state", state.toString());
+      assertEquals(0, first.exitCode(), first.err());
+      assertTrue(first.out().contains("tree size 0"), first.out());
+      for (int i = 0; i < 3; i++) {
+        api.put("/kv/e" + i, "v");
+      }
+      Cli grown = Cli.run("audit", "--url", url(node), "--state", state.toString());
+      assertEquals(0, grown.exitCode(), grown.err());
+      assertTrue(grown.out().contains("from 0 to 3"), grown.out());
+      assertEquals(3, new JsonObject(Files.readString(state)).getLong("treeSize"));
+
+      // A trusted head of size 0 whose root is not the empty tree's was a lie; nothing extends it.
+      JsonObject lie = new JsonObject(Files.readString(state)).put("treeSize", 0);
+      Files.writeString(state, lie.encode());
+      Cli lied = Cli.run("audit", "--url", url(node), "--state", state.toString());
+      assertEquals(1, lied.exitCode(), lied.out());
+      assertTrue(lied.err().contains("HISTORY CHANGED"), lied.err());
+      assertEquals(lie.encode(), Files.readString(state), "a failed audit never advances the trusted head");
+    }
+  }
 }
