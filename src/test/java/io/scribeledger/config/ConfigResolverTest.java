@@ -28,6 +28,8 @@ class ConfigResolverTest {
     assertEquals(1024, c.limits().maxKeyBytes());
     assertEquals(16L * 1024 * 1024, c.limits().maxValueBytes());
     assertTrue(c.raft().peers().isEmpty());
+    assertEquals(Math.min(64, 2 * Runtime.getRuntime().availableProcessors()), c.http().instances(),
+        "one HTTP verticle per event loop");
   }
 
   @Test
