@@ -344,8 +344,11 @@ public final class LedgerState implements AutoCloseable {
     byte[] leaf = Hashes.leafHash(header);
     ValueLocation location = segments.append(header, value);
     entries.append(ledgerIndex, new EntryIndexFile.Slot(location, header.length, version, op.code()));
-    index.append(command.key(), version, ledgerIndex, previousIndex);
     byte[] root = tree.append(ledgerIndex - 1, leaf);
+    // Last: this publishes the entry (the ledger size and the key's latest index) to readers, who
+    // take no lock against applies; before it they could find an entry whose Merkle leaf was not
+    // stored yet (a 503 "failed its integrity check", or a head that could not be computed).
+    index.append(command.key(), version, ledgerIndex, previousIndex);
     return new Receipt(command.key(), op, version, ledgerIndex, timestamp, valueSha, leaf, ledgerIndex, root);
   }
 
