@@ -415,7 +415,7 @@ public final class RaftNode implements AutoCloseable {
       division.getRaftConf().getCurrentPeers(RaftPeerRole.FOLLOWER).forEach(p -> members.add(member(p, true, joined)));
       division.getRaftConf().getCurrentPeers(RaftPeerRole.LISTENER).forEach(p -> members.add(member(p, false, joined)));
     } catch (IOException e) {
-      members.clear();
+      // the group is not on this server (any more): no members to list, as progress() says UNKNOWN
     }
     return new NodeStatus(config.node().id(), progress.role(), progress.term(), progress.leaderId(),
         progress.commitIndex(), progress.appliedIndex(), stateMachine.state().size(),

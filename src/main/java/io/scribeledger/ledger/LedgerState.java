@@ -73,14 +73,10 @@ public final class LedgerState implements AutoCloseable {
         restoreStores(latestSnapshot.get(), meta.get());
         restoredAtOpen = true;
       } else {
-        openFiles();
+        openFiles(index.segmentPosition(), index.size());
       }
     } catch (IOException | RuntimeException e) {
-      try {
-        closeStores();
-      } catch (RuntimeException suppressed) {
-        e.addSuppressed(suppressed);
-      }
+      closeStoresAfter(e);
       throw e instanceof IOException io ? new UncheckedIOException("cannot open the ledger in " + dataDir, io)
           : (RuntimeException) e;
     }
@@ -91,11 +87,11 @@ public final class LedgerState implements AutoCloseable {
     return restoredAtOpen;
   }
 
-  /** Opens the files at the lengths the index counts. */
-  private void openFiles() {
-    segments = new SegmentStore(dataDir.resolve(SEGMENTS_DIR), segmentSizeBytes, index.segmentPosition());
-    nodes = new MerkleNodeFile(dataDir.resolve(NODES_FILE), index.size());
-    entries = new EntryIndexFile(dataDir.resolve(ENTRIES_FILE), index.size());
+  /** Opens the files cut back to a ledger of {@code size} entries whose segments end at {@code position}. */
+  private void openFiles(SegmentStore.Position position, long size) {
+    segments = new SegmentStore(dataDir.resolve(SEGMENTS_DIR), segmentSizeBytes, position);
+    nodes = new MerkleNodeFile(dataDir.resolve(NODES_FILE), size);
+    entries = new EntryIndexFile(dataDir.resolve(ENTRIES_FILE), size);
     tree = new MerkleTree(nodes);
   }
 
@@ -125,6 +121,15 @@ public final class LedgerState implements AutoCloseable {
     index = null;
     if (failure != null) {
       throw failure;
+    }
+  }
+
+  /** Closes the stores after {@code failure}, which carries anything closing throws. */
+  private void closeStoresAfter(Exception failure) {
+    try {
+      closeStores();
+    } catch (RuntimeException suppressed) {
+      failure.addSuppressed(suppressed);
     }
   }
 
@@ -158,11 +163,7 @@ public final class LedgerState implements AutoCloseable {
       restoreStores(snapshot, SnapshotMeta.read(snapshot));
     } catch (IOException | RuntimeException e) {
       closed = true; // half-restored: refuse reads rather than serve a mix
-      try {
-        closeStores();
-      } catch (RuntimeException suppressed) {
-        e.addSuppressed(suppressed);
-      }
+      closeStoresAfter(e);
       throw e;
     } finally {
       swap.writeLock().unlock();
@@ -185,10 +186,7 @@ public final class LedgerState implements AutoCloseable {
     HardLinks.replace(snapshot.resolve(NODES_FILE), dataDir.resolve(NODES_FILE));
     HardLinks.replace(snapshot.resolve(ENTRIES_FILE), dataDir.resolve(ENTRIES_FILE));
     SegmentStore.replaceAll(dataDir.resolve(SEGMENTS_DIR), snapshot.resolve(SEGMENTS_DIR));
-    segments = new SegmentStore(dataDir.resolve(SEGMENTS_DIR), segmentSizeBytes, meta.position());
-    nodes = new MerkleNodeFile(dataDir.resolve(NODES_FILE), meta.size());
-    entries = new EntryIndexFile(dataDir.resolve(ENTRIES_FILE), meta.size());
-    tree = new MerkleTree(nodes);
+    openFiles(meta.position(), meta.size());
     try {
       if (!Arrays.equals(tree.verifyStored(meta.size()), meta.rootHash())) {
         throw new IllegalStateException("the nodes do not lead to the recorded tree root");
