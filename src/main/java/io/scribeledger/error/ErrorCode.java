@@ -4,6 +4,12 @@ package io.scribeledger.error;
 public enum ErrorCode {
   INVALID_KEY(400, "invalid_key"),
   INVALID_REQUEST(400, "invalid_request"),
+  /** The HTTP request itself could not be parsed; the connection is closed after the answer. */
+  BAD_REQUEST(400, "bad_request"),
+  /** A request line longer than the decoder takes; the code says why it could not be parsed. */
+  URI_TOO_LONG(414, "bad_request"),
+  /** Request headers larger than the decoder takes; the code says why it could not be parsed. */
+  HEADERS_TOO_LARGE(431, "bad_request"),
   NOT_FOUND(404, "not_found"),
   DELETED(404, "deleted"),
   METHOD_NOT_ALLOWED(405, "method_not_allowed"),

@@ -16,14 +16,19 @@ public final class ErrorResponses {
     if (ctx.response().ended() || ctx.response().closed()) {
       return;
     }
+    if (error.code().retryable()) {
+      ctx.response().putHeader("Retry-After", "1");
+    }
+    Json.send(ctx, error.code().status(), body(error));
+  }
+
+  /** The JSON body of an error: {@code {"error","message"}}, plus the tombstone's index for {@code deleted}. */
+  static JsonObject body(ApiError error) {
     JsonObject body = new JsonObject().put("error", error.code().code()).put("message", error.message());
     if (error.code() == ErrorCode.DELETED) {
       body.put("index", error.index());
     }
-    if (error.code().retryable()) {
-      ctx.response().putHeader("Retry-After", "1");
-    }
-    Json.send(ctx, error.code().status(), body);
+    return body;
   }
 
   public static void send(RoutingContext ctx, ErrorCode code, String message) {

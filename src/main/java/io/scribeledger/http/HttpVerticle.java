@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Serves the HTTP API of ../shared/spec/API.md on the event loop; all ledger work goes over the event bus. */
+/** Serves the HTTP API of docs/API.md on the event loop; all ledger work goes over the event bus. */
 public final class HttpVerticle extends AbstractVerticle {
 
   private static final Logger LOG = LoggerFactory.getLogger(HttpVerticle.class);
@@ -39,6 +39,7 @@ public final class HttpVerticle extends AbstractVerticle {
     Router router = router(ledger);
     vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(false))
         .requestHandler(router)
+        .connectionHandler(HttpFramingGuard::install)
         .listen(config.http().port(), config.http().host())
         .onSuccess(server -> started.complete())
         .onFailure(e -> started.fail(new IllegalStateException(

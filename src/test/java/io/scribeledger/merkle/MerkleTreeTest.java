@@ -3,6 +3,7 @@ package io.scribeledger.merkle;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.scribeledger.support.Rfc6962Vectors;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -16,10 +17,10 @@ import org.junit.jupiter.api.Test;
 /** The incremental tree reproduces RFC 6962's reference roots and the recursive definition. */
 class MerkleTreeTest {
 
-  static final Path VECTORS = Path.of("..", "shared", "vectors", "rfc6962");
+  static final Path VECTORS = Rfc6962Vectors.dir();
 
   @Test
-  void reproducesEveryRootOfTheSharedReferenceTree() throws IOException {
+  void reproducesEveryRootOfTheReferenceTree() throws IOException {
     JsonObject tree = new JsonObject(Files.readString(VECTORS.resolve("tree.json")));
     JsonArray inputs = tree.getJsonArray("leafInputs");
     JsonArray roots = tree.getJsonArray("roots");

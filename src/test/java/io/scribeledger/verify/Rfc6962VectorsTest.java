@@ -2,6 +2,7 @@ package io.scribeledger.verify;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.scribeledger.support.Rfc6962Vectors;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -15,10 +16,10 @@ import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** Every shared RFC 6962 vector: accepted when wantErr is false, rejected when it is true. */
+/** Every RFC 6962 vector shipped with the tests: accepted when wantErr is false, rejected when it is true. */
 class Rfc6962VectorsTest {
 
-  static final Path VECTORS = Path.of("..", "shared", "vectors", "rfc6962");
+  static final Path VECTORS = Rfc6962Vectors.dir();
 
   static Stream<Path> files(String kind) throws IOException {
     List<Path> all;
@@ -26,7 +27,7 @@ class Rfc6962VectorsTest {
       all = walk.filter(p -> p.toString().endsWith(".json")).sorted().toList();
     }
     if (all.size() < 50) {
-      throw new IllegalStateException("expected the shared " + kind + " vectors, found " + all.size());
+      throw new IllegalStateException("expected the RFC 6962 " + kind + " vectors, found " + all.size());
     }
     return all.stream();
   }
