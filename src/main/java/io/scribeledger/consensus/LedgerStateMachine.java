@@ -85,7 +85,8 @@ public final class LedgerStateMachine extends BaseStateMachine {
     }
     lastStamp.set(state.lastTimestamp());
     watch.advance(state.size());
-    committer.scheduleWithFixedDelay(() -> {
+    // Stopped by shutting the committer down on close; the handle is not needed.
+    var unused = committer.scheduleWithFixedDelay(() -> {
       commitIfDirty();
       maybeSeal(true);
     }, storage.commitIntervalMs(), storage.commitIntervalMs(), TimeUnit.MILLISECONDS);

@@ -3,6 +3,7 @@ package io.scribeledger.consensus;
 import java.util.List;
 
 /** This node's view of the Raft group, read from Ratis. */
+@SuppressWarnings("ArrayRecordComponent") // hashes and bytes, compared by content where it matters, never by record equality
 public record NodeStatus(String nodeId, String role, long term, String leaderId, long commitIndex,
                          long raftAppliedIndex, long appliedIndex, long segmentCount, List<Member> members,
                          SnapshotStats snapshots, List<String> integrityProblems, byte[] publicKey) {

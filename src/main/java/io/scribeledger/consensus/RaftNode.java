@@ -248,7 +248,8 @@ public final class RaftNode implements AutoCloseable {
 
   /** Proposes sealing the active segment; the state machine asks for it on the leader. */
   private void proposeSeal() {
-    client.async().send(Message.valueOf(ByteString.copyFrom(CommandCodec.encode(new SealSegment()))))
+    // The outcome is handled here; nobody waits on the returned future.
+    var unused = client.async().send(Message.valueOf(ByteString.copyFrom(CommandCodec.encode(new SealSegment()))))
         .whenComplete((reply, error) -> {
           stateMachine.sealFinished();
           if (error != null || !reply.isSuccess()) {
@@ -282,8 +283,8 @@ public final class RaftNode implements AutoCloseable {
     CompletableFuture<RaftClientReply> direct = submitLocally(request)
         .orTimeout(config.raft().requestTimeoutMs(), TimeUnit.MILLISECONDS);
     return direct
-        .handle((reply, error) -> error == null && reply.isSuccess() ? direct : readViaClient())
-        .thenCompose(reply -> reply)
+        .handle((reply, error) -> error == null && reply.isSuccess() ? reply : null)
+        .thenCompose(reply -> reply != null ? CompletableFuture.completedFuture(reply) : readViaClient())
         .handle((reply, error) -> {
           checked(reply, error, "read");
           return null;

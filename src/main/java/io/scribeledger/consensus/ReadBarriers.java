@@ -74,6 +74,6 @@ final class ReadBarriers {
         launch(next);
       }
     };
-    f.whenCompleteAsync(done, completions);
+    var unused = f.whenCompleteAsync(done, completions); // done handles every outcome
   }
 }

@@ -77,7 +77,7 @@ final class WriteBatcher {
     } catch (RuntimeException e) {
       sent = CompletableFuture.failedFuture(e);
     }
-    sent.whenComplete((outcomes, error) -> {
+    var unused = sent.whenComplete((outcomes, error) -> { // every outcome is handled here
       List<List<Pending>> ready;
       synchronized (this) {
         inFlight--;

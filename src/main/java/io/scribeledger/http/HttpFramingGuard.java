@@ -85,7 +85,7 @@ final class HttpFramingGuard extends ChannelDuplexHandler {
       // The body of the request in progress broke before anything was answered for it.
       ctx.writeAndFlush(response(problem)).addListener(ChannelFutureListener.CLOSE);
     } else {
-      ctx.close();
+      var unused = ctx.close(); // nothing to report if closing fails: the peer is gone either way
     }
   }
 
@@ -125,8 +125,8 @@ final class HttpFramingGuard extends ChannelDuplexHandler {
       return ApiError.of(ErrorCode.BAD_REQUEST, "the HTTP " + part + " could not be parsed: " + detail(cause));
     }
     if (msg instanceof HttpRequest request
-        && request.protocolVersion() != HttpVersion.HTTP_1_1
-        && request.protocolVersion() != HttpVersion.HTTP_1_0) {
+        && !request.protocolVersion().equals(HttpVersion.HTTP_1_1)
+        && !request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
       return ApiError.of(ErrorCode.BAD_REQUEST,
           "unsupported HTTP version " + detail(request.protocolVersion().text()) + "; use HTTP/1.1");
     }

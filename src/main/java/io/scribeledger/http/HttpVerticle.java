@@ -13,13 +13,10 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.Map;
 import java.util.UUID;
 import java.util.regex.Pattern;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /** Serves the HTTP API of docs/API.md on the event loop; all ledger work goes over the event bus. */
 public final class HttpVerticle extends AbstractVerticle {
 
-  private static final Logger LOG = LoggerFactory.getLogger(HttpVerticle.class);
   /** Admin request bodies are small JSON objects. */
   private static final long MAX_ADMIN_BODY = 64 * 1024;
   private static final Pattern MALFORMED_ESCAPE = Pattern.compile("%(?![0-9A-Fa-f]{2})");

@@ -45,11 +45,11 @@ public final class KvHandler {
     try {
       String key = PathKeys.key(rawKey, limits.maxKeyBytes());
       HttpMethod method = ctx.request().method();
-      if (method == HttpMethod.GET || method == HttpMethod.HEAD) {
-        get(ctx, key, method == HttpMethod.GET);
-      } else if (method == HttpMethod.PUT) {
+      if (method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD)) {
+        get(ctx, key, method.equals(HttpMethod.GET));
+      } else if (method.equals(HttpMethod.PUT)) {
         put(ctx, key);
-      } else if (method == HttpMethod.DELETE) {
+      } else if (method.equals(HttpMethod.DELETE)) {
         delete(ctx, key);
       } else {
         Routes.methodNotAllowed(ctx, "GET, HEAD, PUT, DELETE");

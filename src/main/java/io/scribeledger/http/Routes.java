@@ -35,7 +35,7 @@ public final class Routes {
   public static void keyGet(Router router, String prefix, BiConsumer<RoutingContext, String> handler) {
     router.route(prefix + "*").handler(ctx -> {
       ctx.put(ROUTE_LABEL, prefix + "{key}");
-      if (ctx.request().method() != HttpMethod.GET) {
+      if (!ctx.request().method().equals(HttpMethod.GET)) {
         methodNotAllowed(ctx, "GET");
       } else {
         handler.accept(ctx, ctx.request().path().substring(prefix.length()));

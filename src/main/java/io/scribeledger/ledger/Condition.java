@@ -12,6 +12,7 @@ public sealed interface Condition {
   }
 
   /** {@code If-Match: "<leafHash>"}: the key's latest version must have this leaf hash. */
+  @SuppressWarnings("ArrayRecordComponent") // hashes and bytes, compared by content where it matters, never by record equality
   record IfMatch(byte[] leafHash) implements Condition {
   }
 

@@ -21,6 +21,7 @@ import java.util.TreeMap;
  * entries (the segment manifest and the registered members). Key lookups are not in it: a restore
  * rebuilds them from the entries.
  */
+@SuppressWarnings("ArrayRecordComponent") // hashes and bytes, compared by content where it matters, never by record equality
 public record SnapshotMeta(long size, long raftTerm, long raftIndex, SegmentStore.Position position, byte[] rootHash,
     List<SegmentInfo> segments, Map<String, String> members) {
 

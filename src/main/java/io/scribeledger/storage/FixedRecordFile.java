@@ -99,6 +99,7 @@ final class FixedRecordFile implements AutoCloseable {
     return record.array();
   }
 
+  @SuppressWarnings("NonAtomicVolatileUpdate") // written only under this object's lock; volatile for lock-free readers
   private void flush() {
     pending.flip();
     try {

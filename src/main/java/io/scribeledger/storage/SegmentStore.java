@@ -17,7 +17,7 @@ import java.util.zip.CRC32C;
  * Append-only segment files holding each entry's canonical header and value. One writer (the
  * apply thread) appends; any thread reads by {@link ValueLocation}. A segment ends only when the
  * state machine seals it through Raft ({@link #roll}), so every replica has the same boundaries. Appends are made durable by
- * {@link #sync()}, which the state machine calls before it commits the index that points at them.
+ * {@link #force()}, which the state machine calls before it commits the index that points at them.
  *
  * <p>Record layout: {@code u32 headerLen, header, u32 valueLen, value, u32 crc32c(header || value)}.
  */
@@ -157,6 +157,7 @@ public final class SegmentStore implements AutoCloseable {
   }
 
   /** One record as it lies in a segment file. */
+  @SuppressWarnings("ArrayRecordComponent") // hashes and bytes, compared by content where it matters, never by record equality
   public record StoredRecord(long offset, byte[] header, byte[] value, boolean checksumValid) {
   }
 

@@ -16,6 +16,7 @@ import java.security.spec.X509EncodedKeySpec;
  * {@code "scribe-ledger-tree-head-v1" || u64 treeSize || u64 timestamp || rootHash}. Pure: a client
  * checks it with the public key it trusts.
  */
+@SuppressWarnings("ArrayRecordComponent") // hashes and bytes, compared by content where it matters, never by record equality
 public record TreeHead(long treeSize, byte[] rootHash, long timestamp, String nodeId, byte[] signature, byte[] publicKey) {
 
   private static final byte[] DOMAIN = "scribe-ledger-tree-head-v1".getBytes(StandardCharsets.US_ASCII);

@@ -116,7 +116,7 @@ class SnapshotInstallTest {
       for (Path f : (Iterable<Path>) files::iterator) {
         String name = f.getFileName().toString();
         if (name.startsWith("log_")) {
-          String first = name.substring(4).replace("inprogress_", "").split("-")[0];
+          String first = name.substring(4).replace("inprogress_", "").split("-", -1)[0];
           oldest = Math.min(oldest, Long.parseLong(first));
         }
       }

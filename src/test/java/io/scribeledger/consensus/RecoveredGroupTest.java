@@ -21,9 +21,7 @@ class RecoveredGroupTest {
   @Test
   void aDataDirectoryThatRanAloneWarnsWhenStartedAsAClusterMember(@TempDir Path dir) {
     JsonObject single = TestNode.config("n1", dir, new JsonObject());
-    try (TestNode node = TestNode.start(single)) {
-      // a one-member group now lives in dir
-    }
+    TestNode.start(single).close(); // a one-member group now lives in dir
     JsonObject raft = single.getJsonObject("raft");
     JsonArray peers = new JsonArray()
         .add(peer("n1", raft.getInteger("port")))
@@ -36,7 +34,7 @@ class RecoveredGroupTest {
     ListAppender<ILoggingEvent> events = new ListAppender<>();
     events.start();
     logger.addAppender(events);
-    try (TestNode node = TestNode.launch(member)) {
+    try (TestNode ignored = TestNode.launch(member)) {
       assertTrue(events.list.stream().anyMatch(e -> e.getLevel() == Level.WARN
           && e.getFormattedMessage().contains("one-member Raft group of n1 alone")
           && e.getFormattedMessage().contains("[n1, n2, n3] are ignored")), events.list::toString);

@@ -277,7 +277,7 @@ class KvApiTest {
     assertEquals("n1", me.getString("nodeId"));
     assertTrue(me.getBoolean("voter"));
     assertEquals(node.config().getJsonObject("raft").getInteger("port"),
-        Integer.parseInt(me.getString("raftAddress").split(":")[1]));
+        Integer.parseInt(me.getString("raftAddress").split(":", -1)[1]));
     assertEquals("127.0.0.1:" + node.httpPort(), me.getString("httpAddress"));
     JsonObject leader = api.get("/cluster/leader").bodyAsJsonObject();
     assertEquals("n1", leader.getString("leaderId"));

@@ -13,6 +13,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -111,7 +112,7 @@ class MalformedHttpTest {
     }
 
     String header(String name) {
-      for (String line : head.split("\r\n")) {
+      for (String line : head.split("\r\n", -1)) {
         int colon = line.indexOf(':');
         if (colon > 0 && line.substring(0, colon).trim().toLowerCase(Locale.ROOT).equals(name)) {
           return line.substring(colon + 1).trim();
@@ -126,7 +127,7 @@ class MalformedHttpTest {
   }
 
   static Raw exchange(byte[] request) throws IOException {
-    try (Socket socket = new Socket("127.0.0.1", node.httpPort())) {
+    try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), node.httpPort())) {
       socket.setSoTimeout(10_000);
       OutputStream out = socket.getOutputStream();
       out.write(request);

@@ -120,7 +120,7 @@ class TamperTest {
     try (FileChannel ch = FileChannel.open(segment, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       ByteBuffer len = ByteBuffer.allocate(4);
       ch.read(len, 0);
-      long valueStart = 4 + len.flip().getInt() + 4;
+      long valueStart = 4L + len.flip().getInt() + 4;
       ByteBuffer b = ByteBuffer.allocate(1);
       ch.read(b, valueStart + 3);
       b.put(0, (byte) (b.get(0) ^ 0x01));

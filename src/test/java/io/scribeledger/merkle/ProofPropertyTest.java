@@ -86,7 +86,7 @@ class ProofPropertyTest {
       int second = 2 + RANDOM.nextInt(3000);
       MerkleTree tree = tree(second);
       for (int probe = 0; probe < 3; probe++) {
-        long first = 1 + RANDOM.nextInt(second - 1);
+        long first = 1L + RANDOM.nextInt(second - 1);
         List<byte[]> proof = tree.consistencyProof(first, second);
         byte[] root1 = tree.root(first);
         byte[] root2 = tree.root(second);

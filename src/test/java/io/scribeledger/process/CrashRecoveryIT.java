@@ -33,6 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(VertxExtension.class)
 class CrashRecoveryIT {
 
+  @SuppressWarnings("ArrayRecordComponent") // compared with assertArrayEquals
   record Acked(long index, byte[] value) {
   }
 
