@@ -34,12 +34,14 @@ class RecoveredGroupTest {
     ListAppender<ILoggingEvent> events = new ListAppender<>();
     events.start();
     logger.addAppender(events);
-    try (TestNode ignored = TestNode.launch(member)) {
+    TestNode node = TestNode.launch(member);
+    try {
       assertTrue(events.list.stream().anyMatch(e -> e.getLevel() == Level.WARN
           && e.getFormattedMessage().contains("one-member Raft group of n1 alone")
           && e.getFormattedMessage().contains("[n1, n2, n3] are ignored")), events.list::toString);
     } finally {
       logger.detachAppender(events);
+      node.close();
     }
   }
 
