@@ -18,11 +18,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * Cost of applying writes to the state machine's stores (MapDB key lookups, segment file, entry
  * index, Merkle node file) as a node does for every committed write: unique keys, 128-byte values,
  * in Raft entries of {@code batch} writes, with checkpoints (file syncs, MapDB writes and commit)
- * on a second thread every 1000 entries or {@code intervalMs}, as the node's committer does.
- * Prints the apply thread's cost per write and what the checkpoints cost.
+ * on a second thread every 1000 entries or {@code intervalMs}, as the node's committer does. Prints
+ * the apply thread's cost per write and what the checkpoints cost.
  *
- * <p>Run after {@code mvn -B package -DskipTests}:
- * {@code java -cp target/scribe-ledger.jar bench/ApplyBench.java 300000 64 1000}
+ * <p>Run after {@code mvn -B package -DskipTests}: {@code java -cp target/scribe-ledger.jar
+ * bench/ApplyBench.java 300000 64 1000}
  */
 public class ApplyBench {
   public static void main(String[] args) throws Exception {
@@ -44,21 +44,25 @@ public class ApplyBench {
       while (written < n) {
         List<Command> commands = new ArrayList<>(batch);
         for (int i = 0; i < batch; i++, written++) {
-          commands.add(new Command.Put("bench-" + written, "application/octet-stream", value, Condition.NONE));
+          commands.add(
+              new Command.Put(
+                  "bench-" + written, "application/octet-stream", value, Condition.NONE));
         }
-        state.apply(1, ++raftIndex, new StampedCommand(System.currentTimeMillis(), new Batch(commands)));
+        state.apply(
+            1, ++raftIndex, new StampedCommand(System.currentTimeMillis(), new Batch(commands)));
         if ((raftIndex % 1000 == 0 || System.nanoTime() - last > intervalMs * 1_000_000L)
             && queued.compareAndSet(false, true)) {
           last = System.nanoTime();
-          committer.execute(() -> {
-            queued.set(false);
-            long t = System.nanoTime();
-            state.checkpoint();
-            long took = System.nanoTime() - t;
-            checkpoints.incrementAndGet();
-            checkpointNanos.addAndGet(took);
-            maxCheckpointNanos.accumulateAndGet(took, Math::max);
-          });
+          committer.execute(
+              () -> {
+                queued.set(false);
+                long t = System.nanoTime();
+                state.checkpoint();
+                long took = System.nanoTime() - t;
+                checkpoints.incrementAndGet();
+                checkpointNanos.addAndGet(took);
+                maxCheckpointNanos.accumulateAndGet(took, Math::max);
+              });
         }
       }
       double seconds = (System.nanoTime() - start) / 1e9;
@@ -66,10 +70,14 @@ public class ApplyBench {
       committer.awaitTermination(1, TimeUnit.MINUTES);
       long t = System.nanoTime();
       state.commit();
-      System.out.printf("applied %,d writes in entries of %d: %.1f us per write on the apply thread, %,.0f writes/s%n", n,
-          batch, seconds * 1e6 / n, n / seconds);
-      System.out.printf("checkpoints on the committer thread: %d, %.1f ms on average, %.1f ms at most; final commit %.1f ms%n",
-          checkpoints.get(), checkpointNanos.get() / 1e6 / Math.max(1, checkpoints.get()), maxCheckpointNanos.get() / 1e6,
+      System.out.printf(
+          "applied %,d writes in entries of %d: %.1f us per write on the apply thread, %,.0f writes/s%n",
+          n, batch, seconds * 1e6 / n, n / seconds);
+      System.out.printf(
+          "checkpoints on the committer thread: %d, %.1f ms on average, %.1f ms at most; final commit %.1f ms%n",
+          checkpoints.get(),
+          checkpointNanos.get() / 1e6 / Math.max(1, checkpoints.get()),
+          maxCheckpointNanos.get() / 1e6,
           (System.nanoTime() - t) / 1e6);
     } finally {
       try (var files = Files.walk(dir)) {

@@ -17,8 +17,8 @@ import java.util.Optional;
  * follower), and restores it into an empty data directory (relinking, checking every Merkle node,
  * rebuilding the key lookups from the entries).
  *
- * <p>Run after {@code mvn -B package -DskipTests}:
- * {@code java -cp target/scribe-ledger.jar bench/SnapshotBench.java 1000000}
+ * <p>Run after {@code mvn -B package -DskipTests}: {@code java -cp target/scribe-ledger.jar
+ * bench/SnapshotBench.java 1000000}
  */
 public class SnapshotBench {
   public static void main(String[] args) throws Exception {
@@ -34,9 +34,12 @@ public class SnapshotBench {
         for (int written = 0; written < n; ) {
           List<Command> commands = new ArrayList<>(batch);
           for (int i = 0; i < batch && written < n; i++, written++) {
-            commands.add(new Command.Put("bench-" + written, "application/octet-stream", value, Condition.NONE));
+            commands.add(
+                new Command.Put(
+                    "bench-" + written, "application/octet-stream", value, Condition.NONE));
           }
-          state.apply(1, ++raftIndex, new StampedCommand(System.currentTimeMillis(), new Batch(commands)));
+          state.apply(
+              1, ++raftIndex, new StampedCommand(System.currentTimeMillis(), new Batch(commands)));
           if (raftIndex % 1000 == 0) {
             state.checkpoint();
           }
@@ -44,14 +47,17 @@ public class SnapshotBench {
         state.checkpoint();
         long t = System.nanoTime();
         state.writeSnapshot(snapshot);
-        System.out.printf("snapshot of %,d entries: %.1f ms on the apply thread (a commit and hard links), %,d bytes shared%n",
+        System.out.printf(
+            "snapshot of %,d entries: %.1f ms on the apply thread (a commit and hard links), %,d bytes shared%n",
             n, (System.nanoTime() - t) / 1e6, size(snapshot));
       }
       copy(snapshot, shipped);
       long t = System.nanoTime();
-      try (LedgerState restored = new LedgerState(dir.resolve("follower"), 64L << 20, Optional.of(shipped))) {
+      try (LedgerState restored =
+          new LedgerState(dir.resolve("follower"), 64L << 20, Optional.of(shipped))) {
         double ms = (System.nanoTime() - t) / 1e6;
-        System.out.printf("restore of %,d entries: %.0f ms, %.1f us per entry (nodes checked, key lookups rebuilt)%n",
+        System.out.printf(
+            "restore of %,d entries: %.0f ms, %.1f us per entry (nodes checked, key lookups rebuilt)%n",
             restored.size(), ms, ms * 1000 / restored.size());
       }
     } finally {

@@ -15,8 +15,8 @@ import java.util.concurrent.Future;
  * Acknowledged-write benchmark for a running node: N client threads, each sending PUTs of unique
  * keys with 128-byte values one after another. Prints writes/s and latency percentiles.
  *
- * <p>Run with the JDK alone (no build): {@code java bench/WriteBench.java http://127.0.0.1:8080 2000 1}
- * (base URL, writes per client, clients).
+ * <p>Run with the JDK alone (no build): {@code java bench/WriteBench.java http://127.0.0.1:8080
+ * 2000 1} (base URL, writes per client, clients).
  */
 public class WriteBench {
   public static void main(String[] args) throws Exception {
@@ -36,15 +36,17 @@ public class WriteBench {
     long start = System.nanoTime();
     for (int c = 0; c < clients; c++) {
       int client = c;
-      results.add(pool.submit(() -> {
-        long[] lat = new long[perClient];
-        for (int i = 0; i < perClient; i++) {
-          long t0 = System.nanoTime();
-          put(http, base + "/kv/bench-" + run + "-" + client + "-" + i, value);
-          lat[i] = System.nanoTime() - t0;
-        }
-        return lat;
-      }));
+      results.add(
+          pool.submit(
+              () -> {
+                long[] lat = new long[perClient];
+                for (int i = 0; i < perClient; i++) {
+                  long t0 = System.nanoTime();
+                  put(http, base + "/kv/bench-" + run + "-" + client + "-" + i, value);
+                  lat[i] = System.nanoTime() - t0;
+                }
+                return lat;
+              }));
     }
     long[] all = new long[perClient * clients];
     int n = 0;
@@ -58,7 +60,8 @@ public class WriteBench {
     Arrays.sort(all);
     System.out.printf("clients=%d writes=%d value=128B%n", clients, all.length);
     System.out.printf("writes/s=%.0f%n", all.length / seconds);
-    System.out.printf("latency ms: p50=%.2f p90=%.2f p99=%.2f max=%.2f%n",
+    System.out.printf(
+        "latency ms: p50=%.2f p90=%.2f p99=%.2f max=%.2f%n",
         pct(all, 50), pct(all, 90), pct(all, 99), all[all.length - 1] / 1e6);
   }
 
@@ -67,8 +70,12 @@ public class WriteBench {
   }
 
   static void put(HttpClient http, String url, byte[] value) throws Exception {
-    HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create(url))
-        .PUT(HttpRequest.BodyPublishers.ofByteArray(value)).build(), HttpResponse.BodyHandlers.discarding());
+    HttpResponse<Void> r =
+        http.send(
+            HttpRequest.newBuilder(URI.create(url))
+                .PUT(HttpRequest.BodyPublishers.ofByteArray(value))
+                .build(),
+            HttpResponse.BodyHandlers.discarding());
     if (r.statusCode() != 201) {
       throw new IllegalStateException("PUT " + url + " -> " + r.statusCode());
     }

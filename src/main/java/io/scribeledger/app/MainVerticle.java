@@ -29,13 +29,20 @@ public final class MainVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    ConfigRetrieverOptions options = new ConfigRetrieverOptions()
-        .setScanPeriod(0)
-        .addStore(new ConfigStoreOptions().setType("json").setConfig(config()))
-        .addStore(new ConfigStoreOptions().setType("env")
-            .setConfig(new JsonObject().put("keys", ConfigResolver.envNames()).put("raw-data", true)));
+    ConfigRetrieverOptions options =
+        new ConfigRetrieverOptions()
+            .setScanPeriod(0)
+            .addStore(new ConfigStoreOptions().setType("json").setConfig(config()))
+            .addStore(
+                new ConfigStoreOptions()
+                    .setType("env")
+                    .setConfig(
+                        new JsonObject()
+                            .put("keys", ConfigResolver.envNames())
+                            .put("raw-data", true)));
     ConfigRetriever retriever = ConfigRetriever.create(vertx, options);
-    return retriever.getConfig()
+    return retriever
+        .getConfig()
         .eventually(retriever::close)
         .map(ConfigResolver::resolve)
         .compose(this::deploy);
@@ -43,17 +50,28 @@ public final class MainVerticle extends VerticleBase {
 
   private Future<?> deploy(NodeConfig config) {
     MeterRegistry registry = BackendRegistries.getDefaultNow();
-    MeterRegistry metrics = registry != null ? registry : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    MeterRegistry metrics =
+        registry != null ? registry : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     try {
       vertx.eventBus().registerCodec(new LocalCodec());
     } catch (IllegalStateException alreadyRegistered) {
       // A redeploy on the same Vert.x instance keeps the codec it registered before.
     }
-    return vertx.deployVerticle(new LedgerVerticle(config, metrics))
-        .compose(id -> vertx.deployVerticle(() -> new HttpVerticle(config, metrics),
-            new DeploymentOptions().setInstances(config.http().instances())))
-        .onSuccess(id -> LOG.info("Scribe Ledger node {} serving HTTP on {}:{}, Raft on {}, data in {}",
-            config.node().id(), config.http().host(), config.http().port(), config.raftAddress(),
-            config.node().dataDir().toAbsolutePath()));
+    return vertx
+        .deployVerticle(new LedgerVerticle(config, metrics))
+        .compose(
+            id ->
+                vertx.deployVerticle(
+                    () -> new HttpVerticle(config, metrics),
+                    new DeploymentOptions().setInstances(config.http().instances())))
+        .onSuccess(
+            id ->
+                LOG.info(
+                    "Scribe Ledger node {} serving HTTP on {}:{}, Raft on {}, data in {}",
+                    config.node().id(),
+                    config.http().host(),
+                    config.http().port(),
+                    config.raftAddress(),
+                    config.node().dataDir().toAbsolutePath()));
   }
 }

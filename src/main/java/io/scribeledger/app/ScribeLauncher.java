@@ -10,12 +10,14 @@ import org.slf4j.bridge.SLF4JBridgeHandler;
 
 /**
  * Entry point of the jar: the Vert.x launcher with Micrometer/Prometheus metrics switched on, and
- * start-up failures reported as one line on stderr with a non-zero exit code instead of a stack trace.
+ * start-up failures reported as one line on stderr with a non-zero exit code instead of a stack
+ * trace.
  */
 public final class ScribeLauncher extends VertxApplication {
 
   /** Exit code for an invalid configuration. */
   public static final int EXIT_CONFIG = 2;
+
   /** Exit code for any other failure to start. */
   public static final int EXIT_START = 1;
 
@@ -37,7 +39,8 @@ public final class ScribeLauncher extends VertxApplication {
     return new MicrometerMetricsOptions()
         .setEnabled(true)
         .setJvmMetricsEnabled(true)
-        .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true).setPublishQuantiles(true));
+        .setPrometheusOptions(
+            new VertxPrometheusOptions().setEnabled(true).setPublishQuantiles(true));
   }
 
   private static final class Hooks implements VertxApplicationHooks {
@@ -56,7 +59,8 @@ public final class ScribeLauncher extends VertxApplication {
         System.err.println("scribe-ledger: invalid configuration: " + config.getMessage());
         System.exit(EXIT_CONFIG);
       }
-      System.err.println("scribe-ledger: failed to start: " + (t == null ? "timed out" : t.getMessage()));
+      System.err.println(
+          "scribe-ledger: failed to start: " + (t == null ? "timed out" : t.getMessage()));
       System.exit(EXIT_START);
     }
   }

@@ -20,18 +20,23 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code scribe audit}: holds a node to what it signed before. The state file keeps the last trusted
- * tree head and the node's key; each run checks the new head is signed by that key and that a
- * consistency proof links the trusted tree to it, then advances the file. Any other outcome fails loudly.
+ * {@code scribe audit}: holds a node to what it signed before. The state file keeps the last
+ * trusted tree head and the node's key; each run checks the new head is signed by that key and that
+ * a consistency proof links the trusted tree to it, then advances the file. Any other outcome fails
+ * loudly.
  */
-@Command(name = "audit", mixinStandardHelpOptions = true,
+@Command(
+    name = "audit",
+    mixinStandardHelpOptions = true,
     description = "Checks the node's new signed tree head extends the trusted one kept in --state.")
 final class AuditCommand implements Callable<Integer> {
 
-  @Mixin
-  NodeConnection node;
+  @Mixin NodeConnection node;
 
-  @Option(names = "--state", required = true, description = "file holding the trusted tree head (created on first run)")
+  @Option(
+      names = "--state",
+      required = true,
+      description = "file holding the trusted tree head (created on first run)")
   Path state;
 
   @Override
@@ -44,15 +49,17 @@ final class AuditCommand implements Callable<Integer> {
       if (!Files.exists(state)) {
         EntryCheck.signature(head, null);
         save(head);
-        out.printf("trusted head initialised: tree size %d, root %s, node key %s%n", head.treeSize(),
-            Hashes.hex(head.rootHash()), Wire.fingerprint(head.publicKey()));
+        out.printf(
+            "trusted head initialised: tree size %d, root %s, node key %s%n",
+            head.treeSize(), Hashes.hex(head.rootHash()), Wire.fingerprint(head.publicKey()));
         return 0;
       }
       TreeHead trusted = load();
       EntryCheck.signature(head, trusted.publicKey());
       check(http, trusted, head);
       save(head);
-      out.printf("consistent: tree grew from %d to %d entries; trusted head advanced to root %s%n",
+      out.printf(
+          "consistent: tree grew from %d to %d entries; trusted head advanced to root %s%n",
           trusted.treeSize(), head.treeSize(), Hashes.hex(head.rootHash()));
       return 0;
     } catch (Failed | LedgerHttp.Refused e) {
@@ -67,29 +74,45 @@ final class AuditCommand implements Callable<Integer> {
   private static void check(LedgerHttp http, TreeHead trusted, TreeHead head)
       throws Failed, LedgerHttp.Unreachable, LedgerHttp.Refused {
     if (head.treeSize() < trusted.treeSize()) {
-      throw new Failed("HISTORY CHANGED: the ledger shrank from " + trusted.treeSize() + " to " + head.treeSize() + " entries");
+      throw new Failed(
+          "HISTORY CHANGED: the ledger shrank from "
+              + trusted.treeSize()
+              + " to "
+              + head.treeSize()
+              + " entries");
     }
     if (head.treeSize() == trusted.treeSize()) {
       if (!MessageDigest.isEqual(head.rootHash(), trusted.rootHash())) {
-        throw new Failed("HISTORY CHANGED: tree size " + head.treeSize() + " now has a different root");
+        throw new Failed(
+            "HISTORY CHANGED: tree size " + head.treeSize() + " now has a different root");
       }
       return;
     }
     if (trusted.treeSize() == 0) {
       // Every tree extends the empty one and there is no proof to ask for (RFC 9162 defines none
-      // from size 0); what can still be wrong is a head of size 0 that did not carry the empty root.
+      // from size 0); what can still be wrong is a head of size 0 that did not carry the empty
+      // root.
       if (!MessageDigest.isEqual(trusted.rootHash(), Hashes.emptyRoot())) {
-        throw new Failed("HISTORY CHANGED: the trusted empty tree had root " + Hashes.hex(trusted.rootHash())
-            + ", not the empty tree's");
+        throw new Failed(
+            "HISTORY CHANGED: the trusted empty tree had root "
+                + Hashes.hex(trusted.rootHash())
+                + ", not the empty tree's");
       }
       return;
     }
-    JsonObject c = http.json("/ledger/consistency?first=" + trusted.treeSize() + "&second=" + head.treeSize());
+    JsonObject c =
+        http.json("/ledger/consistency?first=" + trusted.treeSize() + "&second=" + head.treeSize());
     List<byte[]> proof = Wire.hexList(c, "proof");
-    // The proof is checked against the root we trusted, never against the root the node reports for it now.
-    if (!MerkleVerifier.verifyConsistency(trusted.treeSize(), head.treeSize(), trusted.rootHash(), head.rootHash(), proof)) {
-      throw new Failed("HISTORY CHANGED: the tree of " + head.treeSize() + " entries does not extend the trusted tree of "
-          + trusted.treeSize() + " entries");
+    // The proof is checked against the root we trusted, never against the root the node reports for
+    // it now.
+    if (!MerkleVerifier.verifyConsistency(
+        trusted.treeSize(), head.treeSize(), trusted.rootHash(), head.rootHash(), proof)) {
+      throw new Failed(
+          "HISTORY CHANGED: the tree of "
+              + head.treeSize()
+              + " entries does not extend the trusted tree of "
+              + trusted.treeSize()
+              + " entries");
     }
   }
 

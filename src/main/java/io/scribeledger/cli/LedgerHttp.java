@@ -11,7 +11,10 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
-/** The few HTTP calls the CLI makes, with the JDK client. Failures to reach the node are {@link Unreachable}. */
+/**
+ * The few HTTP calls the CLI makes, with the JDK client. Failures to reach the node are {@link
+ * Unreachable}.
+ */
 final class LedgerHttp {
 
   /** The node could not be reached or answered something that is not the API. */
@@ -29,7 +32,8 @@ final class LedgerHttp {
   }
 
   private final String baseUrl;
-  private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+  private final HttpClient client =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
   LedgerHttp(String baseUrl) {
     this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
@@ -41,7 +45,10 @@ final class LedgerHttp {
 
   HttpResponse<byte[]> get(String pathAndQuery) throws Unreachable {
     try {
-      return client.send(HttpRequest.newBuilder(URI.create(baseUrl + pathAndQuery)).timeout(Duration.ofSeconds(30)).build(),
+      return client.send(
+          HttpRequest.newBuilder(URI.create(baseUrl + pathAndQuery))
+              .timeout(Duration.ofSeconds(30))
+              .build(),
           HttpResponse.BodyHandlers.ofByteArray());
     } catch (IOException | IllegalArgumentException e) {
       throw new Unreachable("cannot reach " + baseUrl + ": " + e.getMessage());

@@ -5,16 +5,23 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code scribe}: check a Scribe Ledger node's answers without trusting the node. */
-@Command(name = "scribe", mixinStandardHelpOptions = true, version = "scribe 0.1.0",
+@Command(
+    name = "scribe",
+    mixinStandardHelpOptions = true,
+    version = "scribe 0.1.0",
     description = "Verifies entries and audits the history of a Scribe Ledger node.",
     subcommands = {VerifyCommand.class, AuditCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {"0:everything verified", "1:a check failed (the reason is printed)",
-        "2:usage error, or the node could not be reached"})
+    exitCodeList = {
+      "0:everything verified",
+      "1:a check failed (the reason is printed)",
+      "2:usage error, or the node could not be reached"
+    })
 public final class ScribeCli {
 
   /** Exit code when a verification fails. */
   static final int FAILED = 1;
+
   /** Exit code when the node cannot be reached or the arguments are wrong. */
   static final int UNREACHABLE = 2;
 

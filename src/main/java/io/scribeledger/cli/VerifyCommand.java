@@ -18,23 +18,32 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code scribe verify}: fetch a key's value, proof and signed head, and check all of it locally. */
-@Command(name = "verify",
-    description = "Fetches KEY's value, inclusion proof and signed tree head, and checks them locally.")
+/**
+ * {@code scribe verify}: fetch a key's value, proof and signed head, and check all of it locally.
+ */
+@Command(
+    name = "verify",
+    description =
+        "Fetches KEY's value, inclusion proof and signed tree head, and checks them locally.")
 final class VerifyCommand implements Callable<Integer> {
 
-  // Not mixinStandardHelpOptions: its --version would clash with ours (the key's version, as in the API),
+  // Not mixinStandardHelpOptions: its --version would clash with ours (the key's version, as in the
+  // API),
   // and picocli then dropped --help too; `scribe --version` prints the CLI's version.
-  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+  @Option(
+      names = {"-h", "--help"},
+      usageHelp = true,
+      description = "Show this help message and exit.")
   boolean help;
 
-  @Mixin
-  NodeConnection node;
+  @Mixin NodeConnection node;
 
   @Option(names = "--version", description = "verify this version of the key (default: the latest)")
   Long version;
 
-  @Option(names = "--public-key", description = "trusted node key: base64 X.509 DER, or @FILE holding it")
+  @Option(
+      names = "--public-key",
+      description = "trusted node key: base64 X.509 DER, or @FILE holding it")
   String publicKey;
 
   @Parameters(index = "0", description = "the key (not URL-encoded)")
@@ -60,8 +69,14 @@ final class VerifyCommand implements Callable<Integer> {
       EntryCheck.value(value, valueSha);
       out.printf("value      %d bytes hash to %s: ok%n", value.length, short16(valueSha));
 
-      CanonicalEntry canonical = new CanonicalEntry(index, Wire.number(entry, "timestamp"), op, key,
-          op == Op.DELETE ? "" : Wire.string(entry, "contentType"), valueSha);
+      CanonicalEntry canonical =
+          new CanonicalEntry(
+              index,
+              Wire.number(entry, "timestamp"),
+              op,
+              key,
+              op == Op.DELETE ? "" : Wire.string(entry, "contentType"),
+              valueSha);
       EntryCheck.leaf(canonical, leaf);
       out.printf("leaf       recomputed from the entry's fields: %s: ok%n", short16(leaf));
 
@@ -73,20 +88,33 @@ final class VerifyCommand implements Callable<Integer> {
       }
       List<byte[]> path = Wire.hexList(inclusion, "auditPath");
       EntryCheck.inclusion(index, leaf, path, head);
-      out.printf("inclusion  %d-hash audit path leads to root %s of tree size %d: ok%n", path.size(),
-          short16(head.rootHash()), head.treeSize());
+      out.printf(
+          "inclusion  %d-hash audit path leads to root %s of tree size %d: ok%n",
+          path.size(), short16(head.rootHash()), head.treeSize());
 
       Object segment = proof.getValue("segment");
       if (segment instanceof JsonObject s) {
-        EntryCheck.segment(index, leaf, Wire.number(s, "firstIndex"), Wire.number(s, "lastIndex"),
-            Wire.hex(s, "merkleRoot"), Wire.hexList(s, "auditPath"));
-        out.printf("segment    in sealed segment %d (%d..%d) with root %s: ok%n", Wire.number(s, "id"),
-            Wire.number(s, "firstIndex"), Wire.number(s, "lastIndex"), short16(Wire.hex(s, "merkleRoot")));
+        EntryCheck.segment(
+            index,
+            leaf,
+            Wire.number(s, "firstIndex"),
+            Wire.number(s, "lastIndex"),
+            Wire.hex(s, "merkleRoot"),
+            Wire.hexList(s, "auditPath"));
+        out.printf(
+            "segment    in sealed segment %d (%d..%d) with root %s: ok%n",
+            Wire.number(s, "id"),
+            Wire.number(s, "firstIndex"),
+            Wire.number(s, "lastIndex"),
+            short16(Wire.hex(s, "merkleRoot")));
       }
 
       byte[] trusted = trustedKey();
       EntryCheck.signature(head, trusted);
-      out.printf("signature  tree head signed by %s, key %s%s: ok%n", head.nodeId(), Wire.fingerprint(head.publicKey()),
+      out.printf(
+          "signature  tree head signed by %s, key %s%s: ok%n",
+          head.nodeId(),
+          Wire.fingerprint(head.publicKey()),
           trusted == null ? " (not pinned: pass --public-key to pin it)" : " (pinned)");
       out.println("verified");
       return 0;
@@ -99,14 +127,21 @@ final class VerifyCommand implements Callable<Integer> {
     }
   }
 
-  private byte[] fetchValue(LedgerHttp http, Op op, long entryVersion) throws LedgerHttp.Unreachable, Failed {
+  private byte[] fetchValue(LedgerHttp http, Op op, long entryVersion)
+      throws LedgerHttp.Unreachable, Failed {
     if (op == Op.DELETE) {
       return new byte[0];
     }
     HttpResponse<byte[]> r = http.get("/kv/" + LedgerHttp.encode(key) + "?version=" + entryVersion);
     if (r.statusCode() != 200) {
-      throw new Failed("the node would not serve version " + entryVersion + " (" + r.statusCode() + ": "
-          + new String(r.body(), java.nio.charset.StandardCharsets.UTF_8) + ")");
+      throw new Failed(
+          "the node would not serve version "
+              + entryVersion
+              + " ("
+              + r.statusCode()
+              + ": "
+              + new String(r.body(), java.nio.charset.StandardCharsets.UTF_8)
+              + ")");
     }
     return r.body();
   }

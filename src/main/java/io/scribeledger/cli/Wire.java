@@ -9,11 +9,13 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 
-/** Reads the API's JSON into the verification types; anything malformed is a failed check, not a crash. */
+/**
+ * Reads the API's JSON into the verification types; anything malformed is a failed check, not a
+ * crash.
+ */
 final class Wire {
 
-  private Wire() {
-  }
+  private Wire() {}
 
   static byte[] hex(JsonObject o, String field) throws Failed {
     try {
@@ -62,7 +64,8 @@ final class Wire {
     }
     List<byte[]> out = new ArrayList<>();
     for (int i = 0; i < a.size(); i++) {
-      out.add(hex(new JsonObject().put(field + "[" + i + "]", a.getValue(i)), field + "[" + i + "]"));
+      out.add(
+          hex(new JsonObject().put(field + "[" + i + "]", a.getValue(i)), field + "[" + i + "]"));
     }
     return out;
   }
@@ -76,8 +79,13 @@ final class Wire {
   }
 
   static TreeHead treeHead(JsonObject h) throws Failed {
-    return new TreeHead(number(h, "treeSize"), hex(h, "rootHash"), number(h, "timestamp"), string(h, "nodeId"),
-        base64(string(h, "signature"), "signature"), base64(string(h, "publicKey"), "publicKey"));
+    return new TreeHead(
+        number(h, "treeSize"),
+        hex(h, "rootHash"),
+        number(h, "timestamp"),
+        string(h, "nodeId"),
+        base64(string(h, "signature"), "signature"),
+        base64(string(h, "publicKey"), "publicKey"));
   }
 
   /** A short fingerprint of a public key, for people to compare. */

@@ -6,14 +6,23 @@ import java.util.Locale;
 public record ConfigKey(String section, String name, Type type, Object defaultValue) {
 
   /** The JSON type a key holds; environment strings are converted to it. */
-  public enum Type { STRING, INT, LONG, BOOLEAN, ARRAY }
+  public enum Type {
+    STRING,
+    INT,
+    LONG,
+    BOOLEAN,
+    ARRAY
+  }
 
   /** {@code section.name}, the form used in error messages. */
   public String path() {
     return section + "." + name;
   }
 
-  /** {@code SCRIBE_<SECTION>_<NAME IN UPPER SNAKE CASE>}, e.g. {@code SCRIBE_LIMITS_MAX_VALUE_BYTES}. */
+  /**
+   * {@code SCRIBE_<SECTION>_<NAME IN UPPER SNAKE CASE>}, e.g. {@code
+   * SCRIBE_LIMITS_MAX_VALUE_BYTES}.
+   */
   public String envName() {
     return "SCRIBE_" + section.toUpperCase(Locale.ROOT) + "_" + upperSnake(name);
   }

@@ -13,15 +13,15 @@ import java.util.regex.Pattern;
 
 /**
  * Turns the merged config (file sections plus {@code SCRIBE_*} environment overrides, as read by
- * vertx-config) into a validated {@link NodeConfig}. Fails with a {@link ConfigException} naming the key.
+ * vertx-config) into a validated {@link NodeConfig}. Fails with a {@link ConfigException} naming
+ * the key.
  */
 public final class ConfigResolver {
 
   private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
   private static final long MAX_VALUE_LIMIT = 256L * 1024 * 1024;
 
-  private ConfigResolver() {
-  }
+  private ConfigResolver() {}
 
   /** Whether {@code id} is a valid node id (letters, digits, '.', '_', '-'; 1-64). */
   public static boolean isNodeId(String id) {
@@ -30,11 +30,14 @@ public final class ConfigResolver {
 
   /** Whether {@code address} is {@code host:port} with a port in range. */
   public static boolean isHostPort(String address) {
-    return address != null && address.matches("[^\\s:/]+:\\d{1,5}")
+    return address != null
+        && address.matches("[^\\s:/]+:\\d{1,5}")
         && Integer.parseInt(address.substring(address.lastIndexOf(':') + 1)) <= 65535;
   }
 
-  /** The environment variable names a node reads, for vertx-config's env store {@code keys} option. */
+  /**
+   * The environment variable names a node reads, for vertx-config's env store {@code keys} option.
+   */
   public static JsonArray envNames() {
     JsonArray names = new JsonArray();
     ConfigSchema.KEYS.forEach(k -> names.add(k.envName()));
@@ -43,28 +46,37 @@ public final class ConfigResolver {
 
   public static NodeConfig resolve(JsonObject merged) {
     JsonObject effective = applyOverrides(merged);
-    NodeConfig config = new NodeConfig(
-        new NodeConfig.Node(nodeId(effective), dataDir(effective)),
-        http(effective),
-        raft(effective),
-        storage(effective),
-        limits(effective));
+    NodeConfig config =
+        new NodeConfig(
+            new NodeConfig.Node(nodeId(effective), dataDir(effective)),
+            http(effective),
+            raft(effective),
+            storage(effective),
+            limits(effective));
     if (!config.raft().peers().isEmpty()
         && config.raft().peers().stream().noneMatch(p -> p.id().equals(config.node().id()))) {
-      throw new ConfigException("raft.peers", "must include this node (node.id " + config.node().id() + ")");
+      throw new ConfigException(
+          "raft.peers", "must include this node (node.id " + config.node().id() + ")");
     }
     long neededSegment = config.limits().maxValueBytes() + 1024 * 1024;
     if (config.raft().logSegmentSizeBytes() < neededSegment) {
-      throw new ConfigException("raft.logSegmentSizeBytes", "must hold the largest entry: at least " + neededSegment
-          + " (limits.maxValueBytes + 1 MiB)");
+      throw new ConfigException(
+          "raft.logSegmentSizeBytes",
+          "must hold the largest entry: at least "
+              + neededSegment
+              + " (limits.maxValueBytes + 1 MiB)");
     }
     if (config.http().port() == config.raft().port()) {
-      throw new ConfigException("raft.port", "must differ from http.port (" + config.http().port() + ")");
+      throw new ConfigException(
+          "raft.port", "must differ from http.port (" + config.http().port() + ")");
     }
     return config;
   }
 
-  /** Sections from the file with every {@code SCRIBE_*} variable laid over them, converted to the key's type. */
+  /**
+   * Sections from the file with every {@code SCRIBE_*} variable laid over them, converted to the
+   * key's type.
+   */
   static JsonObject applyOverrides(JsonObject merged) {
     JsonObject out = new JsonObject();
     Map<String, ConfigKey> byEnv = new java.util.HashMap<>();
@@ -75,7 +87,8 @@ public final class ConfigResolver {
         continue;
       }
       if (!ConfigSchema.SECTIONS.contains(name)) {
-        throw new ConfigException(name, "unknown section (known: " + String.join(", ", sortedSections()) + ")");
+        throw new ConfigException(
+            name, "unknown section (known: " + String.join(", ", sortedSections()) + ")");
       }
       if (!(e.getValue() instanceof JsonObject section)) {
         throw new ConfigException(name, "must be a JSON object");
@@ -166,7 +179,8 @@ public final class ConfigResolver {
   private static String nodeId(JsonObject cfg) {
     String id = string(cfg, "node", "id");
     if (!isNodeId(id)) {
-      throw new ConfigException("node.id", "must be 1-64 characters of letters, digits, '.', '_' or '-'");
+      throw new ConfigException(
+          "node.id", "must be 1-64 characters of letters, digits, '.', '_' or '-'");
     }
     return id;
   }
@@ -174,7 +188,8 @@ public final class ConfigResolver {
   private static Path dataDir(JsonObject cfg) {
     String dir = string(cfg, "node", "dataDir");
     if (dir == null || dir.isBlank()) {
-      throw new ConfigException("node.dataDir", "missing: set the directory that holds this node's data");
+      throw new ConfigException(
+          "node.dataDir", "missing: set the directory that holds this node's data");
     }
     return Path.of(dir);
   }
@@ -184,7 +199,8 @@ public final class ConfigResolver {
     if (host == null || host.isBlank()) {
       throw new ConfigException("http.host", "must not be empty");
     }
-    return new NodeConfig.Http(host,
+    return new NodeConfig.Http(
+        host,
         (int) number(cfg, "http", "port", 1, 65535),
         (int) number(cfg, "http", "instances", 1, 64),
         number(cfg, "http", "readTimeoutMs", 1, 600_000));
@@ -201,16 +217,26 @@ public final class ConfigResolver {
     long heartbeat = number(cfg, "raft", "heartbeatIntervalMs", 1, 60_000);
     long request = number(cfg, "raft", "requestTimeoutMs", 100, 600_000);
     if (max < min) {
-      throw new ConfigException("raft.electionTimeoutMaxMs", "must not be below raft.electionTimeoutMinMs (" + min + ")");
+      throw new ConfigException(
+          "raft.electionTimeoutMaxMs", "must not be below raft.electionTimeoutMinMs (" + min + ")");
     }
     if (heartbeat >= min) {
-      throw new ConfigException("raft.heartbeatIntervalMs",
+      throw new ConfigException(
+          "raft.heartbeatIntervalMs",
           "must be below raft.electionTimeoutMinMs (" + min + "), got " + heartbeat);
     }
-    return new NodeConfig.Raft(host, port, peers(cfg), min, max, heartbeat, request,
+    return new NodeConfig.Raft(
+        host,
+        port,
+        peers(cfg),
+        min,
+        max,
+        heartbeat,
+        request,
         number(cfg, "raft", "snapshotEveryEntries", 1, Long.MAX_VALUE),
         number(cfg, "raft", "logSegmentSizeBytes", 64 * 1024, 1L << 40),
-        new NodeConfig.Batching((int) number(cfg, "raft", "batchMaxEntries", 1, 100_000),
+        new NodeConfig.Batching(
+            (int) number(cfg, "raft", "batchMaxEntries", 1, 100_000),
             number(cfg, "raft", "batchMaxBytes", 1024, 1L << 30),
             (int) number(cfg, "raft", "batchMaxInFlight", 1, 64)));
   }
@@ -221,14 +247,16 @@ public final class ConfigResolver {
       return List.of();
     }
     if (!(v instanceof JsonArray array)) {
-      throw new ConfigException("raft.peers", "must be an array of {\"id\",\"raftAddress\",\"httpAddress\"}");
+      throw new ConfigException(
+          "raft.peers", "must be an array of {\"id\",\"raftAddress\",\"httpAddress\"}");
     }
     List<NodeConfig.Peer> peers = new ArrayList<>();
     Set<String> ids = new HashSet<>();
     for (int i = 0; i < array.size(); i++) {
       String where = "raft.peers[" + i + "]";
       if (!(array.getValue(i) instanceof JsonObject p)) {
-        throw new ConfigException(where, "must be an object {\"id\",\"raftAddress\",\"httpAddress\"}");
+        throw new ConfigException(
+            where, "must be an object {\"id\",\"raftAddress\",\"httpAddress\"}");
       }
       String id = p.getValue("id") instanceof String s ? s : null;
       if (id == null || !NODE_ID.matcher(id).matches()) {
@@ -237,8 +265,11 @@ public final class ConfigResolver {
       if (!ids.add(id)) {
         throw new ConfigException(where + ".id", "duplicate peer id " + id);
       }
-      peers.add(new NodeConfig.Peer(id, address(p, where + ".raftAddress", "raftAddress"),
-          address(p, where + ".httpAddress", "httpAddress")));
+      peers.add(
+          new NodeConfig.Peer(
+              id,
+              address(p, where + ".raftAddress", "raftAddress"),
+              address(p, where + ".httpAddress", "httpAddress")));
     }
     return List.copyOf(peers);
   }

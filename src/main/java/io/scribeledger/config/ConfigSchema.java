@@ -8,42 +8,49 @@ import java.util.stream.Collectors;
 /** Every configuration key a node understands, with its default. */
 public final class ConfigSchema {
 
-  public static final List<ConfigKey> KEYS = List.of(
-      new ConfigKey("node", "id", ConfigKey.Type.STRING, "n1"),
-      new ConfigKey("node", "dataDir", ConfigKey.Type.STRING, null),
-      new ConfigKey("http", "host", ConfigKey.Type.STRING, "0.0.0.0"),
-      new ConfigKey("http", "port", ConfigKey.Type.INT, 8080),
-      // One per event loop (Vert.x starts two per core): 3-node stale reads measured ~10 % more with 4
-      // than with 2 on two cores, writes the same (docs/PERFORMANCE.md).
-      new ConfigKey("http", "instances", ConfigKey.Type.INT, Math.min(64, 2 * Runtime.getRuntime().availableProcessors())),
-      new ConfigKey("http", "readTimeoutMs", ConfigKey.Type.LONG, 5000L),
-      new ConfigKey("raft", "host", ConfigKey.Type.STRING, "127.0.0.1"),
-      new ConfigKey("raft", "port", ConfigKey.Type.INT, 9080),
-      new ConfigKey("raft", "peers", ConfigKey.Type.ARRAY, null),
-      new ConfigKey("raft", "electionTimeoutMinMs", ConfigKey.Type.LONG, 300L),
-      new ConfigKey("raft", "electionTimeoutMaxMs", ConfigKey.Type.LONG, 600L),
-      new ConfigKey("raft", "heartbeatIntervalMs", ConfigKey.Type.LONG, 100L),
-      new ConfigKey("raft", "requestTimeoutMs", ConfigKey.Type.LONG, 5000L),
-      new ConfigKey("raft", "snapshotEveryEntries", ConfigKey.Type.LONG, 10_000L),
-      new ConfigKey("raft", "logSegmentSizeBytes", ConfigKey.Type.LONG, 64L * 1024 * 1024),
-      new ConfigKey("raft", "batchMaxEntries", ConfigKey.Type.INT, 256),
-      new ConfigKey("raft", "batchMaxBytes", ConfigKey.Type.LONG, 1024L * 1024),
-      new ConfigKey("raft", "batchMaxInFlight", ConfigKey.Type.INT, 2),
-      new ConfigKey("storage", "segmentSizeBytes", ConfigKey.Type.LONG, 64L * 1024 * 1024),
-      new ConfigKey("storage", "segmentMaxAgeMs", ConfigKey.Type.LONG, 3_600_000L),
-      new ConfigKey("storage", "commitEveryEntries", ConfigKey.Type.INT, 1000),
-      new ConfigKey("storage", "commitIntervalMs", ConfigKey.Type.LONG, 250L),
-      new ConfigKey("limits", "maxKeyBytes", ConfigKey.Type.INT, 1024),
-      new ConfigKey("limits", "maxValueBytes", ConfigKey.Type.LONG, 16L * 1024 * 1024),
-      new ConfigKey("limits", "maxContentTypeBytes", ConfigKey.Type.INT, 256));
+  public static final List<ConfigKey> KEYS =
+      List.of(
+          new ConfigKey("node", "id", ConfigKey.Type.STRING, "n1"),
+          new ConfigKey("node", "dataDir", ConfigKey.Type.STRING, null),
+          new ConfigKey("http", "host", ConfigKey.Type.STRING, "0.0.0.0"),
+          new ConfigKey("http", "port", ConfigKey.Type.INT, 8080),
+          // One per event loop (Vert.x starts two per core): 3-node stale reads measured ~10 % more
+          // with 4
+          // than with 2 on two cores, writes the same (docs/PERFORMANCE.md).
+          new ConfigKey(
+              "http",
+              "instances",
+              ConfigKey.Type.INT,
+              Math.min(64, 2 * Runtime.getRuntime().availableProcessors())),
+          new ConfigKey("http", "readTimeoutMs", ConfigKey.Type.LONG, 5000L),
+          new ConfigKey("raft", "host", ConfigKey.Type.STRING, "127.0.0.1"),
+          new ConfigKey("raft", "port", ConfigKey.Type.INT, 9080),
+          new ConfigKey("raft", "peers", ConfigKey.Type.ARRAY, null),
+          new ConfigKey("raft", "electionTimeoutMinMs", ConfigKey.Type.LONG, 300L),
+          new ConfigKey("raft", "electionTimeoutMaxMs", ConfigKey.Type.LONG, 600L),
+          new ConfigKey("raft", "heartbeatIntervalMs", ConfigKey.Type.LONG, 100L),
+          new ConfigKey("raft", "requestTimeoutMs", ConfigKey.Type.LONG, 5000L),
+          new ConfigKey("raft", "snapshotEveryEntries", ConfigKey.Type.LONG, 10_000L),
+          new ConfigKey("raft", "logSegmentSizeBytes", ConfigKey.Type.LONG, 64L * 1024 * 1024),
+          new ConfigKey("raft", "batchMaxEntries", ConfigKey.Type.INT, 256),
+          new ConfigKey("raft", "batchMaxBytes", ConfigKey.Type.LONG, 1024L * 1024),
+          new ConfigKey("raft", "batchMaxInFlight", ConfigKey.Type.INT, 2),
+          new ConfigKey("storage", "segmentSizeBytes", ConfigKey.Type.LONG, 64L * 1024 * 1024),
+          new ConfigKey("storage", "segmentMaxAgeMs", ConfigKey.Type.LONG, 3_600_000L),
+          new ConfigKey("storage", "commitEveryEntries", ConfigKey.Type.INT, 1000),
+          new ConfigKey("storage", "commitIntervalMs", ConfigKey.Type.LONG, 250L),
+          new ConfigKey("limits", "maxKeyBytes", ConfigKey.Type.INT, 1024),
+          new ConfigKey("limits", "maxValueBytes", ConfigKey.Type.LONG, 16L * 1024 * 1024),
+          new ConfigKey("limits", "maxContentTypeBytes", ConfigKey.Type.INT, 256));
 
   public static final Set<String> SECTIONS =
       KEYS.stream().map(ConfigKey::section).collect(Collectors.toUnmodifiableSet());
 
-  private ConfigSchema() {
-  }
+  private ConfigSchema() {}
 
   public static Optional<ConfigKey> find(String section, String name) {
-    return KEYS.stream().filter(k -> k.section().equals(section) && k.name().equals(name)).findFirst();
+    return KEYS.stream()
+        .filter(k -> k.section().equals(section) && k.name().equals(name))
+        .findFirst();
   }
 }

@@ -10,7 +10,8 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class AppliedIndexWatch {
 
   private final AtomicLong applied = new AtomicLong();
-  private final ConcurrentSkipListMap<Long, CompletableFuture<Void>> waiters = new ConcurrentSkipListMap<>();
+  private final ConcurrentSkipListMap<Long, CompletableFuture<Void>> waiters =
+      new ConcurrentSkipListMap<>();
 
   public long applied() {
     return applied.get();

@@ -15,8 +15,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Binary form of a {@link Proposal} as it is proposed, and of the Raft log entry the leader
- * makes of it by stamping the timestamp in front.
+ * Binary form of a {@link Proposal} as it is proposed, and of the Raft log entry the leader makes
+ * of it by stamping the timestamp in front.
  */
 public final class CommandCodec {
 
@@ -29,11 +29,11 @@ public final class CommandCodec {
   private static final byte COND_NONE = 0;
   private static final byte COND_ABSENT = 1;
   private static final byte COND_MATCH = 2;
+
   /** Size of the header the leader puts before a command: format byte and u64 timestamp. */
   public static final int STAMP_BYTES = 1 + 8;
 
-  private CommandCodec() {
-  }
+  private CommandCodec() {}
 
   public static byte[] encode(Proposal proposal) {
     if (proposal instanceof SealSegment) {
@@ -57,7 +57,9 @@ public final class CommandCodec {
     byte[] ct = command instanceof Command.Put p ? Bytes.utf8(p.contentType()) : new byte[0];
     byte[] value = command instanceof Command.Put p ? p.value() : new byte[0];
     int condSize = command.condition() instanceof Condition.IfMatch ? Hashes.SIZE : 0;
-    ByteBuffer b = ByteBuffer.allocate(2 + condSize + Bytes.sizeOf(key) + Bytes.sizeOf(ct) + Bytes.sizeOf(value));
+    ByteBuffer b =
+        ByteBuffer.allocate(
+            2 + condSize + Bytes.sizeOf(key) + Bytes.sizeOf(ct) + Bytes.sizeOf(value));
     b.put(command instanceof Command.Put ? PUT : DELETE);
     if (command.condition() instanceof Condition.IfMatch m) {
       b.put(COND_MATCH).put(m.leafHash());
@@ -109,12 +111,13 @@ public final class CommandCodec {
       if (kind == MEMBER) {
         return new RegisterMember(Bytes.getString(b), Bytes.getString(b));
       }
-      Condition condition = switch (b.get()) {
-        case COND_NONE -> Condition.NONE;
-        case COND_ABSENT -> new Condition.IfAbsent();
-        case COND_MATCH -> new Condition.IfMatch(Bytes.getFixed(b, Hashes.SIZE));
-        default -> throw new IllegalArgumentException("unknown condition");
-      };
+      Condition condition =
+          switch (b.get()) {
+            case COND_NONE -> Condition.NONE;
+            case COND_ABSENT -> new Condition.IfAbsent();
+            case COND_MATCH -> new Condition.IfMatch(Bytes.getFixed(b, Hashes.SIZE));
+            default -> throw new IllegalArgumentException("unknown condition");
+          };
       String key = Bytes.getString(b);
       String ct = Bytes.getString(b);
       byte[] value = Bytes.get(b);

@@ -22,18 +22,20 @@ import org.apache.ratis.statemachine.StateMachineStorage;
 import org.apache.ratis.statemachine.impl.FileListSnapshotInfo;
 
 /**
- * Snapshots of the ledger in Ratis's state-machine directory: one directory per snapshot,
- * {@code snapshot-<term>-<index>/}, holding hard links to the ledger's append-only files with a
+ * Snapshots of the ledger in Ratis's state-machine directory: one directory per snapshot, {@code
+ * snapshot-<term>-<index>/}, holding hard links to the ledger's append-only files with a
  * description of how far each reaches ({@code ledger.meta}), and a {@code COMPLETE} marker written
- * last. Ratis ships these files to a follower that fell behind the purged log (or a new member)
- * and swaps them into its state-machine directory.
+ * last. Ratis ships these files to a follower that fell behind the purged log (or a new member) and
+ * swaps them into its state-machine directory.
  */
 final class LedgerSnapshots implements StateMachineStorage {
 
   private static final Pattern NAME = Pattern.compile("snapshot-(\\d+)-(\\d+)");
   private static final String COMPLETE = "COMPLETE";
+
   /** The latest and the one before it are always kept… */
   private static final int RETAINED = 2;
+
   /** …and so is any snapshot younger than this: a follower may still be downloading it. */
   private static final long MIN_AGE_MS = 120_000;
 
@@ -76,7 +78,10 @@ final class LedgerSnapshots implements StateMachineStorage {
   private static List<Path> completeDirs(Path smDir) throws IOException {
     List<Path> out = new ArrayList<>();
     try (Stream<Path> dirs = Files.list(smDir)) {
-      dirs.filter(d -> NAME.matcher(d.getFileName().toString()).matches() && Files.exists(d.resolve(COMPLETE)))
+      dirs.filter(
+              d ->
+                  NAME.matcher(d.getFileName().toString()).matches()
+                      && Files.exists(d.resolve(COMPLETE)))
           .forEach(out::add);
     }
     return out;
@@ -94,9 +99,12 @@ final class LedgerSnapshots implements StateMachineStorage {
     }
     List<FileInfo> files = new ArrayList<>();
     try (Stream<Path> walk = Files.walk(dir)) {
-      // The marker goes last, so a follower only sees a complete snapshot once every file has arrived.
+      // The marker goes last, so a follower only sees a complete snapshot once every file has
+      // arrived.
       walk.filter(Files::isRegularFile)
-          .sorted(Comparator.comparing((Path p) -> p.getFileName().toString().equals(COMPLETE)).thenComparing(Path::toString))
+          .sorted(
+              Comparator.comparing((Path p) -> p.getFileName().toString().equals(COMPLETE))
+                  .thenComparing(Path::toString))
           .forEach(p -> files.add(new FileInfo(p.toAbsolutePath(), null)));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot list snapshot " + dir, e);
@@ -116,12 +124,13 @@ final class LedgerSnapshots implements StateMachineStorage {
     deleteTree(dir);
     Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
     latest = info(dir);
-    cleanupOldSnapshots(new SnapshotRetentionPolicy() {
-      @Override
-      public int getNumSnapshotsRetained() {
-        return RETAINED;
-      }
-    });
+    cleanupOldSnapshots(
+        new SnapshotRetentionPolicy() {
+          @Override
+          public int getNumSnapshotsRetained() {
+            return RETAINED;
+          }
+        });
     return latest;
   }
 
@@ -132,8 +141,7 @@ final class LedgerSnapshots implements StateMachineStorage {
   }
 
   @Override
-  public void format() {
-  }
+  public void format() {}
 
   @Override
   public void cleanupOldSnapshots(SnapshotRetentionPolicy policy) throws IOException {

@@ -49,7 +49,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
   private final AtomicLong lastStamp = new AtomicLong();
   private final ScheduledExecutorService committer;
   private final AtomicBoolean sealInFlight = new AtomicBoolean();
-  private volatile Runnable sealProposer = () -> { };
+  private volatile Runnable sealProposer = () -> {};
   private final AtomicBoolean dirty = new AtomicBoolean();
   private final AtomicBoolean checkpointQueued = new AtomicBoolean();
   private int sinceCommit;
@@ -57,11 +57,13 @@ public final class LedgerStateMachine extends BaseStateMachine {
   public LedgerStateMachine(LedgerState state, NodeConfig.Storage storage, String nodeId) {
     this.state = state;
     this.storage = storage;
-    this.committer = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "scribe-commit-" + nodeId);
-      t.setDaemon(true);
-      return t;
-    });
+    this.committer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "scribe-commit-" + nodeId);
+              t.setDaemon(true);
+              return t;
+            });
   }
 
   public LedgerState state() {
@@ -73,7 +75,8 @@ public final class LedgerStateMachine extends BaseStateMachine {
   }
 
   @Override
-  public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
+  public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage)
+      throws IOException {
     super.initialize(server, groupId, raftStorage);
     getLifeCycle().transition(LifeCycle.State.STARTING);
     snapshots.init(raftStorage);
@@ -86,12 +89,20 @@ public final class LedgerStateMachine extends BaseStateMachine {
     lastStamp.set(state.lastTimestamp());
     watch.advance(state.size());
     // Stopped by shutting the committer down on close; the handle is not needed.
-    var unused = committer.scheduleWithFixedDelay(() -> {
-      commitIfDirty();
-      maybeSeal(true);
-    }, storage.commitIntervalMs(), storage.commitIntervalMs(), TimeUnit.MILLISECONDS);
+    var unused =
+        committer.scheduleWithFixedDelay(
+            () -> {
+              commitIfDirty();
+              maybeSeal(true);
+            },
+            storage.commitIntervalMs(),
+            storage.commitIntervalMs(),
+            TimeUnit.MILLISECONDS);
     getLifeCycle().transition(LifeCycle.State.RUNNING);
-    LOG.info("ledger state loaded: {} entries, Raft index {} applied{}", state.size(), state.lastAppliedRaftIndex(),
+    LOG.info(
+        "ledger state loaded: {} entries, Raft index {} applied{}",
+        state.size(),
+        state.lastAppliedRaftIndex(),
         latest == null ? "" : ", latest snapshot at " + latest.getIndex());
   }
 
@@ -119,8 +130,12 @@ public final class LedgerStateMachine extends BaseStateMachine {
     snapshots.take(at, state);
     long ms = (System.nanoTime() - start) / 1_000_000;
     snapshotStats = snapshotStats.withTaken(at.getIndex(), snapshots.latestSizeBytes(), ms);
-    LOG.info("snapshot at Raft index {}: {} entries, {} bytes linked, {} ms", at.getIndex(), state.size(),
-        snapshots.latestSizeBytes(), ms);
+    LOG.info(
+        "snapshot at Raft index {}: {} entries, {} bytes linked, {} ms",
+        at.getIndex(),
+        state.size(),
+        snapshots.latestSizeBytes(),
+        ms);
     return at.getIndex();
   }
 
@@ -136,21 +151,27 @@ public final class LedgerStateMachine extends BaseStateMachine {
     getLifeCycle().transition(LifeCycle.State.STARTING);
     snapshots.refresh();
     SnapshotInfo installed = snapshots.getLatestSnapshot();
-    state.restoreFrom(snapshots.latestDir().orElseThrow(() -> new IOException("no complete snapshot to load")));
+    state.restoreFrom(
+        snapshots.latestDir().orElseThrow(() -> new IOException("no complete snapshot to load")));
     setLastAppliedTermIndex(installed.getTermIndex());
     lastStamp.accumulateAndGet(state.lastTimestamp(), Math::max);
     watch.advance(state.size());
     snapshotStats = snapshotStats.withInstalled(installed.getIndex(), snapshots.latestSizeBytes());
     getLifeCycle().transition(LifeCycle.State.RUNNING);
-    LOG.info("snapshot installed from the leader: Raft index {}, {} entries, key lookups rebuilt", installed.getIndex(),
+    LOG.info(
+        "snapshot installed from the leader: Raft index {}, {} entries, key lookups rebuilt",
+        installed.getIndex(),
         state.size());
   }
 
-  /** Runs on the leader only: the timestamp is chosen once here and replicated as part of the entry. */
+  /**
+   * Runs on the leader only: the timestamp is chosen once here and replicated as part of the entry.
+   */
   @Override
   public TransactionContext startTransaction(RaftClientRequest request) {
     long now = lastStamp.accumulateAndGet(System.currentTimeMillis(), Math::max);
-    ByteString data = ByteString.copyFrom(CommandCodec.stamp(now)).concat(request.getMessage().getContent());
+    ByteString data =
+        ByteString.copyFrom(CommandCodec.stamp(now)).concat(request.getMessage().getContent());
     return TransactionContext.newBuilder()
         .setStateMachine(this)
         .setClientRequest(request)
@@ -165,11 +186,17 @@ public final class LedgerStateMachine extends BaseStateMachine {
     long raftIndex = entry.getIndex();
     Optional<WriteOutcome> outcome;
     try {
-      StampedCommand stamped = CommandCodec.decodeStamped(entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
+      StampedCommand stamped =
+          CommandCodec.decodeStamped(
+              entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
       lastStamp.accumulateAndGet(stamped.timestamp(), Math::max);
       outcome = state.apply(term, raftIndex, stamped);
     } catch (IllegalArgumentException e) {
-      outcome = state.reject(term, raftIndex, ApiError.of(ErrorCode.INVALID_REQUEST, "malformed log entry: " + e.getMessage()));
+      outcome =
+          state.reject(
+              term,
+              raftIndex,
+              ApiError.of(ErrorCode.INVALID_REQUEST, "malformed log entry: " + e.getMessage()));
     } catch (RuntimeException e) {
       LOG.error("cannot apply Raft entry {}: {}", raftIndex, e.toString());
       return CompletableFuture.failedFuture(e);
@@ -179,16 +206,24 @@ public final class LedgerStateMachine extends BaseStateMachine {
     if (outcome.isPresent()) {
       countForCommit();
       if (outcome.get() instanceof WriteOutcome.Sealed sealed) {
-        LOG.info("segment {} sealed: entries {}..{}", sealed.segment().id(), sealed.segment().firstIndex(),
+        LOG.info(
+            "segment {} sealed: entries {}..{}",
+            sealed.segment().id(),
+            sealed.segment().firstIndex(),
             sealed.segment().lastIndex());
       }
       maybeSeal(false);
     }
     return CompletableFuture.completedFuture(
-        outcome.map(o -> Message.valueOf(ByteString.copyFrom(OutcomeCodec.encode(o)))).orElse(Message.EMPTY));
+        outcome
+            .map(o -> Message.valueOf(ByteString.copyFrom(OutcomeCodec.encode(o))))
+            .orElse(Message.EMPTY));
   }
 
-  /** Set by the Raft node: proposes a {@code SealSegment} through Raft and reports back when it is done. */
+  /**
+   * Set by the Raft node: proposes a {@code SealSegment} through Raft and reports back when it is
+   * done.
+   */
   void onSealDue(Runnable proposer) {
     this.sealProposer = proposer;
   }
@@ -218,22 +253,28 @@ public final class LedgerStateMachine extends BaseStateMachine {
 
   private boolean isLeader() {
     try {
-      return getServer().getNow(null) != null && getServer().getNow(null).getDivision(getGroupId()).getInfo().isLeader();
+      return getServer().getNow(null) != null
+          && getServer().getNow(null).getDivision(getGroupId()).getInfo().isLeader();
     } catch (IOException e) {
       return false;
     }
   }
 
-  /** Apply thread: every N entries, asks the committer thread for a checkpoint; never commits itself. */
+  /**
+   * Apply thread: every N entries, asks the committer thread for a checkpoint; never commits
+   * itself.
+   */
   private void countForCommit() {
     dirty.set(true);
-    if (++sinceCommit >= storage.commitEveryEntries() && checkpointQueued.compareAndSet(false, true)) {
+    if (++sinceCommit >= storage.commitEveryEntries()
+        && checkpointQueued.compareAndSet(false, true)) {
       sinceCommit = 0;
       try {
-        committer.execute(() -> {
-          checkpointQueued.set(false);
-          commitIfDirty();
-        });
+        committer.execute(
+            () -> {
+              checkpointQueued.set(false);
+              commitIfDirty();
+            });
       } catch (java.util.concurrent.RejectedExecutionException e) {
         checkpointQueued.set(false); // closing: close() commits everything
       }

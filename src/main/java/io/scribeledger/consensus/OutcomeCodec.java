@@ -21,8 +21,7 @@ public final class OutcomeCodec {
   private static final byte REGISTERED = 4;
   private static final byte BATCHED = 5;
 
-  private OutcomeCodec() {
-  }
+  private OutcomeCodec() {}
 
   public static byte[] encode(WriteOutcome outcome) {
     if (outcome instanceof WriteOutcome.Applied a) {
@@ -31,8 +30,14 @@ public final class OutcomeCodec {
       ByteBuffer b = ByteBuffer.allocate(1 + Bytes.sizeOf(key) + 1 + 8 * 4 + Hashes.SIZE * 3);
       b.put(APPLIED);
       Bytes.put(b, key);
-      b.put((byte) r.op().code()).putLong(r.version()).putLong(r.index()).putLong(r.timestamp())
-          .put(r.valueSha256()).put(r.leafHash()).putLong(r.treeSize()).put(r.rootHash());
+      b.put((byte) r.op().code())
+          .putLong(r.version())
+          .putLong(r.index())
+          .putLong(r.timestamp())
+          .put(r.valueSha256())
+          .put(r.leafHash())
+          .putLong(r.treeSize())
+          .put(r.rootHash());
       return b.array();
     }
     if (outcome instanceof WriteOutcome.Registered) {
@@ -69,7 +74,8 @@ public final class OutcomeCodec {
       byte[] leaf = Bytes.getFixed(b, Hashes.SIZE);
       long treeSize = b.getLong();
       byte[] root = Bytes.getFixed(b, Hashes.SIZE);
-      return new WriteOutcome.Applied(new Receipt(key, op, version, index, timestamp, valueSha, leaf, treeSize, root));
+      return new WriteOutcome.Applied(
+          new Receipt(key, op, version, index, timestamp, valueSha, leaf, treeSize, root));
     }
     if (kind == REJECTED) {
       ErrorCode code = ErrorCode.valueOf(Bytes.getString(b));

@@ -6,8 +6,8 @@ import io.scribeledger.error.ErrorCode;
 import io.scribeledger.error.LedgerException;
 import io.scribeledger.ledger.Batch;
 import io.scribeledger.ledger.Command;
-import io.scribeledger.ledger.Proposal;
 import io.scribeledger.ledger.LedgerState;
+import io.scribeledger.ledger.Proposal;
 import io.scribeledger.ledger.RegisterMember;
 import io.scribeledger.ledger.SealSegment;
 import io.scribeledger.ledger.WriteOutcome;
@@ -64,9 +64,11 @@ import org.slf4j.LoggerFactory;
 public final class RaftNode implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(RaftNode.class);
+
   /** One Raft group holds the whole ledger; its id is fixed so every node names the same group. */
   public static final RaftGroupId GROUP_ID =
       RaftGroupId.valueOf(UUID.nameUUIDFromBytes("scribe-ledger".getBytes(StandardCharsets.UTF_8)));
+
   /** Room for the key, content type and headers around the largest value. */
   private static final long ENTRY_OVERHEAD = 256 * 1024;
 
@@ -77,31 +79,47 @@ public final class RaftNode implements AutoCloseable {
   private final RaftServer server;
   private final RaftClient client;
   private final WriteBatcher batcher;
-  /** Runs what follows each read barrier: never Ratis's apply thread, never a pool anything else can block. */
-  private final ExecutorService barrierCompletions = Executors.newSingleThreadExecutor(r -> {
-    Thread t = new Thread(r, "scribe-read-barriers");
-    t.setDaemon(true);
-    return t;
-  });
-  private final ReadBarriers readBarriers = new ReadBarriers(this::sendReadBarrier, barrierCompletions);
+
+  /**
+   * Runs what follows each read barrier: never Ratis's apply thread, never a pool anything else can
+   * block.
+   */
+  private final ExecutorService barrierCompletions =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "scribe-read-barriers");
+            t.setDaemon(true);
+            return t;
+          });
+
+  private final ReadBarriers readBarriers =
+      new ReadBarriers(this::sendReadBarrier, barrierCompletions);
+
   /** Identity of the read barriers this node submits to its own server. */
   private final ClientId localClientId = ClientId.randomId();
+
   private final AtomicLong localCallIds = new AtomicLong();
 
-  private RaftNode(NodeConfig config, LedgerStateMachine stateMachine, RaftServer server, RaftClient client) {
+  private RaftNode(
+      NodeConfig config, LedgerStateMachine stateMachine, RaftServer server, RaftClient client) {
     this.config = config;
     this.selfId = RaftPeerId.valueOf(config.node().id());
     this.stateMachine = stateMachine;
     this.server = server;
     this.client = client;
     NodeConfig.Batching batching = config.raft().batching();
-    this.batcher = new WriteBatcher(batching.maxEntries(), batching.maxBytes(), batching.maxInFlight(), this::propose);
+    this.batcher =
+        new WriteBatcher(
+            batching.maxEntries(), batching.maxBytes(), batching.maxInFlight(), this::propose);
     stateMachine.onSealDue(this::proposeSeal);
     httpAddresses.put(config.node().id(), config.httpAddress());
     config.raft().peers().forEach(p -> httpAddresses.put(p.id(), p.httpAddress()));
   }
 
-  /** Opens the ledger state, starts the Raft server and joins (or forms) the configured group. Blocking. */
+  /**
+   * Opens the ledger state, starts the Raft server and joins (or forms) the configured group.
+   * Blocking.
+   */
   public static RaftNode start(NodeConfig config) throws IOException {
     Path dataDir = config.node().dataDir();
     Path raftDir = dataDir.resolve("raft");
@@ -114,48 +132,62 @@ public final class RaftNode implements AutoCloseable {
     boolean existing = Files.isDirectory(groupDir);
     Optional<Path> latestSnapshot = LedgerSnapshots.latestIn(groupDir.resolve("sm"));
     long openStart = System.nanoTime();
-    LedgerState state = new LedgerState(dataDir, config.storage().segmentSizeBytes(), latestSnapshot);
+    LedgerState state =
+        new LedgerState(dataDir, config.storage().segmentSizeBytes(), latestSnapshot);
     if (state.restoredAtOpen()) {
-      LOG.info("the ledger index was behind the latest snapshot (lost, or a restore was cut short): restored from {}, "
-          + "{} entries, key lookups rebuilt in {} ms", latestSnapshot.get().getFileName(), state.size(),
+      LOG.info(
+          "the ledger index was behind the latest snapshot (lost, or a restore was cut short): restored from {}, "
+              + "{} entries, key lookups rebuilt in {} ms",
+          latestSnapshot.get().getFileName(),
+          state.size(),
           (System.nanoTime() - openStart) / 1_000_000);
     }
     LedgerStateMachine sm = new LedgerStateMachine(state, config.storage(), config.node().id());
     RaftServer server;
     try {
-      server = RaftServer.newBuilder()
-          .setServerId(RaftPeerId.valueOf(config.node().id()))
-          .setGroup(group)
-          .setStateMachine(sm)
-          .setProperties(props)
-          .setOption(existing ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT)
-          .build();
+      server =
+          RaftServer.newBuilder()
+              .setServerId(RaftPeerId.valueOf(config.node().id()))
+              .setGroup(group)
+              .setStateMachine(sm)
+              .setProperties(props)
+              .setOption(
+                  existing ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT)
+              .build();
       server.start();
     } catch (IOException | RuntimeException e) {
       state.close();
       throw e;
     }
-    RaftClient client = RaftClient.newBuilder()
-        .setRaftGroup(group)
-        .setProperties(props)
-        .setLeaderId(null)
-        .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
-            (int) Math.max(1, config.raft().requestTimeoutMs() / 100), TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
-        .build();
+    RaftClient client =
+        RaftClient.newBuilder()
+            .setRaftGroup(group)
+            .setProperties(props)
+            .setLeaderId(null)
+            .setRetryPolicy(
+                RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+                    (int) Math.max(1, config.raft().requestTimeoutMs() / 100),
+                    TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
+            .build();
     int members = group.getPeers().size();
     if (existing) {
       Set<String> stored = storedVoters(server);
       warnIfStoredGroupIgnoresPeers(config, stored);
       members = stored.size();
     }
-    LOG.info("Raft member {} started on {} ({} group of {})", config.node().id(), config.raftAddress(),
-        existing ? "recovered" : "new", members);
+    LOG.info(
+        "Raft member {} started on {} ({} group of {})",
+        config.node().id(),
+        config.raftAddress(),
+        existing ? "recovered" : "new",
+        members);
     return new RaftNode(config, sm, server, client);
   }
 
   private static List<RaftPeer> peers(NodeConfig config) {
     if (config.raft().peers().isEmpty()) {
-      return List.of(RaftPeer.newBuilder().setId(config.node().id()).setAddress(config.raftAddress()).build());
+      return List.of(
+          RaftPeer.newBuilder().setId(config.node().id()).setAddress(config.raftAddress()).build());
     }
     List<RaftPeer> peers = new ArrayList<>();
     for (NodeConfig.Peer p : config.raft().peers()) {
@@ -170,26 +202,36 @@ public final class RaftNode implements AutoCloseable {
     RaftServerConfigKeys.setStorageDir(p, List.of(raftDir.toFile()));
     GrpcConfigKeys.Server.setHost(p, raft.host());
     GrpcConfigKeys.Server.setPort(p, raft.port());
-    RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(raft.electionTimeoutMinMs(), TimeUnit.MILLISECONDS));
-    RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(raft.electionTimeoutMaxMs(), TimeUnit.MILLISECONDS));
-    RaftServerConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(raft.requestTimeoutMs(), TimeUnit.MILLISECONDS));
-    RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(raft.requestTimeoutMs(), TimeUnit.MILLISECONDS));
-    // A value travels inside one Raft entry, so every size limit on the path must hold the largest one.
+    RaftServerConfigKeys.Rpc.setTimeoutMin(
+        p, TimeDuration.valueOf(raft.electionTimeoutMinMs(), TimeUnit.MILLISECONDS));
+    RaftServerConfigKeys.Rpc.setTimeoutMax(
+        p, TimeDuration.valueOf(raft.electionTimeoutMaxMs(), TimeUnit.MILLISECONDS));
+    RaftServerConfigKeys.Rpc.setRequestTimeout(
+        p, TimeDuration.valueOf(raft.requestTimeoutMs(), TimeUnit.MILLISECONDS));
+    RaftClientConfigKeys.Rpc.setRequestTimeout(
+        p, TimeDuration.valueOf(raft.requestTimeoutMs(), TimeUnit.MILLISECONDS));
+    // A value travels inside one Raft entry, so every size limit on the path must hold the largest
+    // one.
     long entryMax = config.limits().maxValueBytes() + ENTRY_OVERHEAD;
     SizeInBytes entry = SizeInBytes.valueOf(entryMax);
     RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, entry);
     RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(entryMax + 8));
     RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(raft.logSegmentSizeBytes()));
-    RaftServerConfigKeys.Write.setByteLimit(p, SizeInBytes.valueOf(Math.max(64L << 20, 4 * entryMax)));
+    RaftServerConfigKeys.Write.setByteLimit(
+        p, SizeInBytes.valueOf(Math.max(64L << 20, 4 * entryMax)));
     long messageMax = entryMax + (1 << 20);
     GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(messageMax));
     // Snapshot files travel in chunks that must fit in one gRPC message too.
-    RaftServerConfigKeys.Log.Appender.setSnapshotChunkSizeMax(p, SizeInBytes.valueOf(Math.min(messageMax / 2, 8L << 20)));
-    // The leader's appender for a follower stalls up to (timeout x in-flight chunks) when an install
+    RaftServerConfigKeys.Log.Appender.setSnapshotChunkSizeMax(
+        p, SizeInBytes.valueOf(Math.min(messageMax / 2, 8L << 20)));
+    // The leader's appender for a follower stalls up to (timeout x in-flight chunks) when an
+    // install
     // fails (e.g. the follower is down), sending it no heartbeats meanwhile: keep that short.
-    GrpcConfigKeys.Server.setInstallSnapshotRequestTimeout(p, TimeDuration.valueOf(2, TimeUnit.SECONDS));
+    GrpcConfigKeys.Server.setInstallSnapshotRequestTimeout(
+        p, TimeDuration.valueOf(2, TimeUnit.SECONDS));
     GrpcConfigKeys.Server.setInstallSnapshotRequestElementLimit(p, 2);
-    // Ratis otherwise appends, fsyncs and replicates an extra metadata entry after every commit, only
+    // Ratis otherwise appends, fsyncs and replicates an extra metadata entry after every commit,
+    // only
     // to learn its commit index sooner on restart (it learns it from the leader anyway): measured
     // 36 -> 21 ms per single-client write on a 3-node cluster.
     RaftServerConfigKeys.Log.setLogMetadataEnabled(p, false);
@@ -199,7 +241,8 @@ public final class RaftNode implements AutoCloseable {
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
     RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, raft.snapshotEveryEntries());
     RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
-    RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.min(Integer.MAX_VALUE, raft.snapshotEveryEntries()));
+    RaftServerConfigKeys.Log.setPurgeGap(
+        p, (int) Math.min(Integer.MAX_VALUE, raft.snapshotEveryEntries()));
     return p;
   }
 
@@ -215,13 +258,17 @@ public final class RaftNode implements AutoCloseable {
     return stateMachine.watch();
   }
 
-  /** Proposes a write; completes with what the state machine decided once the entry is committed and applied. */
+  /**
+   * Proposes a write; completes with what the state machine decided once the entry is committed and
+   * applied.
+   */
   public CompletableFuture<WriteOutcome> submit(Command command) {
     return leaderId() == null ? noLeader() : batcher.submit(command);
   }
 
   private static <T> CompletableFuture<T> noLeader() {
-    return CompletableFuture.failedFuture(ErrorCode.NO_LEADER.error("no Raft leader is known; retry shortly"));
+    return CompletableFuture.failedFuture(
+        ErrorCode.NO_LEADER.error("no Raft leader is known; retry shortly"));
   }
 
   /** The leader this node knows of, or null; cheap enough for every request. */
@@ -238,27 +285,41 @@ public final class RaftNode implements AutoCloseable {
   private CompletableFuture<List<WriteOutcome>> propose(List<Command> commands) {
     Proposal proposal = commands.size() == 1 ? commands.get(0) : new Batch(commands);
     Message message = Message.valueOf(ByteString.copyFrom(CommandCodec.encode(proposal)));
-    return client.async().send(message)
-        .handle((reply, error) -> {
-          RaftClientReply r = checked(reply, error, "write");
-          WriteOutcome outcome = OutcomeCodec.decode(r.getMessage().getContent().asReadOnlyByteBuffer());
-          return outcome instanceof WriteOutcome.Batched batched ? batched.outcomes() : List.of(outcome);
-        });
+    return client
+        .async()
+        .send(message)
+        .handle(
+            (reply, error) -> {
+              RaftClientReply r = checked(reply, error, "write");
+              WriteOutcome outcome =
+                  OutcomeCodec.decode(r.getMessage().getContent().asReadOnlyByteBuffer());
+              return outcome instanceof WriteOutcome.Batched batched
+                  ? batched.outcomes()
+                  : List.of(outcome);
+            });
   }
 
   /** Proposes sealing the active segment; the state machine asks for it on the leader. */
   private void proposeSeal() {
     // The outcome is handled here; nobody waits on the returned future.
-    var unused = client.async().send(Message.valueOf(ByteString.copyFrom(CommandCodec.encode(new SealSegment()))))
-        .whenComplete((reply, error) -> {
-          stateMachine.sealFinished();
-          if (error != null || !reply.isSuccess()) {
-            LOG.warn("segment seal proposal failed: {}", error != null ? error.toString() : reply.getException());
-          }
-        });
+    var unused =
+        client
+            .async()
+            .send(Message.valueOf(ByteString.copyFrom(CommandCodec.encode(new SealSegment()))))
+            .whenComplete(
+                (reply, error) -> {
+                  stateMachine.sealFinished();
+                  if (error != null || !reply.isSuccess()) {
+                    LOG.warn(
+                        "segment seal proposal failed: {}",
+                        error != null ? error.toString() : reply.getException());
+                  }
+                });
   }
 
-  /** Completes once this node has applied every write committed before the call (Raft ReadIndex). */
+  /**
+   * Completes once this node has applied every write committed before the call (Raft ReadIndex).
+   */
   public CompletableFuture<Void> readBarrier() {
     return leaderId() == null ? noLeader() : readBarriers.await();
   }
@@ -270,25 +331,28 @@ public final class RaftNode implements AutoCloseable {
    * leader change.
    */
   private CompletableFuture<Void> sendReadBarrier() {
-    RaftClientRequest request = RaftClientRequest.newBuilder()
-        .setClientId(localClientId)
-        .setServerId(selfId)
-        .setGroupId(GROUP_ID)
-        .setCallId(localCallIds.incrementAndGet())
-        .setMessage(Message.EMPTY)
-        .setType(RaftClientRequest.readRequestType())
-        .setTimeoutMs(config.raft().requestTimeoutMs())
-        .build();
+    RaftClientRequest request =
+        RaftClientRequest.newBuilder()
+            .setClientId(localClientId)
+            .setServerId(selfId)
+            .setGroupId(GROUP_ID)
+            .setCallId(localCallIds.incrementAndGet())
+            .setMessage(Message.EMPTY)
+            .setType(RaftClientRequest.readRequestType())
+            .setTimeoutMs(config.raft().requestTimeoutMs())
+            .build();
     // Bounded: a barrier that never returned would hold up every read queued behind it.
-    CompletableFuture<RaftClientReply> direct = submitLocally(request)
-        .orTimeout(config.raft().requestTimeoutMs(), TimeUnit.MILLISECONDS);
+    CompletableFuture<RaftClientReply> direct =
+        submitLocally(request).orTimeout(config.raft().requestTimeoutMs(), TimeUnit.MILLISECONDS);
     return direct
         .handle((reply, error) -> error == null && reply.isSuccess() ? reply : null)
-        .thenCompose(reply -> reply != null ? CompletableFuture.completedFuture(reply) : readViaClient())
-        .handle((reply, error) -> {
-          checked(reply, error, "read");
-          return null;
-        });
+        .thenCompose(
+            reply -> reply != null ? CompletableFuture.completedFuture(reply) : readViaClient())
+        .handle(
+            (reply, error) -> {
+              checked(reply, error, "read");
+              return null;
+            });
   }
 
   private CompletableFuture<RaftClientReply> submitLocally(RaftClientRequest request) {
@@ -304,7 +368,8 @@ public final class RaftNode implements AutoCloseable {
   }
 
   private static RaftClientReply checked(RaftClientReply reply, Throwable error, String what) {
-    Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    Throwable cause =
+        error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
     if (cause == null && reply != null && !reply.isSuccess()) {
       cause = reply.getException();
     }
@@ -315,33 +380,57 @@ public final class RaftNode implements AutoCloseable {
       throw le;
     }
     if (cause instanceof NotLeaderException || cause instanceof LeaderNotReadyException) {
-      throw ApiError.of(ErrorCode.NO_LEADER, "no Raft leader could take the " + what + "; retry shortly").exception();
+      throw ApiError.of(
+              ErrorCode.NO_LEADER, "no Raft leader could take the " + what + "; retry shortly")
+          .exception();
     }
     if (cause instanceof RaftException || cause instanceof IOException) {
-      throw ApiError.of(ErrorCode.TIMEOUT, "the " + what + " did not complete in time (" + cause.getClass().getSimpleName()
-          + "); its outcome is unknown, look the key's history up before retrying").exception();
+      throw ApiError.of(
+              ErrorCode.TIMEOUT,
+              "the "
+                  + what
+                  + " did not complete in time ("
+                  + cause.getClass().getSimpleName()
+                  + "); its outcome is unknown, look the key's history up before retrying")
+          .exception();
     }
     throw new CompletionException(cause);
   }
 
   /** Records a member's HTTP address through Raft. */
   public CompletableFuture<WriteOutcome> register(String nodeId, String httpAddress) {
-    return client.async().send(Message.valueOf(ByteString.copyFrom(CommandCodec.encode(new RegisterMember(nodeId, httpAddress)))))
-        .handle((reply, error) -> OutcomeCodec.decode(checked(reply, error, "member registration").getMessage()
-            .getContent().asReadOnlyByteBuffer()));
+    return client
+        .async()
+        .send(
+            Message.valueOf(
+                ByteString.copyFrom(CommandCodec.encode(new RegisterMember(nodeId, httpAddress)))))
+        .handle(
+            (reply, error) ->
+                OutcomeCodec.decode(
+                    checked(reply, error, "member registration")
+                        .getMessage()
+                        .getContent()
+                        .asReadOnlyByteBuffer()));
   }
 
   /** Whether {@code nodeId} is a voter, a listener (non-voting), or not a member. */
-  public enum Membership { VOTER, LISTENER, NONE }
+  public enum Membership {
+    VOTER,
+    LISTENER,
+    NONE
+  }
 
   public Membership membership(String nodeId) throws IOException {
     RaftServer.Division division = server.getDivision(GROUP_ID);
     RaftPeerId id = RaftPeerId.valueOf(nodeId);
-    if (division.getRaftConf().getCurrentPeers(RaftPeerRole.FOLLOWER).stream().anyMatch(p -> p.getId().equals(id))) {
+    if (division.getRaftConf().getCurrentPeers(RaftPeerRole.FOLLOWER).stream()
+        .anyMatch(p -> p.getId().equals(id))) {
       return Membership.VOTER;
     }
-    return division.getRaftConf().getCurrentPeers(RaftPeerRole.LISTENER).stream().anyMatch(p -> p.getId().equals(id))
-        ? Membership.LISTENER : Membership.NONE;
+    return division.getRaftConf().getCurrentPeers(RaftPeerRole.LISTENER).stream()
+            .anyMatch(p -> p.getId().equals(id))
+        ? Membership.LISTENER
+        : Membership.NONE;
   }
 
   /**
@@ -352,7 +441,12 @@ public final class RaftNode implements AutoCloseable {
     List<RaftPeer> voters = currentPeers(RaftPeerRole.FOLLOWER);
     List<RaftPeer> listeners = currentPeers(RaftPeerRole.LISTENER);
     listeners.removeIf(p -> p.getId().toString().equals(nodeId));
-    listeners.add(RaftPeer.newBuilder().setId(nodeId).setAddress(raftAddress).setStartupRole(RaftPeerRole.LISTENER).build());
+    listeners.add(
+        RaftPeer.newBuilder()
+            .setId(nodeId)
+            .setAddress(raftAddress)
+            .setStartupRole(RaftPeerRole.LISTENER)
+            .build());
     setConfiguration(voters, listeners, "add " + nodeId + " as a listener");
   }
 
@@ -360,8 +454,11 @@ public final class RaftNode implements AutoCloseable {
   public void promote(String nodeId) throws IOException {
     List<RaftPeer> voters = currentPeers(RaftPeerRole.FOLLOWER);
     List<RaftPeer> listeners = currentPeers(RaftPeerRole.LISTENER);
-    RaftPeer listener = listeners.stream().filter(p -> p.getId().toString().equals(nodeId)).findFirst()
-        .orElseThrow(() -> ErrorCode.INVALID_REQUEST.error(nodeId + " is not a listener"));
+    RaftPeer listener =
+        listeners.stream()
+            .filter(p -> p.getId().toString().equals(nodeId))
+            .findFirst()
+            .orElseThrow(() -> ErrorCode.INVALID_REQUEST.error(nodeId + " is not a listener"));
     listeners.remove(listener);
     voters.add(RaftPeer.newBuilder().setId(nodeId).setAddress(listener.getAddress()).build());
     setConfiguration(voters, listeners, "promote " + nodeId + " to voter");
@@ -377,12 +474,17 @@ public final class RaftNode implements AutoCloseable {
       throw ErrorCode.NOT_FOUND.error(nodeId + " is not a member of the Raft group");
     }
     if (voters.isEmpty()) {
-      throw ErrorCode.INVALID_REQUEST.error(nodeId + " is the last voter; a group cannot remove its last voter");
+      throw ErrorCode.INVALID_REQUEST.error(
+          nodeId + " is the last voter; a group cannot remove its last voter");
     }
     if (nodeId.equals(leaderId())) {
-      RaftClientReply moved = client.admin().transferLeadership(voters.get(0).getId(), config.raft().requestTimeoutMs());
+      RaftClientReply moved =
+          client
+              .admin()
+              .transferLeadership(voters.get(0).getId(), config.raft().requestTimeoutMs());
       if (!moved.isSuccess()) {
-        throw ErrorCode.UNAVAILABLE.error("could not move leadership off " + nodeId + ": " + moved.getException());
+        throw ErrorCode.UNAVAILABLE.error(
+            "could not move leadership off " + nodeId + ": " + moved.getException());
       }
       LOG.info("leadership moved from {} to {} before removing it", nodeId, voters.get(0).getId());
     }
@@ -393,14 +495,25 @@ public final class RaftNode implements AutoCloseable {
     return new ArrayList<>(server.getDivision(GROUP_ID).getRaftConf().getCurrentPeers(role));
   }
 
-  private void setConfiguration(List<RaftPeer> voters, List<RaftPeer> listeners, String what) throws IOException {
-    RaftClientReply reply = client.admin().setConfiguration(SetConfigurationRequest.Arguments.newBuilder()
-        .setServersInNewConf(voters).setListenersInNewConf(listeners)
-        .setMode(SetConfigurationRequest.Mode.SET_UNCONDITIONALLY).build());
+  private void setConfiguration(List<RaftPeer> voters, List<RaftPeer> listeners, String what)
+      throws IOException {
+    RaftClientReply reply =
+        client
+            .admin()
+            .setConfiguration(
+                SetConfigurationRequest.Arguments.newBuilder()
+                    .setServersInNewConf(voters)
+                    .setListenersInNewConf(listeners)
+                    .setMode(SetConfigurationRequest.Mode.SET_UNCONDITIONALLY)
+                    .build());
     if (!reply.isSuccess()) {
       throw ErrorCode.UNAVAILABLE.error("could not " + what + ": " + reply.getException());
     }
-    LOG.info("Raft configuration changed: {} (voters {}, listeners {})", what, ids(voters), ids(listeners));
+    LOG.info(
+        "Raft configuration changed: {} (voters {}, listeners {})",
+        what,
+        ids(voters),
+        ids(listeners));
   }
 
   private static List<String> ids(List<RaftPeer> peers) {
@@ -413,24 +526,45 @@ public final class RaftNode implements AutoCloseable {
     try {
       RaftServer.Division division = server.getDivision(GROUP_ID);
       Map<String, String> joined = stateMachine.state().memberAddresses();
-      division.getRaftConf().getCurrentPeers(RaftPeerRole.FOLLOWER).forEach(p -> members.add(member(p, true, joined)));
-      division.getRaftConf().getCurrentPeers(RaftPeerRole.LISTENER).forEach(p -> members.add(member(p, false, joined)));
+      division
+          .getRaftConf()
+          .getCurrentPeers(RaftPeerRole.FOLLOWER)
+          .forEach(p -> members.add(member(p, true, joined)));
+      division
+          .getRaftConf()
+          .getCurrentPeers(RaftPeerRole.LISTENER)
+          .forEach(p -> members.add(member(p, false, joined)));
     } catch (IOException e) {
       // the group is not on this server (any more): no members to list, as progress() says UNKNOWN
     }
-    return new NodeStatus(config.node().id(), progress.role(), progress.term(), progress.leaderId(),
-        progress.commitIndex(), progress.appliedIndex(), stateMachine.state().size(),
-        stateMachine.state().segmentCount(), members, stateMachine.snapshotStats(), List.of(), null);
+    return new NodeStatus(
+        config.node().id(),
+        progress.role(),
+        progress.term(),
+        progress.leaderId(),
+        progress.commitIndex(),
+        progress.appliedIndex(),
+        stateMachine.state().size(),
+        stateMachine.state().segmentCount(),
+        members,
+        stateMachine.snapshotStats(),
+        List.of(),
+        null);
   }
 
-  /** Role, term, leader and indexes without the member list: cheap enough for every metrics scrape. */
+  /**
+   * Role, term, leader and indexes without the member list: cheap enough for every metrics scrape.
+   */
   public RaftProgress progress() {
     try {
       RaftServer.Division division = server.getDivision(GROUP_ID);
       var info = division.getInfo();
       RaftPeerId leader = info.getLeaderId();
-      return new RaftProgress(info.getCurrentRole().name(), info.getCurrentTerm(),
-          leader == null ? null : leader.toString(), division.getRaftLog().getLastCommittedIndex(),
+      return new RaftProgress(
+          info.getCurrentRole().name(),
+          info.getCurrentTerm(),
+          leader == null ? null : leader.toString(),
+          division.getRaftLog().getLastCommittedIndex(),
           info.getLastAppliedIndex());
     } catch (IOException e) {
       return new RaftProgress("UNKNOWN", 0, null, 0, 0);
@@ -439,26 +573,38 @@ public final class RaftNode implements AutoCloseable {
 
   private static Set<String> storedVoters(RaftServer server) throws IOException {
     Set<String> ids = new TreeSet<>();
-    server.getDivision(GROUP_ID).getRaftConf().getCurrentPeers().forEach(p -> ids.add(p.getId().toString()));
+    server
+        .getDivision(GROUP_ID)
+        .getRaftConf()
+        .getCurrentPeers()
+        .forEach(p -> ids.add(p.getId().toString()));
     return ids;
   }
 
   /**
    * The configured peers only seed a new group; a recovered one keeps the membership in its log.
-   * The trap worth a warning: a data directory that once ran alone, now started as a cluster member.
+   * The trap worth a warning: a data directory that once ran alone, now started as a cluster
+   * member.
    */
   private static void warnIfStoredGroupIgnoresPeers(NodeConfig config, Set<String> stored) {
     if (config.raft().peers().size() > 1 && stored.equals(Set.of(config.node().id()))) {
-      LOG.warn("{} holds a one-member Raft group of {} alone; the configured peers {} are ignored and this node "
-          + "will not join them. Start a cluster member on a fresh node.dataDir.", config.node().dataDir(),
-          config.node().id(), config.raft().peers().stream().map(NodeConfig.Peer::id).toList());
+      LOG.warn(
+          "{} holds a one-member Raft group of {} alone; the configured peers {} are ignored and this node "
+              + "will not join them. Start a cluster member on a fresh node.dataDir.",
+          config.node().dataDir(),
+          config.node().id(),
+          config.raft().peers().stream().map(NodeConfig.Peer::id).toList());
     }
   }
 
-  /** A member with its HTTP address: from the config for bootstrap peers, else as recorded by its join. */
+  /**
+   * A member with its HTTP address: from the config for bootstrap peers, else as recorded by its
+   * join.
+   */
   private NodeStatus.Member member(RaftPeer peer, boolean voter, Map<String, String> joined) {
     String id = peer.getId().toString();
-    return new NodeStatus.Member(id, peer.getAddress(), httpAddresses.getOrDefault(id, joined.get(id)), voter);
+    return new NodeStatus.Member(
+        id, peer.getAddress(), httpAddresses.getOrDefault(id, joined.get(id)), voter);
   }
 
   @Override

@@ -54,26 +54,28 @@ final class ReadBarriers {
     }
     // What follows a barrier always runs on our own thread, never on the one that completed it:
     // a barrier that completes at once (a leaseholder) would otherwise launch the next on the same
-    // stack, and the next, as long as readers come (stack overflow, reads hang); and Ratis completes
+    // stack, and the next, as long as readers come (stack overflow, reads hang); and Ratis
+    // completes
     // read barriers on its apply thread inside its read-request queue's lock, where submitting the
     // next barrier re-enters that queue (its entry can be cleared unanswered, or the apply thread
     // fails with a concurrent modification and the node stops applying).
-    BiConsumer<Void, Throwable> done = (v, error) -> {
-      CompletableFuture<Void> next;
-      synchronized (this) {
-        running = queued;
-        queued = null;
-        next = running;
-      }
-      if (error != null) {
-        group.completeExceptionally(error);
-      } else {
-        group.complete(null);
-      }
-      if (next != null) {
-        launch(next);
-      }
-    };
+    BiConsumer<Void, Throwable> done =
+        (v, error) -> {
+          CompletableFuture<Void> next;
+          synchronized (this) {
+            running = queued;
+            queued = null;
+            next = running;
+          }
+          if (error != null) {
+            group.completeExceptionally(error);
+          } else {
+            group.complete(null);
+          }
+          if (next != null) {
+            launch(next);
+          }
+        };
     var unused = f.whenCompleteAsync(done, completions); // done handles every outcome
   }
 }

@@ -1,7 +1,8 @@
 package io.scribeledger.consensus;
 
 /** What this node did with snapshots: taken here, and installed from a leader. */
-public record SnapshotStats(long taken, long lastIndex, long lastSizeBytes, long lastDurationMs, long installed) {
+public record SnapshotStats(
+    long taken, long lastIndex, long lastSizeBytes, long lastDurationMs, long installed) {
 
   static final SnapshotStats NONE = new SnapshotStats(0, 0, 0, 0, 0);
 

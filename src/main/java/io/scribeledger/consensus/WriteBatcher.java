@@ -17,8 +17,7 @@ import java.util.function.Function;
  */
 final class WriteBatcher {
 
-  private record Pending(Command command, long bytes, CompletableFuture<WriteOutcome> result) {
-  }
+  private record Pending(Command command, long bytes, CompletableFuture<WriteOutcome> result) {}
 
   private final int maxCount;
   private final long maxBytes;
@@ -27,8 +26,11 @@ final class WriteBatcher {
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
   private int inFlight;
 
-  WriteBatcher(int maxCount, long maxBytes, int maxInFlight,
-               Function<List<Command>, CompletableFuture<List<WriteOutcome>>> sender) {
+  WriteBatcher(
+      int maxCount,
+      long maxBytes,
+      int maxInFlight,
+      Function<List<Command>, CompletableFuture<List<WriteOutcome>>> sender) {
     this.maxCount = maxCount;
     this.maxBytes = maxBytes;
     this.maxInFlight = maxInFlight;
@@ -47,7 +49,9 @@ final class WriteBatcher {
   }
 
   private static long sizeOf(Command c) {
-    return c instanceof Command.Put put ? put.value().length + put.key().length() + 64L : c.key().length() + 64L;
+    return c instanceof Command.Put put
+        ? put.value().length + put.key().length() + 64L
+        : c.key().length() + 64L;
   }
 
   /** Under the lock: the batches that may go out now. */
@@ -56,7 +60,8 @@ final class WriteBatcher {
     while (inFlight < maxInFlight && !queue.isEmpty()) {
       List<Pending> batch = new ArrayList<>();
       long bytes = 0;
-      while (!queue.isEmpty() && batch.size() < maxCount
+      while (!queue.isEmpty()
+          && batch.size() < maxCount
           && (batch.isEmpty() || bytes + queue.peek().bytes() <= maxBytes)) {
         Pending next = queue.poll();
         bytes += next.bytes();
@@ -77,20 +82,22 @@ final class WriteBatcher {
     } catch (RuntimeException e) {
       sent = CompletableFuture.failedFuture(e);
     }
-    var unused = sent.whenComplete((outcomes, error) -> { // every outcome is handled here
-      List<List<Pending>> ready;
-      synchronized (this) {
-        inFlight--;
-        ready = takeBatches();
-      }
-      for (int i = 0; i < batch.size(); i++) {
-        if (error != null) {
-          batch.get(i).result().completeExceptionally(error);
-        } else {
-          batch.get(i).result().complete(outcomes.get(i));
-        }
-      }
-      ready.forEach(this::send);
-    });
+    var unused =
+        sent.whenComplete(
+            (outcomes, error) -> { // every outcome is handled here
+              List<List<Pending>> ready;
+              synchronized (this) {
+                inFlight--;
+                ready = takeBatches();
+              }
+              for (int i = 0; i < batch.size(); i++) {
+                if (error != null) {
+                  batch.get(i).result().completeExceptionally(error);
+                } else {
+                  batch.get(i).result().complete(outcomes.get(i));
+                }
+              }
+              ready.forEach(this::send);
+            });
   }
 }

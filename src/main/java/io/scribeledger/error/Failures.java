@@ -8,26 +8,31 @@ import java.util.concurrent.ExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Maps any failure to the error a client sees; an unexpected one is logged once with a correlation id. */
+/**
+ * Maps any failure to the error a client sees; an unexpected one is logged once with a correlation
+ * id.
+ */
 public final class Failures {
 
   private static final Logger LOG = LoggerFactory.getLogger(Failures.class);
 
-  private Failures() {
-  }
+  private Failures() {}
 
   public static ApiError toApiError(Throwable failure) {
     Throwable cause = failure;
     // Futures wrap what a stage threw; the API error is the first LedgerException inside.
-    while ((cause instanceof CompletionException || cause instanceof ExecutionException) && cause.getCause() != null) {
+    while ((cause instanceof CompletionException || cause instanceof ExecutionException)
+        && cause.getCause() != null) {
       cause = cause.getCause();
     }
     if (cause instanceof LedgerException le) {
       return le.error();
     }
     if (cause instanceof ReplyException re && re.failureType() == ReplyFailure.TIMEOUT) {
-      return ApiError.of(ErrorCode.TIMEOUT, "the ledger did not answer in time; the outcome of a write is unknown,"
-          + " look the key's history up before retrying");
+      return ApiError.of(
+          ErrorCode.TIMEOUT,
+          "the ledger did not answer in time; the outcome of a write is unknown,"
+              + " look the key's history up before retrying");
     }
     String id = UUID.randomUUID().toString();
     LOG.error("internal error {}: {}", id, String.valueOf(cause), cause);

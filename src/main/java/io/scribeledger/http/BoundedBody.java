@@ -45,29 +45,32 @@ public final class BoundedBody implements Handler<RoutingContext> {
     }
     Buffer body = Buffer.buffer();
     boolean[] refused = {false};
-    request.handler(chunk -> {
-      if (refused[0]) {
-        return;
-      }
-      if ((long) body.length() + chunk.length() > limit) {
-        refused[0] = true;
-        tooLarge(ctx, "value exceeds the limit");
-        return;
-      }
-      body.appendBuffer(chunk);
-    });
+    request.handler(
+        chunk -> {
+          if (refused[0]) {
+            return;
+          }
+          if ((long) body.length() + chunk.length() > limit) {
+            refused[0] = true;
+            tooLarge(ctx, "value exceeds the limit");
+            return;
+          }
+          body.appendBuffer(chunk);
+        });
     request.exceptionHandler(e -> refused[0] = true);
-    request.endHandler(v -> {
-      if (!refused[0]) {
-        ctx.put(KEY, body);
-        ctx.next();
-      }
-    });
+    request.endHandler(
+        v -> {
+          if (!refused[0]) {
+            ctx.put(KEY, body);
+            ctx.next();
+          }
+        });
     request.resume();
   }
 
   private void tooLarge(RoutingContext ctx, String what) {
     ctx.response().putHeader("Connection", "close");
-    ErrorResponses.send(ctx, ErrorCode.VALUE_TOO_LARGE, what + "; the limit is " + limit + " bytes");
+    ErrorResponses.send(
+        ctx, ErrorCode.VALUE_TOO_LARGE, what + "; the limit is " + limit + " bytes");
   }
 }

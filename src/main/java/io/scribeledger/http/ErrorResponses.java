@@ -6,11 +6,13 @@ import io.scribeledger.error.Failures;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
-/** Writes API.md's JSON errors; anything unexpected becomes a logged {@code internal} with a correlation id. */
+/**
+ * Writes API.md's JSON errors; anything unexpected becomes a logged {@code internal} with a
+ * correlation id.
+ */
 public final class ErrorResponses {
 
-  private ErrorResponses() {
-  }
+  private ErrorResponses() {}
 
   public static void send(RoutingContext ctx, ApiError error) {
     if (ctx.response().ended() || ctx.response().closed()) {
@@ -22,9 +24,13 @@ public final class ErrorResponses {
     Json.send(ctx, error.code().status(), body(error));
   }
 
-  /** The JSON body of an error: {@code {"error","message"}}, plus the tombstone's index for {@code deleted}. */
+  /**
+   * The JSON body of an error: {@code {"error","message"}}, plus the tombstone's index for {@code
+   * deleted}.
+   */
   static JsonObject body(ApiError error) {
-    JsonObject body = new JsonObject().put("error", error.code().code()).put("message", error.message());
+    JsonObject body =
+        new JsonObject().put("error", error.code().code()).put("message", error.message());
     if (error.code() == ErrorCode.DELETED) {
       body.put("index", error.index());
     }

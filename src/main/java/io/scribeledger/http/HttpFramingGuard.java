@@ -29,8 +29,9 @@ import java.util.UUID;
 
 /**
  * Answers what the HTTP/1.x decoder could not parse — a bad request line or header, an unknown HTTP
- * version, a bad {@code Content-Length}, a broken chunked body — with API.md's JSON {@code bad_request},
- * then closes the connection: after a framing error nothing later on it can be trusted to start a request.
+ * version, a bad {@code Content-Length}, a broken chunked body — with API.md's JSON {@code
+ * bad_request}, then closes the connection: after a framing error nothing later on it can be
+ * trusted to start a request.
  *
  * <p>It sits in the Netty pipeline just before Vert.x's handler because Vert.x answers two of these
  * itself with an empty body (501 for an unknown version) or none at all (a broken chunk closes the
@@ -38,22 +39,38 @@ import java.util.UUID;
  */
 final class HttpFramingGuard extends ChannelDuplexHandler {
 
-  /** Long enough to say what was wrong, short enough that an attacker's bytes are not echoed at length. */
+  /**
+   * Long enough to say what was wrong, short enough that an attacker's bytes are not echoed at
+   * length.
+   */
   private static final int MAX_DETAIL = 200;
 
-  /** Requests read on this connection, and responses completely written; equal when none is in progress. */
+  /**
+   * Requests read on this connection, and responses completely written; equal when none is in
+   * progress.
+   */
   private long requestsRead;
+
   private long responsesDone;
+
   /** Whether the response to the request in progress has started (then ours cannot be sent). */
   private boolean responseStarted;
+
   private boolean refused;
+
   /** The error answer to send once every earlier request on the connection has been answered. */
   private FullHttpResponse pendingAnswer;
 
-  /** Puts a guard in front of an HTTP/1.x connection's Vert.x handler; other connections are left alone. */
+  /**
+   * Puts a guard in front of an HTTP/1.x connection's Vert.x handler; other connections are left
+   * alone.
+   */
   static void install(HttpConnection connection) {
-    if (connection instanceof HttpServerConnection c && c.channelHandlerContext().pipeline().get("handler") != null) {
-      c.channelHandlerContext().pipeline().addBefore("handler", "scribe-framing-guard", new HttpFramingGuard());
+    if (connection instanceof HttpServerConnection c
+        && c.channelHandlerContext().pipeline().get("handler") != null) {
+      c.channelHandlerContext()
+          .pipeline()
+          .addBefore("handler", "scribe-framing-guard", new HttpFramingGuard());
     }
   }
 
@@ -90,7 +107,8 @@ final class HttpFramingGuard extends ChannelDuplexHandler {
   }
 
   @Override
-  public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+  public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise)
+      throws Exception {
     if (msg instanceof HttpResponse) {
       responseStarted = true;
     }
@@ -115,30 +133,37 @@ final class HttpFramingGuard extends ChannelDuplexHandler {
     DecoderResult result = msg.decoderResult();
     if (result.isFailure()) {
       Throwable cause = result.cause();
-      if (msg instanceof HttpRequest && cause instanceof TooLongFrameException && cause.getMessage() != null) {
+      if (msg instanceof HttpRequest
+          && cause instanceof TooLongFrameException
+          && cause.getMessage() != null) {
         // The decoder's own wording tells a request line that is too long from headers that are.
         return cause.getMessage().startsWith("An HTTP line is larger than")
             ? ApiError.of(ErrorCode.URI_TOO_LONG, "the request line is too long")
             : ApiError.of(ErrorCode.HEADERS_TOO_LARGE, "the request headers are too large");
       }
       String part = msg instanceof HttpRequest ? "request" : "request body";
-      return ApiError.of(ErrorCode.BAD_REQUEST, "the HTTP " + part + " could not be parsed: " + detail(cause));
+      return ApiError.of(
+          ErrorCode.BAD_REQUEST, "the HTTP " + part + " could not be parsed: " + detail(cause));
     }
     if (msg instanceof HttpRequest request
         && !request.protocolVersion().equals(HttpVersion.HTTP_1_1)
         && !request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
-      return ApiError.of(ErrorCode.BAD_REQUEST,
-          "unsupported HTTP version " + detail(request.protocolVersion().text()) + "; use HTTP/1.1");
+      return ApiError.of(
+          ErrorCode.BAD_REQUEST,
+          "unsupported HTTP version "
+              + detail(request.protocolVersion().text())
+              + "; use HTTP/1.1");
     }
     if (msg instanceof HttpRequest request && !parseableTarget(request.uri())) {
-      return ApiError.of(ErrorCode.BAD_REQUEST, "the request target is not a path or an absolute http(s) URI");
+      return ApiError.of(
+          ErrorCode.BAD_REQUEST, "the request target is not a path or an absolute http(s) URI");
     }
     return null;
   }
 
   /**
-   * Origin form ({@code /path}) goes on to routing, which judges the path itself; an absolute URI must
-   * parse with a scheme and host, else Vert.x would quietly route it as {@code /}.
+   * Origin form ({@code /path}) goes on to routing, which judges the path itself; an absolute URI
+   * must parse with a scheme and host, else Vert.x would quietly route it as {@code /}.
    */
   private static boolean parseableTarget(String target) {
     if (target.startsWith("/")) {
@@ -146,7 +171,9 @@ final class HttpFramingGuard extends ChannelDuplexHandler {
     }
     try {
       URI uri = new URI(target);
-      return uri.getHost() != null && ("http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme()));
+      return uri.getHost() != null
+          && ("http".equalsIgnoreCase(uri.getScheme())
+              || "https".equalsIgnoreCase(uri.getScheme()));
     } catch (URISyntaxException e) {
       return false;
     }
@@ -154,9 +181,13 @@ final class HttpFramingGuard extends ChannelDuplexHandler {
 
   private static FullHttpResponse response(ApiError error) {
     byte[] body = ErrorResponses.body(error).encode().getBytes(StandardCharsets.UTF_8);
-    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-        HttpResponseStatus.valueOf(error.code().status()), Unpooled.wrappedBuffer(body));
-    response.headers()
+    FullHttpResponse response =
+        new DefaultFullHttpResponse(
+            HttpVersion.HTTP_1_1,
+            HttpResponseStatus.valueOf(error.code().status()),
+            Unpooled.wrappedBuffer(body));
+    response
+        .headers()
         .set(HttpHeaderNames.CONTENT_TYPE, "application/json")
         .set(HttpHeaderNames.CONTENT_LENGTH, body.length)
         .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE)
@@ -164,9 +195,12 @@ final class HttpFramingGuard extends ChannelDuplexHandler {
     return response;
   }
 
-  /** The decoder's reason, cut short and stripped of control characters (it may quote the request). */
+  /**
+   * The decoder's reason, cut short and stripped of control characters (it may quote the request).
+   */
   private static String detail(Throwable cause) {
-    return detail(cause == null || cause.getMessage() == null ? "malformed request" : cause.getMessage());
+    return detail(
+        cause == null || cause.getMessage() == null ? "malformed request" : cause.getMessage());
   }
 
   private static String detail(String text) {

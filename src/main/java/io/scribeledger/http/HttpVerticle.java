@@ -14,11 +14,14 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
-/** Serves the HTTP API of docs/API.md on the event loop; all ledger work goes over the event bus. */
+/**
+ * Serves the HTTP API of docs/API.md on the event loop; all ledger work goes over the event bus.
+ */
 public final class HttpVerticle extends AbstractVerticle {
 
   /** Admin request bodies are small JSON objects. */
   private static final long MAX_ADMIN_BODY = 64 * 1024;
+
   private static final Pattern MALFORMED_ESCAPE = Pattern.compile("%(?![0-9A-Fa-f]{2})");
   private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
 
@@ -32,15 +35,25 @@ public final class HttpVerticle extends AbstractVerticle {
 
   @Override
   public void start(Promise<Void> started) {
-    LedgerClient ledger = new LedgerClient(vertx, config.node().id(), config.raft().requestTimeoutMs() + 2000);
+    LedgerClient ledger =
+        new LedgerClient(vertx, config.node().id(), config.raft().requestTimeoutMs() + 2000);
     Router router = router(ledger);
-    vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(false))
+    vertx
+        .createHttpServer(new HttpServerOptions().setCompressionSupported(false))
         .requestHandler(router)
         .connectionHandler(HttpFramingGuard::install)
         .listen(config.http().port(), config.http().host())
         .onSuccess(server -> started.complete())
-        .onFailure(e -> started.fail(new IllegalStateException(
-            "cannot listen on " + config.http().host() + ":" + config.http().port() + ": " + e.getMessage())));
+        .onFailure(
+            e ->
+                started.fail(
+                    new IllegalStateException(
+                        "cannot listen on "
+                            + config.http().host()
+                            + ":"
+                            + config.http().port()
+                            + ": "
+                            + e.getMessage())));
   }
 
   private Router router(LedgerClient ledger) {
@@ -50,12 +63,15 @@ public final class HttpVerticle extends AbstractVerticle {
     ProofHandler proofs = new ProofHandler(config.limits(), ledger);
     Router router = Router.router(vertx);
 
-    router.route().handler(ctx -> {
-      requests.track(ctx);
-      if (requestId(ctx)) {
-        ctx.next();
-      }
-    });
+    router
+        .route()
+        .handler(
+            ctx -> {
+              requests.track(ctx);
+              if (requestId(ctx)) {
+                ctx.next();
+              }
+            });
     router.route().method(HttpMethod.PUT).handler(new BoundedBody(config.limits().maxValueBytes()));
     router.route("/cluster/*").method(HttpMethod.POST).handler(new BoundedBody(MAX_ADMIN_BODY));
 
@@ -71,27 +87,33 @@ public final class HttpVerticle extends AbstractVerticle {
     Routes.fixed(router, "/cluster/leave", Map.of(HttpMethod.POST, guarded(node::leave)));
 
     Routes.fixed(router, "/ledger/head", Map.of(HttpMethod.GET, guarded(proofs::head)));
-    Routes.fixed(router, "/ledger/consistency", Map.of(HttpMethod.GET, guarded(proofs::consistency)));
+    Routes.fixed(
+        router, "/ledger/consistency", Map.of(HttpMethod.GET, guarded(proofs::consistency)));
     Routes.fixed(router, "/ledger/entries", Map.of(HttpMethod.GET, guarded(proofs::entries)));
     Routes.fixed(router, "/segments", Map.of(HttpMethod.GET, guarded(proofs::segments)));
     Routes.fixed(router, "/admin/scrub", Map.of(HttpMethod.POST, proofs::scrub));
     Routes.keyGet(router, "/verify/", proofs::verify);
-    router.route("/kv/*").handler(ctx -> {
-      ctx.put(Routes.ROUTE_LABEL, "/kv/{key}");
-      kv.handle(ctx, ctx.request().path().substring("/kv/".length()));
-    });
+    router
+        .route("/kv/*")
+        .handler(
+            ctx -> {
+              ctx.put(Routes.ROUTE_LABEL, "/kv/{key}");
+              kv.handle(ctx, ctx.request().path().substring("/kv/".length()));
+            });
     Routes.keyGet(router, "/history/", kv::history);
     router.route("/*").handler(ctx -> legacyKey(ctx, kv));
 
     router.errorHandler(400, HttpVerticle::malformed);
     router.errorHandler(404, Routes::notFound);
-    router.errorHandler(405, ctx -> ErrorResponses.send(ctx, ErrorCode.METHOD_NOT_ALLOWED, "method not allowed"));
+    router.errorHandler(
+        405, ctx -> ErrorResponses.send(ctx, ErrorCode.METHOD_NOT_ALLOWED, "method not allowed"));
     router.errorHandler(500, ctx -> ErrorResponses.fail(ctx, ctx.failure()));
     return router;
   }
 
   /** Runs a handler that may throw an API error while parsing its request, answering it as JSON. */
-  private static io.vertx.core.Handler<RoutingContext> guarded(io.vertx.core.Handler<RoutingContext> handler) {
+  private static io.vertx.core.Handler<RoutingContext> guarded(
+      io.vertx.core.Handler<RoutingContext> handler) {
     return ctx -> {
       try {
         handler.handle(ctx);
@@ -129,7 +151,9 @@ public final class HttpVerticle extends AbstractVerticle {
     String id = ctx.request().getHeader("X-Request-Id");
     if (id != null && !REQUEST_ID.matcher(id).matches()) {
       ctx.response().putHeader("X-Request-Id", UUID.randomUUID().toString());
-      ErrorResponses.send(ctx, ErrorCode.INVALID_REQUEST,
+      ErrorResponses.send(
+          ctx,
+          ErrorCode.INVALID_REQUEST,
           "X-Request-Id must be 1-128 characters of letters, digits, '.', '_', ':' or '-'");
       return false;
     }

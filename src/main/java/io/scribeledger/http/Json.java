@@ -2,22 +2,24 @@ package io.scribeledger.http;
 
 import io.scribeledger.ledger.EntryRecord;
 import io.scribeledger.ledger.Receipt;
-import io.scribeledger.merkle.Hashes;
 import io.scribeledger.ledger.SegmentInfo;
+import io.scribeledger.merkle.Hashes;
 import io.scribeledger.verify.TreeHead;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.util.List;
 import io.vertx.ext.web.RoutingContext;
+import java.util.List;
 
 /** The JSON shapes of API.md: receipts, history versions, and sending a JSON body. */
 public final class Json {
 
-  private Json() {
-  }
+  private Json() {}
 
   public static void send(RoutingContext ctx, int status, JsonObject body) {
-    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
+    ctx.response()
+        .setStatusCode(status)
+        .putHeader("Content-Type", "application/json")
+        .end(body.encode());
   }
 
   public static JsonObject receipt(Receipt r) {
@@ -33,7 +35,10 @@ public final class Json {
         .put("rootHash", Hashes.hex(r.rootHash()));
   }
 
-  /** An entry as {@code /ledger/entries} and {@code /verify} show it: every field of its canonical form. */
+  /**
+   * An entry as {@code /ledger/entries} and {@code /verify} show it: every field of its canonical
+   * form.
+   */
   public static JsonObject entry(EntryRecord r) {
     return new JsonObject()
         .put("index", r.index())

@@ -27,7 +27,8 @@ import java.util.regex.Pattern;
 public final class KvHandler {
 
   private static final Set<String> READ_PARAMS = Set.of("version", "at", "consistency", "minIndex");
-  private static final Set<String> HISTORY_PARAMS = Set.of("after", "limit", "consistency", "minIndex");
+  private static final Set<String> HISTORY_PARAMS =
+      Set.of("after", "limit", "consistency", "minIndex");
   private static final Pattern ETAG = Pattern.compile("\"?([0-9a-fA-F]{64})\"?");
   private static final String DEFAULT_CONTENT_TYPE = "application/octet-stream";
   static final int MAX_HISTORY_LIMIT = 1000;
@@ -66,7 +67,8 @@ public final class KvHandler {
       QueryParams q = QueryParams.parse(ctx.request().query(), HISTORY_PARAMS);
       long after = q.number("after", 0, Long.MAX_VALUE).orElse(0L);
       int limit = q.number("limit", 1, MAX_HISTORY_LIMIT).orElse(100L).intValue();
-      ledger.history(new LedgerRequest.History(key, after, limit, readMode(q)))
+      ledger
+          .history(new LedgerRequest.History(key, after, limit, readMode(q)))
           .onSuccess(page -> sendHistory(ctx, page))
           .onFailure(e -> ErrorResponses.fail(ctx, e));
     } catch (RuntimeException e) {
@@ -90,22 +92,28 @@ public final class KvHandler {
     if (q.has("version") && q.has("at")) {
       throw invalid("give either 'version' or 'at', not both");
     }
-    Selector selector = q.number("version", 1, Long.MAX_VALUE).<Selector>map(Selector.Version::new)
-        .or(() -> q.number("at", 1, Long.MAX_VALUE).map(Selector.At::new))
-        .orElse(new Selector.Latest());
-    ledger.get(new LedgerRequest.Get(key, selector, readMode(q), withValue))
+    Selector selector =
+        q.number("version", 1, Long.MAX_VALUE)
+            .<Selector>map(Selector.Version::new)
+            .or(() -> q.number("at", 1, Long.MAX_VALUE).map(Selector.At::new))
+            .orElse(new Selector.Latest());
+    ledger
+        .get(new LedgerRequest.Get(key, selector, readMode(q), withValue))
         .onSuccess(read -> sendValue(ctx, read))
         .onFailure(e -> ErrorResponses.fail(ctx, e));
   }
 
   private static ReadMode readMode(QueryParams q) {
     String consistency = q.string("consistency").orElse(null);
-    if (consistency != null && !consistency.equals("linearizable") && !consistency.equals("stale")) {
+    if (consistency != null
+        && !consistency.equals("linearizable")
+        && !consistency.equals("stale")) {
       throw invalid("consistency must be 'linearizable' or 'stale'");
     }
     if (q.has("minIndex")) {
       if ("linearizable".equals(consistency)) {
-        throw invalid("minIndex reads this node's copy; it cannot be combined with consistency=linearizable");
+        throw invalid(
+            "minIndex reads this node's copy; it cannot be combined with consistency=linearizable");
       }
       return new ReadMode.MinIndex(q.number("minIndex", 0, Long.MAX_VALUE).orElseThrow());
     }
@@ -125,8 +133,10 @@ public final class KvHandler {
     }
   }
 
-  private static void entryHeaders(HttpServerResponse response, long index, long version, byte[] leafHash) {
-    response.putHeader("X-Ledger-Index", Long.toString(index))
+  private static void entryHeaders(
+      HttpServerResponse response, long index, long version, byte[] leafHash) {
+    response
+        .putHeader("X-Ledger-Index", Long.toString(index))
         .putHeader("X-Key-Version", Long.toString(version))
         .putHeader("ETag", "\"" + Hashes.hex(leafHash) + "\"");
   }
@@ -145,14 +155,22 @@ public final class KvHandler {
   }
 
   private void write(RoutingContext ctx, Command command, int status) {
-    ledger.write(command).onSuccess(outcome -> {
-      if (outcome instanceof WriteOutcome.Applied a) {
-        entryHeaders(ctx.response(), a.receipt().index(), a.receipt().version(), a.receipt().leafHash());
-        Json.send(ctx, status, Json.receipt(a.receipt()));
-      } else if (outcome instanceof WriteOutcome.Rejected r) {
-        ErrorResponses.send(ctx, r.error());
-      }
-    }).onFailure(e -> ErrorResponses.fail(ctx, e));
+    ledger
+        .write(command)
+        .onSuccess(
+            outcome -> {
+              if (outcome instanceof WriteOutcome.Applied a) {
+                entryHeaders(
+                    ctx.response(),
+                    a.receipt().index(),
+                    a.receipt().version(),
+                    a.receipt().leafHash());
+                Json.send(ctx, status, Json.receipt(a.receipt()));
+              } else if (outcome instanceof WriteOutcome.Rejected r) {
+                ErrorResponses.send(ctx, r.error());
+              }
+            })
+        .onFailure(e -> ErrorResponses.fail(ctx, e));
   }
 
   private static Condition condition(RoutingContext ctx) {
@@ -170,7 +188,8 @@ public final class KvHandler {
     if (ifMatch != null) {
       var m = ETAG.matcher(ifMatch.trim());
       if (!m.matches()) {
-        throw invalid("If-Match must be the quoted leaf hash of the key's latest version (64 hex digits)");
+        throw invalid(
+            "If-Match must be the quoted leaf hash of the key's latest version (64 hex digits)");
       }
       return new Condition.IfMatch(Hashes.fromHex(m.group(1).toLowerCase(java.util.Locale.ROOT)));
     }
@@ -182,8 +201,12 @@ public final class KvHandler {
     if (ct == null || ct.isBlank()) {
       return DEFAULT_CONTENT_TYPE;
     }
-    if (ct.length() > limits.maxContentTypeBytes() || !ct.chars().allMatch(c -> c >= 0x20 && c < 0x7f)) {
-      throw invalid("Content-Type must be printable ASCII of at most " + limits.maxContentTypeBytes() + " characters");
+    if (ct.length() > limits.maxContentTypeBytes()
+        || !ct.chars().allMatch(c -> c >= 0x20 && c < 0x7f)) {
+      throw invalid(
+          "Content-Type must be printable ASCII of at most "
+              + limits.maxContentTypeBytes()
+              + " characters");
     }
     return ct;
   }

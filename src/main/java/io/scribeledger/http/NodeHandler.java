@@ -2,12 +2,12 @@ package io.scribeledger.http;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.scribeledger.consensus.NodeStatus;
 import io.scribeledger.config.ConfigResolver;
+import io.scribeledger.consensus.NodeStatus;
 import io.scribeledger.error.ErrorCode;
+import io.scribeledger.service.LedgerClient;
 import io.scribeledger.service.LedgerRequest;
 import io.vertx.core.json.DecodeException;
-import io.scribeledger.service.LedgerClient;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -32,68 +32,115 @@ public final class NodeHandler {
 
   /**
    * 200 {@code ok}; 200 {@code degraded} with the problems when the integrity scrub found damaged
-   * sealed segments (the node still serves what is intact and refuses what is not); 503
-   * {@code unavailable} when no leader is known.
+   * sealed segments (the node still serves what is intact and refuses what is not); 503 {@code
+   * unavailable} when no leader is known.
    */
   public void health(RoutingContext ctx) {
-    withStatus(ctx, s -> {
-      String status = !s.hasLeader() ? "unavailable" : s.integrityProblems().isEmpty() ? "ok" : "degraded";
-      JsonObject body = new JsonObject()
-          .put("status", status)
-          .put("nodeId", s.nodeId())
-          .put("role", s.role())
-          .put("leaderId", s.leaderId())
-          .put("appliedIndex", s.appliedIndex());
-      if (!s.integrityProblems().isEmpty()) {
-        body.put("problems", new JsonArray(s.integrityProblems()));
-      }
-      Json.send(ctx, s.hasLeader() ? 200 : 503, body);
-    });
+    withStatus(
+        ctx,
+        s -> {
+          String status =
+              !s.hasLeader() ? "unavailable" : s.integrityProblems().isEmpty() ? "ok" : "degraded";
+          JsonObject body =
+              new JsonObject()
+                  .put("status", status)
+                  .put("nodeId", s.nodeId())
+                  .put("role", s.role())
+                  .put("leaderId", s.leaderId())
+                  .put("appliedIndex", s.appliedIndex());
+          if (!s.integrityProblems().isEmpty()) {
+            body.put("problems", new JsonArray(s.integrityProblems()));
+          }
+          Json.send(ctx, s.hasLeader() ? 200 : 503, body);
+        });
   }
 
   /** Liveness: the event loop answers and the ledger verticle replies. */
   public void live(RoutingContext ctx) {
-    withStatus(ctx, s -> Json.send(ctx, 200, new JsonObject().put("status", "live").put("nodeId", s.nodeId())));
+    withStatus(
+        ctx,
+        s -> Json.send(ctx, 200, new JsonObject().put("status", "live").put("nodeId", s.nodeId())));
   }
 
   /** Readiness: a leader is known, so writes and linearizable reads can be served. */
   public void ready(RoutingContext ctx) {
-    withStatus(ctx, s -> Json.send(ctx, s.hasLeader() ? 200 : 503, new JsonObject()
-        .put("status", s.hasLeader() ? "ready" : "not_ready").put("nodeId", s.nodeId()).put("leaderId", s.leaderId())));
+    withStatus(
+        ctx,
+        s ->
+            Json.send(
+                ctx,
+                s.hasLeader() ? 200 : 503,
+                new JsonObject()
+                    .put("status", s.hasLeader() ? "ready" : "not_ready")
+                    .put("nodeId", s.nodeId())
+                    .put("leaderId", s.leaderId())));
   }
 
   public void metrics(RoutingContext ctx) {
-    withStatus(ctx, s -> Json.send(ctx, 200, new JsonObject()
-        .put("nodeId", s.nodeId())
-        .put("requests", requests.summary())
-        .put("ledger", new JsonObject().put("size", s.appliedIndex()).put("treeSize", s.appliedIndex()))
-        .put("raft", new JsonObject().put("role", s.role()).put("term", s.term()).put("leaderId", s.leaderId())
-            .put("commitIndex", s.commitIndex()).put("appliedIndex", s.raftAppliedIndex()))
-        .put("segments", new JsonObject().put("local", s.segmentCount()).put("archived", 0))
-        .put("integrity", new JsonObject().put("problems", s.integrityProblems().size()))
-        .put("snapshots", new JsonObject().put("taken", s.snapshots().taken()).put("installed", s.snapshots().installed())
-            .put("lastIndex", s.snapshots().lastIndex()).put("lastSizeBytes", s.snapshots().lastSizeBytes())
-            .put("lastDurationMs", s.snapshots().lastDurationMs()))));
+    withStatus(
+        ctx,
+        s ->
+            Json.send(
+                ctx,
+                200,
+                new JsonObject()
+                    .put("nodeId", s.nodeId())
+                    .put("requests", requests.summary())
+                    .put(
+                        "ledger",
+                        new JsonObject()
+                            .put("size", s.appliedIndex())
+                            .put("treeSize", s.appliedIndex()))
+                    .put(
+                        "raft",
+                        new JsonObject()
+                            .put("role", s.role())
+                            .put("term", s.term())
+                            .put("leaderId", s.leaderId())
+                            .put("commitIndex", s.commitIndex())
+                            .put("appliedIndex", s.raftAppliedIndex()))
+                    .put(
+                        "segments",
+                        new JsonObject().put("local", s.segmentCount()).put("archived", 0))
+                    .put(
+                        "integrity", new JsonObject().put("problems", s.integrityProblems().size()))
+                    .put(
+                        "snapshots",
+                        new JsonObject()
+                            .put("taken", s.snapshots().taken())
+                            .put("installed", s.snapshots().installed())
+                            .put("lastIndex", s.snapshots().lastIndex())
+                            .put("lastSizeBytes", s.snapshots().lastSizeBytes())
+                            .put("lastDurationMs", s.snapshots().lastDurationMs()))));
   }
 
   public void prometheus(RoutingContext ctx) {
     if (!(registry instanceof PrometheusMeterRegistry prometheus)) {
-      ErrorResponses.send(ctx, ErrorCode.UNAVAILABLE, "Prometheus metrics are not enabled on this node");
+      ErrorResponses.send(
+          ctx, ErrorCode.UNAVAILABLE, "Prometheus metrics are not enabled on this node");
       return;
     }
-    ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(prometheus.scrape());
+    ctx.response()
+        .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+        .end(prometheus.scrape());
   }
 
   public void clusterStatus(RoutingContext ctx) {
-    withStatus(ctx, s -> Json.send(ctx, 200, new JsonObject()
-        .put("nodeId", s.nodeId())
-        .put("role", s.role())
-        .put("term", s.term())
-        .put("leaderId", s.leaderId())
-        .put("commitIndex", s.commitIndex())
-        .put("appliedIndex", s.appliedIndex())
-        .put("raftAppliedIndex", s.raftAppliedIndex())
-        .put("members", members(s))));
+    withStatus(
+        ctx,
+        s ->
+            Json.send(
+                ctx,
+                200,
+                new JsonObject()
+                    .put("nodeId", s.nodeId())
+                    .put("role", s.role())
+                    .put("term", s.term())
+                    .put("leaderId", s.leaderId())
+                    .put("commitIndex", s.commitIndex())
+                    .put("appliedIndex", s.appliedIndex())
+                    .put("raftAppliedIndex", s.raftAppliedIndex())
+                    .put("members", members(s))));
   }
 
   public void clusterMembers(RoutingContext ctx) {
@@ -101,18 +148,29 @@ public final class NodeHandler {
   }
 
   public void clusterLeader(RoutingContext ctx) {
-    withStatus(ctx, s -> {
-      if (!s.hasLeader()) {
-        ErrorResponses.send(ctx, ErrorCode.NO_LEADER, "no leader is known; an election may be in progress");
-        return;
-      }
-      String http = s.members().stream().filter(m -> m.nodeId().equals(s.leaderId()))
-          .map(NodeStatus.Member::httpAddress).findFirst().orElse(null);
-      Json.send(ctx, 200, new JsonObject().put("leaderId", s.leaderId()).put("httpAddress", http));
-    });
+    withStatus(
+        ctx,
+        s -> {
+          if (!s.hasLeader()) {
+            ErrorResponses.send(
+                ctx, ErrorCode.NO_LEADER, "no leader is known; an election may be in progress");
+            return;
+          }
+          String http =
+              s.members().stream()
+                  .filter(m -> m.nodeId().equals(s.leaderId()))
+                  .map(NodeStatus.Member::httpAddress)
+                  .findFirst()
+                  .orElse(null);
+          Json.send(
+              ctx, 200, new JsonObject().put("leaderId", s.leaderId()).put("httpAddress", http));
+        });
   }
 
-  /** {@code POST /cluster/join} {"nodeId","raftAddress","httpAddress"}: answers once the node is a voter. */
+  /**
+   * {@code POST /cluster/join} {"nodeId","raftAddress","httpAddress"}: answers once the node is a
+   * voter.
+   */
   public void join(RoutingContext ctx) {
     JsonObject body = jsonBody(ctx);
     String nodeId = body.getValue("nodeId") instanceof String s ? s : null;
@@ -124,8 +182,17 @@ public final class NodeHandler {
     if (!ConfigResolver.isHostPort(raft) || !ConfigResolver.isHostPort(http)) {
       throw ErrorCode.INVALID_REQUEST.error("raftAddress and httpAddress must be host:port");
     }
-    ledger.join(new LedgerRequest.Join(nodeId, raft, http))
-        .onSuccess(s -> Json.send(ctx, 200, new JsonObject().put("nodeId", nodeId).put("voter", true).put("members", members(s))))
+    ledger
+        .join(new LedgerRequest.Join(nodeId, raft, http))
+        .onSuccess(
+            s ->
+                Json.send(
+                    ctx,
+                    200,
+                    new JsonObject()
+                        .put("nodeId", nodeId)
+                        .put("voter", true)
+                        .put("members", members(s))))
         .onFailure(e -> ErrorResponses.fail(ctx, e));
   }
 
@@ -136,8 +203,17 @@ public final class NodeHandler {
     if (!ConfigResolver.isNodeId(nodeId)) {
       throw ErrorCode.INVALID_REQUEST.error("nodeId must be 1-64 letters, digits, '.', '_' or '-'");
     }
-    ledger.leave(nodeId)
-        .onSuccess(s -> Json.send(ctx, 200, new JsonObject().put("nodeId", nodeId).put("removed", true).put("members", members(s))))
+    ledger
+        .leave(nodeId)
+        .onSuccess(
+            s ->
+                Json.send(
+                    ctx,
+                    200,
+                    new JsonObject()
+                        .put("nodeId", nodeId)
+                        .put("removed", true)
+                        .put("members", members(s))))
         .onFailure(e -> ErrorResponses.fail(ctx, e));
   }
 
@@ -154,15 +230,21 @@ public final class NodeHandler {
     for (NodeStatus.Member m : s.members()) {
       boolean self = m.nodeId().equals(s.nodeId());
       boolean leader = m.nodeId().equals(s.leaderId());
-      out.add(new JsonObject()
-          .put("nodeId", m.nodeId())
-          .put("httpAddress", m.httpAddress())
-          .put("raftAddress", m.raftAddress())
-          .put("voter", m.voter())
-          .put("publicKey", self && s.publicKey() != null ? Base64.getEncoder().encodeToString(s.publicKey()) : null)
-          .put("role", leader ? "LEADER" : m.voter() ? "FOLLOWER" : "LISTENER")
-          // Liveness of other members comes with discovery; until then only what Raft proves is claimed.
-          .put("status", self || leader ? "alive" : "unknown"));
+      out.add(
+          new JsonObject()
+              .put("nodeId", m.nodeId())
+              .put("httpAddress", m.httpAddress())
+              .put("raftAddress", m.raftAddress())
+              .put("voter", m.voter())
+              .put(
+                  "publicKey",
+                  self && s.publicKey() != null
+                      ? Base64.getEncoder().encodeToString(s.publicKey())
+                      : null)
+              .put("role", leader ? "LEADER" : m.voter() ? "FOLLOWER" : "LISTENER")
+              // Liveness of other members comes with discovery; until then only what Raft proves is
+              // claimed.
+              .put("status", self || leader ? "alive" : "unknown"));
     }
     return out;
   }

@@ -13,12 +13,24 @@ import java.util.Set;
 /** Strict percent-decoding of URL parts and the key rules of API.md. */
 public final class PathKeys {
 
-  /** First path segments that belong to node routes; such keys are only reachable under {@code /kv/}. */
+  /**
+   * First path segments that belong to node routes; such keys are only reachable under {@code
+   * /kv/}.
+   */
   public static final Set<String> RESERVED =
-      Set.of("health", "metrics", "cluster", "verify", "history", "ledger", "segments", "kv", "admin", "ui");
+      Set.of(
+          "health",
+          "metrics",
+          "cluster",
+          "verify",
+          "history",
+          "ledger",
+          "segments",
+          "kv",
+          "admin",
+          "ui");
 
-  private PathKeys() {
-  }
+  private PathKeys() {}
 
   /** Decodes one raw path segment into a key, or throws {@code invalid_key}. */
   public static String key(String rawSegment, int maxKeyBytes) {
@@ -26,9 +38,11 @@ public final class PathKeys {
       throw invalidKey("a key is one path segment; encode '/' as %2F");
     }
     String key = decode(rawSegment, false, ErrorCode.INVALID_KEY);
-    KeyRules.problem(key, maxKeyBytes).ifPresent(p -> {
-      throw invalidKey(p);
-    });
+    KeyRules.problem(key, maxKeyBytes)
+        .ifPresent(
+            p -> {
+              throw invalidKey(p);
+            });
     return key;
   }
 
@@ -45,10 +59,13 @@ public final class PathKeys {
     for (int i = 0; i < raw.length(); i++) {
       char c = raw.charAt(i);
       if (c == '%') {
-        if (i + 2 >= raw.length() || Character.digit(raw.charAt(i + 1), 16) < 0 || Character.digit(raw.charAt(i + 2), 16) < 0) {
+        if (i + 2 >= raw.length()
+            || Character.digit(raw.charAt(i + 1), 16) < 0
+            || Character.digit(raw.charAt(i + 2), 16) < 0) {
           throw ApiError.of(code, "malformed percent-encoding at position " + i).exception();
         }
-        out.write(Character.digit(raw.charAt(i + 1), 16) * 16 + Character.digit(raw.charAt(i + 2), 16));
+        out.write(
+            Character.digit(raw.charAt(i + 1), 16) * 16 + Character.digit(raw.charAt(i + 2), 16));
         i += 2;
       } else if (c == '+' && plusIsSpace) {
         out.write(' ');
@@ -58,10 +75,12 @@ public final class PathKeys {
       }
     }
     try {
-      return StandardCharsets.UTF_8.newDecoder()
+      return StandardCharsets.UTF_8
+          .newDecoder()
           .onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(out.toByteArray())).toString();
+          .decode(ByteBuffer.wrap(out.toByteArray()))
+          .toString();
     } catch (CharacterCodingException e) {
       throw ApiError.of(code, "percent-encoded bytes are not valid UTF-8").exception();
     }

@@ -8,8 +8,8 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * A request's query string, parsed strictly: malformed encoding, repeated or unknown parameters
- * and non-numeric numbers are {@code invalid_request}, so a typo never silently reads the wrong thing.
+ * A request's query string, parsed strictly: malformed encoding, repeated or unknown parameters and
+ * non-numeric numbers are {@code invalid_request}, so a typo never silently reads the wrong thing.
  */
 public final class QueryParams {
 
@@ -27,11 +27,18 @@ public final class QueryParams {
           continue;
         }
         int eq = pair.indexOf('=');
-        String name = PathKeys.decode(eq < 0 ? pair : pair.substring(0, eq), true, ErrorCode.INVALID_REQUEST);
-        String value = eq < 0 ? "" : PathKeys.decode(pair.substring(eq + 1), true, ErrorCode.INVALID_REQUEST);
+        String name =
+            PathKeys.decode(eq < 0 ? pair : pair.substring(0, eq), true, ErrorCode.INVALID_REQUEST);
+        String value =
+            eq < 0 ? "" : PathKeys.decode(pair.substring(eq + 1), true, ErrorCode.INVALID_REQUEST);
         if (!allowed.contains(name)) {
-          throw invalid("unknown query parameter '" + printable(name) + "'"
-              + (allowed.isEmpty() ? "; this route takes none" : "; allowed: " + String.join(", ", allowed.stream().sorted().toList())));
+          throw invalid(
+              "unknown query parameter '"
+                  + printable(name)
+                  + "'"
+                  + (allowed.isEmpty()
+                      ? "; this route takes none"
+                      : "; allowed: " + String.join(", ", allowed.stream().sorted().toList())));
         }
         if (values.put(name, value) != null) {
           throw invalid("query parameter '" + name + "' is given more than once");
@@ -71,10 +78,12 @@ public final class QueryParams {
       }
       v = Long.parseLong(raw);
     } catch (NumberFormatException e) {
-      throw invalid("query parameter '" + name + "' must be a whole number, got '" + printable(raw) + "'");
+      throw invalid(
+          "query parameter '" + name + "' must be a whole number, got '" + printable(raw) + "'");
     }
     if (v < min || v > max) {
-      throw invalid("query parameter '" + name + "' must be between " + min + " and " + max + ", got " + v);
+      throw invalid(
+          "query parameter '" + name + "' must be between " + min + " and " + max + ", got " + v);
     }
     return Optional.of(v);
   }

@@ -3,11 +3,13 @@ package io.scribeledger.ledger;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
-/** Length-prefixed fields for the binary codecs; a malformed buffer fails with IllegalArgumentException. */
+/**
+ * Length-prefixed fields for the binary codecs; a malformed buffer fails with
+ * IllegalArgumentException.
+ */
 public final class Bytes {
 
-  private Bytes() {
-  }
+  private Bytes() {}
 
   public static int sizeOf(byte[] field) {
     return 4 + field.length;
@@ -36,7 +38,8 @@ public final class Bytes {
   public static java.util.List<byte[]> getList(ByteBuffer b) {
     int count = b.getInt();
     if (count < 0 || count > b.remaining() / 4) {
-      throw new IllegalArgumentException("list of " + count + " parts in " + b.remaining() + " bytes");
+      throw new IllegalArgumentException(
+          "list of " + count + " parts in " + b.remaining() + " bytes");
     }
     java.util.List<byte[]> parts = new java.util.ArrayList<>(count);
     for (int i = 0; i < count; i++) {
@@ -48,7 +51,8 @@ public final class Bytes {
   public static byte[] get(ByteBuffer b) {
     int len = b.getInt();
     if (len < 0 || len > b.remaining()) {
-      throw new IllegalArgumentException("field length " + len + " exceeds " + b.remaining() + " remaining bytes");
+      throw new IllegalArgumentException(
+          "field length " + len + " exceeds " + b.remaining() + " remaining bytes");
     }
     byte[] out = new byte[len];
     b.get(out);
@@ -61,7 +65,8 @@ public final class Bytes {
 
   public static byte[] getFixed(ByteBuffer b, int len) {
     if (len > b.remaining()) {
-      throw new IllegalArgumentException("expected " + len + " bytes, " + b.remaining() + " remain");
+      throw new IllegalArgumentException(
+          "expected " + len + " bytes, " + b.remaining() + " remain");
     }
     byte[] out = new byte[len];
     b.get(out);

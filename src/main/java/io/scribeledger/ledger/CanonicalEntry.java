@@ -8,8 +8,11 @@ import java.nio.charset.StandardCharsets;
  * The canonical byte form of an entry (API.md, "Data model") and its Merkle leaf hash. Pure: a
  * client rebuilds the leaf hash from the fields a receipt or {@code /history} gives it.
  */
-@SuppressWarnings("ArrayRecordComponent") // hashes and bytes, compared by content where it matters, never by record equality
-public record CanonicalEntry(long index, long timestamp, Op op, String key, String contentType, byte[] valueSha256) {
+@SuppressWarnings(
+    "ArrayRecordComponent") // hashes and bytes, compared by content where it matters, never by
+// record equality
+public record CanonicalEntry(
+    long index, long timestamp, Op op, String key, String contentType, byte[] valueSha256) {
 
   public static final byte FORMAT_VERSION = 0x01;
 
@@ -17,8 +20,15 @@ public record CanonicalEntry(long index, long timestamp, Op op, String key, Stri
     byte[] k = key.getBytes(StandardCharsets.UTF_8);
     byte[] ct = (op == Op.DELETE ? "" : contentType).getBytes(StandardCharsets.UTF_8);
     ByteBuffer b = ByteBuffer.allocate(1 + 8 + 8 + 1 + 4 + k.length + 4 + ct.length + Hashes.SIZE);
-    b.put(FORMAT_VERSION).putLong(index).putLong(timestamp).put((byte) op.code())
-        .putInt(k.length).put(k).putInt(ct.length).put(ct).put(valueSha256);
+    b.put(FORMAT_VERSION)
+        .putLong(index)
+        .putLong(timestamp)
+        .put((byte) op.code())
+        .putInt(k.length)
+        .put(k)
+        .putInt(ct.length)
+        .put(ct)
+        .put(valueSha256);
     return b.array();
   }
 
@@ -35,7 +45,8 @@ public record CanonicalEntry(long index, long timestamp, Op op, String key, Stri
     String contentType = Bytes.getString(b);
     byte[] valueSha = Bytes.getFixed(b, Hashes.SIZE);
     if (b.hasRemaining()) {
-      throw new IllegalArgumentException("canonical entry has " + b.remaining() + " trailing bytes");
+      throw new IllegalArgumentException(
+          "canonical entry has " + b.remaining() + " trailing bytes");
     }
     return new CanonicalEntry(index, timestamp, op, key, contentType, valueSha);
   }

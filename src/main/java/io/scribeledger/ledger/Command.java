@@ -8,11 +8,12 @@ public sealed interface Command extends Proposal {
   Condition condition();
 
   /** Append a new version of {@code key} holding {@code value}. */
-  @SuppressWarnings("ArrayRecordComponent") // hashes and bytes, compared by content where it matters, never by record equality
-  record Put(String key, String contentType, byte[] value, Condition condition) implements Command {
-  }
+  @SuppressWarnings(
+      "ArrayRecordComponent") // hashes and bytes, compared by content where it matters, never by
+  // record equality
+  record Put(String key, String contentType, byte[] value, Condition condition)
+      implements Command {}
 
   /** Append a tombstone for {@code key}; refused when it has no live value. */
-  record Delete(String key, Condition condition) implements Command {
-  }
+  record Delete(String key, Condition condition) implements Command {}
 }

@@ -4,17 +4,16 @@ package io.scribeledger.ledger;
 public sealed interface Condition {
 
   /** No precondition. */
-  record None() implements Condition {
-  }
+  record None() implements Condition {}
 
   /** {@code If-None-Match: *}: the key must have no live value. */
-  record IfAbsent() implements Condition {
-  }
+  record IfAbsent() implements Condition {}
 
   /** {@code If-Match: "<leafHash>"}: the key's latest version must have this leaf hash. */
-  @SuppressWarnings("ArrayRecordComponent") // hashes and bytes, compared by content where it matters, never by record equality
-  record IfMatch(byte[] leafHash) implements Condition {
-  }
+  @SuppressWarnings(
+      "ArrayRecordComponent") // hashes and bytes, compared by content where it matters, never by
+  // record equality
+  record IfMatch(byte[] leafHash) implements Condition {}
 
   Condition NONE = new None();
 }

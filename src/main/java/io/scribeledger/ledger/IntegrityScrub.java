@@ -16,48 +16,69 @@ import java.util.List;
  */
 public final class IntegrityScrub {
 
-  /** What a scrub found; an empty problem list means every sealed segment matched its manifest entry. */
+  /**
+   * What a scrub found; an empty problem list means every sealed segment matched its manifest
+   * entry.
+   */
   public record Report(int segmentsChecked, List<String> problems, long finishedAt) {
     public boolean clean() {
       return problems.isEmpty();
     }
   }
 
-  private IntegrityScrub() {
-  }
+  private IntegrityScrub() {}
 
   public static Report run(LedgerState state) {
     List<String> problems = new ArrayList<>();
     List<SegmentInfo> segments = state.segments();
-    state.withSegments(store -> {
-      segments.forEach(segment -> check(store, segment, problems));
-      return null;
-    });
+    state.withSegments(
+        store -> {
+          segments.forEach(segment -> check(store, segment, problems));
+          return null;
+        });
     return new Report(segments.size(), List.copyOf(problems), System.currentTimeMillis());
   }
 
   private static void check(SegmentStore store, SegmentInfo segment, List<String> problems) {
-    String where = "segment " + segment.id() + " (entries " + segment.firstIndex() + ".." + segment.lastIndex() + ")";
+    String where =
+        "segment "
+            + segment.id()
+            + " (entries "
+            + segment.firstIndex()
+            + ".."
+            + segment.lastIndex()
+            + ")";
     MerkleTree tree = new MerkleTree(new MemoryNodeStore());
     long[] next = {segment.firstIndex()};
     List<String> found = new ArrayList<>();
     try {
-      store.forEachRecord(segment.id(), record -> {
-        long index = ByteBuffer.wrap(record.header(), 1, 8).getLong();
-        if (index != next[0]) {
-          found.add(where + ": record at offset " + record.offset() + " holds index " + index + ", expected " + next[0]);
-        }
-        if (!record.checksumValid()) {
-          found.add(where + ": checksum mismatch in the record of index " + index);
-        }
-        byte[] recorded = java.util.Arrays.copyOfRange(record.header(), record.header().length - Hashes.SIZE,
-            record.header().length);
-        if (!MessageDigest.isEqual(recorded, Hashes.sha256(record.value()))) {
-          found.add(where + ": the value of index " + index + " does not match its recorded SHA-256");
-        }
-        tree.append(next[0] - segment.firstIndex(), Hashes.leafHash(record.header()));
-        next[0]++;
-      });
+      store.forEachRecord(
+          segment.id(),
+          record -> {
+            long index = ByteBuffer.wrap(record.header(), 1, 8).getLong();
+            if (index != next[0]) {
+              found.add(
+                  where
+                      + ": record at offset "
+                      + record.offset()
+                      + " holds index "
+                      + index
+                      + ", expected "
+                      + next[0]);
+            }
+            if (!record.checksumValid()) {
+              found.add(where + ": checksum mismatch in the record of index " + index);
+            }
+            byte[] recorded =
+                java.util.Arrays.copyOfRange(
+                    record.header(), record.header().length - Hashes.SIZE, record.header().length);
+            if (!MessageDigest.isEqual(recorded, Hashes.sha256(record.value()))) {
+              found.add(
+                  where + ": the value of index " + index + " does not match its recorded SHA-256");
+            }
+            tree.append(next[0] - segment.firstIndex(), Hashes.leafHash(record.header()));
+            next[0]++;
+          });
     } catch (IOException | RuntimeException e) {
       found.add(where + ": unreadable: " + e.getMessage());
     }

@@ -8,8 +8,7 @@ public final class KeyRules {
 
   public static final int MAX_KEY_BYTES = 1024;
 
-  private KeyRules() {
-  }
+  private KeyRules() {}
 
   /** What is wrong with {@code key}, or empty when it is a valid key. */
   public static Optional<String> problem(String key, int maxKeyBytes) {
@@ -23,10 +22,13 @@ public final class KeyRules {
     for (int i = 0; i < key.length(); i++) {
       char c = key.charAt(i);
       if (c < 0x20 || c == 0x7f) {
-        return Optional.of(String.format("key contains control character U+%04X at position %d", (int) c, i));
+        return Optional.of(
+            String.format("key contains control character U+%04X at position %d", (int) c, i));
       }
       if (Character.isSurrogate(c)
-          && !(Character.isHighSurrogate(c) && i + 1 < key.length() && Character.isLowSurrogate(key.charAt(++i)))) {
+          && !(Character.isHighSurrogate(c)
+              && i + 1 < key.length()
+              && Character.isLowSurrogate(key.charAt(++i)))) {
         return Optional.of("key is not valid UTF-8");
       }
     }

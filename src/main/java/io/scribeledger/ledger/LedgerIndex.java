@@ -20,9 +20,10 @@ import org.mapdb.Serializer;
  * manifest, members, and the counters that say how far the state reaches. Entries themselves are
  * found by ledger index in the append-only entry index and segments, Merkle nodes in their own
  * file; MapDB keeps only what needs a lookup by key. Hash maps rather than B-trees: every lookup is
- * by exact key (a key's versions are numbered 1..latest), and a hash map put rewrites a small bucket
- * instead of a whole tree node (measured: bench/ApplyBench.java). Writes become durable only on
- * a {@link Flush}, which writes a batch of applied changes with the last applied Raft index and commits.
+ * by exact key (a key's versions are numbered 1..latest), and a hash map put rewrites a small
+ * bucket instead of a whole tree node (measured: bench/ApplyBench.java). Writes become durable only
+ * on a {@link Flush}, which writes a batch of applied changes with the last applied Raft index and
+ * commits.
  */
 public final class LedgerIndex implements AutoCloseable {
 
@@ -30,22 +31,30 @@ public final class LedgerIndex implements AutoCloseable {
 
   private final DB db;
   private final Map<String, Long> versions;
+
   /** Key to the ledger index of its latest version. */
   private final Map<String, Long> latest;
+
   private final BTreeMap<Long, byte[]> manifest;
   private final BTreeMap<String, String> members;
   private final Atomic.Long size;
   private final Atomic.Long lastAppliedRaftIndex;
   private final Atomic.Long lastAppliedRaftTerm;
   // The counters and key lookups change on every apply in memory; a flush writes them into MapDB
-  // and commits, off the apply thread (a MapDB commit syncs its WAL and store: ~100 ms a second's worth).
+  // and commits, off the apply thread (a MapDB commit syncs its WAL and store: ~100 ms a second's
+  // worth).
   private volatile long sizeNow;
   private volatile long lastAppliedIndexNow;
   private volatile long lastAppliedTermNow;
   private final Atomic.Long segmentId;
   private final Atomic.Long segmentLength;
-  /** Key lookups applied since the last flush began. Readers look here, then in {@link #flushing}, then MapDB. */
+
+  /**
+   * Key lookups applied since the last flush began. Readers look here, then in {@link #flushing},
+   * then MapDB.
+   */
   private volatile Changes current = new Changes();
+
   /** The changes a flush is writing into MapDB, or null: cleared only once MapDB holds them. */
   private volatile Flush flushing;
 
@@ -78,7 +87,10 @@ public final class LedgerIndex implements AutoCloseable {
       this.beforeCommit = beforeCommit;
     }
 
-    /** Runs {@code beforeCommit} (making the files the index points into durable), then writes and commits. */
+    /**
+     * Runs {@code beforeCommit} (making the files the index points into durable), then writes and
+     * commits.
+     */
     public synchronized void complete() {
       if (done) {
         return;
@@ -101,15 +113,22 @@ public final class LedgerIndex implements AutoCloseable {
     this(maker(file).transactionEnable().make());
   }
 
-  /** MapDB memory-mapped (a file channel made every B-tree or bucket read a pread: bench/ApplyBench.java). */
+  /**
+   * MapDB memory-mapped (a file channel made every B-tree or bucket read a pread:
+   * bench/ApplyBench.java).
+   */
   private static DBMaker.Maker maker(Path file) {
     return DBMaker.fileDB(file.toFile()).fileMmapEnableIfSupported().fileMmapPreclearDisable();
   }
 
   private LedgerIndex(DB db) {
     this.db = db;
-    versions = db.hashMap("versions", Serializer.STRING, Serializer.LONG).layout(16, 16, 5).createOrOpen();
-    latest = db.hashMap("latestIndex", Serializer.STRING, Serializer.LONG).layout(16, 16, 5).createOrOpen();
+    versions =
+        db.hashMap("versions", Serializer.STRING, Serializer.LONG).layout(16, 16, 5).createOrOpen();
+    latest =
+        db.hashMap("latestIndex", Serializer.STRING, Serializer.LONG)
+            .layout(16, 16, 5)
+            .createOrOpen();
     manifest = db.treeMap("manifest", Serializer.LONG, Serializer.BYTE_ARRAY).createOrOpen();
     members = db.treeMap("members", Serializer.STRING, Serializer.STRING).createOrOpen();
     size = db.atomicLong("size").createOrOpen();
@@ -130,8 +149,8 @@ public final class LedgerIndex implements AutoCloseable {
 
   /**
    * Writes a fresh index at {@code file} for the ledger {@code meta} describes; {@code entries}
-   * replays every entry's key into the sink. Without MapDB's write-ahead log (twice as fast): a crash
-   * midway leaves a file the caller discards and rebuilds. The counters go in last.
+   * replays every entry's key into the sink. Without MapDB's write-ahead log (twice as fast): a
+   * crash midway leaves a file the caller discards and rebuilds. The counters go in last.
    */
   public static void rebuild(Path file, SnapshotMeta meta, Consumer<KeySink> entries) {
     try (LedgerIndex fresh = new LedgerIndex(maker(file).make())) {
@@ -151,7 +170,8 @@ public final class LedgerIndex implements AutoCloseable {
   private void rebuildEntry(String key, long version, long ledgerIndex) {
     Long previous = latest.get(key);
     if (version > 1 && previous == null) {
-      throw new IllegalStateException("entry " + ledgerIndex + " is version " + version + " of a key with no earlier entry");
+      throw new IllegalStateException(
+          "entry " + ledgerIndex + " is version " + version + " of a key with no earlier entry");
     }
     record(versions, latest, key, version, ledgerIndex, previous == null ? 0 : previous);
   }
@@ -183,13 +203,16 @@ public final class LedgerIndex implements AutoCloseable {
     return lookup(key, c -> c.latest, latest);
   }
 
-  /** The ledger index of version {@code version} of {@code key} when it is not the latest one, or 0. */
+  /**
+   * The ledger index of version {@code version} of {@code key} when it is not the latest one, or 0.
+   */
   public long versionIndex(String key, long version) {
     return lookup(versionKey(key, version), c -> c.versions, versions);
   }
 
   /** Newest layer first: a key's latest change is in the newest layer holding the key. */
-  private long lookup(String key, Function<Changes, Map<String, Long>> layer, Map<String, Long> stored) {
+  private long lookup(
+      String key, Function<Changes, Map<String, Long>> layer, Map<String, Long> stored) {
     Long i = layer.apply(current).get(key);
     if (i == null) {
       Flush f = flushing;
@@ -202,9 +225,9 @@ public final class LedgerIndex implements AutoCloseable {
   }
 
   /**
-   * Records that ledger index {@code ledgerIndex}, the new last entry, is version {@code version} of
-   * {@code key}, whose previous version was at {@code previousIndex}. Only superseded versions go
-   * into the versions map — the latest is found through {@code latestIndex} — so a key's first
+   * Records that ledger index {@code ledgerIndex}, the new last entry, is version {@code version}
+   * of {@code key}, whose previous version was at {@code previousIndex}. Only superseded versions
+   * go into the versions map — the latest is found through {@code latestIndex} — so a key's first
    * write costs one map update, not two. The superseded version is recorded first: a concurrent
    * reader finds each version in one map or the other.
    */
@@ -214,8 +237,13 @@ public final class LedgerIndex implements AutoCloseable {
     sizeNow = ledgerIndex;
   }
 
-  private static void record(Map<String, Long> versions, Map<String, Long> latest, String key, long version,
-      long ledgerIndex, long previousIndex) {
+  private static void record(
+      Map<String, Long> versions,
+      Map<String, Long> latest,
+      String key,
+      long version,
+      long ledgerIndex,
+      long previousIndex) {
     if (version > 1) {
       versions.put(versionKey(key, version - 1), previousIndex);
     }
@@ -231,14 +259,17 @@ public final class LedgerIndex implements AutoCloseable {
     if (unfinished != null) {
       return unfinished;
     }
-    // Publish the flush before swapping in a fresh layer, so a reader always finds a change in one of them.
+    // Publish the flush before swapping in a fresh layer, so a reader always finds a change in one
+    // of them.
     Flush flush = new Flush(current, position, beforeCommit);
     flushing = flush;
     current = new Changes();
     return flush;
   }
 
-  /** Finishes a flush that started and has not finished, on this thread if no other is running it. */
+  /**
+   * Finishes a flush that started and has not finished, on this thread if no other is running it.
+   */
   public void finishPendingFlush() {
     Flush f = flushing;
     if (f != null) {
@@ -254,7 +285,10 @@ public final class LedgerIndex implements AutoCloseable {
     return Map.copyOf(members);
   }
 
-  /** Adds a sealed segment to the manifest (keyed by its last index, so a lookup by index is one ceiling). */
+  /**
+   * Adds a sealed segment to the manifest (keyed by its last index, so a lookup by index is one
+   * ceiling).
+   */
   public void addSegment(SegmentInfo s) {
     manifest.put(s.lastIndex(), s.encode());
   }
@@ -262,7 +296,9 @@ public final class LedgerIndex implements AutoCloseable {
   /** The sealed segment holding ledger index {@code index}, if it is sealed. */
   public Optional<SegmentInfo> segmentContaining(long index) {
     Map.Entry<Long, byte[]> e = manifest.ceilingEntry(index);
-    return e == null ? Optional.empty() : Optional.of(SegmentInfo.decode(e.getValue())).filter(s -> s.contains(index));
+    return e == null
+        ? Optional.empty()
+        : Optional.of(SegmentInfo.decode(e.getValue())).filter(s -> s.contains(index));
   }
 
   /** Every sealed segment, oldest first. */

@@ -30,7 +30,11 @@ public final class LedgerState implements AutoCloseable {
   private static final String SEGMENTS_DIR = "segments";
   private static final String NODES_FILE = "merkle.nodes";
   private static final String ENTRIES_FILE = "entries.idx";
-  /** Present while a restore runs: a node that finds it on start restores again before anything else. */
+
+  /**
+   * Present while a restore runs: a node that finds it on start restores again before anything
+   * else.
+   */
   private static final String RESTORING_FILE = "RESTORING";
 
   private final Path dataDir;
@@ -43,7 +47,8 @@ public final class LedgerState implements AutoCloseable {
   private volatile MerkleTree tree;
   private volatile boolean closed;
   private boolean restoredAtOpen;
-  private final java.util.concurrent.locks.ReentrantReadWriteLock swap = new java.util.concurrent.locks.ReentrantReadWriteLock();
+  private final java.util.concurrent.locks.ReentrantReadWriteLock swap =
+      new java.util.concurrent.locks.ReentrantReadWriteLock();
 
   /** Opens the ledger in {@code dataDir} (created if absent), with no snapshot to fall back on. */
   public LedgerState(Path dataDir, long segmentSizeBytes) {
@@ -62,12 +67,17 @@ public final class LedgerState implements AutoCloseable {
       Files.createDirectories(dataDir);
       boolean cutShort = Files.exists(dataDir.resolve(RESTORING_FILE));
       if (cutShort && latestSnapshot.isEmpty()) {
-        throw new IllegalStateException(dataDir + " holds a restore that was cut short, and there is no snapshot to finish it from");
+        throw new IllegalStateException(
+            dataDir
+                + " holds a restore that was cut short, and there is no snapshot to finish it from");
       }
       if (!cutShort) { // a restore cut short may have left a half-written index: not opened
         index = new LedgerIndex(dataDir.resolve(INDEX_FILE));
       }
-      Optional<SnapshotMeta> meta = latestSnapshot.isEmpty() ? Optional.empty() : Optional.of(SnapshotMeta.read(latestSnapshot.get()));
+      Optional<SnapshotMeta> meta =
+          latestSnapshot.isEmpty()
+              ? Optional.empty()
+              : Optional.of(SnapshotMeta.read(latestSnapshot.get()));
       if (meta.isPresent() && (cutShort || index.lastAppliedRaftIndex() < meta.get().raftIndex())) {
         closeStores();
         restoreStores(latestSnapshot.get(), meta.get());
@@ -77,7 +87,8 @@ public final class LedgerState implements AutoCloseable {
       }
     } catch (IOException | RuntimeException e) {
       closeStoresAfter(e);
-      throw e instanceof IOException io ? new UncheckedIOException("cannot open the ledger in " + dataDir, io)
+      throw e instanceof IOException io
+          ? new UncheckedIOException("cannot open the ledger in " + dataDir, io)
           : (RuntimeException) e;
     }
   }
@@ -87,7 +98,10 @@ public final class LedgerState implements AutoCloseable {
     return restoredAtOpen;
   }
 
-  /** Opens the files cut back to a ledger of {@code size} entries whose segments end at {@code position}. */
+  /**
+   * Opens the files cut back to a ledger of {@code size} entries whose segments end at {@code
+   * position}.
+   */
   private void openFiles(SegmentStore.Position position, long size) {
     segments = new SegmentStore(dataDir.resolve(SEGMENTS_DIR), segmentSizeBytes, position);
     nodes = new MerkleNodeFile(dataDir.resolve(NODES_FILE), size);
@@ -135,9 +149,9 @@ public final class LedgerState implements AutoCloseable {
 
   /**
    * Writes a snapshot of the state into {@code dir}, after a commit: the entry index, the Merkle
-   * node file and every segment are hard links (they only grow at their end), and
-   * {@link SnapshotMeta} records how far each reaches plus what is not derived from the entries.
-   * Costs a commit and a few links whatever the ledger's size. Key lookups are not in it: a restore
+   * node file and every segment are hard links (they only grow at their end), and {@link
+   * SnapshotMeta} records how far each reaches plus what is not derived from the entries. Costs a
+   * commit and a few links whatever the ledger's size. Key lookups are not in it: a restore
    * rebuilds them.
    */
   public synchronized void writeSnapshot(Path dir) throws IOException {
@@ -147,8 +161,15 @@ public final class LedgerState implements AutoCloseable {
     HardLinks.link(dataDir.resolve(ENTRIES_FILE), dir.resolve(ENTRIES_FILE));
     segments.linkTo(Files.createDirectories(dir.resolve(SEGMENTS_DIR)));
     long size = index.size();
-    new SnapshotMeta(size, index.lastAppliedRaftTerm(), index.lastAppliedRaftIndex(), segments.position(),
-        tree.root(size), index.segments(), index.members()).write(dir);
+    new SnapshotMeta(
+            size,
+            index.lastAppliedRaftTerm(),
+            index.lastAppliedRaftIndex(),
+            segments.position(),
+            tree.root(size),
+            index.segments(),
+            index.members())
+        .write(dir);
   }
 
   /**
@@ -173,8 +194,8 @@ public final class LedgerState implements AutoCloseable {
   /**
    * Makes the data directory the snapshot's: its files linked in and cut back to the snapshot's
    * lengths, every Merkle node recomputed and checked up to the recorded root, then the key lookups
-   * rebuilt from the entries (each entry's header checked against its leaf on the way).
-   * Repeatable: a crash midway leaves the marker file, and the next start restores again.
+   * rebuilt from the entries (each entry's header checked against its leaf on the way). Repeatable:
+   * a crash midway leaves the marker file, and the next start restores again.
    */
   private void restoreStores(Path snapshot, SnapshotMeta meta) throws IOException {
     Path marker = dataDir.resolve(RESTORING_FILE);
@@ -194,19 +215,27 @@ public final class LedgerState implements AutoCloseable {
     } catch (IllegalStateException e) {
       throw new IOException("snapshot " + snapshot + " is damaged: " + e.getMessage(), e);
     }
-    LedgerIndex.rebuild(dataDir.resolve(INDEX_FILE), meta, sink -> {
-      for (long i = 1; i <= meta.size(); i++) {
-        EntryRecord entry = record(i).orElseThrow(() -> new IllegalStateException("the snapshot's entry index ends early"));
-        sink.entry(entry.key(), entry.version(), i);
-      }
-    });
+    LedgerIndex.rebuild(
+        dataDir.resolve(INDEX_FILE),
+        meta,
+        sink -> {
+          for (long i = 1; i <= meta.size(); i++) {
+            EntryRecord entry =
+                record(i)
+                    .orElseThrow(
+                        () -> new IllegalStateException("the snapshot's entry index ends early"));
+            sink.entry(entry.key(), entry.version(), i);
+          }
+        });
     index = new LedgerIndex(dataDir.resolve(INDEX_FILE));
     Files.delete(marker);
   }
 
   private void deleteIndexFiles() throws IOException {
     try (var files = Files.list(dataDir)) {
-      for (Path f : (Iterable<Path>) files.filter(p -> p.getFileName().toString().startsWith(INDEX_FILE))::iterator) {
+      for (Path f :
+          (Iterable<Path>)
+              files.filter(p -> p.getFileName().toString().startsWith(INDEX_FILE))::iterator) {
         Files.delete(f);
       }
     }
@@ -230,18 +259,23 @@ public final class LedgerState implements AutoCloseable {
     }
   }
 
-  /** Reads after close (shutdown, or Ratis stopping a failed state machine) are refused, not crashed. */
+  /**
+   * Reads after close (shutdown, or Ratis stopping a failed state machine) are refused, not
+   * crashed.
+   */
   private void ensureOpen() {
     if (closed) {
-      throw ApiError.of(ErrorCode.UNAVAILABLE, "the ledger state is closed on this node").exception();
+      throw ApiError.of(ErrorCode.UNAVAILABLE, "the ledger state is closed on this node")
+          .exception();
     }
   }
 
   /** Number of segment files, the active one included. */
   public long segmentCount() {
-    return readLocked(() -> {
-      return segments.count();
-    });
+    return readLocked(
+        () -> {
+          return segments.count();
+        });
   }
 
   public long lastAppliedRaftIndex() {
@@ -261,7 +295,8 @@ public final class LedgerState implements AutoCloseable {
    * Applies the command at Raft position (term, raftIndex). A Raft entry at or below the last
    * applied one is skipped (replay after restart), which returns empty.
    */
-  public synchronized Optional<WriteOutcome> apply(long term, long raftIndex, StampedCommand stamped) {
+  public synchronized Optional<WriteOutcome> apply(
+      long term, long raftIndex, StampedCommand stamped) {
     if (raftIndex <= index.lastAppliedRaftIndex()) {
       return Optional.empty();
     }
@@ -307,26 +342,33 @@ public final class LedgerState implements AutoCloseable {
     if (keyProblem.isPresent()) {
       return new WriteOutcome.Rejected(ApiError.of(ErrorCode.INVALID_KEY, keyProblem.get()));
     }
-    // Decided from the entry index and the Merkle leaves alone: the apply path never reads a segment,
+    // Decided from the entry index and the Merkle leaves alone: the apply path never reads a
+    // segment,
     // so a damaged segment on one replica cannot make its decisions differ from the others'.
     long latestIndex = index.latestIndex(key);
-    Optional<EntryIndexFile.Slot> latest = latestIndex == 0 ? Optional.empty() : entries.get(latestIndex);
+    Optional<EntryIndexFile.Slot> latest =
+        latestIndex == 0 ? Optional.empty() : entries.get(latestIndex);
     long latestVersion = latest.map(EntryIndexFile.Slot::version).orElse(0L);
     boolean live = latest.map(slot -> slot.opCode() == Op.PUT.code()).orElse(false);
     Condition condition = command.condition();
     if (condition instanceof Condition.IfAbsent && live) {
-      return new WriteOutcome.Rejected(ApiError.of(ErrorCode.PRECONDITION_FAILED,
-          "If-None-Match: * but the key has a live value at version " + latestVersion));
+      return new WriteOutcome.Rejected(
+          ApiError.of(
+              ErrorCode.PRECONDITION_FAILED,
+              "If-None-Match: * but the key has a live value at version " + latestVersion));
     }
     if (condition instanceof Condition.IfMatch m
         && (latest.isEmpty() || !Arrays.equals(nodes.get(0, latestIndex - 1), m.leafHash()))) {
-      return new WriteOutcome.Rejected(ApiError.of(ErrorCode.PRECONDITION_FAILED,
-          "If-Match does not match the key's latest version"));
+      return new WriteOutcome.Rejected(
+          ApiError.of(
+              ErrorCode.PRECONDITION_FAILED, "If-Match does not match the key's latest version"));
     }
     if (command instanceof Command.Delete && !live) {
-      return new WriteOutcome.Rejected(latest.isPresent()
-          ? new ApiError(ErrorCode.DELETED, "key was deleted at index " + latestIndex, latestIndex)
-          : ApiError.of(ErrorCode.NOT_FOUND, "key has never been written"));
+      return new WriteOutcome.Rejected(
+          latest.isPresent()
+              ? new ApiError(
+                  ErrorCode.DELETED, "key was deleted at index " + latestIndex, latestIndex)
+              : ApiError.of(ErrorCode.NOT_FOUND, "key has never been written"));
     }
     return new WriteOutcome.Applied(append(timestamp, command, latestVersion + 1, latestIndex));
   }
@@ -337,17 +379,20 @@ public final class LedgerState implements AutoCloseable {
     Op op = command instanceof Command.Put ? Op.PUT : Op.DELETE;
     String contentType = command instanceof Command.Put p ? p.contentType() : "";
     byte[] valueSha = Hashes.sha256(value);
-    CanonicalEntry canonical = new CanonicalEntry(ledgerIndex, timestamp, op, command.key(), contentType, valueSha);
+    CanonicalEntry canonical =
+        new CanonicalEntry(ledgerIndex, timestamp, op, command.key(), contentType, valueSha);
     byte[] header = canonical.encode();
     byte[] leaf = Hashes.leafHash(header);
     ValueLocation location = segments.append(header, value);
-    entries.append(ledgerIndex, new EntryIndexFile.Slot(location, header.length, version, op.code()));
+    entries.append(
+        ledgerIndex, new EntryIndexFile.Slot(location, header.length, version, op.code()));
     byte[] root = tree.append(ledgerIndex - 1, leaf);
     // Last: this publishes the entry (the ledger size and the key's latest index) to readers, who
     // take no lock against applies; before it they could find an entry whose Merkle leaf was not
     // stored yet (a 503 "failed its integrity check", or a head that could not be computed).
     index.append(command.key(), version, ledgerIndex, previousIndex);
-    return new Receipt(command.key(), op, version, ledgerIndex, timestamp, valueSha, leaf, ledgerIndex, root);
+    return new Receipt(
+        command.key(), op, version, ledgerIndex, timestamp, valueSha, leaf, ledgerIndex, root);
   }
 
   /** Closes the active segment after the last applied entry and records it in the manifest. */
@@ -355,67 +400,84 @@ public final class LedgerState implements AutoCloseable {
     long first = index.lastSealedIndex() + 1;
     long last = index.size();
     if (last < first) {
-      return new WriteOutcome.Rejected(ApiError.of(ErrorCode.INVALID_REQUEST, "the active segment is empty"));
+      return new WriteOutcome.Rejected(
+          ApiError.of(ErrorCode.INVALID_REQUEST, "the active segment is empty"));
     }
     byte[] root = tree.rangeHash(first - 1, last - first + 1);
     SegmentStore.Position closed = segments.roll();
-    SegmentInfo info = new SegmentInfo(closed.segmentId(), first, last, root, closed.length(), timestamp);
+    SegmentInfo info =
+        new SegmentInfo(closed.segmentId(), first, last, root, closed.length(), timestamp);
     index.addSegment(info);
     return new WriteOutcome.Sealed(info);
   }
 
-  /** Whether the leader should propose a seal: the active segment is full, or its oldest entry is too old. */
+  /**
+   * Whether the leader should propose a seal: the active segment is full, or its oldest entry is
+   * too old.
+   */
   public boolean sealDue(long maxAgeMs, long now) {
-    return readLocked(() -> {
-      long first = index.lastSealedIndex() + 1;
-      if (first > index.size()) {
-        return false;
-      }
-      return segments.full()
-          || (maxAgeMs > 0 && record(first).map(e -> now - e.timestamp() >= maxAgeMs).orElse(false));
-    });
+    return readLocked(
+        () -> {
+          long first = index.lastSealedIndex() + 1;
+          if (first > index.size()) {
+            return false;
+          }
+          return segments.full()
+              || (maxAgeMs > 0
+                  && record(first).map(e -> now - e.timestamp() >= maxAgeMs).orElse(false));
+        });
   }
 
   /** HTTP addresses of members that joined through {@code /cluster/join}, by node id. */
   public java.util.Map<String, String> memberAddresses() {
-    return readLocked(() -> {
-      return index.members();
-    });
+    return readLocked(
+        () -> {
+          return index.members();
+        });
   }
 
   public List<SegmentInfo> segments() {
-    return readLocked(() -> {
-      return index.segments();
-    });
+    return readLocked(
+        () -> {
+          return index.segments();
+        });
   }
 
   public Optional<SegmentInfo> segmentContaining(long ledgerIndex) {
-    return readLocked(() -> {
-      return index.segmentContaining(ledgerIndex);
-    });
+    return readLocked(
+        () -> {
+          return index.segmentContaining(ledgerIndex);
+        });
   }
 
   /** Audit path of entry {@code ledgerIndex} in the tree of {@code treeSize} entries. */
   public List<byte[]> inclusionProof(long ledgerIndex, long treeSize) {
-    return readLocked(() -> {
-      return tree.inclusionProof(ledgerIndex - 1, treeSize);
-    });
+    return readLocked(
+        () -> {
+          return tree.inclusionProof(ledgerIndex - 1, treeSize);
+        });
   }
 
   /** Audit path of entry {@code ledgerIndex} inside its sealed segment's root. */
   public List<byte[]> segmentProof(SegmentInfo segment, long ledgerIndex) {
-    return readLocked(() -> {
-      return tree.inclusionProof(ledgerIndex - segment.firstIndex(), segment.firstIndex() - 1, segment.leafCount());
-    });
+    return readLocked(
+        () -> {
+          return tree.inclusionProof(
+              ledgerIndex - segment.firstIndex(), segment.firstIndex() - 1, segment.leafCount());
+        });
   }
 
   public List<byte[]> consistencyProof(long first, long second) {
-    return readLocked(() -> {
-      return tree.consistencyProof(first, second);
-    });
+    return readLocked(
+        () -> {
+          return tree.consistencyProof(first, second);
+        });
   }
 
-  /** Runs {@code work} over the segment files (the integrity scrub) while no snapshot install can swap them. */
+  /**
+   * Runs {@code work} over the segment files (the integrity scrub) while no snapshot install can
+   * swap them.
+   */
   public <T> T withSegments(java.util.function.Function<SegmentStore, T> work) {
     return readLocked(() -> work.apply(segments));
   }
@@ -457,8 +519,9 @@ public final class LedgerState implements AutoCloseable {
   }
 
   /**
-   * Entry {@code ledgerIndex} from its slot and its canonical header in the segment. The header must
-   * hash to the stored Merkle leaf, so a damaged segment answers 503 rather than a wrong entry.
+   * Entry {@code ledgerIndex} from its slot and its canonical header in the segment. The header
+   * must hash to the stored Merkle leaf, so a damaged segment answers 503 rather than a wrong
+   * entry.
    */
   private Optional<EntryRecord> record(long ledgerIndex) {
     Optional<EntryIndexFile.Slot> found = entries.get(ledgerIndex);
@@ -477,57 +540,79 @@ public final class LedgerState implements AutoCloseable {
       }
     }
     if (canonical == null || canonical.index() != ledgerIndex) {
-      throw ApiError.of(ErrorCode.UNAVAILABLE, "the stored entry of index " + ledgerIndex
-          + " failed its integrity check on this node; read it from another replica").exception();
+      throw ApiError.of(
+              ErrorCode.UNAVAILABLE,
+              "the stored entry of index "
+                  + ledgerIndex
+                  + " failed its integrity check on this node; read it from another replica")
+          .exception();
     }
-    return Optional.of(new EntryRecord(ledgerIndex, canonical.timestamp(), canonical.op(), canonical.key(),
-        slot.version(), canonical.contentType(), slot.value().length(), canonical.valueSha256(), leaf, slot.value()));
+    return Optional.of(
+        new EntryRecord(
+            ledgerIndex,
+            canonical.timestamp(),
+            canonical.op(),
+            canonical.key(),
+            slot.version(),
+            canonical.contentType(),
+            slot.value().length(),
+            canonical.valueSha256(),
+            leaf,
+            slot.value()));
   }
 
   public Optional<EntryRecord> latest(String key) {
-    return readLocked(() -> {
-      long i = index.latestIndex(key);
-      return i == 0 ? Optional.empty() : record(i);
-    });
+    return readLocked(
+        () -> {
+          long i = index.latestIndex(key);
+          return i == 0 ? Optional.empty() : record(i);
+        });
   }
 
   public Optional<EntryRecord> version(String key, long version) {
-    return readLocked(() -> {
-      long i = version <= 0 ? 0 : versionsOf(key).indexOf(version);
-      return i == 0 ? Optional.empty() : record(i);
-    });
+    return readLocked(
+        () -> {
+          long i = version <= 0 ? 0 : versionsOf(key).indexOf(version);
+          return i == 0 ? Optional.empty() : record(i);
+        });
   }
 
-  /** The key as it stood at ledger index {@code at}: its last version with an index not above it. */
+  /**
+   * The key as it stood at ledger index {@code at}: its last version with an index not above it.
+   */
   public Optional<EntryRecord> at(String key, long at) {
-    return readLocked(() -> {
-      KeyVersions versions = versionsOf(key);
-      long lo = 1;
-      long hi = versions.latestVersion();
-      long found = 0;
-      while (lo <= hi) {
-        long mid = (lo + hi) >>> 1;
-        if (versions.indexOf(mid) <= at) {
-          found = mid;
-          lo = mid + 1;
-        } else {
-          hi = mid - 1;
-        }
-      }
-      return found == 0 ? Optional.<EntryRecord>empty() : record(versions.indexOf(found));
-    });
+    return readLocked(
+        () -> {
+          KeyVersions versions = versionsOf(key);
+          long lo = 1;
+          long hi = versions.latestVersion();
+          long found = 0;
+          while (lo <= hi) {
+            long mid = (lo + hi) >>> 1;
+            if (versions.indexOf(mid) <= at) {
+              found = mid;
+              lo = mid + 1;
+            } else {
+              hi = mid - 1;
+            }
+          }
+          return found == 0 ? Optional.<EntryRecord>empty() : record(versions.indexOf(found));
+        });
   }
 
   /** Versions of {@code key} after {@code afterVersion}, oldest first, at most {@code limit}. */
   public List<EntryRecord> history(String key, long afterVersion, int limit) {
-    return readLocked(() -> {
-      List<EntryRecord> out = new java.util.ArrayList<>();
-      KeyVersions versions = versionsOf(key);
-      for (long v = afterVersion + 1; v <= versions.latestVersion() && out.size() < limit; v++) {
-        record(versions.indexOf(v)).ifPresent(out::add);
-      }
-      return out;
-    });
+    return readLocked(
+        () -> {
+          List<EntryRecord> out = new java.util.ArrayList<>();
+          KeyVersions versions = versionsOf(key);
+          for (long v = afterVersion + 1;
+              v <= versions.latestVersion() && out.size() < limit;
+              v++) {
+            record(versions.indexOf(v)).ifPresent(out::add);
+          }
+          return out;
+        });
   }
 
   /** The latest version number of {@code key}, or 0 when it was never written. */
@@ -548,7 +633,9 @@ public final class LedgerState implements AutoCloseable {
   private record KeyVersions(String key, long latestIndex, long latestVersion, LedgerIndex index) {
     /** The ledger index of version {@code version}, or 0. */
     long indexOf(long version) {
-      return latestIndex != 0 && version == latestVersion ? latestIndex : index.versionIndex(key, version);
+      return latestIndex != 0 && version == latestVersion
+          ? latestIndex
+          : index.versionIndex(key, version);
     }
   }
 
@@ -557,22 +644,31 @@ public final class LedgerState implements AutoCloseable {
     return entries.get(ledgerIndex).map(EntryIndexFile.Slot::version).orElse(0L);
   }
 
-  /** The value's bytes, refused when they no longer hash to what the entry recorded (disk corruption). */
+  /**
+   * The value's bytes, refused when they no longer hash to what the entry recorded (disk
+   * corruption).
+   */
   public byte[] value(EntryRecord record) {
-    return readLocked(() -> {
-      byte[] value = record.size() == 0 ? new byte[0] : segments.read(record.location());
-      if (!java.security.MessageDigest.isEqual(Hashes.sha256(value), record.valueSha256())) {
-        throw ApiError.of(ErrorCode.UNAVAILABLE, "the stored value of index " + record.index()
-            + " failed its integrity check on this node; read it from another replica").exception();
-      }
-      return value;
-    });
+    return readLocked(
+        () -> {
+          byte[] value = record.size() == 0 ? new byte[0] : segments.read(record.location());
+          if (!java.security.MessageDigest.isEqual(Hashes.sha256(value), record.valueSha256())) {
+            throw ApiError.of(
+                    ErrorCode.UNAVAILABLE,
+                    "the stored value of index "
+                        + record.index()
+                        + " failed its integrity check on this node; read it from another replica")
+                .exception();
+          }
+          return value;
+        });
   }
 
   public byte[] root(long treeSize) {
-    return readLocked(() -> {
-      return tree.root(treeSize);
-    });
+    return readLocked(
+        () -> {
+          return tree.root(treeSize);
+        });
   }
 
   @Override

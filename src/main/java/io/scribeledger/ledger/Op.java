@@ -2,7 +2,8 @@ package io.scribeledger.ledger;
 
 /** The operation an entry records; the code is the canonical entry's {@code op} byte. */
 public enum Op {
-  PUT(1), DELETE(2);
+  PUT(1),
+  DELETE(2);
 
   private final int code;
 

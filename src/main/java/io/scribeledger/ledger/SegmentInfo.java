@@ -3,23 +3,35 @@ package io.scribeledger.ledger;
 import io.scribeledger.merkle.Hashes;
 import java.nio.ByteBuffer;
 
-/** A sealed segment in the replicated manifest: its range, Merkle root over its leaves, file size. */
-@SuppressWarnings("ArrayRecordComponent") // hashes and bytes, compared by content where it matters, never by record equality
-public record SegmentInfo(long id, long firstIndex, long lastIndex, byte[] merkleRoot, long sizeBytes, long createdAt) {
+/**
+ * A sealed segment in the replicated manifest: its range, Merkle root over its leaves, file size.
+ */
+@SuppressWarnings(
+    "ArrayRecordComponent") // hashes and bytes, compared by content where it matters, never by
+// record equality
+public record SegmentInfo(
+    long id, long firstIndex, long lastIndex, byte[] merkleRoot, long sizeBytes, long createdAt) {
 
   /** Size of {@link #encode}'s output: five longs and the root. */
   public static final int BYTES = 8 * 5 + Hashes.SIZE;
 
   /** The fixed-size form kept in the manifest and in a snapshot's description. */
   public byte[] encode() {
-    return ByteBuffer.allocate(BYTES).putLong(id).putLong(firstIndex).putLong(lastIndex).put(merkleRoot)
-        .putLong(sizeBytes).putLong(createdAt).array();
+    return ByteBuffer.allocate(BYTES)
+        .putLong(id)
+        .putLong(firstIndex)
+        .putLong(lastIndex)
+        .put(merkleRoot)
+        .putLong(sizeBytes)
+        .putLong(createdAt)
+        .array();
   }
 
   /** Reads {@link #encode}'s form; fails on anything but {@link #BYTES} bytes. */
   public static SegmentInfo decode(byte[] raw) {
     if (raw.length != BYTES) {
-      throw new IllegalArgumentException("a segment description is " + BYTES + " bytes, not " + raw.length);
+      throw new IllegalArgumentException(
+          "a segment description is " + BYTES + " bytes, not " + raw.length);
     }
     ByteBuffer b = ByteBuffer.wrap(raw);
     long id = b.getLong();

@@ -16,14 +16,22 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * What a snapshot holds besides its linked files: how far each file reaches, the Raft position,
- * the tree root a restore must reproduce, and the replicated data that is not derived from the
- * entries (the segment manifest and the registered members). Key lookups are not in it: a restore
- * rebuilds them from the entries.
+ * What a snapshot holds besides its linked files: how far each file reaches, the Raft position, the
+ * tree root a restore must reproduce, and the replicated data that is not derived from the entries
+ * (the segment manifest and the registered members). Key lookups are not in it: a restore rebuilds
+ * them from the entries.
  */
-@SuppressWarnings("ArrayRecordComponent") // hashes and bytes, compared by content where it matters, never by record equality
-public record SnapshotMeta(long size, long raftTerm, long raftIndex, SegmentStore.Position position, byte[] rootHash,
-    List<SegmentInfo> segments, Map<String, String> members) {
+@SuppressWarnings(
+    "ArrayRecordComponent") // hashes and bytes, compared by content where it matters, never by
+// record equality
+public record SnapshotMeta(
+    long size,
+    long raftTerm,
+    long raftIndex,
+    SegmentStore.Position position,
+    byte[] rootHash,
+    List<SegmentInfo> segments,
+    Map<String, String> members) {
 
   static final String FILE = "ledger.meta";
   private static final int MAGIC = 0x53434d31; // "SCM1"
@@ -56,9 +64,11 @@ public record SnapshotMeta(long size, long raftTerm, long raftIndex, SegmentStor
   static SnapshotMeta read(Path dir) throws IOException {
     Path file = dir.resolve(FILE);
     if (!Files.exists(file)) {
-      throw new IOException(dir + " has no " + FILE + ": not a snapshot of this version of Scribe Ledger");
+      throw new IOException(
+          dir + " has no " + FILE + ": not a snapshot of this version of Scribe Ledger");
     }
-    try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
+    try (DataInputStream in =
+        new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
       if (in.readInt() != MAGIC) {
         throw new IOException(file + " is not a Scribe Ledger snapshot description");
       }

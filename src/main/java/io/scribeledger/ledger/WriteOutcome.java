@@ -6,22 +6,17 @@ import io.scribeledger.error.ApiError;
 public sealed interface WriteOutcome {
 
   /** The entry was appended. */
-  record Applied(Receipt receipt) implements WriteOutcome {
-  }
+  record Applied(Receipt receipt) implements WriteOutcome {}
 
   /** What each write of a {@link Batch} decided, in order. */
-  record Batched(java.util.List<WriteOutcome> outcomes) implements WriteOutcome {
-  }
+  record Batched(java.util.List<WriteOutcome> outcomes) implements WriteOutcome {}
 
   /** A member's address was recorded. */
-  record Registered() implements WriteOutcome {
-  }
+  record Registered() implements WriteOutcome {}
 
   /** The active segment was sealed into the manifest. */
-  record Sealed(SegmentInfo segment) implements WriteOutcome {
-  }
+  record Sealed(SegmentInfo segment) implements WriteOutcome {}
 
   /** Nothing was appended (failed precondition, delete of a missing key). */
-  record Rejected(ApiError error) implements WriteOutcome {
-  }
+  record Rejected(ApiError error) implements WriteOutcome {}
 }

@@ -10,8 +10,7 @@ public final class Hashes {
   public static final int SIZE = 32;
   private static final HexFormat HEX = HexFormat.of();
 
-  private Hashes() {
-  }
+  private Hashes() {}
 
   public static MessageDigest sha256() {
     try {

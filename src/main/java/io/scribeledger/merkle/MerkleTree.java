@@ -5,14 +5,18 @@ import java.util.List;
 
 /**
  * An RFC 9162 Merkle tree kept incrementally: the hash of every complete subtree is stored under
- * (level, index), so an append costs O(log n) hashes and any root or proof O(log n) lookups.
- * The node store is supplied by the caller (an append-only file on a node, memory in tests).
+ * (level, index), so an append costs O(log n) hashes and any root or proof O(log n) lookups. The
+ * node store is supplied by the caller (an append-only file on a node, memory in tests).
  */
 public final class MerkleTree {
 
   private final NodeStore nodes;
-  /** The appender's view: peaks of the complete subtrees of the first {@code size} leaves, by level. */
+
+  /**
+   * The appender's view: peaks of the complete subtrees of the first {@code size} leaves, by level.
+   */
   private final byte[][] peaks = new byte[64][];
+
   private long size = -1;
 
   public MerkleTree(NodeStore nodes) {
@@ -62,23 +66,34 @@ public final class MerkleTree {
   /**
    * Recomputes every complete subtree of the first {@code size} stored leaves and checks each
    * against the stored node, then returns the root: a full check of a node store that came from
-   * elsewhere (a snapshot), at one hash per leaf. Throws IllegalStateException at the first mismatch.
+   * elsewhere (a snapshot), at one hash per leaf. Throws IllegalStateException at the first
+   * mismatch.
    */
   public byte[] verifyStored(long size) {
     byte[][] pending = new byte[64][];
     for (long leaf = 0; leaf < size; leaf++) {
-      fold(pending, leaf, node(0, leaf), (level, index, hash) -> {
-        if (level > 0 && !java.util.Arrays.equals(hash, node(level, index))) {
-          throw new IllegalStateException("Merkle node level " + level + " index " + index + " does not match its children");
-        }
-      });
+      fold(
+          pending,
+          leaf,
+          node(0, leaf),
+          (level, index, hash) -> {
+            if (level > 0 && !java.util.Arrays.equals(hash, node(level, index))) {
+              throw new IllegalStateException(
+                  "Merkle node level "
+                      + level
+                      + " index "
+                      + index
+                      + " does not match its children");
+            }
+          });
     }
     return root(size);
   }
 
   /**
    * Adds leaf {@code leafIndex} to the complete subtrees pending by level: hands the leaf and every
-   * subtree it completes to {@code completed}, in post-order, and leaves the new peak in {@code pending}.
+   * subtree it completes to {@code completed}, in post-order, and leaves the new peak in {@code
+   * pending}.
    */
   private static void fold(byte[][] pending, long leafIndex, byte[] leafHash, Completed completed) {
     byte[] current = leafHash;
@@ -134,12 +149,18 @@ public final class MerkleTree {
     return Hashes.nodeHash(rangeHash(start, k), rangeHash(start + k, size - k));
   }
 
-  /** RFC 9162 §2.1.3.1 inclusion proof of leaf {@code leafIndex} (0-based) in the tree of {@code treeSize} leaves. */
+  /**
+   * RFC 9162 §2.1.3.1 inclusion proof of leaf {@code leafIndex} (0-based) in the tree of {@code
+   * treeSize} leaves.
+   */
   public List<byte[]> inclusionProof(long leafIndex, long treeSize) {
     return inclusionProof(leafIndex, 0, treeSize);
   }
 
-  /** Inclusion proof of leaf {@code start + offset} within the subtree of leaves [start, start + size). */
+  /**
+   * Inclusion proof of leaf {@code start + offset} within the subtree of leaves [start, start +
+   * size).
+   */
   public List<byte[]> inclusionProof(long offset, long start, long size) {
     if (offset < 0 || offset >= size) {
       throw new IllegalArgumentException("leaf " + offset + " is not in a tree of " + size);
@@ -163,7 +184,10 @@ public final class MerkleTree {
     }
   }
 
-  /** RFC 9162 §2.1.4.1 consistency proof between the trees of {@code first} and {@code second} leaves. */
+  /**
+   * RFC 9162 §2.1.4.1 consistency proof between the trees of {@code first} and {@code second}
+   * leaves.
+   */
   public List<byte[]> consistencyProof(long first, long second) {
     if (first < 1 || first > second) {
       throw new IllegalArgumentException("no consistency proof from " + first + " to " + second);

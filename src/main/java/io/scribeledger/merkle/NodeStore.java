@@ -14,9 +14,9 @@ public interface NodeStore {
   byte[] get(int level, long index);
 
   /**
-   * Position of node (level, index) in post-order: the subtree completes when its last leaf
-   * {@code m} is appended, after the {@code 2m - popcount(m)} nodes the first m leaves made and the
-   * {@code level} nodes below it on the same append.
+   * Position of node (level, index) in post-order: the subtree completes when its last leaf {@code
+   * m} is appended, after the {@code 2m - popcount(m)} nodes the first m leaves made and the {@code
+   * level} nodes below it on the same append.
    */
   static long postOrderPosition(int level, long index) {
     long m = ((index + 1) << level) - 1;

@@ -17,8 +17,8 @@ import java.security.Signature;
 import java.security.spec.PKCS8EncodedKeySpec;
 
 /**
- * This node's Ed25519 key pair: made on first start in {@code dataDir/keys} (directory 0700, private
- * key 0600) and reused after. Signs tree heads.
+ * This node's Ed25519 key pair: made on first start in {@code dataDir/keys} (directory 0700,
+ * private key 0600) and reused after. Signs tree heads.
  */
 public final class NodeKeys {
 
@@ -42,7 +42,8 @@ public final class NodeKeys {
       }
       byte[] pk8 = Files.readAllBytes(dir.resolve(PRIVATE));
       byte[] pub = Files.readAllBytes(dir.resolve(PUBLIC));
-      PrivateKey key = KeyFactory.getInstance("Ed25519").generatePrivate(new PKCS8EncodedKeySpec(pk8));
+      PrivateKey key =
+          KeyFactory.getInstance("Ed25519").generatePrivate(new PKCS8EncodedKeySpec(pk8));
       return new NodeKeys(key, pub);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read the node key in " + dir, e);
@@ -57,7 +58,8 @@ public final class NodeKeys {
     KeyPair pair = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
     Path tmp = dir.resolve(PRIVATE + ".tmp");
     Files.deleteIfExists(tmp);
-    Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    Files.createFile(
+        tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     Files.write(tmp, pair.getPrivate().getEncoded(), StandardOpenOption.TRUNCATE_EXISTING);
     Files.write(dir.resolve(PUBLIC), pair.getPublic().getEncoded());
     try {

@@ -72,12 +72,16 @@ public final class LedgerClient {
   }
 
   private <T> Future<T> request(LedgerRequest request, Class<T> type) {
-    return vertx.eventBus().request(address, request, options).compose(reply -> {
-      Object body = reply.body();
-      if (body instanceof ApiError error) {
-        return Future.failedFuture(error.exception());
-      }
-      return Future.succeededFuture(type.cast(body));
-    });
+    return vertx
+        .eventBus()
+        .request(address, request, options)
+        .compose(
+            reply -> {
+              Object body = reply.body();
+              if (body instanceof ApiError error) {
+                return Future.failedFuture(error.exception());
+              }
+              return Future.succeededFuture(type.cast(body));
+            });
   }
 }

@@ -38,7 +38,9 @@ public final class LedgerReads {
     long applied = state.size();
     EntryRecord record = select(g.key(), g.selector(), applied);
     if (record.op() == Op.DELETE) {
-      throw new ApiError(ErrorCode.DELETED, "key was deleted at index " + record.index(), record.index()).exception();
+      throw new ApiError(
+              ErrorCode.DELETED, "key was deleted at index " + record.index(), record.index())
+          .exception();
     }
     return new ValueRead(record, g.withValue() ? state.value(record) : null, applied);
   }
@@ -54,7 +56,9 @@ public final class LedgerReads {
       missing = "key has no version " + v.version();
     } else if (selector instanceof Selector.At a) {
       if (a.index() > applied) {
-        throw error(ErrorCode.INVALID_REQUEST, "at=" + a.index() + " is beyond the ledger (size " + applied + ")");
+        throw error(
+            ErrorCode.INVALID_REQUEST,
+            "at=" + a.index() + " is beyond the ledger (size " + applied + ")");
       }
       found = state.at(key, a.index());
       missing = "key had no version at index " + a.index();
@@ -72,7 +76,8 @@ public final class LedgerReads {
     }
     List<EntryRecord> versions = state.history(h.key(), h.afterVersion(), h.limit() + 1);
     boolean more = versions.size() > h.limit();
-    return new HistoryPage(h.key(), more ? versions.subList(0, h.limit()) : versions, more, applied);
+    return new HistoryPage(
+        h.key(), more ? versions.subList(0, h.limit()) : versions, more, applied);
   }
 
   /** The tree head over everything applied here, signed with this node's key. */
@@ -94,14 +99,25 @@ public final class LedgerReads {
     state.value(entry);
     TreeHead head = headAt(size);
     List<byte[]> path = state.inclusionProof(entry.index(), size);
-    if (!MerkleVerifier.verifyInclusion(entry.index() - 1, size, entry.leafHash(), path, head.rootHash())) {
-      throw error(ErrorCode.UNAVAILABLE, "this node's tree does not prove index " + entry.index() + "; its data is damaged");
+    if (!MerkleVerifier.verifyInclusion(
+        entry.index() - 1, size, entry.leafHash(), path, head.rootHash())) {
+      throw error(
+          ErrorCode.UNAVAILABLE,
+          "this node's tree does not prove index " + entry.index() + "; its data is damaged");
     }
     Optional<SegmentInfo> segment = state.segmentContaining(entry.index());
-    List<byte[]> segmentPath = segment.map(s -> state.segmentProof(s, entry.index())).orElse(List.of());
-    if (segment.isPresent() && !MerkleVerifier.verifyInclusion(entry.index() - segment.get().firstIndex(),
-        segment.get().leafCount(), entry.leafHash(), segmentPath, segment.get().merkleRoot())) {
-      throw error(ErrorCode.UNAVAILABLE, "segment " + segment.get().id() + " does not prove index " + entry.index());
+    List<byte[]> segmentPath =
+        segment.map(s -> state.segmentProof(s, entry.index())).orElse(List.of());
+    if (segment.isPresent()
+        && !MerkleVerifier.verifyInclusion(
+            entry.index() - segment.get().firstIndex(),
+            segment.get().leafCount(),
+            entry.leafHash(),
+            segmentPath,
+            segment.get().merkleRoot())) {
+      throw error(
+          ErrorCode.UNAVAILABLE,
+          "segment " + segment.get().id() + " does not prove index " + entry.index());
     }
     return new Proof(entry, path, head, segment.orElse(null), segmentPath);
   }
@@ -109,16 +125,24 @@ public final class LedgerReads {
   public ConsistencyProof consistency(LedgerRequest.Consistency c) {
     long size = state.size();
     if (c.second() > size) {
-      throw error(ErrorCode.INVALID_REQUEST, "second=" + c.second() + " is beyond the tree (size " + size + ")");
+      throw error(
+          ErrorCode.INVALID_REQUEST,
+          "second=" + c.second() + " is beyond the tree (size " + size + ")");
     }
-    return new ConsistencyProof(c.first(), c.second(), state.root(c.first()), state.root(c.second()),
+    return new ConsistencyProof(
+        c.first(),
+        c.second(),
+        state.root(c.first()),
+        state.root(c.second()),
         state.consistencyProof(c.first(), c.second()));
   }
 
   public EntriesPage entries(LedgerRequest.Entries e) {
     long size = state.size();
     if (e.from() > size + 1) {
-      throw error(ErrorCode.INVALID_REQUEST, "from=" + e.from() + " is beyond the tree (size " + size + ")");
+      throw error(
+          ErrorCode.INVALID_REQUEST,
+          "from=" + e.from() + " is beyond the tree (size " + size + ")");
     }
     List<EntryRecord> out = new ArrayList<>();
     for (long i = e.from(); i <= size && out.size() < e.limit(); i++) {

@@ -6,80 +6,69 @@ import io.scribeledger.ledger.Command;
 public sealed interface LedgerRequest {
 
   /** Propose a write; replies with a {@link io.scribeledger.ledger.WriteOutcome}. */
-  record Write(Command command) implements LedgerRequest {
-  }
+  record Write(Command command) implements LedgerRequest {}
 
   /** Read one version of a key; replies with a {@link ValueRead}. */
-  record Get(String key, Selector selector, ReadMode mode, boolean withValue) implements LedgerRequest {
-  }
+  record Get(String key, Selector selector, ReadMode mode, boolean withValue)
+      implements LedgerRequest {}
 
   /** Page through a key's versions; replies with a {@link HistoryPage}. */
-  record History(String key, long afterVersion, int limit, ReadMode mode) implements LedgerRequest {
-  }
+  record History(String key, long afterVersion, int limit, ReadMode mode)
+      implements LedgerRequest {}
 
   /** This node's Raft view; replies with a {@link io.scribeledger.consensus.NodeStatus}. */
-  record Status() implements LedgerRequest {
-  }
+  record Status() implements LedgerRequest {}
 
   /** The signed tree head; replies with a {@link io.scribeledger.verify.TreeHead}. */
-  record Head() implements LedgerRequest {
-  }
+  record Head() implements LedgerRequest {}
 
   /** A version of a key with its inclusion proof; replies with a {@link Proof}. */
-  record Prove(String key, Selector selector) implements LedgerRequest {
-  }
+  record Prove(String key, Selector selector) implements LedgerRequest {}
 
   /** A consistency proof between two tree sizes; replies with a {@link ConsistencyProof}. */
-  record Consistency(long first, long second) implements LedgerRequest {
-  }
+  record Consistency(long first, long second) implements LedgerRequest {}
 
   /** Entries in index order; replies with an {@link EntriesPage}. */
-  record Entries(long from, int limit) implements LedgerRequest {
-  }
+  record Entries(long from, int limit) implements LedgerRequest {}
 
   /** The sealed-segment manifest; replies with a {@link SegmentList}. */
-  record Segments() implements LedgerRequest {
-  }
+  record Segments() implements LedgerRequest {}
 
-  /** Add a node: as a listener first, promoted to voter once caught up; replies with a NodeStatus. */
-  record Join(String nodeId, String raftAddress, String httpAddress) implements LedgerRequest {
-  }
+  /**
+   * Add a node: as a listener first, promoted to voter once caught up; replies with a NodeStatus.
+   */
+  record Join(String nodeId, String raftAddress, String httpAddress) implements LedgerRequest {}
 
   /** Remove a node (leadership moves first if it leads); replies with a NodeStatus. */
-  record Leave(String nodeId) implements LedgerRequest {
-  }
+  record Leave(String nodeId) implements LedgerRequest {}
 
-  /** Recompute sealed segments from their files; replies with an {@link io.scribeledger.ledger.IntegrityScrub.Report}. */
-  record Scrub() implements LedgerRequest {
-  }
+  /**
+   * Recompute sealed segments from their files; replies with an {@link
+   * io.scribeledger.ledger.IntegrityScrub.Report}.
+   */
+  record Scrub() implements LedgerRequest {}
 
   /** Which version of a key a read wants. */
   sealed interface Selector {
     /** The latest version. */
-    record Latest() implements Selector {
-    }
+    record Latest() implements Selector {}
 
     /** Version N of the key. */
-    record Version(long version) implements Selector {
-    }
+    record Version(long version) implements Selector {}
 
     /** The key as it stood at ledger index N. */
-    record At(long index) implements Selector {
-    }
+    record At(long index) implements Selector {}
   }
 
   /** How fresh a read must be (API.md, GET details). */
   sealed interface ReadMode {
     /** Reflects every write acknowledged before the read started. */
-    record Linearizable() implements ReadMode {
-    }
+    record Linearizable() implements ReadMode {}
 
     /** This node's copy, no coordination. */
-    record Stale() implements ReadMode {
-    }
+    record Stale() implements ReadMode {}
 
     /** This node's copy once it has applied the given ledger index. */
-    record MinIndex(long index) implements ReadMode {
-    }
+    record MinIndex(long index) implements ReadMode {}
   }
 }

@@ -1,5 +1,8 @@
 package io.scribeledger.service;
 
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.scribeledger.config.NodeConfig;
 import io.scribeledger.consensus.NodeStatus;
 import io.scribeledger.consensus.RaftNode;
@@ -9,9 +12,6 @@ import io.scribeledger.error.Failures;
 import io.scribeledger.ledger.IntegrityScrub;
 import io.scribeledger.security.NodeKeys;
 import io.scribeledger.service.LedgerRequest.ReadMode;
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.Meter;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.AbstractVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -21,16 +21,16 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Owns the Raft member, its state machine and the ledger storage, and serves the HTTP verticles'
- * requests from the event bus. Proposals and barriers are asynchronous; index and file reads run
- * on the worker pool, never on the event loop.
+ * requests from the event bus. Proposals and barriers are asynchronous; index and file reads run on
+ * the worker pool, never on the event loop.
  */
 public final class LedgerVerticle extends AbstractVerticle {
 
@@ -39,6 +39,7 @@ public final class LedgerVerticle extends AbstractVerticle {
 
   private final NodeConfig config;
   private final MeterRegistry registry;
+
   /** A joining node gets this many request timeouts to catch up before the join answers 503. */
   private static final int JOIN_CATCH_UP_FACTOR = 12;
 
@@ -62,21 +63,31 @@ public final class LedgerVerticle extends AbstractVerticle {
 
   @Override
   public void start(Promise<Void> started) {
-    vertx.executeBlocking(() -> {
-      keys = NodeKeys.loadOrCreate(config.node().dataDir());
-      RaftNode raft = RaftNode.start(config);
-      reads = new LedgerReads(raft.state(), keys, config.node().id());
-      return raft;
-    })
-        .onSuccess(n -> {
-          node = n;
-          scrub().onSuccess(r -> LOG.info("integrity scrub at start: {} sealed segments checked, {}",
-              r.segmentsChecked(), r.clean() ? "all match the manifest" : r.problems().size() + " problems"));
-          registerGauges(n);
-          probes = vertx.createHttpClient();
-          consumer = vertx.eventBus().consumer(address(config.node().id()), this::handle);
-          started.complete();
-        })
+    vertx
+        .executeBlocking(
+            () -> {
+              keys = NodeKeys.loadOrCreate(config.node().dataDir());
+              RaftNode raft = RaftNode.start(config);
+              reads = new LedgerReads(raft.state(), keys, config.node().id());
+              return raft;
+            })
+        .onSuccess(
+            n -> {
+              node = n;
+              scrub()
+                  .onSuccess(
+                      r ->
+                          LOG.info(
+                              "integrity scrub at start: {} sealed segments checked, {}",
+                              r.segmentsChecked(),
+                              r.clean()
+                                  ? "all match the manifest"
+                                  : r.problems().size() + " problems"));
+              registerGauges(n);
+              probes = vertx.createHttpClient();
+              consumer = vertx.eventBus().consumer(address(config.node().id()), this::handle);
+              started.complete();
+            })
         .onFailure(started::fail);
   }
 
@@ -87,12 +98,17 @@ public final class LedgerVerticle extends AbstractVerticle {
       probes.close();
     }
     Future<Void> unregistered = consumer == null ? Future.succeededFuture() : consumer.unregister();
-    unregistered.compose(v -> vertx.<Void>executeBlocking(() -> {
-      if (node != null) {
-        node.close();
-      }
-      return null;
-    })).onComplete(ar -> stopped.complete());
+    unregistered
+        .compose(
+            v ->
+                vertx.<Void>executeBlocking(
+                    () -> {
+                      if (node != null) {
+                        node.close();
+                      }
+                      return null;
+                    }))
+        .onComplete(ar -> stopped.complete());
   }
 
   private void registerGauges(RaftNode n) {
@@ -102,16 +118,38 @@ public final class LedgerVerticle extends AbstractVerticle {
     gauge("scribe.raft.commit.index", "Raft commit index", () -> n.progress().commitIndex());
     gauge("scribe.raft.applied.index", "Raft applied index", () -> n.progress().appliedIndex());
     gauge("scribe.snapshot.taken", "snapshots taken on this node", () -> n.snapshotStats().taken());
-    gauge("scribe.snapshot.installed", "snapshots installed from a leader", () -> n.snapshotStats().installed());
-    gauge("scribe.snapshot.size.bytes", "size of the latest snapshot", () -> n.snapshotStats().lastSizeBytes());
-    gauge("scribe.snapshot.duration.ms", "time the latest snapshot took", () -> n.snapshotStats().lastDurationMs());
-    gauge("scribe.snapshot.index", "Raft index of the latest snapshot", () -> n.snapshotStats().lastIndex());
-    gauge("scribe.integrity.problems", "problems found by the last integrity scrub", () -> integrityProblems().size());
-    gauge("scribe.raft.leader.known", "1 when this node knows a leader", () -> n.progress().leaderId() != null ? 1 : 0);
+    gauge(
+        "scribe.snapshot.installed",
+        "snapshots installed from a leader",
+        () -> n.snapshotStats().installed());
+    gauge(
+        "scribe.snapshot.size.bytes",
+        "size of the latest snapshot",
+        () -> n.snapshotStats().lastSizeBytes());
+    gauge(
+        "scribe.snapshot.duration.ms",
+        "time the latest snapshot took",
+        () -> n.snapshotStats().lastDurationMs());
+    gauge(
+        "scribe.snapshot.index",
+        "Raft index of the latest snapshot",
+        () -> n.snapshotStats().lastIndex());
+    gauge(
+        "scribe.integrity.problems",
+        "problems found by the last integrity scrub",
+        () -> integrityProblems().size());
+    gauge(
+        "scribe.raft.leader.known",
+        "1 when this node knows a leader",
+        () -> n.progress().leaderId() != null ? 1 : 0);
   }
 
   private void gauge(String name, String description, Supplier<Number> value) {
-    gauges.add(Gauge.builder(name, value).description(description).tag("node", config.node().id()).register(registry));
+    gauges.add(
+        Gauge.builder(name, value)
+            .description(description)
+            .tag("node", config.node().id())
+            .register(registry));
   }
 
   private void handle(Message<Object> message) {
@@ -121,13 +159,14 @@ public final class LedgerVerticle extends AbstractVerticle {
     } catch (RuntimeException e) {
       result = Future.failedFuture(e);
     }
-    result.onComplete(ar -> {
-      if (ar.succeeded()) {
-        message.reply(ar.result(), LOCAL);
-      } else {
-        message.reply(Failures.toApiError(ar.cause()), LOCAL);
-      }
-    });
+    result.onComplete(
+        ar -> {
+          if (ar.succeeded()) {
+            message.reply(ar.result(), LOCAL);
+          } else {
+            message.reply(Failures.toApiError(ar.cause()), LOCAL);
+          }
+        });
   }
 
   private Future<?> dispatch(LedgerRequest request) {
@@ -162,10 +201,12 @@ public final class LedgerVerticle extends AbstractVerticle {
       return join(j).map(v -> status());
     }
     if (request instanceof LedgerRequest.Leave l) {
-      return blocking(() -> {
-        node.remove(l.nodeId());
-        return null;
-      }).map(v -> status());
+      return blocking(
+              () -> {
+                node.remove(l.nodeId());
+                return null;
+              })
+          .map(v -> status());
     }
     return Future.succeededFuture(status());
   }
@@ -180,24 +221,33 @@ public final class LedgerVerticle extends AbstractVerticle {
    * Joining again resumes where a timed-out join stopped.
    */
   private Future<Void> join(LedgerRequest.Join j) {
-    long deadline = System.currentTimeMillis() + JOIN_CATCH_UP_FACTOR * config.raft().requestTimeoutMs();
+    long deadline =
+        System.currentTimeMillis() + JOIN_CATCH_UP_FACTOR * config.raft().requestTimeoutMs();
     return Future.fromCompletionStage(node.register(j.nodeId(), j.httpAddress()), context)
         .compose(r -> blocking(() -> node.membership(j.nodeId())))
-        .compose(membership -> {
-          if (membership == RaftNode.Membership.VOTER) {
-            return Future.succeededFuture();
-          }
-          Future<Void> listening = membership == RaftNode.Membership.LISTENER ? Future.succeededFuture() : blocking(() -> {
-            node.addListener(j.nodeId(), j.raftAddress());
-            return null;
-          });
-          return listening
-              .compose(v -> awaitCaughtUp(j, node.state().size(), deadline))
-              .compose(v -> blocking(() -> {
-                node.promote(j.nodeId());
-                return null;
-              }));
-        });
+        .compose(
+            membership -> {
+              if (membership == RaftNode.Membership.VOTER) {
+                return Future.succeededFuture();
+              }
+              Future<Void> listening =
+                  membership == RaftNode.Membership.LISTENER
+                      ? Future.succeededFuture()
+                      : blocking(
+                          () -> {
+                            node.addListener(j.nodeId(), j.raftAddress());
+                            return null;
+                          });
+              return listening
+                  .compose(v -> awaitCaughtUp(j, node.state().size(), deadline))
+                  .compose(
+                      v ->
+                          blocking(
+                              () -> {
+                                node.promote(j.nodeId());
+                                return null;
+                              }));
+            });
   }
 
   private Future<Void> awaitCaughtUp(LedgerRequest.Join j, long target, long deadline) {
@@ -209,19 +259,24 @@ public final class LedgerVerticle extends AbstractVerticle {
   }
 
   private void pollSize(String host, int port, long target, long deadline, Promise<Void> caughtUp) {
-    probes.request(HttpMethod.GET, port, host, "/metrics")
+    probes
+        .request(HttpMethod.GET, port, host, "/metrics")
         .compose(req -> req.send().compose(HttpClientResponse::body))
         .map(body -> body.toJsonObject().getJsonObject("ledger").getLong("size"))
-        .onComplete(ar -> {
-          if (ar.succeeded() && ar.result() >= target) {
-            caughtUp.tryComplete();
-          } else if (System.currentTimeMillis() > deadline) {
-            caughtUp.tryFail(ErrorCode.TIMEOUT.error("the node joined as a non-voting listener but has not caught up to index "
-                + target + " yet; it stays a listener: send the join again to promote it once it has"));
-          } else {
-            vertx.setTimer(200, t -> pollSize(host, port, target, deadline, caughtUp));
-          }
-        });
+        .onComplete(
+            ar -> {
+              if (ar.succeeded() && ar.result() >= target) {
+                caughtUp.tryComplete();
+              } else if (System.currentTimeMillis() > deadline) {
+                caughtUp.tryFail(
+                    ErrorCode.TIMEOUT.error(
+                        "the node joined as a non-voting listener but has not caught up to index "
+                            + target
+                            + " yet; it stays a listener: send the join again to promote it once it has"));
+              } else {
+                vertx.setTimer(200, t -> pollSize(host, port, target, deadline, caughtUp));
+              }
+            });
   }
 
   private <T> Future<T> blocking(java.util.concurrent.Callable<T> work) {
@@ -232,12 +287,17 @@ public final class LedgerVerticle extends AbstractVerticle {
     return ready(new ReadMode.Linearizable());
   }
 
-  /** Recomputes sealed segments from their files; problems are logged once and make /health degraded. */
+  /**
+   * Recomputes sealed segments from their files; problems are logged once and make /health
+   * degraded.
+   */
   private Future<IntegrityScrub.Report> scrub() {
-    return blocking(() -> IntegrityScrub.run(node.state())).onSuccess(report -> {
-      lastScrub = report;
-      report.problems().forEach(p -> LOG.error("integrity: {}", p));
-    });
+    return blocking(() -> IntegrityScrub.run(node.state()))
+        .onSuccess(
+            report -> {
+              lastScrub = report;
+              report.problems().forEach(p -> LOG.error("integrity: {}", p));
+            });
   }
 
   private List<String> integrityProblems() {
@@ -256,13 +316,25 @@ public final class LedgerVerticle extends AbstractVerticle {
     long index = ((ReadMode.MinIndex) mode).index();
     long timeoutMs = config.http().readTimeoutMs();
     Promise<Void> promise = Promise.promise();
-    long timer = vertx.setTimer(timeoutMs, t -> promise.tryFail(ApiError.of(ErrorCode.TIMEOUT,
-        "this node has not applied index " + index + " within " + timeoutMs + " ms").exception()));
-    Future.fromCompletionStage(node.watch().await(index), context).onSuccess(v -> {
-      vertx.cancelTimer(timer);
-      promise.tryComplete();
-    });
+    long timer =
+        vertx.setTimer(
+            timeoutMs,
+            t ->
+                promise.tryFail(
+                    ApiError.of(
+                            ErrorCode.TIMEOUT,
+                            "this node has not applied index "
+                                + index
+                                + " within "
+                                + timeoutMs
+                                + " ms")
+                        .exception()));
+    Future.fromCompletionStage(node.watch().await(index), context)
+        .onSuccess(
+            v -> {
+              vertx.cancelTimer(timer);
+              promise.tryComplete();
+            });
     return promise.future();
   }
-
 }

@@ -4,5 +4,4 @@ import io.scribeledger.ledger.SegmentInfo;
 import java.util.List;
 
 /** The sealed segments of the manifest, oldest first. */
-public record SegmentList(List<SegmentInfo> segments) {
-}
+public record SegmentList(List<SegmentInfo> segments) {}

@@ -2,7 +2,10 @@ package io.scribeledger.service;
 
 import io.scribeledger.ledger.EntryRecord;
 
-/** A version of a key with its bytes ({@code null} for HEAD) and how far this node's ledger reaches. */
-@SuppressWarnings("ArrayRecordComponent") // hashes and bytes, compared by content where it matters, never by record equality
-public record ValueRead(EntryRecord record, byte[] value, long appliedIndex) {
-}
+/**
+ * A version of a key with its bytes ({@code null} for HEAD) and how far this node's ledger reaches.
+ */
+@SuppressWarnings(
+    "ArrayRecordComponent") // hashes and bytes, compared by content where it matters, never by
+// record equality
+public record ValueRead(EntryRecord record, byte[] value, long appliedIndex) {}

@@ -15,12 +15,14 @@ public final class EntryIndexFile implements AutoCloseable {
   private static final int RECORD_SIZE = 8 + 8 + 4 + 4 + 8 + 1;
 
   /** Where entry n's value and canonical header lie, its key version and its op code. */
-  public record Slot(ValueLocation value, int headerLength, long version, int opCode) {
-  }
+  public record Slot(ValueLocation value, int headerLength, long version, int opCode) {}
 
   private final FixedRecordFile file;
 
-  /** Opens {@code file} holding the slots of a committed ledger of {@code entries} entries, dropping later ones. */
+  /**
+   * Opens {@code file} holding the slots of a committed ledger of {@code entries} entries, dropping
+   * later ones.
+   */
   public EntryIndexFile(Path file, long entries) {
     this.file = new FixedRecordFile(file, RECORD_SIZE, entries);
   }
@@ -29,7 +31,11 @@ public final class EntryIndexFile implements AutoCloseable {
   public void append(long ledgerIndex, Slot slot) {
     ValueLocation v = slot.value();
     ByteBuffer b = ByteBuffer.allocate(RECORD_SIZE);
-    b.putLong(v.segmentId()).putLong(v.offset()).putInt(v.length()).putInt(slot.headerLength()).putLong(slot.version())
+    b.putLong(v.segmentId())
+        .putLong(v.offset())
+        .putInt(v.length())
+        .putInt(slot.headerLength())
+        .putLong(slot.version())
         .put((byte) slot.opCode());
     file.append(ledgerIndex - 1, b.array());
   }
@@ -45,7 +51,9 @@ public final class EntryIndexFile implements AutoCloseable {
     return Optional.of(new Slot(value, b.getInt(), b.getLong(), b.get()));
   }
 
-  /** Writes buffered slots and forces them to disk; called before the index commit that counts them. */
+  /**
+   * Writes buffered slots and forces them to disk; called before the index commit that counts them.
+   */
   public void sync() {
     file.sync();
   }

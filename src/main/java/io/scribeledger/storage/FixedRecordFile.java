@@ -11,8 +11,9 @@ import java.nio.file.StandardOpenOption;
  * An append-only file of fixed-size records, record n at byte {@code n * recordSize}: the storage
  * under the Merkle node file and the entry index. Appends collect in a buffer that {@link #sync}
  * writes and forces before the index commit that counts them; on open the file is cut back to the
- * committed count, so records a crash left past it are written again by the replay, as segments are.
- * One writer (the apply thread); readers on any thread, reading written records without a lock.
+ * committed count, so records a crash left past it are written again by the replay, as segments
+ * are. One writer (the apply thread); readers on any thread, reading written records without a
+ * lock.
  */
 final class FixedRecordFile implements AutoCloseable {
 
@@ -22,6 +23,7 @@ final class FixedRecordFile implements AutoCloseable {
   private final int recordSize;
   private final FileChannel channel;
   private final ByteBuffer pending;
+
   /** Records in the file; only grows while open, and records below it never change. */
   private volatile long written;
 
@@ -31,12 +33,19 @@ final class FixedRecordFile implements AutoCloseable {
     this.recordSize = recordSize;
     this.pending = ByteBuffer.allocate(Math.max(1, BUFFER_BYTES / recordSize) * recordSize);
     try {
-      channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      channel =
+          FileChannel.open(
+              file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
       long have = channel.size() / recordSize;
       if (have < committed) {
         channel.close();
-        throw new IllegalStateException(file + " holds " + have + " records but the committed ledger needs "
-            + committed + "; the file is damaged or from another ledger");
+        throw new IllegalStateException(
+            file
+                + " holds "
+                + have
+                + " records but the committed ledger needs "
+                + committed
+                + "; the file is damaged or from another ledger");
       }
       if (channel.size() > committed * recordSize) {
         channel.truncate(committed * recordSize);
@@ -51,11 +60,13 @@ final class FixedRecordFile implements AutoCloseable {
   /** Appends record number {@code position}, which must be the next one. */
   synchronized void append(long position, byte[] record) {
     if (record.length != recordSize) {
-      throw new IllegalArgumentException("records in " + file + " are " + recordSize + " bytes, not " + record.length);
+      throw new IllegalArgumentException(
+          "records in " + file + " are " + recordSize + " bytes, not " + record.length);
     }
     long next = written + pending.position() / recordSize;
     if (position != next) {
-      throw new IllegalStateException("record " + position + " appended to " + file + " which ends at " + next);
+      throw new IllegalStateException(
+          "record " + position + " appended to " + file + " which ends at " + next);
     }
     if (!pending.hasRemaining()) {
       flush();
@@ -99,7 +110,9 @@ final class FixedRecordFile implements AutoCloseable {
     return record.array();
   }
 
-  @SuppressWarnings("NonAtomicVolatileUpdate") // written only under this object's lock; volatile for lock-free readers
+  @SuppressWarnings(
+      "NonAtomicVolatileUpdate") // written only under this object's lock; volatile for lock-free
+  // readers
   private void flush() {
     pending.flip();
     try {

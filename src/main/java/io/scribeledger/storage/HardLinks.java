@@ -11,10 +11,12 @@ import java.nio.file.Path;
  */
 public final class HardLinks {
 
-  private HardLinks() {
-  }
+  private HardLinks() {}
 
-  /** Makes {@code link} a second name of {@code existing}; a copy where the file system has no hard links. */
+  /**
+   * Makes {@code link} a second name of {@code existing}; a copy where the file system has no hard
+   * links.
+   */
   public static void link(Path existing, Path link) throws IOException {
     try {
       Files.createLink(link, existing);
@@ -24,8 +26,8 @@ public final class HardLinks {
   }
 
   /**
-   * Makes {@code target} name the file {@code source} names. The old {@code target} is unlinked, not
-   * overwritten: a snapshot that shares it keeps its bytes.
+   * Makes {@code target} name the file {@code source} names. The old {@code target} is unlinked,
+   * not overwritten: a snapshot that shares it keeps its bytes.
    */
   public static void replace(Path source, Path target) throws IOException {
     if (Files.exists(target) && Files.isSameFile(source, target)) {

@@ -13,7 +13,10 @@ public final class MerkleNodeFile implements NodeStore, AutoCloseable {
 
   private final FixedRecordFile file;
 
-  /** Opens {@code file} holding the nodes of a committed tree of {@code leaves} leaves, dropping later ones. */
+  /**
+   * Opens {@code file} holding the nodes of a committed tree of {@code leaves} leaves, dropping
+   * later ones.
+   */
   public MerkleNodeFile(Path file, long leaves) {
     this.file = new FixedRecordFile(file, Hashes.SIZE, NodeStore.nodeCount(leaves));
   }
@@ -28,7 +31,9 @@ public final class MerkleNodeFile implements NodeStore, AutoCloseable {
     return file.read(NodeStore.postOrderPosition(level, index));
   }
 
-  /** Writes buffered nodes and forces them to disk; called before the index commit that counts them. */
+  /**
+   * Writes buffered nodes and forces them to disk; called before the index commit that counts them.
+   */
   public void sync() {
     file.sync();
   }

@@ -14,12 +14,14 @@ import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 
 /**
- * Append-only segment files holding each entry's canonical header and value. One writer (the
- * apply thread) appends; any thread reads by {@link ValueLocation}. A segment ends only when the
- * state machine seals it through Raft ({@link #roll}), so every replica has the same boundaries. Appends are made durable by
- * {@link #force()}, which the state machine calls before it commits the index that points at them.
+ * Append-only segment files holding each entry's canonical header and value. One writer (the apply
+ * thread) appends; any thread reads by {@link ValueLocation}. A segment ends only when the state
+ * machine seals it through Raft ({@link #roll}), so every replica has the same boundaries. Appends
+ * are made durable by {@link #force()}, which the state machine calls before it commits the index
+ * that points at them.
  *
- * <p>Record layout: {@code u32 headerLen, header, u32 valueLen, value, u32 crc32c(header || value)}.
+ * <p>Record layout: {@code u32 headerLen, header, u32 valueLen, value, u32 crc32c(header ||
+ * value)}.
  */
 public final class SegmentStore implements AutoCloseable {
 
@@ -31,8 +33,7 @@ public final class SegmentStore implements AutoCloseable {
   private long activeLength;
 
   /** Where the durable part of the segment files ends: the active segment and its length. */
-  public record Position(long segmentId, long length) {
-  }
+  public record Position(long segmentId, long length) {}
 
   /**
    * Opens the segment directory and cuts it back to {@code committed}: bytes appended after the
@@ -76,7 +77,12 @@ public final class SegmentStore implements AutoCloseable {
   }
 
   private void openActive(long id) throws IOException {
-    active = FileChannel.open(fileOf(id), StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
+    active =
+        FileChannel.open(
+            fileOf(id),
+            StandardOpenOption.CREATE,
+            StandardOpenOption.WRITE,
+            StandardOpenOption.READ);
     activeId = id;
     activeLength = active.size();
   }
@@ -87,7 +93,11 @@ public final class SegmentStore implements AutoCloseable {
       CRC32C crc = new CRC32C();
       crc.update(header);
       crc.update(value);
-      ByteBuffer head = ByteBuffer.allocate(4 + header.length + 4).putInt(header.length).put(header).putInt(value.length);
+      ByteBuffer head =
+          ByteBuffer.allocate(4 + header.length + 4)
+              .putInt(header.length)
+              .put(header)
+              .putInt(value.length);
       head.flip();
       ByteBuffer tail = ByteBuffer.allocate(4).putInt((int) crc.getValue());
       tail.flip();
@@ -105,7 +115,10 @@ public final class SegmentStore implements AutoCloseable {
     }
   }
 
-  /** Closes the active segment (forced to disk) and starts the next; returns the closed one's position. */
+  /**
+   * Closes the active segment (forced to disk) and starts the next; returns the closed one's
+   * position.
+   */
   public Position roll() {
     try {
       Position closed = new Position(activeId, activeLength);
@@ -118,7 +131,10 @@ public final class SegmentStore implements AutoCloseable {
     }
   }
 
-  /** Bytes in the active segment; the state machine seals it once this passes {@code segmentSizeBytes}. */
+  /**
+   * Bytes in the active segment; the state machine seals it once this passes {@code
+   * segmentSizeBytes}.
+   */
   public long activeLength() {
     return activeLength;
   }
@@ -139,7 +155,10 @@ public final class SegmentStore implements AutoCloseable {
     }
   }
 
-  /** Makes the segment files in {@code dir} those of {@code source}: old ones unlinked, the source's linked in. */
+  /**
+   * Makes the segment files in {@code dir} those of {@code source}: old ones unlinked, the source's
+   * linked in.
+   */
   public static void replaceAll(Path dir, Path source) throws IOException {
     Files.createDirectories(dir);
     try (Stream<Path> old = Files.list(dir)) {
@@ -157,9 +176,10 @@ public final class SegmentStore implements AutoCloseable {
   }
 
   /** One record as it lies in a segment file. */
-  @SuppressWarnings("ArrayRecordComponent") // hashes and bytes, compared by content where it matters, never by record equality
-  public record StoredRecord(long offset, byte[] header, byte[] value, boolean checksumValid) {
-  }
+  @SuppressWarnings(
+      "ArrayRecordComponent") // hashes and bytes, compared by content where it matters, never by
+  // record equality
+  public record StoredRecord(long offset, byte[] header, byte[] value, boolean checksumValid) {}
 
   /**
    * Reads every record of segment {@code id} in order, for the integrity scrub. A file that ends
@@ -190,7 +210,8 @@ public final class SegmentStore implements AutoCloseable {
 
   private static byte[] readBytes(FileChannel ch, long pos, int len, long size) throws IOException {
     if (len < 0 || pos + len > size) {
-      throw new IOException("record at offset " + pos + " runs past the end of the file (" + size + " bytes)");
+      throw new IOException(
+          "record at offset " + pos + " runs past the end of the file (" + size + " bytes)");
     }
     ByteBuffer buf = ByteBuffer.allocate(len);
     while (buf.hasRemaining()) {
@@ -222,7 +243,8 @@ public final class SegmentStore implements AutoCloseable {
 
   /** The header stored just before a value (record layout above) of {@code headerLength} bytes. */
   public byte[] readHeader(ValueLocation value, int headerLength) {
-    return read(new ValueLocation(value.segmentId(), value.offset() - 4 - headerLength, headerLength));
+    return read(
+        new ValueLocation(value.segmentId(), value.offset() - 4 - headerLength, headerLength));
   }
 
   /** Reads a value's bytes. */

@@ -20,8 +20,7 @@ public final class EntryCheck {
     }
   }
 
-  private EntryCheck() {
-  }
+  private EntryCheck() {}
 
   public static void value(byte[] value, byte[] valueSha256) throws Failed {
     if (!MessageDigest.isEqual(Hashes.sha256(value), valueSha256)) {
@@ -35,20 +34,31 @@ public final class EntryCheck {
     }
   }
 
-  public static void inclusion(long index, byte[] leafHash, List<byte[]> auditPath, TreeHead head) throws Failed {
-    if (!MerkleVerifier.verifyInclusion(index - 1, head.treeSize(), leafHash, auditPath, head.rootHash())) {
+  public static void inclusion(long index, byte[] leafHash, List<byte[]> auditPath, TreeHead head)
+      throws Failed {
+    if (!MerkleVerifier.verifyInclusion(
+        index - 1, head.treeSize(), leafHash, auditPath, head.rootHash())) {
       throw new Failed("the audit path does not lead from the leaf to the tree head's root");
     }
   }
 
-  public static void segment(long index, byte[] leafHash, long firstIndex, long lastIndex, byte[] merkleRoot,
-                             List<byte[]> auditPath) throws Failed {
-    if (!MerkleVerifier.verifyInclusion(index - firstIndex, lastIndex - firstIndex + 1, leafHash, auditPath, merkleRoot)) {
+  public static void segment(
+      long index,
+      byte[] leafHash,
+      long firstIndex,
+      long lastIndex,
+      byte[] merkleRoot,
+      List<byte[]> auditPath)
+      throws Failed {
+    if (!MerkleVerifier.verifyInclusion(
+        index - firstIndex, lastIndex - firstIndex + 1, leafHash, auditPath, merkleRoot)) {
       throw new Failed("the segment audit path does not lead from the leaf to the segment's root");
     }
   }
 
-  /** The head's signature is valid under {@code trustedKey} (or its own key, when none is pinned). */
+  /**
+   * The head's signature is valid under {@code trustedKey} (or its own key, when none is pinned).
+   */
   public static void signature(TreeHead head, byte[] trustedKey) throws Failed {
     if (trustedKey != null && !MessageDigest.isEqual(trustedKey, head.publicKey())) {
       throw new Failed("the tree head is signed by a key other than the trusted one");

@@ -6,16 +6,19 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * RFC 9162 §2.1.3.2 and §2.1.4.2 proof verification. Pure Java, no I/O: a client checks what a
- * node served without trusting the node. Every method answers true only for a valid proof.
+ * RFC 9162 §2.1.3.2 and §2.1.4.2 proof verification. Pure Java, no I/O: a client checks what a node
+ * served without trusting the node. Every method answers true only for a valid proof.
  */
 public final class MerkleVerifier {
 
-  private MerkleVerifier() {
-  }
+  private MerkleVerifier() {}
 
-  /** Whether {@code proof} shows {@code leafHash} at {@code leafIndex} (0-based) in the tree with {@code root}. */
-  public static boolean verifyInclusion(long leafIndex, long treeSize, byte[] leafHash, List<byte[]> proof, byte[] root) {
+  /**
+   * Whether {@code proof} shows {@code leafHash} at {@code leafIndex} (0-based) in the tree with
+   * {@code root}.
+   */
+  public static boolean verifyInclusion(
+      long leafIndex, long treeSize, byte[] leafHash, List<byte[]> proof, byte[] root) {
     if (leafIndex < 0 || leafIndex >= treeSize || !isHash(leafHash) || !isHash(root)) {
       return false;
     }
@@ -24,7 +27,8 @@ public final class MerkleVerifier {
   }
 
   /** The root an inclusion proof leads to, or null when the proof has the wrong shape. */
-  static byte[] rootFromInclusion(long leafIndex, long treeSize, byte[] leafHash, List<byte[]> proof) {
+  static byte[] rootFromInclusion(
+      long leafIndex, long treeSize, byte[] leafHash, List<byte[]> proof) {
     long fn = leafIndex;
     long sn = treeSize - 1;
     byte[] r = leafHash;
@@ -50,11 +54,12 @@ public final class MerkleVerifier {
   }
 
   /**
-   * Whether {@code proof} shows the tree of {@code size2} leaves with {@code root2} extends the tree
-   * of {@code size1} leaves with {@code root1}. A consistency claim about an empty tree proves
+   * Whether {@code proof} shows the tree of {@code size2} leaves with {@code root2} extends the
+   * tree of {@code size1} leaves with {@code root1}. A consistency claim about an empty tree proves
    * nothing and is refused.
    */
-  public static boolean verifyConsistency(long size1, long size2, byte[] root1, byte[] root2, List<byte[]> proof) {
+  public static boolean verifyConsistency(
+      long size1, long size2, byte[] root1, byte[] root2, List<byte[]> proof) {
     if (size1 < 1 || size2 < size1) {
       return false;
     }

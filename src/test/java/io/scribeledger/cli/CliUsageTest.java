@@ -17,7 +17,9 @@ class CliUsageTest {
       assertTrue(help.out().startsWith("Usage: scribe " + command), help.out());
       assertTrue(help.out().contains("--url=<url>"), help.out());
     }
-    assertTrue(Cli.run("verify", "-h").out().contains("--version=<version>"), "verify's own --version is listed");
+    assertTrue(
+        Cli.run("verify", "-h").out().contains("--version=<version>"),
+        "verify's own --version is listed");
   }
 
   @Test

@@ -27,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(VertxExtension.class)
 class ClusterTest {
 
-  static final JsonObject FAST = new JsonObject().put("raft", new JsonObject().put("requestTimeoutMs", 3000));
+  static final JsonObject FAST =
+      new JsonObject().put("raft", new JsonObject().put("requestTimeoutMs", 3000));
 
   static String leaderOf(Api api) {
     return api.get("/cluster/leader").bodyAsJsonObject().getString("leaderId");
@@ -60,14 +61,17 @@ class ClusterTest {
         assertEquals(history, api.get("/history/k3").bodyAsJsonObject());
         JsonObject h = api.get("/ledger/head").bodyAsJsonObject();
         assertEquals(head.getLong("treeSize"), h.getLong("treeSize"));
-        assertEquals(head.getString("rootHash"), h.getString("rootHash"), "identical tree on every node");
+        assertEquals(
+            head.getString("rootHash"), h.getString("rootHash"), "identical tree on every node");
         JsonObject status = api.get("/cluster/status").bodyAsJsonObject();
         assertEquals(3, status.getJsonArray("members").size());
         assertEquals(31, status.getLong("appliedIndex"));
       }
       JsonObject members = apis.get(2).get("/cluster/members").bodyAsJsonObject();
       assertEquals(3, members.getJsonArray("members").size());
-      members.getJsonArray("members").forEach(m -> assertTrue(((JsonObject) m).getBoolean("voter")));
+      members
+          .getJsonArray("members")
+          .forEach(m -> assertTrue(((JsonObject) m).getBoolean("voter")));
     } finally {
       apis.forEach(Api::close);
       nodes.forEach(TestNode::close);
@@ -75,7 +79,8 @@ class ClusterTest {
   }
 
   @Test
-  void leaderLossUnderLoadLosesNoAcknowledgedWriteAndTheNodeCatchesUp(Vertx vertx, @TempDir Path dir) {
+  void leaderLossUnderLoadLosesNoAcknowledgedWriteAndTheNodeCatchesUp(
+      Vertx vertx, @TempDir Path dir) {
     List<JsonObject> configs = TestCluster.configs(dir, 3, FAST);
     List<TestNode> nodes = new ArrayList<>(TestCluster.start(configs));
     List<Api> apis = new ArrayList<>();
@@ -110,8 +115,10 @@ class ClusterTest {
       long size = apis.get(survivor).get("/ledger/head").bodyAsJsonObject().getLong("treeSize");
       apis.get(leader).awaitApplied(size, 60_000);
       assertAllPresent(apis.get(leader), acked);
-      assertEquals(apis.get(survivor).get("/ledger/head").bodyAsJsonObject().getString("rootHash"),
-          apis.get(leader).get("/ledger/head").bodyAsJsonObject().getString("rootHash"), "identical root after catch-up");
+      assertEquals(
+          apis.get(survivor).get("/ledger/head").bodyAsJsonObject().getString("rootHash"),
+          apis.get(leader).get("/ledger/head").bodyAsJsonObject().getString("rootHash"),
+          "identical root after catch-up");
     } finally {
       apis.forEach(Api::close);
       nodes.forEach(TestNode::close);
@@ -136,11 +143,24 @@ class ClusterTest {
         String code = r.bodyAsJsonObject().getString("error");
         assertTrue(code.equals("no_leader") || code.equals("timeout"), code);
       }
-      assertEquals(sizeBefore, lonely.send(HttpMethod.GET, "/metrics", null, null).bodyAsJsonObject()
-          .getJsonObject("ledger").getLong("size"), "nothing was applied");
-      new HttpProbe("http://127.0.0.1:" + nodes.get(0).httpPort()).awaitStatus("/health", 503, 10_000);
-      assertError(lonely.get("/kv/while-whole"), 503, lonely.get("/kv/while-whole").bodyAsJsonObject().getString("error"));
-      assertEquals("w", lonely.get("/kv/while-whole?consistency=stale").bodyAsString(), "stale reads still serve");
+      assertEquals(
+          sizeBefore,
+          lonely
+              .send(HttpMethod.GET, "/metrics", null, null)
+              .bodyAsJsonObject()
+              .getJsonObject("ledger")
+              .getLong("size"),
+          "nothing was applied");
+      new HttpProbe("http://127.0.0.1:" + nodes.get(0).httpPort())
+          .awaitStatus("/health", 503, 10_000);
+      assertError(
+          lonely.get("/kv/while-whole"),
+          503,
+          lonely.get("/kv/while-whole").bodyAsJsonObject().getString("error"));
+      assertEquals(
+          "w",
+          lonely.get("/kv/while-whole?consistency=stale").bodyAsString(),
+          "stale reads still serve");
     } finally {
       lonely.close();
       nodes.forEach(TestNode::close);
@@ -162,7 +182,10 @@ class ClusterTest {
     }
   }
 
-  /** Every acknowledged write reads back; a 503 (election in progress) is retried as Retry-After asks. */
+  /**
+   * Every acknowledged write reads back; a 503 (election in progress) is retried as Retry-After
+   * asks.
+   */
   static void assertAllPresent(Api api, Map<String, String> acked) {
     for (Map.Entry<String, String> e : acked.entrySet()) {
       long deadline = System.currentTimeMillis() + 10_000;

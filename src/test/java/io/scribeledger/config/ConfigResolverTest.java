@@ -11,7 +11,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** Validation names the key and the problem; SCRIBE_* variables override file values with the right type. */
+/**
+ * Validation names the key and the problem; SCRIBE_* variables override file values with the right
+ * type.
+ */
 class ConfigResolverTest {
 
   static JsonObject valid() {
@@ -28,17 +31,22 @@ class ConfigResolverTest {
     assertEquals(1024, c.limits().maxKeyBytes());
     assertEquals(16L * 1024 * 1024, c.limits().maxValueBytes());
     assertTrue(c.raft().peers().isEmpty());
-    assertEquals(Math.min(64, 2 * Runtime.getRuntime().availableProcessors()), c.http().instances(),
+    assertEquals(
+        Math.min(64, 2 * Runtime.getRuntime().availableProcessors()),
+        c.http().instances(),
         "one HTTP verticle per event loop");
   }
 
   @Test
   void environmentOverridesWinAndAreTyped() {
-    JsonObject merged = valid()
-        .put("SCRIBE_HTTP_PORT", "8181")
-        .put("SCRIBE_NODE_DATA_DIR", "/var/lib/scribe")
-        .put("SCRIBE_LIMITS_MAX_VALUE_BYTES", "1048576")
-        .put("SCRIBE_RAFT_PEERS", "[{\"id\":\"n1\",\"raftAddress\":\"a:1\",\"httpAddress\":\"a:2\"}]");
+    JsonObject merged =
+        valid()
+            .put("SCRIBE_HTTP_PORT", "8181")
+            .put("SCRIBE_NODE_DATA_DIR", "/var/lib/scribe")
+            .put("SCRIBE_LIMITS_MAX_VALUE_BYTES", "1048576")
+            .put(
+                "SCRIBE_RAFT_PEERS",
+                "[{\"id\":\"n1\",\"raftAddress\":\"a:1\",\"httpAddress\":\"a:2\"}]");
     NodeConfig c = ConfigResolver.resolve(merged);
     assertEquals(8181, c.http().port());
     assertEquals(Path.of("/var/lib/scribe"), c.node().dataDir());
@@ -56,22 +64,27 @@ class ConfigResolverTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @CsvSource(delimiter = '|', value = {
-      "bad http port         | http       | port                 | 70000     | http.port: must be between 1 and 65535",
-      "negative raft port    | raft       | port                 | -1        | raft.port: must be between 1 and 65535",
-      "port as text          | http       | port                 | '\"x\"'   | http.port: must be an integer",
-      "empty dataDir         | node       | dataDir              | '\"\"'    | node.dataDir: missing",
-      "bad node id           | node       | id                   | '\"a b\"' | node.id:",
-      "heartbeat too slow    | raft       | heartbeatIntervalMs  | 5000      | raft.heartbeatIntervalMs: must be below raft.electionTimeoutMinMs",
-      "tiny segment          | storage    | segmentSizeBytes     | 10        | storage.segmentSizeBytes:",
-      "key limit over API    | limits     | maxKeyBytes          | 4096      | limits.maxKeyBytes:",
-      "unknown key           | http       | prot                 | 1         | http.prot: unknown key",
-  })
-  void invalidValuesNameTheKey(String name, String section, String key, String json, String message) {
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "bad http port         | http       | port                 | 70000     | http.port: must be between 1 and 65535",
+        "negative raft port    | raft       | port                 | -1        | raft.port: must be between 1 and 65535",
+        "port as text          | http       | port                 | '\"x\"'   | http.port: must be an integer",
+        "empty dataDir         | node       | dataDir              | '\"\"'    | node.dataDir: missing",
+        "bad node id           | node       | id                   | '\"a b\"' | node.id:",
+        "heartbeat too slow    | raft       | heartbeatIntervalMs  | 5000      | raft.heartbeatIntervalMs: must be below raft.electionTimeoutMinMs",
+        "tiny segment          | storage    | segmentSizeBytes     | 10        | storage.segmentSizeBytes:",
+        "key limit over API    | limits     | maxKeyBytes          | 4096      | limits.maxKeyBytes:",
+        "unknown key           | http       | prot                 | 1         | http.prot: unknown key",
+      })
+  void invalidValuesNameTheKey(
+      String name, String section, String key, String json, String message) {
     JsonObject cfg = valid();
-    cfg.getJsonObject(section, new JsonObject()).put(key, new JsonObject("{\"v\":" + json + "}").getValue("v"));
+    cfg.getJsonObject(section, new JsonObject())
+        .put(key, new JsonObject("{\"v\":" + json + "}").getValue("v"));
     if (!cfg.containsKey(section)) {
-      cfg.put(section, new JsonObject().put(key, new JsonObject("{\"v\":" + json + "}").getValue("v")));
+      cfg.put(
+          section, new JsonObject().put(key, new JsonObject("{\"v\":" + json + "}").getValue("v")));
     }
     ConfigException e = assertThrows(ConfigException.class, () -> ConfigResolver.resolve(cfg));
     assertTrue(e.getMessage().startsWith(message), e.getMessage());
@@ -82,38 +95,63 @@ class ConfigResolverTest {
   void missingDataDir() {
     JsonObject cfg = valid();
     cfg.getJsonObject("node").remove("dataDir");
-    assertTrue(assertThrows(ConfigException.class, () -> ConfigResolver.resolve(cfg)).getMessage().startsWith("node.dataDir"));
+    assertTrue(
+        assertThrows(ConfigException.class, () -> ConfigResolver.resolve(cfg))
+            .getMessage()
+            .startsWith("node.dataDir"));
   }
 
   @Test
   void unknownSection() {
     JsonObject cfg = valid().put("htp", new JsonObject());
-    assertTrue(assertThrows(ConfigException.class, () -> ConfigResolver.resolve(cfg)).getMessage()
-        .startsWith("htp: unknown section"));
+    assertTrue(
+        assertThrows(ConfigException.class, () -> ConfigResolver.resolve(cfg))
+            .getMessage()
+            .startsWith("htp: unknown section"));
   }
 
   @Test
   void sameHttpAndRaftPort() {
     JsonObject cfg = valid();
     cfg.getJsonObject("raft").put("port", 8080);
-    assertTrue(assertThrows(ConfigException.class, () -> ConfigResolver.resolve(cfg)).getMessage().startsWith("raft.port"));
+    assertTrue(
+        assertThrows(ConfigException.class, () -> ConfigResolver.resolve(cfg))
+            .getMessage()
+            .startsWith("raft.port"));
   }
 
   @Test
   void badEnvironmentValueNamesTheVariable() {
     JsonObject cfg = valid().put("SCRIBE_HTTP_PORT", "eighty");
-    assertTrue(assertThrows(ConfigException.class, () -> ConfigResolver.resolve(cfg)).getMessage()
-        .startsWith("SCRIBE_HTTP_PORT (http.port): not an integer"));
+    assertTrue(
+        assertThrows(ConfigException.class, () -> ConfigResolver.resolve(cfg))
+            .getMessage()
+            .startsWith("SCRIBE_HTTP_PORT (http.port): not an integer"));
   }
 
   @Test
   void peersMustIncludeThisNodeAndBeWellFormed() {
     JsonObject cfg = valid();
-    cfg.getJsonObject("raft").put("peers", new JsonArray().add(new JsonObject().put("id", "n2")
-        .put("raftAddress", "h:1").put("httpAddress", "h:2")));
-    assertTrue(assertThrows(ConfigException.class, () -> ConfigResolver.resolve(cfg)).getMessage().startsWith("raft.peers"));
-    cfg.getJsonObject("raft").put("peers", new JsonArray().add(new JsonObject().put("id", "n1").put("raftAddress", "nope")));
-    assertTrue(assertThrows(ConfigException.class, () -> ConfigResolver.resolve(cfg)).getMessage()
-        .startsWith("raft.peers[0].raftAddress"));
+    cfg.getJsonObject("raft")
+        .put(
+            "peers",
+            new JsonArray()
+                .add(
+                    new JsonObject()
+                        .put("id", "n2")
+                        .put("raftAddress", "h:1")
+                        .put("httpAddress", "h:2")));
+    assertTrue(
+        assertThrows(ConfigException.class, () -> ConfigResolver.resolve(cfg))
+            .getMessage()
+            .startsWith("raft.peers"));
+    cfg.getJsonObject("raft")
+        .put(
+            "peers",
+            new JsonArray().add(new JsonObject().put("id", "n1").put("raftAddress", "nope")));
+    assertTrue(
+        assertThrows(ConfigException.class, () -> ConfigResolver.resolve(cfg))
+            .getMessage()
+            .startsWith("raft.peers[0].raftAddress"));
   }
 }

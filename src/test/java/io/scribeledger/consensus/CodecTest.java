@@ -34,7 +34,12 @@ class CodecTest {
   void putWithIfMatchRoundTrips() {
     byte[] hash = new byte[32];
     hash[5] = 9;
-    Command put = new Command.Put("ключ", "text/plain", "v".getBytes(StandardCharsets.UTF_8), new Condition.IfMatch(hash));
+    Command put =
+        new Command.Put(
+            "ключ",
+            "text/plain",
+            "v".getBytes(StandardCharsets.UTF_8),
+            new Condition.IfMatch(hash));
     StampedCommand decoded = CommandCodec.decodeStamped(ByteBuffer.wrap(stamped(123L, put)));
     assertEquals(123L, decoded.timestamp());
     Command.Put p = assertInstanceOf(Command.Put.class, decoded.proposal());
@@ -46,9 +51,12 @@ class CodecTest {
 
   @Test
   void deleteWithIfAbsentRoundTrips() {
-    StampedCommand decoded = CommandCodec.decodeStamped(
-        ByteBuffer.wrap(stamped(5L, new Command.Delete("k", new Condition.IfAbsent()))));
-    assertInstanceOf(Condition.IfAbsent.class, assertInstanceOf(Command.Delete.class, decoded.proposal()).condition());
+    StampedCommand decoded =
+        CommandCodec.decodeStamped(
+            ByteBuffer.wrap(stamped(5L, new Command.Delete("k", new Condition.IfAbsent()))));
+    assertInstanceOf(
+        Condition.IfAbsent.class,
+        assertInstanceOf(Command.Delete.class, decoded.proposal()).condition());
   }
 
   @Test
@@ -56,7 +64,10 @@ class CodecTest {
     byte[] good = stamped(1L, new Command.Put("key", "ct", new byte[100], Condition.NONE));
     for (int len = 0; len < good.length; len++) {
       byte[] cut = Arrays.copyOf(good, len);
-      assertThrows(IllegalArgumentException.class, () -> CommandCodec.decodeStamped(ByteBuffer.wrap(cut)), "length " + len);
+      assertThrows(
+          IllegalArgumentException.class,
+          () -> CommandCodec.decodeStamped(ByteBuffer.wrap(cut)),
+          "length " + len);
     }
     Random random = new Random(1);
     for (int i = 0; i < 200; i++) {
@@ -66,41 +77,75 @@ class CodecTest {
       try {
         CommandCodec.decodeStamped(ByteBuffer.wrap(garbage));
       } catch (IllegalArgumentException expected) {
-        // refused: fine. Decoding without an exception is fine too, as long as nothing else is thrown.
+        // refused: fine. Decoding without an exception is fine too, as long as nothing else is
+        // thrown.
       }
     }
   }
 
   @Test
   void outcomesRoundTrip() {
-    Receipt r = new Receipt("k", Op.DELETE, 3, 10, 99, new byte[32], new byte[32], 10, new byte[32]);
-    WriteOutcome.Applied a = assertInstanceOf(WriteOutcome.Applied.class,
-        OutcomeCodec.decode(ByteBuffer.wrap(OutcomeCodec.encode(new WriteOutcome.Applied(r)))));
+    Receipt r =
+        new Receipt("k", Op.DELETE, 3, 10, 99, new byte[32], new byte[32], 10, new byte[32]);
+    WriteOutcome.Applied a =
+        assertInstanceOf(
+            WriteOutcome.Applied.class,
+            OutcomeCodec.decode(ByteBuffer.wrap(OutcomeCodec.encode(new WriteOutcome.Applied(r)))));
     assertEquals(r.key(), a.receipt().key());
     assertEquals(Op.DELETE, a.receipt().op());
     assertEquals(10, a.receipt().treeSize());
-    WriteOutcome.Rejected rej = assertInstanceOf(WriteOutcome.Rejected.class, OutcomeCodec.decode(ByteBuffer.wrap(
-        OutcomeCodec.encode(new WriteOutcome.Rejected(new ApiError(ErrorCode.DELETED, "gone", 7))))));
+    WriteOutcome.Rejected rej =
+        assertInstanceOf(
+            WriteOutcome.Rejected.class,
+            OutcomeCodec.decode(
+                ByteBuffer.wrap(
+                    OutcomeCodec.encode(
+                        new WriteOutcome.Rejected(new ApiError(ErrorCode.DELETED, "gone", 7))))));
     assertEquals(new ApiError(ErrorCode.DELETED, "gone", 7), rej.error());
   }
 
   @Test
   void batchesRoundTripInOrder() {
-    java.util.List<Command> commands = java.util.List.of(
-        new Command.Put("a", "text/plain", new byte[] {1, 2}, Condition.NONE),
-        new Command.Delete("b", new Condition.IfAbsent()),
-        new Command.Put("c", "x/y", new byte[0], new Condition.IfMatch(new byte[32])));
-    io.scribeledger.ledger.Batch decoded = assertInstanceOf(io.scribeledger.ledger.Batch.class,
-        CommandCodec.decodeStamped(ByteBuffer.wrap(stamped(9L, new io.scribeledger.ledger.Batch(commands)))).proposal());
+    java.util.List<Command> commands =
+        java.util.List.of(
+            new Command.Put("a", "text/plain", new byte[] {1, 2}, Condition.NONE),
+            new Command.Delete("b", new Condition.IfAbsent()),
+            new Command.Put("c", "x/y", new byte[0], new Condition.IfMatch(new byte[32])));
+    io.scribeledger.ledger.Batch decoded =
+        assertInstanceOf(
+            io.scribeledger.ledger.Batch.class,
+            CommandCodec.decodeStamped(
+                    ByteBuffer.wrap(stamped(9L, new io.scribeledger.ledger.Batch(commands))))
+                .proposal());
     assertEquals(3, decoded.commands().size());
     assertEquals("b", decoded.commands().get(1).key());
     assertInstanceOf(Command.Delete.class, decoded.commands().get(1));
-    WriteOutcome.Batched outcomes = assertInstanceOf(WriteOutcome.Batched.class, OutcomeCodec.decode(ByteBuffer.wrap(
-        OutcomeCodec.encode(new WriteOutcome.Batched(java.util.List.of(
-            new WriteOutcome.Rejected(ApiError.of(ErrorCode.PRECONDITION_FAILED, "no")),
-            new WriteOutcome.Applied(new Receipt("a", Op.PUT, 1, 1, 9, new byte[32], new byte[32], 1, new byte[32]))))))));
-    assertEquals(ErrorCode.PRECONDITION_FAILED,
+    WriteOutcome.Batched outcomes =
+        assertInstanceOf(
+            WriteOutcome.Batched.class,
+            OutcomeCodec.decode(
+                ByteBuffer.wrap(
+                    OutcomeCodec.encode(
+                        new WriteOutcome.Batched(
+                            java.util.List.of(
+                                new WriteOutcome.Rejected(
+                                    ApiError.of(ErrorCode.PRECONDITION_FAILED, "no")),
+                                new WriteOutcome.Applied(
+                                    new Receipt(
+                                        "a",
+                                        Op.PUT,
+                                        1,
+                                        1,
+                                        9,
+                                        new byte[32],
+                                        new byte[32],
+                                        1,
+                                        new byte[32]))))))));
+    assertEquals(
+        ErrorCode.PRECONDITION_FAILED,
         assertInstanceOf(WriteOutcome.Rejected.class, outcomes.outcomes().get(0)).error().code());
-    assertEquals("a", assertInstanceOf(WriteOutcome.Applied.class, outcomes.outcomes().get(1)).receipt().key());
+    assertEquals(
+        "a",
+        assertInstanceOf(WriteOutcome.Applied.class, outcomes.outcomes().get(1)).receipt().key());
   }
 }

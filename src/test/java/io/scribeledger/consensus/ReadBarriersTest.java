@@ -18,11 +18,14 @@ import org.junit.jupiter.api.Test;
 class ReadBarriersTest {
 
   final List<CompletableFuture<Void>> sent = new ArrayList<>();
-  final ReadBarriers barriers = new ReadBarriers(() -> {
-    CompletableFuture<Void> f = new CompletableFuture<>();
-    sent.add(f);
-    return f;
-  }, Runnable::run);
+  final ReadBarriers barriers =
+      new ReadBarriers(
+          () -> {
+            CompletableFuture<Void> f = new CompletableFuture<>();
+            sent.add(f);
+            return f;
+          },
+          Runnable::run);
 
   @Test
   void readersDuringABarrierWaitForTheNextOne() {
@@ -35,7 +38,9 @@ class ReadBarriersTest {
 
     sent.get(0).complete(null);
     assertTrue(first.isDone());
-    assertFalse(second.isDone(), "the in-flight barrier may predate the second reader: it must not answer it");
+    assertFalse(
+        second.isDone(),
+        "the in-flight barrier may predate the second reader: it must not answer it");
     assertEquals(2, sent.size(), "the next barrier starts as soon as the first returns");
 
     sent.get(1).complete(null);
@@ -62,24 +67,32 @@ class ReadBarriersTest {
     // A leader with a lease answers a barrier at once. Each barrier here lets one more reader in,
     // as a steady stream of reads does; 50,000 of them would overflow the stack if each next
     // barrier were launched from the previous one's completion on the same stack.
-    List<CompletableFuture<Void>> readers = java.util.Collections.synchronizedList(new ArrayList<>());
+    List<CompletableFuture<Void>> readers =
+        java.util.Collections.synchronizedList(new ArrayList<>());
     int[] calls = {0};
     ReadBarriers[] self = new ReadBarriers[1];
-    java.util.concurrent.ExecutorService completions = java.util.concurrent.Executors.newSingleThreadExecutor();
-    self[0] = new ReadBarriers(() -> {
-      if (++calls[0] < 50_000) {
-        readers.add(self[0].await());
-      }
-      return CompletableFuture.completedFuture(null);
-    }, completions);
+    java.util.concurrent.ExecutorService completions =
+        java.util.concurrent.Executors.newSingleThreadExecutor();
+    self[0] =
+        new ReadBarriers(
+            () -> {
+              if (++calls[0] < 50_000) {
+                readers.add(self[0].await());
+              }
+              return CompletableFuture.completedFuture(null);
+            },
+            completions);
     CompletableFuture<Void> first = self[0].await();
     long deadline = System.currentTimeMillis() + 30_000;
-    while (System.currentTimeMillis() < deadline && (calls[0] < 50_000 || !readers.stream().allMatch(CompletableFuture::isDone))) {
+    while (System.currentTimeMillis() < deadline
+        && (calls[0] < 50_000 || !readers.stream().allMatch(CompletableFuture::isDone))) {
       Thread.onSpinWait();
     }
     completions.shutdown();
     assertTrue(first.isDone());
     assertEquals(49_999, readers.size());
-    assertTrue(readers.stream().allMatch(f -> f.isDone() && !f.isCompletedExceptionally()), "every reader was answered");
+    assertTrue(
+        readers.stream().allMatch(f -> f.isDone() && !f.isCompletedExceptionally()),
+        "every reader was answered");
   }
 }

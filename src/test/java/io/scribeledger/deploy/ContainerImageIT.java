@@ -24,22 +24,31 @@ class ContainerImageIT {
 
   @Test
   void theImageRunsANodeThatTakesWritesAndStopsCleanlyOnSigterm() throws Exception {
-    ImageFromDockerfile image = new ImageFromDockerfile("scribe-ledger-it", true).withDockerfile(Path.of("Dockerfile"));
+    ImageFromDockerfile image =
+        new ImageFromDockerfile("scribe-ledger-it", true).withDockerfile(Path.of("Dockerfile"));
     try (GenericContainer<?> node = new GenericContainer<>(image).withExposedPorts(8080)) {
       node.start();
       String base = "http://" + node.getHost() + ":" + node.getMappedPort(8080);
       new HttpProbe(base).awaitStatus("/health/ready", 200, 120_000);
       HttpClient http = HttpClient.newHttpClient();
-      HttpResponse<String> put = http.send(HttpRequest.newBuilder(URI.create(base + "/kv/in-a-container"))
-          .timeout(Duration.ofSeconds(10)).PUT(HttpRequest.BodyPublishers.ofString("kept")).build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> put =
+          http.send(
+              HttpRequest.newBuilder(URI.create(base + "/kv/in-a-container"))
+                  .timeout(Duration.ofSeconds(10))
+                  .PUT(HttpRequest.BodyPublishers.ofString("kept"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       assertEquals(201, put.statusCode(), put.body());
-      HttpResponse<String> get = http.send(HttpRequest.newBuilder(URI.create(base + "/kv/in-a-container")).build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> get =
+          http.send(
+              HttpRequest.newBuilder(URI.create(base + "/kv/in-a-container")).build(),
+              HttpResponse.BodyHandlers.ofString());
       assertEquals("kept", get.body());
 
       node.getDockerClient().stopContainerCmd(node.getContainerId()).withTimeout(30).exec();
-      assertTrue(node.getLogs().contains("Raft member n1 stopped"), "SIGTERM reached the JVM: " + node.getLogs());
+      assertTrue(
+          node.getLogs().contains("Raft member n1 stopped"),
+          "SIGTERM reached the JVM: " + node.getLogs());
     }
   }
 }

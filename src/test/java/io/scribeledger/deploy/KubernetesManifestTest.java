@@ -54,7 +54,8 @@ class KubernetesManifestTest {
     Map<String, Object> spec = map(sts.get("spec"));
     String set = name(sts);
     int replicas = (Integer) spec.get("replicas");
-    assertTrue(replicas >= 3 && replicas % 2 == 1, "an odd group of at least 3 survives a member down");
+    assertTrue(
+        replicas >= 3 && replicas % 2 == 1, "an odd group of at least 3 survives a member down");
     Map<String, Object> container = container();
     Set<String> expectedIds = new HashSet<>();
     for (int i = 0; i < replicas; i++) {
@@ -68,12 +69,17 @@ class KubernetesManifestTest {
       assertEquals("0.0.0.0", config.raft().host(), "reachable from other pods");
       assertEquals(containerPort(container, "http"), config.http().port());
       assertEquals(containerPort(container, "raft"), config.raft().port());
-      assertTrue(config.node().dataDir().startsWith(mountPath(container, "data")), "data on the persistent volume");
+      assertTrue(
+          config.node().dataDir().startsWith(mountPath(container, "data")),
+          "data on the persistent volume");
       Set<String> ids = new HashSet<>();
       for (NodeConfig.Peer peer : config.raft().peers()) {
         ids.add(peer.id());
         String host = peer.id() + "." + spec.get("serviceName");
-        assertEquals(host + ":" + config.raft().port(), peer.raftAddress(), "the headless Service's DNS name");
+        assertEquals(
+            host + ":" + config.raft().port(),
+            peer.raftAddress(),
+            "the headless Service's DNS name");
         assertEquals(host + ":" + config.http().port(), peer.httpAddress());
       }
       assertEquals(expectedIds, ids, "the peers are exactly the StatefulSet's pods");
@@ -84,21 +90,28 @@ class KubernetesManifestTest {
   void servicesSelectThePodsAndPublishPeersBeforeTheyAreReady() {
     Map<String, Object> sts = only("StatefulSet");
     Map<String, Object> spec = map(sts.get("spec"));
-    Map<String, Object> podLabels = map(map(map(spec.get("template")).get("metadata")).get("labels"));
-    assertEquals("Parallel", spec.get("podManagementPolicy"), "a member is ready only once a quorum runs");
+    Map<String, Object> podLabels =
+        map(map(map(spec.get("template")).get("metadata")).get("labels"));
+    assertEquals(
+        "Parallel", spec.get("podManagementPolicy"), "a member is ready only once a quorum runs");
     Map<String, Object> headless = named("Service", (String) spec.get("serviceName"));
     Map<String, Object> headlessSpec = map(headless.get("spec"));
     assertEquals("None", headlessSpec.get("clusterIP"));
-    assertEquals(true, headlessSpec.get("publishNotReadyAddresses"), "peers must resolve to elect a leader");
+    assertEquals(
+        true, headlessSpec.get("publishNotReadyAddresses"), "peers must resolve to elect a leader");
     Set<String> containerPorts = new HashSet<>();
     for (Object p : list(container().get("ports"))) {
       containerPorts.add((String) map(p).get("name"));
     }
     for (Map<String, Object> service : all("Service")) {
       Map<String, Object> s = map(service.get("spec"));
-      assertTrue(podLabels.entrySet().containsAll(map(s.get("selector")).entrySet()), name(service) + " selects the pods");
+      assertTrue(
+          podLabels.entrySet().containsAll(map(s.get("selector")).entrySet()),
+          name(service) + " selects the pods");
       for (Object port : list(s.get("ports"))) {
-        assertTrue(containerPorts.contains(map(port).get("targetPort")), name(service) + " targets a named port");
+        assertTrue(
+            containerPorts.contains(map(port).get("targetPort")),
+            name(service) + " targets a named port");
       }
     }
     Map<String, Object> pdb = map(only("PodDisruptionBudget").get("spec"));
@@ -109,19 +122,24 @@ class KubernetesManifestTest {
   @Test
   void theImageRunsAsTheUserAndPortsTheManifestExpects() throws IOException {
     List<String> dockerfile = Files.readAllLines(Path.of("Dockerfile"));
-    Map<String, Object> podSecurity = map(map(map(map(only("StatefulSet").get("spec")).get("template")).get("spec"))
-        .get("securityContext"));
+    Map<String, Object> podSecurity =
+        map(
+            map(map(map(only("StatefulSet").get("spec")).get("template")).get("spec"))
+                .get("securityContext"));
     String user = podSecurity.get("runAsUser") + ":" + podSecurity.get("runAsGroup");
     assertTrue(dockerfile.contains("USER " + user), "the Dockerfile's USER is " + user);
-    String expose = dockerfile.stream().filter(l -> l.startsWith("EXPOSE ")).findFirst().orElseThrow();
+    String expose =
+        dockerfile.stream().filter(l -> l.startsWith("EXPOSE ")).findFirst().orElseThrow();
     for (String port : List.of("http", "raft")) {
       assertTrue(expose.contains(String.valueOf(containerPort(container(), port))), expose);
     }
   }
 
   @Test
-  void theProbesAskWhatANodeAnswersAndTheContainerConfigStartsANode(Vertx vertx, @TempDir Path dir) throws Exception {
-    // conf/container.json as the image runs it, with the loopback ports and data directory of this test laid over it.
+  void theProbesAskWhatANodeAnswersAndTheContainerConfigStartsANode(Vertx vertx, @TempDir Path dir)
+      throws Exception {
+    // conf/container.json as the image runs it, with the loopback ports and data directory of this
+    // test laid over it.
     JsonObject config = new JsonObject(Files.readString(Path.of("conf/container.json")));
     NodeConfig resolved = ConfigResolver.resolve(config);
     assertEquals(Path.of("/data"), resolved.node().dataDir(), "the image's volume");
@@ -129,11 +147,13 @@ class KubernetesManifestTest {
     config.getJsonObject("node").put("dataDir", dir.toString());
     config.getJsonObject("http").put("port", Ports.free());
     config.getJsonObject("raft").put("port", Ports.free());
-    try (TestNode node = TestNode.start(config); Api api = new Api(vertx, node.httpPort())) {
+    try (TestNode node = TestNode.start(config);
+        Api api = new Api(vertx, node.httpPort())) {
       for (String probe : List.of("startupProbe", "livenessProbe", "readinessProbe")) {
         Map<String, Object> get = map(map(container().get(probe)).get("httpGet"));
         assertEquals("http", get.get("port"));
-        assertEquals(200, api.get((String) get.get("path")).statusCode(), probe + " " + get.get("path"));
+        assertEquals(
+            200, api.get((String) get.get("path")).statusCode(), probe + " " + get.get("path"));
       }
       assertEquals(201, api.put("/kv/container", "c").statusCode());
     }
@@ -153,18 +173,25 @@ class KubernetesManifestTest {
     }
     assertNotNull(volume, "-conf " + confPath + " is on a mounted volume");
     String configMap = null;
-    for (Object v : list(map(map(map(only("StatefulSet").get("spec")).get("template")).get("spec")).get("volumes"))) {
+    for (Object v :
+        list(
+            map(map(map(only("StatefulSet").get("spec")).get("template")).get("spec"))
+                .get("volumes"))) {
       if (volume.equals(map(v).get("name"))) {
         configMap = (String) map(map(v).get("configMap")).get("name");
       }
     }
     assertNotNull(configMap, volume + " is a ConfigMap");
-    JsonObject merged = new JsonObject((String) map(named("ConfigMap", configMap).get("data")).get(file.getFileName().toString()));
+    JsonObject merged =
+        new JsonObject(
+            (String)
+                map(named("ConfigMap", configMap).get("data")).get(file.getFileName().toString()));
     for (Object e : list(container.get("env"))) {
       Map<String, Object> env = map(e);
       Object value = env.get("value");
       if (value == null) {
-        assertEquals("metadata.name", map(map(env.get("valueFrom")).get("fieldRef")).get("fieldPath"));
+        assertEquals(
+            "metadata.name", map(map(env.get("valueFrom")).get("fieldRef")).get("fieldPath"));
         value = pod;
       }
       merged.put((String) env.get("name"), value);
@@ -173,7 +200,8 @@ class KubernetesManifestTest {
   }
 
   private static Map<String, Object> container() {
-    Map<String, Object> pod = map(map(map(only("StatefulSet").get("spec")).get("template")).get("spec"));
+    Map<String, Object> pod =
+        map(map(map(only("StatefulSet").get("spec")).get("template")).get("spec"));
     return map(list(pod.get("containers")).get(0));
   }
 
@@ -206,7 +234,9 @@ class KubernetesManifestTest {
   }
 
   private static Map<String, Object> named(String kind, String name) {
-    return all(kind).stream().filter(o -> name.equals(name(o))).findFirst()
+    return all(kind).stream()
+        .filter(o -> name.equals(name(o)))
+        .findFirst()
         .orElseThrow(() -> new AssertionError("no " + kind + " named " + name));
   }
 

@@ -27,11 +27,13 @@ class ConcurrentWritesTest {
   @Test
   void fourHundredWritesOverThirtyTwoConnections(Vertx vertx, @TempDir Path dir) throws Exception {
     try (TestNode node = TestNode.start(TestNode.config("n1", dir, new JsonObject()));
-         Api api = new Api(vertx, node.httpPort(), 32)) {
+        Api api = new Api(vertx, node.httpPort(), 32)) {
       int writes = 400;
       List<Future<HttpResponse<Buffer>>> responses = new ArrayList<>();
       for (int i = 0; i < writes; i++) {
-        responses.add(api.request(HttpMethod.PUT, "/kv/concurrent-" + i).sendBuffer(Buffer.buffer("value-" + i)));
+        responses.add(
+            api.request(HttpMethod.PUT, "/kv/concurrent-" + i)
+                .sendBuffer(Buffer.buffer("value-" + i)));
       }
       Future.all(responses).await(120, TimeUnit.SECONDS);
       TreeSet<Long> indices = new TreeSet<>();
@@ -53,13 +55,16 @@ class ConcurrentWritesTest {
   }
 
   @Test
-  void conditionalWritesPackedTogetherAreEachDecidedOnTheirOwn(Vertx vertx, @TempDir Path dir) throws Exception {
+  void conditionalWritesPackedTogetherAreEachDecidedOnTheirOwn(Vertx vertx, @TempDir Path dir)
+      throws Exception {
     try (TestNode node = TestNode.start(TestNode.config("n1", dir, new JsonObject()));
-         Api api = new Api(vertx, node.httpPort(), 32)) {
+        Api api = new Api(vertx, node.httpPort(), 32)) {
       List<Future<HttpResponse<Buffer>>> responses = new ArrayList<>();
       for (int i = 0; i < 50; i++) {
-        responses.add(api.request(HttpMethod.PUT, "/kv/only-once").putHeader("If-None-Match", "*")
-            .sendBuffer(Buffer.buffer("attempt-" + i)));
+        responses.add(
+            api.request(HttpMethod.PUT, "/kv/only-once")
+                .putHeader("If-None-Match", "*")
+                .sendBuffer(Buffer.buffer("attempt-" + i)));
       }
       Future.join(new ArrayList<>(responses)).await(60, TimeUnit.SECONDS);
       long created = responses.stream().filter(r -> r.result().statusCode() == 201).count();
@@ -71,25 +76,32 @@ class ConcurrentWritesTest {
   }
 
   @Test
-  void linearizableReadsInterleavedWithWritesAllAnswerAndNeverStopTheLedger(Vertx vertx, @TempDir Path dir)
-      throws Exception {
-    // Ratis completes read barriers on its apply thread; a next barrier launched from there can break
-    // its read queue (reads hang) or the apply thread itself (writes hang). The race is timing-bound
+  void linearizableReadsInterleavedWithWritesAllAnswerAndNeverStopTheLedger(
+      Vertx vertx, @TempDir Path dir) throws Exception {
+    // Ratis completes read barriers on its apply thread; a next barrier launched from there can
+    // break
+    // its read queue (reads hang) or the apply thread itself (writes hang). The race is
+    // timing-bound
     // (seen under wrk in bench/run.sh, not reliably here): this checks the mix keeps answering.
     try (TestNode node = TestNode.start(TestNode.config("n1", dir, new JsonObject()));
-         Api api = new Api(vertx, node.httpPort(), 64)) {
+        Api api = new Api(vertx, node.httpPort(), 64)) {
       api.put("/kv/hot", "0");
       for (int round = 0; round < 5; round++) {
         List<Future<HttpResponse<Buffer>>> responses = new ArrayList<>();
         for (int i = 0; i < 400; i++) {
-          responses.add(i % 4 == 0
-              ? api.request(HttpMethod.PUT, "/kv/hot").sendBuffer(Buffer.buffer(round + "." + i))
-              : api.request(HttpMethod.GET, "/kv/hot").send());
+          responses.add(
+              i % 4 == 0
+                  ? api.request(HttpMethod.PUT, "/kv/hot")
+                      .sendBuffer(Buffer.buffer(round + "." + i))
+                  : api.request(HttpMethod.GET, "/kv/hot").send());
         }
         Future.all(responses).await(30, TimeUnit.SECONDS);
         for (Future<HttpResponse<Buffer>> r : responses) {
           int status = r.result().statusCode();
-          assertEquals(true, status == 200 || status == 201, "round " + round + ": " + status + " " + r.result().bodyAsString());
+          assertEquals(
+              true,
+              status == 200 || status == 201,
+              "round " + round + ": " + status + " " + r.result().bodyAsString());
         }
       }
       assertEquals(1 + 5 * 100, api.ledgerSize());

@@ -35,8 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(VertxExtension.class)
 class KvApiTest {
 
-  @TempDir
-  static Path dir;
+  @TempDir static Path dir;
   static TestNode node;
   static Api api;
 
@@ -66,7 +65,8 @@ class KvApiTest {
 
   @Test
   void putReturnsReceiptThatTheClientCanRecompute() {
-    HttpResponse<Buffer> r = api.put("/kv/receipt-key", "hello".getBytes(StandardCharsets.UTF_8), "text/plain");
+    HttpResponse<Buffer> r =
+        api.put("/kv/receipt-key", "hello".getBytes(StandardCharsets.UTF_8), "text/plain");
     assertEquals(201, r.statusCode(), r.bodyAsString());
     JsonObject receipt = r.bodyAsJsonObject();
     assertEquals("receipt-key", receipt.getString("key"));
@@ -74,9 +74,18 @@ class KvApiTest {
     assertEquals(1, receipt.getLong("version"));
     long index = receipt.getLong("index");
     assertEquals(index, receipt.getLong("treeSize"), "treeSize == index right after the entry");
-    assertEquals(Hashes.hex(Hashes.sha256("hello".getBytes(StandardCharsets.UTF_8))), receipt.getString("valueSha256"));
-    byte[] leaf = new CanonicalEntry(index, receipt.getLong("timestamp"), Op.PUT, "receipt-key", "text/plain",
-        Hashes.fromHex(receipt.getString("valueSha256"))).leafHash();
+    assertEquals(
+        Hashes.hex(Hashes.sha256("hello".getBytes(StandardCharsets.UTF_8))),
+        receipt.getString("valueSha256"));
+    byte[] leaf =
+        new CanonicalEntry(
+                index,
+                receipt.getLong("timestamp"),
+                Op.PUT,
+                "receipt-key",
+                "text/plain",
+                Hashes.fromHex(receipt.getString("valueSha256")))
+            .leafHash();
     assertEquals(Hashes.hex(leaf), receipt.getString("leafHash"));
     assertEquals(64, receipt.getString("rootHash").length());
     assertEquals(Long.toString(index), r.getHeader("X-Ledger-Index"));
@@ -86,8 +95,11 @@ class KvApiTest {
 
   @Test
   void getServesStoredBytesContentTypeAndHeaders() {
-    JsonObject receipt = api.put("/kv/get-key", "{\"a\":1}".getBytes(StandardCharsets.UTF_8), "application/json").bodyAsJsonObject();
-    HttpResponse<Buffer> r = api.send(HttpMethod.GET, "/kv/get-key", null, headers("X-Request-Id", "req-42"));
+    JsonObject receipt =
+        api.put("/kv/get-key", "{\"a\":1}".getBytes(StandardCharsets.UTF_8), "application/json")
+            .bodyAsJsonObject();
+    HttpResponse<Buffer> r =
+        api.send(HttpMethod.GET, "/kv/get-key", null, headers("X-Request-Id", "req-42"));
     assertEquals(200, r.statusCode());
     assertEquals("{\"a\":1}", r.bodyAsString());
     assertEquals("application/json", r.getHeader("Content-Type"));
@@ -115,7 +127,8 @@ class KvApiTest {
   void unicodeAndPercentEncodedKeys() {
     String[] keys = {"ключ-日本語-✓", "a/b", "with space", "100%", "emoji-😀", "q?x=1&y", "plus+sign"};
     for (String key : keys) {
-      HttpResponse<Buffer> put = api.put("/kv/" + enc(key), key.getBytes(StandardCharsets.UTF_8), "text/plain");
+      HttpResponse<Buffer> put =
+          api.put("/kv/" + enc(key), key.getBytes(StandardCharsets.UTF_8), "text/plain");
       assertEquals(201, put.statusCode(), key + ": " + put.bodyAsString());
       assertEquals(key, put.bodyAsJsonObject().getString("key"));
       HttpResponse<Buffer> get = api.get("/kv/" + enc(key));
@@ -199,7 +212,8 @@ class KvApiTest {
     assertError(api.delete("/kv/doomed"), 404, "deleted");
     assertError(api.delete("/kv/never-existed"), 404, "not_found");
     assertError(api.get("/kv/never-existed"), 404, "not_found");
-    assertEquals("alive", api.get("/kv/doomed?version=1").bodyAsString(), "history is never rewritten");
+    assertEquals(
+        "alive", api.get("/kv/doomed?version=1").bodyAsString(), "history is never rewritten");
     assertEquals(201, api.put("/kv/doomed", "again").statusCode());
     assertEquals("again", api.get("/kv/doomed").bodyAsString());
   }
@@ -217,7 +231,10 @@ class KvApiTest {
     for (int i = 0; i < 6; i++) {
       JsonObject v = versions.getJsonObject(i);
       assertEquals(i + 1, v.getLong("version"));
-      for (String field : new String[] {"index", "op", "timestamp", "contentType", "size", "valueSha256", "leafHash"}) {
+      for (String field :
+          new String[] {
+            "index", "op", "timestamp", "contentType", "size", "valueSha256", "leafHash"
+          }) {
         assertTrue(v.containsKey(field), field);
       }
     }
@@ -232,18 +249,37 @@ class KvApiTest {
 
   @Test
   void conditionalWrites() {
-    assertEquals(201, api.send(HttpMethod.PUT, "/kv/cond", Buffer.buffer("first"), headers("If-None-Match", "*")).statusCode());
-    assertError(api.send(HttpMethod.PUT, "/kv/cond", Buffer.buffer("second"), headers("If-None-Match", "*")), 412,
+    assertEquals(
+        201,
+        api.send(HttpMethod.PUT, "/kv/cond", Buffer.buffer("first"), headers("If-None-Match", "*"))
+            .statusCode());
+    assertError(
+        api.send(
+            HttpMethod.PUT, "/kv/cond", Buffer.buffer("second"), headers("If-None-Match", "*")),
+        412,
         "precondition_failed");
     String etag = api.get("/kv/cond").getHeader("ETag");
-    HttpResponse<Buffer> matched = api.send(HttpMethod.PUT, "/kv/cond", Buffer.buffer("third"), headers("If-Match", etag));
+    HttpResponse<Buffer> matched =
+        api.send(HttpMethod.PUT, "/kv/cond", Buffer.buffer("third"), headers("If-Match", etag));
     assertEquals(201, matched.statusCode());
-    assertError(api.send(HttpMethod.PUT, "/kv/cond", Buffer.buffer("stale"), headers("If-Match", etag)), 412,
+    assertError(
+        api.send(HttpMethod.PUT, "/kv/cond", Buffer.buffer("stale"), headers("If-Match", etag)),
+        412,
         "precondition_failed");
-    assertError(api.send(HttpMethod.DELETE, "/kv/cond", null, headers("If-Match", etag)), 412, "precondition_failed");
+    assertError(
+        api.send(HttpMethod.DELETE, "/kv/cond", null, headers("If-Match", etag)),
+        412,
+        "precondition_failed");
     assertEquals("third", api.get("/kv/cond").bodyAsString());
-    assertEquals(200, api.send(HttpMethod.DELETE, "/kv/cond", null, headers("If-Match", matched.getHeader("ETag"))).statusCode());
-    assertEquals(201, api.send(HttpMethod.PUT, "/kv/cond", Buffer.buffer("reborn"), headers("If-None-Match", "*")).statusCode());
+    assertEquals(
+        200,
+        api.send(
+                HttpMethod.DELETE, "/kv/cond", null, headers("If-Match", matched.getHeader("ETag")))
+            .statusCode());
+    assertEquals(
+        201,
+        api.send(HttpMethod.PUT, "/kv/cond", Buffer.buffer("reborn"), headers("If-None-Match", "*"))
+            .statusCode());
   }
 
   @Test
@@ -273,23 +309,45 @@ class KvApiTest {
     assertTrue(status.getLong("appliedIndex") >= size);
     JsonArray members = status.getJsonArray("members");
     assertEquals(1, members.size());
-    JsonObject me = api.get("/cluster/members").bodyAsJsonObject().getJsonArray("members").getJsonObject(0);
+    JsonObject me =
+        api.get("/cluster/members").bodyAsJsonObject().getJsonArray("members").getJsonObject(0);
     assertEquals("n1", me.getString("nodeId"));
     assertTrue(me.getBoolean("voter"));
-    assertEquals(node.config().getJsonObject("raft").getInteger("port"),
+    assertEquals(
+        node.config().getJsonObject("raft").getInteger("port"),
         Integer.parseInt(me.getString("raftAddress").split(":", -1)[1]));
     assertEquals("127.0.0.1:" + node.httpPort(), me.getString("httpAddress"));
     JsonObject leader = api.get("/cluster/leader").bodyAsJsonObject();
     assertEquals("n1", leader.getString("leaderId"));
     assertEquals("127.0.0.1:" + node.httpPort(), leader.getString("httpAddress"));
-    assertError(api.send(HttpMethod.POST, "/cluster/join", Buffer.buffer("{}"), null), 400, "invalid_request");
-    assertError(api.send(HttpMethod.POST, "/cluster/join", Buffer.buffer("not json"), null), 400, "invalid_request");
-    assertError(api.send(HttpMethod.POST, "/cluster/join", Buffer.buffer(
-        "{\"nodeId\":\"n9\",\"raftAddress\":\"nohost\",\"httpAddress\":\"h:1\"}"), null), 400, "invalid_request");
-    assertError(api.send(HttpMethod.POST, "/cluster/leave", Buffer.buffer("{\"nodeId\":\"nobody\"}"), null), 404, "not_found");
-    assertError(api.send(HttpMethod.POST, "/cluster/leave", Buffer.buffer("{\"nodeId\":\"n1\"}"), null), 400,
+    assertError(
+        api.send(HttpMethod.POST, "/cluster/join", Buffer.buffer("{}"), null),
+        400,
         "invalid_request");
-    assertError(api.send(HttpMethod.POST, "/cluster/leave", Buffer.buffer("[1,2]"), null), 400, "invalid_request");
+    assertError(
+        api.send(HttpMethod.POST, "/cluster/join", Buffer.buffer("not json"), null),
+        400,
+        "invalid_request");
+    assertError(
+        api.send(
+            HttpMethod.POST,
+            "/cluster/join",
+            Buffer.buffer("{\"nodeId\":\"n9\",\"raftAddress\":\"nohost\",\"httpAddress\":\"h:1\"}"),
+            null),
+        400,
+        "invalid_request");
+    assertError(
+        api.send(HttpMethod.POST, "/cluster/leave", Buffer.buffer("{\"nodeId\":\"nobody\"}"), null),
+        404,
+        "not_found");
+    assertError(
+        api.send(HttpMethod.POST, "/cluster/leave", Buffer.buffer("{\"nodeId\":\"n1\"}"), null),
+        400,
+        "invalid_request");
+    assertError(
+        api.send(HttpMethod.POST, "/cluster/leave", Buffer.buffer("[1,2]"), null),
+        400,
+        "invalid_request");
   }
 
   @Test
@@ -298,7 +356,9 @@ class KvApiTest {
     api.get("/kv/metered");
     JsonObject m = api.get("/metrics").bodyAsJsonObject();
     assertTrue(m.getJsonObject("requests").getLong("total") > 0);
-    assertTrue(m.getJsonObject("requests").getJsonObject("routes").containsKey("PUT /kv/{key}"), m::encode);
+    assertTrue(
+        m.getJsonObject("requests").getJsonObject("routes").containsKey("PUT /kv/{key}"),
+        m::encode);
     assertTrue(m.getJsonObject("ledger").getLong("size") > 0);
     assertTrue(m.getJsonObject("raft").getLong("term") >= 1);
     assertTrue(m.getJsonObject("segments").getLong("local") >= 1);
@@ -310,16 +370,23 @@ class KvApiTest {
     assertTrue(text.contains("scribe_ledger_size{node=\"n1\"}"), "ledger gauge");
     assertTrue(sample(text, "scribe_raft_term") >= 1, "raft term gauge");
     assertEquals(1.0, sample(text, "scribe_raft_leader_known"), "leader gauge");
-    assertTrue(sample(text, "scribe_raft_applied_index") >= sample(text, "scribe_ledger_size"), "applied index gauge");
-    assertTrue(sample(text, "scribe_raft_commit_index") >= sample(text, "scribe_raft_applied_index"), "commit index gauge");
+    assertTrue(
+        sample(text, "scribe_raft_applied_index") >= sample(text, "scribe_ledger_size"),
+        "applied index gauge");
+    assertTrue(
+        sample(text, "scribe_raft_commit_index") >= sample(text, "scribe_raft_applied_index"),
+        "commit index gauge");
     assertTrue(text.contains("vertx_http_server_"), "Vert.x Micrometer metrics");
   }
 
   /** The value of gauge {@code name} of node n1 in a Prometheus text page. */
   private static double sample(String text, String name) {
     String prefix = name + "{node=\"n1\"} ";
-    return text.lines().filter(l -> l.startsWith(prefix)).mapToDouble(l -> Double.parseDouble(l.substring(prefix.length())))
-        .findFirst().orElseThrow(() -> new AssertionError(name + " missing"));
+    return text.lines()
+        .filter(l -> l.startsWith(prefix))
+        .mapToDouble(l -> Double.parseDouble(l.substring(prefix.length())))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError(name + " missing"));
   }
 
   @Test
@@ -330,8 +397,12 @@ class KvApiTest {
     HttpResponse<Buffer> post = api.send(HttpMethod.POST, "/health", null, null);
     assertError(post, 405, "method_not_allowed");
     assertEquals("GET", post.getHeader("Allow"));
-    assertError(api.send(HttpMethod.PATCH, "/kv/x", Buffer.buffer("y"), null), 405, "method_not_allowed");
-    assertError(api.send(HttpMethod.POST, "/some-key", Buffer.buffer("y"), null), 405, "method_not_allowed");
+    assertError(
+        api.send(HttpMethod.PATCH, "/kv/x", Buffer.buffer("y"), null), 405, "method_not_allowed");
+    assertError(
+        api.send(HttpMethod.POST, "/some-key", Buffer.buffer("y"), null),
+        405,
+        "method_not_allowed");
     assertError(api.send(HttpMethod.DELETE, "/history/x", null, null), 405, "method_not_allowed");
     assertError(api.send(HttpMethod.GET, "/cluster/join", null, null), 405, "method_not_allowed");
     assertNull(api.get("/health").getHeader("Allow"));

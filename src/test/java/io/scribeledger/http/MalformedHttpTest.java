@@ -29,8 +29,8 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Requests the HTTP decoder refuses before routing, sent as raw bytes: each gets API.md's JSON {@code bad_request},
- * the connection is closed, and nothing is appended.
+ * Requests the HTTP decoder refuses before routing, sent as raw bytes: each gets API.md's JSON
+ * {@code bad_request}, the connection is closed, and nothing is appended.
  */
 @ExtendWith(VertxExtension.class)
 class MalformedHttpTest {
@@ -56,26 +56,47 @@ class MalformedHttpTest {
     String put = "PUT /kv/k HTTP/1.1\r\nHost: x\r\n";
     return Stream.of(
         bad("unknown HTTP version", bytes("GET / HTTP/9.9\r\nHost: x\r\n\r\n")),
-        bad("non-ASCII method", concat(new byte[] {'G', (byte) 0xC3, (byte) 0xA9, 'T'},
-            bytes(" /kv/existing HTTP/1.1\r\nHost: x\r\n\r\n"))),
+        bad(
+            "non-ASCII method",
+            concat(
+                new byte[] {'G', (byte) 0xC3, (byte) 0xA9, 'T'},
+                bytes(" /kv/existing HTTP/1.1\r\nHost: x\r\n\r\n"))),
         bad("bare method", bytes("GET\r\n\r\n")),
         bad("negative Content-Length", bytes(put + "Content-Length: -5\r\n\r\nhello")),
         bad("non-numeric Content-Length", bytes(put + "Content-Length: abc\r\n\r\nhello")),
-        bad("20-digit Content-Length", bytes(put + "Content-Length: 12345678901234567890\r\n\r\nhello")),
-        bad("two different Content-Lengths", bytes(put + "Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!")),
-        bad("broken chunk size", bytes(put + "Transfer-Encoding: chunked\r\n\r\nZZ\r\nhello\r\n0\r\n\r\n")),
-        bad("broken chunk after a good one",
+        bad(
+            "20-digit Content-Length",
+            bytes(put + "Content-Length: 12345678901234567890\r\n\r\nhello")),
+        bad(
+            "two different Content-Lengths",
+            bytes(put + "Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!")),
+        bad(
+            "broken chunk size",
+            bytes(put + "Transfer-Encoding: chunked\r\n\r\nZZ\r\nhello\r\n0\r\n\r\n")),
+        bad(
+            "broken chunk after a good one",
             bytes(put + "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\nQ\r\nhello\r\n0\r\n\r\n")),
-        bad("control character in a header value", bytes(put + "X-Note: a\u0001b\r\nContent-Length: 1\r\n\r\nv")),
+        bad(
+            "control character in a header value",
+            bytes(put + "X-Note: a\u0001b\r\nContent-Length: 1\r\n\r\nv")),
         bad("space in a header name", bytes(put + "Bad Name: v\r\nContent-Length: 1\r\n\r\nv")),
         bad("unparseable URI", bytes("GET /kv/a b c HTTP/1.1\r\nHost: x\r\n\r\n")),
         bad("unparseable absolute URI", bytes("GET http://[::1 HTTP/1.1\r\nHost: x\r\n\r\n")),
-        bad("request target that is neither a path nor a URI", bytes("GET kv/existing HTTP/1.1\r\nHost: x\r\n\r\n")),
-        bad("a broken request after a good one on the same connection",
+        bad(
+            "request target that is neither a path nor a URI",
+            bytes("GET kv/existing HTTP/1.1\r\nHost: x\r\n\r\n")),
+        bad(
+            "a broken request after a good one on the same connection",
             bytes("GET /kv/existing HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/9.9\r\n\r\n")),
-        Arguments.of("request line too long", bytes("GET /kv/" + "k".repeat(5000) + " HTTP/1.1\r\nHost: x\r\n\r\n"), 414),
-        Arguments.of("headers too large",
-            bytes("GET /kv/existing HTTP/1.1\r\nHost: x\r\nX-Big: " + "v".repeat(9000) + "\r\n\r\n"), 431));
+        Arguments.of(
+            "request line too long",
+            bytes("GET /kv/" + "k".repeat(5000) + " HTTP/1.1\r\nHost: x\r\n\r\n"),
+            414),
+        Arguments.of(
+            "headers too large",
+            bytes(
+                "GET /kv/existing HTTP/1.1\r\nHost: x\r\nX-Big: " + "v".repeat(9000) + "\r\n\r\n"),
+            431));
   }
 
   static Arguments bad(String what, byte[] request) {
@@ -93,7 +114,9 @@ class MalformedHttpTest {
     assertEquals("bad_request", body.getString("error"), what);
     String message = body.getString("message");
     assertFalse(message == null || message.isBlank(), what);
-    assertFalse(message.contains("Exception") || message.contains("\tat "), what + ": no stack trace: " + message);
+    assertFalse(
+        message.contains("Exception") || message.contains("\tat "),
+        what + ": no stack trace: " + message);
     assertTrue(raw.closed(), what + ": the server must close the connection");
     assertEquals(before, api.ledgerSize(), what + ": nothing may be appended");
   }

@@ -19,11 +19,18 @@ class RestartTest {
   @Test
   void everyVersionAndHistorySurvivesARestart(Vertx vertx, @TempDir Path dir) {
     // A small segment size makes the data span several segment files.
-    JsonObject config = TestNode.config("n1", dir, new JsonObject().put("storage", new JsonObject()
-        .put("segmentSizeBytes", 4096).put("commitEveryEntries", 7)));
+    JsonObject config =
+        TestNode.config(
+            "n1",
+            dir,
+            new JsonObject()
+                .put(
+                    "storage",
+                    new JsonObject().put("segmentSizeBytes", 4096).put("commitEveryEntries", 7)));
     JsonObject historyBefore;
     JsonObject lastReceipt;
-    try (TestNode node = TestNode.start(config); Api api = new Api(vertx, node.httpPort())) {
+    try (TestNode node = TestNode.start(config);
+        Api api = new Api(vertx, node.httpPort())) {
       for (int i = 0; i < 50; i++) {
         api.put("/kv/key-" + (i % 10), "value-" + i + "-" + "x".repeat(i * 10));
       }
@@ -31,17 +38,23 @@ class RestartTest {
       lastReceipt = api.put("/kv/last", "last").bodyAsJsonObject();
       historyBefore = api.get("/history/key-3").bodyAsJsonObject();
     }
-    try (TestNode node = TestNode.start(config); Api api = new Api(vertx, node.httpPort())) {
+    try (TestNode node = TestNode.start(config);
+        Api api = new Api(vertx, node.httpPort())) {
       assertEquals(historyBefore, api.get("/history/key-3").bodyAsJsonObject());
       for (int i = 0; i < 50; i++) {
         int version = i / 10 + 1;
-        assertEquals("value-" + i + "-" + "x".repeat(i * 10),
-            api.get("/kv/key-" + (i % 10) + "?version=" + version).bodyAsString(), "key-" + (i % 10) + " v" + version);
+        assertEquals(
+            "value-" + i + "-" + "x".repeat(i * 10),
+            api.get("/kv/key-" + (i % 10) + "?version=" + version).bodyAsString(),
+            "key-" + (i % 10) + " v" + version);
       }
       assertEquals(404, api.get("/kv/key-3").statusCode());
       assertEquals(lastReceipt.getLong("index"), api.ledgerSize());
       JsonObject next = api.put("/kv/after-restart", "n").bodyAsJsonObject();
-      assertEquals(lastReceipt.getLong("index") + 1, next.getLong("index"), "indices continue without a gap");
+      assertEquals(
+          lastReceipt.getLong("index") + 1,
+          next.getLong("index"),
+          "indices continue without a gap");
       assertEquals("last", api.get("/kv/last").bodyAsString());
     }
   }

@@ -28,14 +28,16 @@ class TamperTest {
   @Test
   void flippedByteIsReportedAndRefused(Vertx vertx, @TempDir Path dir) throws Exception {
     JsonObject config = TestNode.config("n1", dir, ProofApiTest.smallSegments());
-    try (TestNode node = TestNode.start(config); Api api = new Api(vertx, node.httpPort())) {
+    try (TestNode node = TestNode.start(config);
+        Api api = new Api(vertx, node.httpPort())) {
       writeFortyIntoSealedSegments(api);
       String url = "http://127.0.0.1:" + node.httpPort();
       assertEquals(0, Cli.run("verify", "--url", url, "t0").exitCode(), "intact before the tamper");
     }
     flipFirstValueByte(dir.resolve("segments").resolve(String.format("seg-%020d.log", 1)));
 
-    try (TestNode node = TestNode.start(config); Api api = new Api(vertx, node.httpPort())) {
+    try (TestNode node = TestNode.start(config);
+        Api api = new Api(vertx, node.httpPort())) {
       String url = "http://127.0.0.1:" + node.httpPort();
       JsonObject health = awaitDegraded(api);
       assertTrue(health.getJsonArray("problems").encode().contains("segment 1"), health::encode);
@@ -44,26 +46,36 @@ class TamperTest {
       Cli verify = Cli.run("verify", "--url", url, "t0");
       assertEquals(1, verify.exitCode(), verify.out());
       assertTrue(verify.err().contains("FAILED"), verify.err());
-      assertEquals(0, Cli.run("verify", "--url", url, "t39").exitCode(), "an intact entry still verifies");
+      assertEquals(
+          0, Cli.run("verify", "--url", url, "t39").exitCode(), "an intact entry still verifies");
       JsonObject scrub = api.send(HttpMethod.POST, "/admin/scrub", null, null).bodyAsJsonObject();
       assertFalse(scrub.getBoolean("clean"));
       int problems = scrub.getJsonArray("problems").size();
-      assertEquals(2, problems, "checksum and value hash of the one damaged record: " + scrub.encode());
-      assertTrue(api.get("/metrics/prometheus").bodyAsString().contains("scribe_integrity_problems{node=\"n1\"} 2.0"));
-      assertEquals(problems, api.get("/metrics").bodyAsJsonObject().getJsonObject("integrity").getInteger("problems"));
+      assertEquals(
+          2, problems, "checksum and value hash of the one damaged record: " + scrub.encode());
+      assertTrue(
+          api.get("/metrics/prometheus")
+              .bodyAsString()
+              .contains("scribe_integrity_problems{node=\"n1\"} 2.0"));
+      assertEquals(
+          problems,
+          api.get("/metrics").bodyAsJsonObject().getJsonObject("integrity").getInteger("problems"));
     }
   }
 
   @Test
   void aForgedEntryHeaderIsRefusedNotServed(Vertx vertx, @TempDir Path dir) throws Exception {
     JsonObject config = TestNode.config("n1", dir, ProofApiTest.smallSegments());
-    try (TestNode node = TestNode.start(config); Api api = new Api(vertx, node.httpPort())) {
+    try (TestNode node = TestNode.start(config);
+        Api api = new Api(vertx, node.httpPort())) {
       writeFortyIntoSealedSegments(api);
     }
     // Rewrite the first entry's key from "t0" to "t1" in its canonical header: a plausible forgery.
-    rewriteFirstHeaderByte(dir.resolve("segments").resolve(String.format("seg-%020d.log", 1)), 4 + 22 + 1, '1');
+    rewriteFirstHeaderByte(
+        dir.resolve("segments").resolve(String.format("seg-%020d.log", 1)), 4 + 22 + 1, '1');
 
-    try (TestNode node = TestNode.start(config); Api api = new Api(vertx, node.httpPort())) {
+    try (TestNode node = TestNode.start(config);
+        Api api = new Api(vertx, node.httpPort())) {
       assertError(api.get("/kv/t0"), 503, "unavailable");
       assertError(api.get("/ledger/entries?from=1&limit=5"), 503, "unavailable");
       assertError(api.get("/history/t0"), 503, "unavailable");
@@ -115,9 +127,12 @@ class TamperTest {
     }
   }
 
-  /** Flips one bit in the first record's value: u32 header length, header, u32 value length, value. */
+  /**
+   * Flips one bit in the first record's value: u32 header length, header, u32 value length, value.
+   */
   static void flipFirstValueByte(Path segment) throws Exception {
-    try (FileChannel ch = FileChannel.open(segment, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+    try (FileChannel ch =
+        FileChannel.open(segment, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       ByteBuffer len = ByteBuffer.allocate(4);
       ch.read(len, 0);
       long valueStart = 4L + len.flip().getInt() + 4;

@@ -31,28 +31,36 @@ class ConcurrentReadsTest {
       AtomicReference<String> broken = new AtomicReference<>();
       List<Thread> readers = new ArrayList<>();
       for (int r = 0; r < 2; r++) {
-        readers.add(new Thread(() -> {
-          while (!done.get() && broken.get() == null) {
-            try {
-              long size = state.size();
-              if (size > 0 && state.root(size).length != Hashes.SIZE) {
-                broken.set("root of " + size + " has the wrong length");
-              }
-              for (String key : HOT_KEYS) {
-                state.latest(key).ifPresent(entry -> state.value(entry));
-              }
-            } catch (RuntimeException e) {
-              broken.set(e.toString());
-            }
-          }
-        }, "reader-" + r));
+        readers.add(
+            new Thread(
+                () -> {
+                  while (!done.get() && broken.get() == null) {
+                    try {
+                      long size = state.size();
+                      if (size > 0 && state.root(size).length != Hashes.SIZE) {
+                        broken.set("root of " + size + " has the wrong length");
+                      }
+                      for (String key : HOT_KEYS) {
+                        state.latest(key).ifPresent(entry -> state.value(entry));
+                      }
+                    } catch (RuntimeException e) {
+                      broken.set(e.toString());
+                    }
+                  }
+                },
+                "reader-" + r));
       }
       readers.forEach(Thread::start);
       try {
         for (int e = 1; e <= ENTRIES && broken.get() == null; e++) {
           String key = HOT_KEYS[e % HOT_KEYS.length];
           byte[] value = ("value " + e).getBytes(StandardCharsets.UTF_8);
-          state.apply(1, e, new StampedCommand(1_700_000_000_000L + e, new Command.Put(key, "text/plain", value, Condition.NONE)));
+          state.apply(
+              1,
+              e,
+              new StampedCommand(
+                  1_700_000_000_000L + e,
+                  new Command.Put(key, "text/plain", value, Condition.NONE)));
         }
       } finally {
         done.set(true);

@@ -20,17 +20,20 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Snapshots share the ledger's append-only files by hard link and describe how far each reaches;
- * a restore links them back, cuts them to those lengths and rebuilds the key lookups from the
- * entries, reproducing the ledger exactly, whether on another node or on this one after it lost
- * its index.
+ * Snapshots share the ledger's append-only files by hard link and describe how far each reaches; a
+ * restore links them back, cuts them to those lengths and rebuilds the key lookups from the
+ * entries, reproducing the ledger exactly, whether on another node or on this one after it lost its
+ * index.
  */
 class SnapshotRestoreTest {
 
   private static final long SEGMENT_BYTES = 16 * 1024;
   private static final int ENTRIES = 60;
 
-  /** Raft entry {@code e}: puts of new keys, updates of earlier ones, a delete, a seal or a member now and then. */
+  /**
+   * Raft entry {@code e}: puts of new keys, updates of earlier ones, a delete, a seal or a member
+   * now and then.
+   */
   private static StampedCommand entry(int e) {
     long ts = 1_700_000_000_000L + e;
     if (e % 17 == 0) {
@@ -41,9 +44,14 @@ class SnapshotRestoreTest {
     }
     List<Command> commands = new ArrayList<>();
     for (int i = 0; i < 8; i++) {
-      String key = "k-" + (e % 7) + "-" + i; // every 7th entry writes the same keys again: versions 1, 2, 3…
-      commands.add(new Command.Put(key, "text/plain", ("v" + e + "." + i).getBytes(StandardCharsets.UTF_8),
-          Condition.NONE));
+      String key =
+          "k-" + (e % 7) + "-" + i; // every 7th entry writes the same keys again: versions 1, 2, 3…
+      commands.add(
+          new Command.Put(
+              key,
+              "text/plain",
+              ("v" + e + "." + i).getBytes(StandardCharsets.UTF_8),
+              Condition.NONE));
     }
     if (e % 5 == 0) {
       commands.add(new Command.Delete("k-" + ((e - 1) % 7) + "-3", Condition.NONE));
@@ -58,29 +66,42 @@ class SnapshotRestoreTest {
   }
 
   @Test
-  void aSnapshotSharesTheFilesAndAnotherNodeRestoresTheSameLedger(@TempDir Path dir) throws IOException {
+  void aSnapshotSharesTheFilesAndAnotherNodeRestoresTheSameLedger(@TempDir Path dir)
+      throws IOException {
     Path snapshot = Files.createDirectories(dir.resolve("snapshot"));
     Path shipped = dir.resolve("shipped");
     try (LedgerState leader = new LedgerState(dir.resolve("leader"), SEGMENT_BYTES)) {
       apply(leader, 1, ENTRIES);
       leader.writeSnapshot(snapshot);
-      assertTrue(Files.isSameFile(dir.resolve("leader/entries.idx"), snapshot.resolve("entries.idx")), "linked, not copied");
-      assertTrue(Files.isSameFile(dir.resolve("leader/merkle.nodes"), snapshot.resolve("merkle.nodes")));
-      assertTrue(leader.segments().size() >= 2, "some sealed segments: " + leader.segments().size());
-      apply(leader, ENTRIES + 1, ENTRIES + 10); // the leader goes on; the shared files grow past the snapshot
+      assertTrue(
+          Files.isSameFile(dir.resolve("leader/entries.idx"), snapshot.resolve("entries.idx")),
+          "linked, not copied");
+      assertTrue(
+          Files.isSameFile(dir.resolve("leader/merkle.nodes"), snapshot.resolve("merkle.nodes")));
+      assertTrue(
+          leader.segments().size() >= 2, "some sealed segments: " + leader.segments().size());
+      apply(
+          leader,
+          ENTRIES + 1,
+          ENTRIES + 10); // the leader goes on; the shared files grow past the snapshot
       leader.commit();
       Trees.copy(snapshot, shipped); // what Ratis ships to a follower: plain copies of the files
 
-      try (LedgerState follower = new LedgerState(dir.resolve("follower"), SEGMENT_BYTES, Optional.of(shipped))) {
+      try (LedgerState follower =
+          new LedgerState(dir.resolve("follower"), SEGMENT_BYTES, Optional.of(shipped))) {
         assertEquals(ENTRIES, follower.lastAppliedRaftIndex());
-        apply(follower, ENTRIES + 1, ENTRIES + 10); // then the log after the snapshot, as Ratis sends it
+        apply(
+            follower,
+            ENTRIES + 1,
+            ENTRIES + 10); // then the log after the snapshot, as Ratis sends it
         assertSameLedger(leader, follower);
       }
     }
   }
 
   @Test
-  void aNodeThatLostItsIndexRestoresFromItsSnapshotInsteadOfCuttingTheSharedFiles(@TempDir Path dir) throws IOException {
+  void aNodeThatLostItsIndexRestoresFromItsSnapshotInsteadOfCuttingTheSharedFiles(@TempDir Path dir)
+      throws IOException {
     Path data = dir.resolve("data");
     Path snapshot = Files.createDirectories(dir.resolve("snapshot"));
     byte[] root;
@@ -92,7 +113,8 @@ class SnapshotRestoreTest {
       size = state.size();
       root = state.root(size);
     }
-    deleteIndex(data); // the index is lost; opened as it is, it would cut every file back to nothing
+    deleteIndex(
+        data); // the index is lost; opened as it is, it would cut every file back to nothing
     try (LedgerState state = new LedgerState(data, SEGMENT_BYTES, Optional.of(snapshot))) {
       assertEquals(40, state.lastAppliedRaftIndex(), "restored to the snapshot");
       apply(state, 41, ENTRIES); // Raft replays its log after the snapshot
@@ -100,7 +122,10 @@ class SnapshotRestoreTest {
       assertArrayEquals(root, state.root(size));
     }
     try (LedgerState reopened = new LedgerState(data, SEGMENT_BYTES, Optional.of(snapshot))) {
-      assertEquals(ENTRIES, reopened.lastAppliedRaftIndex(), "an index ahead of the snapshot opens as it is");
+      assertEquals(
+          ENTRIES,
+          reopened.lastAppliedRaftIndex(),
+          "an index ahead of the snapshot opens as it is");
       assertArrayEquals(root, reopened.root(size));
     }
   }
@@ -125,7 +150,8 @@ class SnapshotRestoreTest {
       assertEquals(ENTRIES, state.lastAppliedRaftIndex());
     }
     Files.writeString(data.resolve("RESTORING"), snapshot.toString());
-    IllegalStateException noSnapshot = assertThrows(IllegalStateException.class, () -> new LedgerState(data, SEGMENT_BYTES));
+    IllegalStateException noSnapshot =
+        assertThrows(IllegalStateException.class, () -> new LedgerState(data, SEGMENT_BYTES));
     assertTrue(noSnapshot.getMessage().contains("cut short"), noSnapshot.getMessage());
   }
 
@@ -138,10 +164,16 @@ class SnapshotRestoreTest {
     }
     Path nodesDamaged = dir.resolve("nodes-damaged");
     Trees.copy(snapshot, nodesDamaged);
-    flipByte(nodesDamaged.resolve("merkle.nodes"), 2 * 32 + 5); // the first interior node: no leaf changes
-    Exception nodeMismatch = assertThrows(RuntimeException.class,
-        () -> new LedgerState(dir.resolve("f1"), SEGMENT_BYTES, Optional.of(nodesDamaged)));
-    assertTrue(String.valueOf(nodeMismatch.getCause()).contains("level 1 index 0"), String.valueOf(nodeMismatch));
+    flipByte(
+        nodesDamaged.resolve("merkle.nodes"),
+        2 * 32 + 5); // the first interior node: no leaf changes
+    Exception nodeMismatch =
+        assertThrows(
+            RuntimeException.class,
+            () -> new LedgerState(dir.resolve("f1"), SEGMENT_BYTES, Optional.of(nodesDamaged)));
+    assertTrue(
+        String.valueOf(nodeMismatch.getCause()).contains("level 1 index 0"),
+        String.valueOf(nodeMismatch));
 
     Path segmentDamaged = dir.resolve("segment-damaged");
     Trees.copy(snapshot, segmentDamaged);
@@ -150,31 +182,46 @@ class SnapshotRestoreTest {
       firstSegment = files.sorted().findFirst().orElseThrow();
     }
     flipByte(firstSegment, 30); // inside the first entry's header: it no longer hashes to its leaf
-    assertThrows(RuntimeException.class, () -> new LedgerState(dir.resolve("f2"), SEGMENT_BYTES, Optional.of(segmentDamaged)));
-    assertTrue(Files.exists(dir.resolve("f2/RESTORING")), "the next start tries again rather than open a half-built index");
+    assertThrows(
+        RuntimeException.class,
+        () -> new LedgerState(dir.resolve("f2"), SEGMENT_BYTES, Optional.of(segmentDamaged)));
+    assertTrue(
+        Files.exists(dir.resolve("f2/RESTORING")),
+        "the next start tries again rather than open a half-built index");
   }
 
   @Test
-  void aMissingForeignOrTruncatedSnapshotDescriptionIsRefusedWithItsReason(@TempDir Path dir) throws IOException {
+  void aMissingForeignOrTruncatedSnapshotDescriptionIsRefusedWithItsReason(@TempDir Path dir)
+      throws IOException {
     Path snapshot = Files.createDirectories(dir.resolve("snapshot"));
     try (LedgerState leader = new LedgerState(dir.resolve("leader"), SEGMENT_BYTES)) {
       apply(leader, 1, 10);
       leader.writeSnapshot(snapshot);
     }
     byte[] meta = Files.readAllBytes(snapshot.resolve("ledger.meta"));
-    String[][] cases = {{"missing", "has no ledger.meta"}, {"foreign", "is not a Scribe Ledger snapshot"},
-        {"truncated", "is cut short"}};
+    String[][] cases = {
+      {"missing", "has no ledger.meta"},
+      {"foreign", "is not a Scribe Ledger snapshot"},
+      {"truncated", "is cut short"}
+    };
     for (String[] c : cases) {
       Path bad = dir.resolve(c[0]);
       Trees.copy(snapshot, bad);
       switch (c[0]) {
         case "missing" -> Files.delete(bad.resolve("ledger.meta"));
-        case "foreign" -> Files.write(bad.resolve("ledger.meta"), "{\"json\":true}".getBytes(StandardCharsets.UTF_8));
-        default -> Files.write(bad.resolve("ledger.meta"), java.util.Arrays.copyOf(meta, meta.length - 20));
+        case "foreign" ->
+            Files.write(
+                bad.resolve("ledger.meta"), "{\"json\":true}".getBytes(StandardCharsets.UTF_8));
+        default ->
+            Files.write(
+                bad.resolve("ledger.meta"), java.util.Arrays.copyOf(meta, meta.length - 20));
       }
       Path node = dir.resolve("node-" + c[0]);
-      RuntimeException refused = assertThrows(RuntimeException.class, () -> new LedgerState(node, SEGMENT_BYTES, Optional.of(bad)));
-      assertTrue(String.valueOf(refused.getCause()).contains(c[1]), c[0] + ": " + refused.getCause());
+      RuntimeException refused =
+          assertThrows(
+              RuntimeException.class, () -> new LedgerState(node, SEGMENT_BYTES, Optional.of(bad)));
+      assertTrue(
+          String.valueOf(refused.getCause()).contains(c[1]), c[0] + ": " + refused.getCause());
     }
   }
 
@@ -185,7 +232,8 @@ class SnapshotRestoreTest {
     assertEquals(expected.memberAddresses(), actual.memberAddresses());
     assertEquals(expected.segments().size(), actual.segments().size());
     for (int s = 0; s < expected.segments().size(); s++) {
-      assertArrayEquals(expected.segments().get(s).merkleRoot(), actual.segments().get(s).merkleRoot());
+      assertArrayEquals(
+          expected.segments().get(s).merkleRoot(), actual.segments().get(s).merkleRoot());
       assertEquals(expected.segments().get(s).lastIndex(), actual.segments().get(s).lastIndex());
     }
     for (long i = 1; i <= size; i++) {
@@ -196,7 +244,10 @@ class SnapshotRestoreTest {
       assertEquals(latest.version(), restored.version(), key);
       for (long v = 1; v <= latest.version(); v++) {
         EntryRecord want = expected.version(key, v).orElseThrow();
-        EntryRecord got = actual.version(key, v).orElseThrow(() -> new AssertionError(key + " has no version in the restore"));
+        EntryRecord got =
+            actual
+                .version(key, v)
+                .orElseThrow(() -> new AssertionError(key + " has no version in the restore"));
         assertEquals(want.index(), got.index(), key + " v" + v);
         assertArrayEquals(expected.value(want), actual.value(got), key + " v" + v);
       }
@@ -205,14 +256,18 @@ class SnapshotRestoreTest {
 
   private static void deleteIndex(Path data) throws IOException {
     try (Stream<Path> files = Files.list(data)) {
-      for (Path f : (Iterable<Path>) files.filter(p -> p.getFileName().toString().startsWith("state.mapdb"))::iterator) {
+      for (Path f :
+          (Iterable<Path>)
+              files.filter(p -> p.getFileName().toString().startsWith("state.mapdb"))::iterator) {
         Files.delete(f);
       }
     }
   }
 
   private static void flipByte(Path file, long at) throws IOException {
-    try (var ch = java.nio.channels.FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+    try (var ch =
+        java.nio.channels.FileChannel.open(
+            file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1);
       ch.read(b, at);
       b.put(0, (byte) (b.get(0) ^ 0x40));

@@ -28,7 +28,8 @@ class MerkleTreeTest {
     assertEquals(roots.getString(0), Hashes.hex(merkle.root(0)));
     for (int i = 0; i < inputs.size(); i++) {
       merkle.append(i, Hashes.leafHash(Hashes.fromHex(inputs.getString(i))));
-      assertEquals(roots.getString(i + 1), Hashes.hex(merkle.root(i + 1)), "root of " + (i + 1) + " leaves");
+      assertEquals(
+          roots.getString(i + 1), Hashes.hex(merkle.root(i + 1)), "root of " + (i + 1) + " leaves");
     }
   }
 
@@ -42,7 +43,10 @@ class MerkleTreeTest {
       byte[] leaf = new byte[32];
       random.nextBytes(leaf);
       leaves.add(leaf);
-      assertEquals(Hashes.hex(reference(leaves)), Hashes.hex(merkle.append(i, leaf)), "root returned by append " + i);
+      assertEquals(
+          Hashes.hex(reference(leaves)),
+          Hashes.hex(merkle.append(i, leaf)),
+          "root returned by append " + i);
     }
     // A new appender over the same stored nodes (a restart) picks the peaks up from the store.
     MerkleTree reopened = new MerkleTree(nodes.copy());
@@ -51,7 +55,8 @@ class MerkleTreeTest {
     withExtra.add(extra);
     assertEquals(Hashes.hex(reference(withExtra)), Hashes.hex(reopened.append(300, extra)));
     for (int n = 0; n <= leaves.size(); n++) {
-      assertEquals(Hashes.hex(reference(leaves.subList(0, n))), Hashes.hex(merkle.root(n)), "size " + n);
+      assertEquals(
+          Hashes.hex(reference(leaves.subList(0, n))), Hashes.hex(merkle.root(n)), "size " + n);
     }
     // Complete subtrees only: at most 2n - 1 nodes, so storage stays linear.
     assertEquals(2 * 300 - Integer.bitCount(300), nodes.size());
@@ -73,6 +78,7 @@ class MerkleTreeTest {
       return leaves.get(0);
     }
     int k = Integer.highestOneBit(leaves.size() - 1);
-    return Hashes.nodeHash(reference(leaves.subList(0, k)), reference(leaves.subList(k, leaves.size())));
+    return Hashes.nodeHash(
+        reference(leaves.subList(0, k)), reference(leaves.subList(k, leaves.size())));
   }
 }

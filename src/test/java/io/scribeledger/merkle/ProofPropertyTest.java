@@ -50,15 +50,19 @@ class ProofPropertyTest {
         long leaf = RANDOM.nextInt(size);
         byte[] leafHash = tree.rangeHash(leaf, 1);
         List<byte[]> proof = tree.inclusionProof(leaf, size);
-        assertTrue(MerkleVerifier.verifyInclusion(leaf, size, leafHash, proof, root), "size " + size + " leaf " + leaf);
+        assertTrue(
+            MerkleVerifier.verifyInclusion(leaf, size, leafHash, proof, root),
+            "size " + size + " leaf " + leaf);
         for (int e = 0; e < proof.size(); e++) {
           for (int bit = 0; bit < 256; bit++) {
-            assertFalse(MerkleVerifier.verifyInclusion(leaf, size, leafHash, flipped(proof, e, bit), root));
+            assertFalse(
+                MerkleVerifier.verifyInclusion(leaf, size, leafHash, flipped(proof, e, bit), root));
           }
         }
         for (int bit = 0; bit < 63; bit++) {
           long other = leaf ^ (1L << bit);
-          assertFalse(MerkleVerifier.verifyInclusion(other, size, leafHash, proof, root), "index " + other);
+          assertFalse(
+              MerkleVerifier.verifyInclusion(other, size, leafHash, proof, root), "index " + other);
         }
         for (int bit = 0; bit < 256; bit++) {
           byte[] badLeaf = leafHash.clone();
@@ -74,8 +78,13 @@ class ProofPropertyTest {
     for (int size = 1; size <= 70; size++) {
       MerkleTree tree = tree(size);
       for (long leaf = 0; leaf < size; leaf++) {
-        assertTrue(MerkleVerifier.verifyInclusion(leaf, size, tree.rangeHash(leaf, 1), tree.inclusionProof(leaf, size),
-            tree.root(size)));
+        assertTrue(
+            MerkleVerifier.verifyInclusion(
+                leaf,
+                size,
+                tree.rangeHash(leaf, 1),
+                tree.inclusionProof(leaf, size),
+                tree.root(size)));
       }
     }
   }
@@ -90,10 +99,14 @@ class ProofPropertyTest {
         List<byte[]> proof = tree.consistencyProof(first, second);
         byte[] root1 = tree.root(first);
         byte[] root2 = tree.root(second);
-        assertTrue(MerkleVerifier.verifyConsistency(first, second, root1, root2, proof), first + " -> " + second);
+        assertTrue(
+            MerkleVerifier.verifyConsistency(first, second, root1, root2, proof),
+            first + " -> " + second);
         for (int e = 0; e < proof.size(); e++) {
           for (int bit = 0; bit < 256; bit++) {
-            assertFalse(MerkleVerifier.verifyConsistency(first, second, root1, root2, flipped(proof, e, bit)));
+            assertFalse(
+                MerkleVerifier.verifyConsistency(
+                    first, second, root1, root2, flipped(proof, e, bit)));
           }
         }
         for (int bit = 0; bit < 256; bit++) {
@@ -113,8 +126,14 @@ class ProofPropertyTest {
     MerkleTree tree = tree(70);
     for (long second = 1; second <= 70; second++) {
       for (long first = 1; first <= second; first++) {
-        assertTrue(MerkleVerifier.verifyConsistency(first, second, tree.root(first), tree.root(second),
-            tree.consistencyProof(first, second)), first + " -> " + second);
+        assertTrue(
+            MerkleVerifier.verifyConsistency(
+                first,
+                second,
+                tree.root(first),
+                tree.root(second),
+                tree.consistencyProof(first, second)),
+            first + " -> " + second);
       }
     }
   }
@@ -127,14 +146,19 @@ class ProofPropertyTest {
     assertTrue(head.signatureValid());
     for (int bit = 0; bit < 64; bit++) {
       long size = head.treeSize() ^ (1L << bit);
-      assertFalse(new TreeHead(size, root, head.timestamp(), "n1", head.signature(), head.publicKey()).signatureValid());
+      assertFalse(
+          new TreeHead(size, root, head.timestamp(), "n1", head.signature(), head.publicKey())
+              .signatureValid());
       long ts = head.timestamp() ^ (1L << bit);
-      assertFalse(new TreeHead(37, root, ts, "n1", head.signature(), head.publicKey()).signatureValid());
+      assertFalse(
+          new TreeHead(37, root, ts, "n1", head.signature(), head.publicKey()).signatureValid());
     }
     for (int bit = 0; bit < 256; bit++) {
       byte[] bad = root.clone();
       bad[bit / 8] ^= (byte) (1 << (bit % 8));
-      assertFalse(new TreeHead(37, bad, head.timestamp(), "n1", head.signature(), head.publicKey()).signatureValid());
+      assertFalse(
+          new TreeHead(37, bad, head.timestamp(), "n1", head.signature(), head.publicKey())
+              .signatureValid());
     }
     byte[] otherKey = NodeKeys.loadOrCreate(dir.resolve("other")).publicKey();
     assertFalse(head.signatureValid(otherKey));

@@ -34,8 +34,9 @@ class ClusterProcessIT {
 
   @Test
   void killNineOfTheLeaderUnderLoad(Vertx vertx, @TempDir Path dir) throws Exception {
-    List<JsonObject> configs = TestCluster.configs(dir, 3, new JsonObject().put("raft",
-        new JsonObject().put("requestTimeoutMs", 3000)));
+    List<JsonObject> configs =
+        TestCluster.configs(
+            dir, 3, new JsonObject().put("raft", new JsonObject().put("requestTimeoutMs", 3000)));
     List<JarProcess> procs = new ArrayList<>();
     List<Api> apis = new ArrayList<>();
     try {
@@ -52,8 +53,14 @@ class ClusterProcessIT {
         assertEquals(201, r.statusCode(), r.bodyAsString());
         acked.put("warm-" + i, r.bodyAsJsonObject().getLong("index"));
       }
-      int leader = Integer.parseInt(apis.get(0).get("/cluster/leader").bodyAsJsonObject().getString("leaderId")
-          .substring(1)) - 1;
+      int leader =
+          Integer.parseInt(
+                  apis.get(0)
+                      .get("/cluster/leader")
+                      .bodyAsJsonObject()
+                      .getString("leaderId")
+                      .substring(1))
+              - 1;
       List<Api> survivors = new ArrayList<>();
       for (int i = 0; i < 3; i++) {
         if (i != leader) {
@@ -78,13 +85,18 @@ class ClusterProcessIT {
       stop.set(true);
       Future.join(new ArrayList<>(writers)).await(60, TimeUnit.SECONDS);
       double failoverMs = (firstAckAfterKill.get() - killedAt.get()) / 1e6;
-      assertTrue(firstAckAfterKill.get() > 0 && failoverMs < 2000, "next acknowledged write " + failoverMs + " ms after the kill");
+      assertTrue(
+          firstAckAfterKill.get() > 0 && failoverMs < 2000,
+          "next acknowledged write " + failoverMs + " ms after the kill");
 
       long maxIndex = acked.values().stream().mapToLong(Long::longValue).max().orElseThrow();
       for (Api api : survivors) {
         assertAllPresent(api, acked, maxIndex);
       }
-      procs.set(leader, JarProcess.start(dir.resolve("work-n" + (leader + 1) + "-restarted"), configs.get(leader), Map.of()));
+      procs.set(
+          leader,
+          JarProcess.start(
+              dir.resolve("work-n" + (leader + 1) + "-restarted"), configs.get(leader), Map.of()));
       new HttpProbe(url(configs.get(leader))).awaitStatus("/health", 200, 90_000);
       assertAllPresent(apis.get(leader), acked, maxIndex);
       String root = survivors.get(0).get("/ledger/head").bodyAsJsonObject().getString("rootHash");
@@ -108,10 +120,14 @@ class ClusterProcessIT {
     while (acked.size() < count && System.currentTimeMillis() < deadline) {
       TimeUnit.MILLISECONDS.sleep(20);
     }
-    assertTrue(acked.size() >= count, "only " + acked.size() + " of " + count + " writes acknowledged");
+    assertTrue(
+        acked.size() >= count, "only " + acked.size() + " of " + count + " writes acknowledged");
   }
 
-  /** Reads this node's own copy once it has applied {@code maxIndex}: every acknowledged write, at its index. */
+  /**
+   * Reads this node's own copy once it has applied {@code maxIndex}: every acknowledged write, at
+   * its index.
+   */
   static void assertAllPresent(Api api, Map<String, Long> acked, long maxIndex) {
     api.awaitApplied(maxIndex, 60_000);
     for (Map.Entry<String, Long> e : acked.entrySet()) {
@@ -128,23 +144,32 @@ class ClusterProcessIT {
     return api.get("/ledger/head").bodyAsJsonObject().getString("rootHash");
   }
 
-  private static void writeLoop(Api api, AtomicInteger sequence, Map<String, Long> acked, AtomicBoolean stop,
-                                AtomicLong killedAt, AtomicLong firstAckAfterKill, Promise<Void> done) {
+  private static void writeLoop(
+      Api api,
+      AtomicInteger sequence,
+      Map<String, Long> acked,
+      AtomicBoolean stop,
+      AtomicLong killedAt,
+      AtomicLong firstAckAfterKill,
+      Promise<Void> done) {
     if (stop.get()) {
       done.tryComplete();
       return;
     }
     String key = "load-" + sequence.incrementAndGet();
     long sentAt = System.nanoTime();
-    api.request(HttpMethod.PUT, "/kv/" + key).sendBuffer(Buffer.buffer("value of " + key)).onComplete(ar -> {
-      if (ar.succeeded() && ar.result().statusCode() == 201) {
-        acked.put(key, ar.result().bodyAsJsonObject().getLong("index"));
-        // Only a write sent after the kill proves a new leader took over.
-        if (killedAt.get() > 0 && sentAt > killedAt.get()) {
-          firstAckAfterKill.compareAndSet(0, System.nanoTime());
-        }
-      }
-      writeLoop(api, sequence, acked, stop, killedAt, firstAckAfterKill, done);
-    });
+    api.request(HttpMethod.PUT, "/kv/" + key)
+        .sendBuffer(Buffer.buffer("value of " + key))
+        .onComplete(
+            ar -> {
+              if (ar.succeeded() && ar.result().statusCode() == 201) {
+                acked.put(key, ar.result().bodyAsJsonObject().getLong("index"));
+                // Only a write sent after the kill proves a new leader took over.
+                if (killedAt.get() > 0 && sentAt > killedAt.get()) {
+                  firstAckAfterKill.compareAndSet(0, System.nanoTime());
+                }
+              }
+              writeLoop(api, sequence, acked, stop, killedAt, firstAckAfterKill, done);
+            });
   }
 }

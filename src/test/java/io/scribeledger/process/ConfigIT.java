@@ -20,7 +20,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** An invalid config makes the jar exit non-zero with one line naming the key, and no stack trace. */
+/**
+ * An invalid config makes the jar exit non-zero with one line naming the key, and no stack trace.
+ */
 class ConfigIT {
 
   record Case(String name, Consumer<JsonObject> edit, Map<String, String> env, String expected) {
@@ -32,13 +34,36 @@ class ConfigIT {
 
   static List<Arguments> invalidConfigs() {
     return List.of(
-        Arguments.of(new Case("bad port", c -> c.getJsonObject("http").put("port", 70000), Map.of(), "http.port")),
-        Arguments.of(new Case("missing dataDir", c -> c.getJsonObject("node").remove("dataDir"), Map.of(), "node.dataDir")),
-        Arguments.of(new Case("heartbeat not below election timeout",
-            c -> c.getJsonObject("raft").put("heartbeatIntervalMs", 150), Map.of(), "raft.heartbeatIntervalMs")),
-        Arguments.of(new Case("unknown section", c -> c.put("storge", new JsonObject()), Map.of(), "storge: unknown section")),
-        Arguments.of(new Case("bad environment override", c -> { }, Map.of("SCRIBE_HTTP_PORT", "eighty"),
-            "SCRIBE_HTTP_PORT (http.port)")));
+        Arguments.of(
+            new Case(
+                "bad port",
+                c -> c.getJsonObject("http").put("port", 70000),
+                Map.of(),
+                "http.port")),
+        Arguments.of(
+            new Case(
+                "missing dataDir",
+                c -> c.getJsonObject("node").remove("dataDir"),
+                Map.of(),
+                "node.dataDir")),
+        Arguments.of(
+            new Case(
+                "heartbeat not below election timeout",
+                c -> c.getJsonObject("raft").put("heartbeatIntervalMs", 150),
+                Map.of(),
+                "raft.heartbeatIntervalMs")),
+        Arguments.of(
+            new Case(
+                "unknown section",
+                c -> c.put("storge", new JsonObject()),
+                Map.of(),
+                "storge: unknown section")),
+        Arguments.of(
+            new Case(
+                "bad environment override",
+                c -> {},
+                Map.of("SCRIBE_HTTP_PORT", "eighty"),
+                "SCRIBE_HTTP_PORT (http.port)")));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -53,7 +78,9 @@ class ConfigIT {
       String err = p.stderr();
       List<String> lines = err.lines().filter(l -> !l.isBlank()).toList();
       assertEquals(1, lines.size(), "exactly one line on stderr: " + err);
-      assertTrue(lines.get(0).startsWith("scribe-ledger: invalid configuration: " + c.expected()), lines.get(0));
+      assertTrue(
+          lines.get(0).startsWith("scribe-ledger: invalid configuration: " + c.expected()),
+          lines.get(0));
       assertFalse((err + p.stdout()).contains("\tat "), "no stack trace");
     } finally {
       p.close();
@@ -64,8 +91,11 @@ class ConfigIT {
   void environmentOverridesTheFile(@TempDir Path dir) throws Exception {
     JsonObject config = TestNode.config("n1", dir.resolve("data"), new JsonObject());
     int port = Ports.free();
-    JarProcess p = JarProcess.start(dir, config, Map.of("SCRIBE_HTTP_PORT", Integer.toString(port),
-        "SCRIBE_NODE_ID", "from-env"));
+    JarProcess p =
+        JarProcess.start(
+            dir,
+            config,
+            Map.of("SCRIBE_HTTP_PORT", Integer.toString(port), "SCRIBE_NODE_ID", "from-env"));
     try {
       new HttpProbe("http://127.0.0.1:" + port).awaitStatus("/health", 200, 60_000);
       assertTrue(p.isAlive());

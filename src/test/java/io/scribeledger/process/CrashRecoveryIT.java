@@ -34,8 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
 class CrashRecoveryIT {
 
   @SuppressWarnings("ArrayRecordComponent") // compared with assertArrayEquals
-  record Acked(long index, byte[] value) {
-  }
+  record Acked(long index, byte[] value) {}
 
   static JarProcess startNode(Path work, JsonObject config) {
     JarProcess p = JarProcess.start(work, config, Map.of());
@@ -43,7 +42,8 @@ class CrashRecoveryIT {
     try {
       new HttpProbe(url).awaitStatus("/health", 200, 60_000);
     } catch (IllegalStateException e) {
-      throw new IllegalStateException(e.getMessage() + "; stderr: " + p.stderr() + " stdout: " + p.stdout(), e);
+      throw new IllegalStateException(
+          e.getMessage() + "; stderr: " + p.stderr() + " stdout: " + p.stdout(), e);
     }
     return p;
   }
@@ -86,12 +86,16 @@ class CrashRecoveryIT {
   }
 
   @Test
-  void aNodeThatLostItsIndexAfterKillNineRestoresFromItsSnapshotsAndReplaysTheRest(Vertx vertx, @TempDir Path dir)
-      throws Exception {
+  void aNodeThatLostItsIndexAfterKillNineRestoresFromItsSnapshotsAndReplaysTheRest(
+      Vertx vertx, @TempDir Path dir) throws Exception {
     Path data = dir.resolve("data");
-    JsonObject config = TestNode.config("n1", data, new JsonObject()
-        .put("raft", new JsonObject().put("snapshotEveryEntries", 20))
-        .put("storage", new JsonObject().put("segmentSizeBytes", 256 * 1024)));
+    JsonObject config =
+        TestNode.config(
+            "n1",
+            data,
+            new JsonObject()
+                .put("raft", new JsonObject().put("snapshotEveryEntries", 20))
+                .put("storage", new JsonObject().put("segmentSizeBytes", 256 * 1024)));
     int port = config.getJsonObject("http").getInteger("port");
     Map<String, Acked> acked = new ConcurrentHashMap<>();
     String root;
@@ -101,13 +105,16 @@ class CrashRecoveryIT {
       assertEquals(1000, acked.size());
       JsonObject metrics = api.get("/metrics").bodyAsJsonObject();
       assertTrue(metrics.getJsonObject("snapshots").getLong("taken") >= 2, metrics::encode);
-      assertTrue(api.get("/segments").bodyAsJsonObject().getJsonArray("segments").size() >= 2, "some sealed segments");
+      assertTrue(
+          api.get("/segments").bodyAsJsonObject().getJsonArray("segments").size() >= 2,
+          "some sealed segments");
       root = api.get("/ledger/head").bodyAsJsonObject().getString("rootHash");
       node.kill();
     } finally {
       node.close();
     }
-    // The snapshots share the live files; a kill -9 leaves them longer than the last checkpoint, and
+    // The snapshots share the live files; a kill -9 leaves them longer than the last checkpoint,
+    // and
     // the restart cuts them back only to that checkpoint, which no snapshot reaches past.
     JarProcess restarted = startNode(dir, config);
     try (Api api = new Api(vertx, port, 16)) {
@@ -118,7 +125,9 @@ class CrashRecoveryIT {
       restarted.close();
     }
     try (var files = java.nio.file.Files.list(data)) {
-      for (Path f : (Iterable<Path>) files.filter(p -> p.getFileName().toString().startsWith("state.mapdb"))::iterator) {
+      for (Path f :
+          (Iterable<Path>)
+              files.filter(p -> p.getFileName().toString().startsWith("state.mapdb"))::iterator) {
         java.nio.file.Files.delete(f); // the index is lost
       }
     }
@@ -130,14 +139,17 @@ class CrashRecoveryIT {
       JsonObject proof = api.get("/verify/snap-417").bodyAsJsonObject();
       assertTrue(proof.getBoolean("verified"), proof::encode);
       assertEquals(1001, api.put("/kv/after-restore", "n").bodyAsJsonObject().getLong("index"));
-      assertTrue(rebuilt.stdout().contains("the ledger index was behind the latest snapshot"), rebuilt.stdout());
+      assertTrue(
+          rebuilt.stdout().contains("the ledger index was behind the latest snapshot"),
+          rebuilt.stdout());
     } finally {
       rebuilt.close();
     }
   }
 
   @Test
-  void killWhileWritesAreInFlightLosesNoAcknowledgedWrite(Vertx vertx, @TempDir Path dir) throws Exception {
+  void killWhileWritesAreInFlightLosesNoAcknowledgedWrite(Vertx vertx, @TempDir Path dir)
+      throws Exception {
     JsonObject config = TestNode.config("n1", dir.resolve("data"), new JsonObject());
     Map<String, Acked> acked = new ConcurrentHashMap<>();
     JarProcess node = startNode(dir, config);
@@ -160,7 +172,8 @@ class CrashRecoveryIT {
       node.close();
     }
     int sent = sequence.get();
-    assertTrue(sent > acked.size(), "some writes were in flight when the node died (sent " + sent + ")");
+    assertTrue(
+        sent > acked.size(), "some writes were in flight when the node died (sent " + sent + ")");
     JarProcess restarted = startNode(dir, config);
     try (Api api = new Api(vertx, port, 16)) {
       assertAllPresent(api, acked);
@@ -175,41 +188,59 @@ class CrashRecoveryIT {
     }
   }
 
-  /** {@code count} concurrent PUTs of random values to {@code prefix}0.., recording the acknowledged ones. */
-  private static void writeAll(Api api, Random random, String prefix, int count, Map<String, Acked> acked)
-      throws Exception {
+  /**
+   * {@code count} concurrent PUTs of random values to {@code prefix}0.., recording the acknowledged
+   * ones.
+   */
+  private static void writeAll(
+      Api api, Random random, String prefix, int count, Map<String, Acked> acked) throws Exception {
     List<Future<?>> writes = new ArrayList<>();
     for (int i = 0; i < count; i++) {
       String key = prefix + i;
       byte[] value = randomValue(random);
-      writes.add(api.request(HttpMethod.PUT, "/kv/" + key).sendBuffer(Buffer.buffer(value)).onSuccess(r -> {
-        if (r.statusCode() == 201) {
-          acked.put(key, new Acked(r.bodyAsJsonObject().getLong("index"), value));
-        }
-      }));
+      writes.add(
+          api.request(HttpMethod.PUT, "/kv/" + key)
+              .sendBuffer(Buffer.buffer(value))
+              .onSuccess(
+                  r -> {
+                    if (r.statusCode() == 201) {
+                      acked.put(key, new Acked(r.bodyAsJsonObject().getLong("index"), value));
+                    }
+                  }));
     }
     Future.join(writes).await(120, TimeUnit.SECONDS);
   }
 
-  /** One writer: PUT after PUT until told to stop; connection errors after the kill end the loop. */
-  private static void writeLoop(Api api, Random random, AtomicInteger sequence, Map<String, Acked> acked,
-                                CountDownLatch enoughAcked, AtomicBoolean stop, Promise<Void> done) {
+  /**
+   * One writer: PUT after PUT until told to stop; connection errors after the kill end the loop.
+   */
+  private static void writeLoop(
+      Api api,
+      Random random,
+      AtomicInteger sequence,
+      Map<String, Acked> acked,
+      CountDownLatch enoughAcked,
+      AtomicBoolean stop,
+      Promise<Void> done) {
     if (stop.get()) {
       done.tryComplete();
       return;
     }
     String key = "inflight-" + sequence.incrementAndGet();
     byte[] value = randomValue(random);
-    api.request(HttpMethod.PUT, "/kv/" + key).sendBuffer(Buffer.buffer(value)).onComplete(ar -> {
-      if (ar.succeeded() && ar.result().statusCode() == 201) {
-        acked.put(key, new Acked(ar.result().bodyAsJsonObject().getLong("index"), value));
-        enoughAcked.countDown();
-        writeLoop(api, random, sequence, acked, enoughAcked, stop, done);
-      } else if (ar.failed() || stop.get()) {
-        done.tryComplete();
-      } else {
-        writeLoop(api, random, sequence, acked, enoughAcked, stop, done);
-      }
-    });
+    api.request(HttpMethod.PUT, "/kv/" + key)
+        .sendBuffer(Buffer.buffer(value))
+        .onComplete(
+            ar -> {
+              if (ar.succeeded() && ar.result().statusCode() == 201) {
+                acked.put(key, new Acked(ar.result().bodyAsJsonObject().getLong("index"), value));
+                enoughAcked.countDown();
+                writeLoop(api, random, sequence, acked, enoughAcked, stop, done);
+              } else if (ar.failed() || stop.get()) {
+                done.tryComplete();
+              } else {
+                writeLoop(api, random, sequence, acked, enoughAcked, stop, done);
+              }
+            });
   }
 }

@@ -15,9 +15,14 @@ class NodeKeysTest {
   @Test
   void createdOwnerOnlyAndReused(@TempDir Path dir) throws Exception {
     byte[] first = NodeKeys.loadOrCreate(dir).publicKey();
-    assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("keys"))));
-    assertEquals("rw-------",
-        PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("keys/node-ed25519.pk8"))));
-    assertArrayEquals(first, NodeKeys.loadOrCreate(dir).publicKey(), "the same key after a restart");
+    assertEquals(
+        "rwx------",
+        PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("keys"))));
+    assertEquals(
+        "rw-------",
+        PosixFilePermissions.toString(
+            Files.getPosixFilePermissions(dir.resolve("keys/node-ed25519.pk8"))));
+    assertArrayEquals(
+        first, NodeKeys.loadOrCreate(dir).publicKey(), "the same key after a restart");
   }
 }

@@ -17,11 +17,13 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The append-only node file gives the same tree as memory, across buffer flushes, restarts and crashes. */
+/**
+ * The append-only node file gives the same tree as memory, across buffer flushes, restarts and
+ * crashes.
+ */
 class MerkleNodeFileTest {
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private static byte[] leaf(Random random) {
     byte[] leaf = new byte[32];
@@ -34,7 +36,8 @@ class MerkleNodeFileTest {
     // Leaves 0..3 write: leaf 0, leaf 1, (1,0), leaf 2, leaf 3, (1,1), (2,0).
     long[][] order = {{0, 0}, {0, 1}, {1, 0}, {0, 2}, {0, 3}, {1, 1}, {2, 0}, {0, 4}};
     for (int position = 0; position < order.length; position++) {
-      assertEquals(position, NodeStore.postOrderPosition((int) order[position][0], order[position][1]));
+      assertEquals(
+          position, NodeStore.postOrderPosition((int) order[position][0], order[position][1]));
     }
     assertEquals(7, NodeStore.nodeCount(4));
     assertEquals(2 * 300 - Integer.bitCount(300), NodeStore.nodeCount(300));
@@ -64,8 +67,11 @@ class MerkleNodeFileTest {
         byte[] root = tree.root(size);
         assertArrayEquals(expected.root(size), root);
         long leaf = size / 3;
-        assertEquals(true, MerkleVerifier.verifyInclusion(leaf, size, tree.rangeHash(leaf, 1),
-            tree.inclusionProof(leaf, size), root), "proof of leaf " + leaf + " in " + size);
+        assertEquals(
+            true,
+            MerkleVerifier.verifyInclusion(
+                leaf, size, tree.rangeHash(leaf, 1), tree.inclusionProof(leaf, size), root),
+            "proof of leaf " + leaf + " in " + size);
       }
       assertNull(reopened.get(0, leaves));
       byte[] next = leaf(random);
@@ -88,7 +94,8 @@ class MerkleNodeFileTest {
       }
       nodes.sync();
     }
-    // The index had committed 200 leaves when the node crashed: the file is cut back, the replay continues it.
+    // The index had committed 200 leaves when the node crashed: the file is cut back, the replay
+    // continues it.
     MerkleTree expected = new MerkleTree(new MemoryNodeStore());
     try (MerkleNodeFile nodes = new MerkleNodeFile(file, 200)) {
       assertEquals(NodeStore.nodeCount(200) * Hashes.SIZE, Files.size(file));

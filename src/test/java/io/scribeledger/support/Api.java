@@ -20,9 +20,14 @@ public final class Api implements AutoCloseable {
   private final int port;
 
   public Api(Vertx vertx, int port, int connections) {
-    this.client = WebClient.create(vertx,
-        new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port).setKeepAlive(true),
-        new PoolOptions().setHttp1MaxSize(connections));
+    this.client =
+        WebClient.create(
+            vertx,
+            new WebClientOptions()
+                .setDefaultHost("127.0.0.1")
+                .setDefaultPort(port)
+                .setKeepAlive(true),
+            new PoolOptions().setHttp1MaxSize(connections));
     this.port = port;
   }
 
@@ -55,7 +60,11 @@ public final class Api implements AutoCloseable {
   }
 
   public HttpResponse<Buffer> put(String uri, byte[] body, String contentType) {
-    return send(HttpMethod.PUT, uri, Buffer.buffer(body), MultiMap.caseInsensitiveMultiMap().add("Content-Type", contentType));
+    return send(
+        HttpMethod.PUT,
+        uri,
+        Buffer.buffer(body),
+        MultiMap.caseInsensitiveMultiMap().add("Content-Type", contentType));
   }
 
   public HttpResponse<Buffer> delete(String uri) {
@@ -68,17 +77,21 @@ public final class Api implements AutoCloseable {
     return m.getJsonObject("ledger").getLong("size");
   }
 
-  /** Polls until this node has applied ledger index {@code index}; fails after {@code timeoutMs}. */
+  /**
+   * Polls until this node has applied ledger index {@code index}; fails after {@code timeoutMs}.
+   */
   public void awaitApplied(long index, long timeoutMs) {
     long deadline = System.currentTimeMillis() + timeoutMs;
     long size = -1;
     while (System.currentTimeMillis() < deadline) {
       HttpResponse<Buffer> r = get("/metrics");
-      if (r.statusCode() == 200 && (size = r.bodyAsJsonObject().getJsonObject("ledger").getLong("size")) >= index) {
+      if (r.statusCode() == 200
+          && (size = r.bodyAsJsonObject().getJsonObject("ledger").getLong("size")) >= index) {
         return;
       }
     }
-    throw new AssertionError("node reached index " + size + ", not " + index + ", within " + timeoutMs + " ms");
+    throw new AssertionError(
+        "node reached index " + size + ", not " + index + ", within " + timeoutMs + " ms");
   }
 
   @Override

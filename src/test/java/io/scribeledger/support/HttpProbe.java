@@ -11,7 +11,8 @@ import java.time.Duration;
 public final class HttpProbe {
 
   private final String baseUrl;
-  private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final HttpClient client =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   public HttpProbe(String baseUrl) {
     this.baseUrl = baseUrl;
@@ -23,8 +24,12 @@ public final class HttpProbe {
     int last = -1;
     while (System.nanoTime() < deadline) {
       try {
-        HttpResponse<Void> r = client.send(HttpRequest.newBuilder(URI.create(baseUrl + path))
-            .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding());
+        HttpResponse<Void> r =
+            client.send(
+                HttpRequest.newBuilder(URI.create(baseUrl + path))
+                    .timeout(Duration.ofSeconds(2))
+                    .build(),
+                HttpResponse.BodyHandlers.discarding());
         last = r.statusCode();
         if (last == status) {
           return;
@@ -37,7 +42,16 @@ public final class HttpProbe {
       }
       pause();
     }
-    throw new IllegalStateException(baseUrl + path + " did not answer " + status + " within " + timeoutMs + " ms (last " + last + ")");
+    throw new IllegalStateException(
+        baseUrl
+            + path
+            + " did not answer "
+            + status
+            + " within "
+            + timeoutMs
+            + " ms (last "
+            + last
+            + ")");
   }
 
   private static void pause() {

@@ -32,7 +32,10 @@ public final class JarProcess implements AutoCloseable {
     return jar;
   }
 
-  /** Starts {@code java -jar scribe-ledger.jar -conf <config>} in {@code workDir} with extra environment. */
+  /**
+   * Starts {@code java -jar scribe-ledger.jar -conf <config>} in {@code workDir} with extra
+   * environment.
+   */
   public static JarProcess start(Path workDir, JsonObject config, Map<String, String> env) {
     try {
       Files.createDirectories(workDir);
@@ -40,10 +43,20 @@ public final class JarProcess implements AutoCloseable {
       Files.writeString(conf, config.encodePrettily());
       Path out = Files.createTempFile(workDir, "stdout-", ".log");
       Path err = Files.createTempFile(workDir, "stderr-", ".log");
-      List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "-Xmx512m", "-jar", jar().toAbsolutePath().toString(), "-conf", conf.toString()));
-      ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile())
-          .redirectOutput(out.toFile()).redirectError(err.toFile());
+      List<String> cmd =
+          new ArrayList<>(
+              List.of(
+                  Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                  "-Xmx512m",
+                  "-jar",
+                  jar().toAbsolutePath().toString(),
+                  "-conf",
+                  conf.toString()));
+      ProcessBuilder pb =
+          new ProcessBuilder(cmd)
+              .directory(workDir.toFile())
+              .redirectOutput(out.toFile())
+              .redirectError(err.toFile());
       pb.environment().keySet().removeIf(k -> k.startsWith("SCRIBE_"));
       pb.environment().putAll(env);
       return new JarProcess(pb.start(), out, err);
@@ -55,7 +68,8 @@ public final class JarProcess implements AutoCloseable {
   /** Waits for the process to exit by itself and returns its exit code. */
   public int awaitExit(long timeoutMs) throws InterruptedException {
     if (!process.waitFor(timeoutMs, TimeUnit.MILLISECONDS)) {
-      throw new IllegalStateException("process still running after " + timeoutMs + " ms; stderr: " + stderr());
+      throw new IllegalStateException(
+          "process still running after " + timeoutMs + " ms; stderr: " + stderr());
     }
     return process.exitValue();
   }

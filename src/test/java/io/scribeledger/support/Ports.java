@@ -24,8 +24,7 @@ public final class Ports {
   private static final AtomicInteger NEXT =
       new AtomicInteger(FIRST + ThreadLocalRandom.current().nextInt(LAST - FIRST));
 
-  private Ports() {
-  }
+  private Ports() {}
 
   public static int free() {
     for (int attempt = 0; attempt < LAST - FIRST; attempt++) {

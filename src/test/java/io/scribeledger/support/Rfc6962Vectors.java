@@ -5,8 +5,9 @@ import java.net.URL;
 import java.nio.file.Path;
 
 /**
- * The RFC 6962 / RFC 9162 test vectors that ship with the tests ({@code src/test/resources/vectors/rfc6962},
- * Apache-2.0, from the transparency-dev/merkle project; see its README and LICENSE there).
+ * The RFC 6962 / RFC 9162 test vectors that ship with the tests ({@code
+ * src/test/resources/vectors/rfc6962}, Apache-2.0, from the transparency-dev/merkle project; see
+ * its README and LICENSE there).
  */
 public final class Rfc6962Vectors {
 

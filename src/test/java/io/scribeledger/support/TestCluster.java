@@ -10,8 +10,7 @@ import java.util.concurrent.CompletableFuture;
 /** Node configs for a Raft group on loopback: every node lists every peer, itself included. */
 public final class TestCluster {
 
-  private TestCluster() {
-  }
+  private TestCluster() {}
 
   /** Configs for {@code size} nodes n1..nN with data under {@code dir}/nI. */
   public static List<JsonObject> configs(Path dir, int size, JsonObject overrides) {
@@ -20,9 +19,11 @@ public final class TestCluster {
     for (int i = 1; i <= size; i++) {
       JsonObject c = TestNode.config("n" + i, dir.resolve("n" + i), overrides);
       configs.add(c);
-      peers.add(new JsonObject().put("id", "n" + i)
-          .put("raftAddress", "127.0.0.1:" + c.getJsonObject("raft").getInteger("port"))
-          .put("httpAddress", "127.0.0.1:" + c.getJsonObject("http").getInteger("port")));
+      peers.add(
+          new JsonObject()
+              .put("id", "n" + i)
+              .put("raftAddress", "127.0.0.1:" + c.getJsonObject("raft").getInteger("port"))
+              .put("httpAddress", "127.0.0.1:" + c.getJsonObject("http").getInteger("port")));
     }
     configs.forEach(c -> c.getJsonObject("raft").put("peers", peers.copy()));
     return configs;
@@ -32,17 +33,23 @@ public final class TestCluster {
    * The config of a node that will join the group of {@code members}: it lists them and itself, but
    * is not in their configuration until {@code /cluster/join} adds it.
    */
-  public static JsonObject joiner(Path dir, String nodeId, List<JsonObject> members, JsonObject overrides) {
+  public static JsonObject joiner(
+      Path dir, String nodeId, List<JsonObject> members, JsonObject overrides) {
     JsonObject c = TestNode.config(nodeId, dir.resolve(nodeId), overrides);
     JsonArray peers = members.get(0).getJsonObject("raft").getJsonArray("peers").copy();
-    peers.add(new JsonObject().put("id", nodeId)
-        .put("raftAddress", "127.0.0.1:" + c.getJsonObject("raft").getInteger("port"))
-        .put("httpAddress", "127.0.0.1:" + c.getJsonObject("http").getInteger("port")));
+    peers.add(
+        new JsonObject()
+            .put("id", nodeId)
+            .put("raftAddress", "127.0.0.1:" + c.getJsonObject("raft").getInteger("port"))
+            .put("httpAddress", "127.0.0.1:" + c.getJsonObject("http").getInteger("port")));
     c.getJsonObject("raft").put("peers", peers);
     return c;
   }
 
-  /** Starts every node at once (a Raft group needs a majority up to elect), then waits for a leader on each. */
+  /**
+   * Starts every node at once (a Raft group needs a majority up to elect), then waits for a leader
+   * on each.
+   */
   public static List<TestNode> start(List<JsonObject> configs) {
     List<CompletableFuture<TestNode>> starting = new ArrayList<>();
     for (JsonObject c : configs) {

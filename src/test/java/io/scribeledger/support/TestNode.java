@@ -11,7 +11,10 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.bridge.SLF4JBridgeHandler;
 
-/** A real node (Raft, MapDB, segment files, HTTP on loopback) in this JVM, on its own Vert.x instance. */
+/**
+ * A real node (Raft, MapDB, segment files, HTTP on loopback) in this JVM, on its own Vert.x
+ * instance.
+ */
 public final class TestNode implements AutoCloseable {
 
   private final Vertx vertx;
@@ -22,13 +25,28 @@ public final class TestNode implements AutoCloseable {
     this.config = config;
   }
 
-  /** A single-node config on free loopback ports, with {@code overrides} merged section by section. */
+  /**
+   * A single-node config on free loopback ports, with {@code overrides} merged section by section.
+   */
   public static JsonObject config(String nodeId, Path dataDir, JsonObject overrides) {
-    JsonObject cfg = new JsonObject()
-        .put("node", new JsonObject().put("id", nodeId).put("dataDir", dataDir.toString()))
-        .put("http", new JsonObject().put("host", "127.0.0.1").put("port", Ports.free()).put("readTimeoutMs", 1000))
-        .put("raft", new JsonObject().put("host", "127.0.0.1").put("port", Ports.free()).put("peers", new JsonArray())
-            .put("electionTimeoutMinMs", 150).put("electionTimeoutMaxMs", 300).put("heartbeatIntervalMs", 50));
+    JsonObject cfg =
+        new JsonObject()
+            .put("node", new JsonObject().put("id", nodeId).put("dataDir", dataDir.toString()))
+            .put(
+                "http",
+                new JsonObject()
+                    .put("host", "127.0.0.1")
+                    .put("port", Ports.free())
+                    .put("readTimeoutMs", 1000))
+            .put(
+                "raft",
+                new JsonObject()
+                    .put("host", "127.0.0.1")
+                    .put("port", Ports.free())
+                    .put("peers", new JsonArray())
+                    .put("electionTimeoutMinMs", 150)
+                    .put("electionTimeoutMaxMs", 300)
+                    .put("heartbeatIntervalMs", 50));
     for (String section : overrides.fieldNames()) {
       JsonObject s = cfg.getJsonObject(section, new JsonObject());
       s.mergeIn(overrides.getJsonObject(section));
@@ -48,16 +66,21 @@ public final class TestNode implements AutoCloseable {
     return node;
   }
 
-  /** Deploys the node without waiting for a leader (a node about to join a running cluster knows none). */
+  /**
+   * Deploys the node without waiting for a leader (a node about to join a running cluster knows
+   * none).
+   */
   public static TestNode launch(JsonObject config) {
     if (!SLF4JBridgeHandler.isInstalled()) {
       // As the launcher does: gRPC inside Ratis logs through java.util.logging.
       SLF4JBridgeHandler.removeHandlersForRootLogger();
       SLF4JBridgeHandler.install();
     }
-    Vertx vertx = Vertx.vertx(new VertxOptions().setMetricsOptions(ScribeLauncher.metricsOptions()));
+    Vertx vertx =
+        Vertx.vertx(new VertxOptions().setMetricsOptions(ScribeLauncher.metricsOptions()));
     try {
-      vertx.deployVerticle(new MainVerticle(), new DeploymentOptions().setConfig(config))
+      vertx
+          .deployVerticle(new MainVerticle(), new DeploymentOptions().setConfig(config))
           .await(60, TimeUnit.SECONDS);
     } catch (Exception e) {
       vertx.close().await();

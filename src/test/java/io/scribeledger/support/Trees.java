@@ -7,10 +7,12 @@ import java.nio.file.Path;
 /** Directory trees in tests: what a crash leaves on disk, or what Ratis ships to a follower. */
 public final class Trees {
 
-  private Trees() {
-  }
+  private Trees() {}
 
-  /** Copies every file under {@code from} to the same place under {@code to}: plain copies, never links. */
+  /**
+   * Copies every file under {@code from} to the same place under {@code to}: plain copies, never
+   * links.
+   */
   public static void copy(Path from, Path to) throws IOException {
     try (var files = Files.walk(from)) {
       for (Path f : (Iterable<Path>) files::iterator) {

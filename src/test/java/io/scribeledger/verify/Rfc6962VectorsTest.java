@@ -16,7 +16,10 @@ import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** Every RFC 6962 vector shipped with the tests: accepted when wantErr is false, rejected when it is true. */
+/**
+ * Every RFC 6962 vector shipped with the tests: accepted when wantErr is false, rejected when it is
+ * true.
+ */
 class Rfc6962VectorsTest {
 
   static final Path VECTORS = Rfc6962Vectors.dir();
@@ -27,7 +30,8 @@ class Rfc6962VectorsTest {
       all = walk.filter(p -> p.toString().endsWith(".json")).sorted().toList();
     }
     if (all.size() < 50) {
-      throw new IllegalStateException("expected the RFC 6962 " + kind + " vectors, found " + all.size());
+      throw new IllegalStateException(
+          "expected the RFC 6962 " + kind + " vectors, found " + all.size());
     }
     return all.stream();
   }
@@ -68,8 +72,13 @@ class Rfc6962VectorsTest {
   @MethodSource("inclusion")
   void inclusionVector(Path file) {
     JsonObject v = read(file);
-    boolean ok = MerkleVerifier.verifyInclusion(v.getLong("leafIdx"), v.getLong("treeSize"), b64(v, "leafHash"),
-        proof(v), b64(v, "root"));
+    boolean ok =
+        MerkleVerifier.verifyInclusion(
+            v.getLong("leafIdx"),
+            v.getLong("treeSize"),
+            b64(v, "leafHash"),
+            proof(v),
+            b64(v, "root"));
     assertEquals(!v.getBoolean("wantErr"), ok, v.getString("desc"));
   }
 
@@ -77,8 +86,9 @@ class Rfc6962VectorsTest {
   @MethodSource("consistency")
   void consistencyVector(Path file) {
     JsonObject v = read(file);
-    boolean ok = MerkleVerifier.verifyConsistency(v.getLong("size1"), v.getLong("size2"), b64(v, "root1"),
-        b64(v, "root2"), proof(v));
+    boolean ok =
+        MerkleVerifier.verifyConsistency(
+            v.getLong("size1"), v.getLong("size2"), b64(v, "root1"), b64(v, "root2"), proof(v));
     assertEquals(!v.getBoolean("wantErr"), ok, v.getString("desc"));
   }
 }
