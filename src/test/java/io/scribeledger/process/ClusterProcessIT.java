@@ -139,9 +139,14 @@ class ClusterProcessIT {
   }
 
   static String headAfterCatchUp(Api api, Api reference) {
-    long size = reference.get("/ledger/head").bodyAsJsonObject().getLong("treeSize");
-    api.get("/kv/warm-0?minIndex=" + size);
-    return api.get("/ledger/head").bodyAsJsonObject().getString("rootHash");
+    long size = ok(reference.get("/ledger/head")).getLong("treeSize");
+    api.awaitApplied(size, 60_000);
+    return ok(api.get("/ledger/head")).getString("rootHash");
+  }
+
+  static JsonObject ok(HttpResponse<Buffer> response) {
+    assertEquals(200, response.statusCode(), response.bodyAsString());
+    return response.bodyAsJsonObject();
   }
 
   private static void writeLoop(
