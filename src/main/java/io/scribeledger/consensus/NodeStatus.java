@@ -3,9 +3,8 @@ package io.scribeledger.consensus;
 import java.util.List;
 
 /** This node's view of the Raft group, read from Ratis. */
-@SuppressWarnings(
-    "ArrayRecordComponent") // hashes and bytes, compared by content where it matters, never by
-// record equality
+// Hashes and bytes: compared by content where it matters, never by record equality.
+@SuppressWarnings("ArrayRecordComponent")
 public record NodeStatus(
     String nodeId,
     String role,

@@ -15,7 +15,6 @@ public enum ErrorCode {
   METHOD_NOT_ALLOWED(405, "method_not_allowed"),
   PRECONDITION_FAILED(412, "precondition_failed"),
   VALUE_TOO_LARGE(413, "value_too_large"),
-  RATE_LIMITED(429, "rate_limited"),
   NO_LEADER(503, "no_leader"),
   TIMEOUT(503, "timeout"),
   UNAVAILABLE(503, "unavailable"),

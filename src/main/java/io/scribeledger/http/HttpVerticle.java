@@ -35,8 +35,7 @@ public final class HttpVerticle extends AbstractVerticle {
 
   @Override
   public void start(Promise<Void> started) {
-    LedgerClient ledger =
-        new LedgerClient(vertx, config.node().id(), config.raft().requestTimeoutMs() + 2000);
+    LedgerClient ledger = new LedgerClient(vertx, config.node().id(), config.raft());
     Router router = router(ledger);
     vertx
         .createHttpServer(new HttpServerOptions().setCompressionSupported(false))

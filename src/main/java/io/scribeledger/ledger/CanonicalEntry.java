@@ -8,9 +8,8 @@ import java.nio.charset.StandardCharsets;
  * The canonical byte form of an entry (API.md, "Data model") and its Merkle leaf hash. Pure: a
  * client rebuilds the leaf hash from the fields a receipt or {@code /history} gives it.
  */
-@SuppressWarnings(
-    "ArrayRecordComponent") // hashes and bytes, compared by content where it matters, never by
-// record equality
+// Hashes and bytes: compared by content where it matters, never by record equality.
+@SuppressWarnings("ArrayRecordComponent")
 public record CanonicalEntry(
     long index, long timestamp, Op op, String key, String contentType, byte[] valueSha256) {
 

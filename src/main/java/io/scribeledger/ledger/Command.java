@@ -8,9 +8,8 @@ public sealed interface Command extends Proposal {
   Condition condition();
 
   /** Append a new version of {@code key} holding {@code value}. */
-  @SuppressWarnings(
-      "ArrayRecordComponent") // hashes and bytes, compared by content where it matters, never by
-  // record equality
+  // Hashes and bytes: compared by content where it matters, never by record equality.
+  @SuppressWarnings("ArrayRecordComponent")
   record Put(String key, String contentType, byte[] value, Condition condition)
       implements Command {}
 

@@ -10,9 +10,8 @@ public sealed interface Condition {
   record IfAbsent() implements Condition {}
 
   /** {@code If-Match: "<leafHash>"}: the key's latest version must have this leaf hash. */
-  @SuppressWarnings(
-      "ArrayRecordComponent") // hashes and bytes, compared by content where it matters, never by
-  // record equality
+  // Hashes and bytes: compared by content where it matters, never by record equality.
+  @SuppressWarnings("ArrayRecordComponent")
   record IfMatch(byte[] leafHash) implements Condition {}
 
   Condition NONE = new None();

@@ -3,9 +3,8 @@ package io.scribeledger.ledger;
 import io.scribeledger.storage.ValueLocation;
 
 /** Everything the index keeps about one ledger entry; the value itself lives in a segment file. */
-@SuppressWarnings(
-    "ArrayRecordComponent") // hashes and bytes, compared by content where it matters, never by
-// record equality
+// Hashes and bytes: compared by content where it matters, never by record equality.
+@SuppressWarnings("ArrayRecordComponent")
 public record EntryRecord(
     long index,
     long timestamp,

@@ -1,9 +1,8 @@
 package io.scribeledger.ledger;
 
 /** Proof of a committed write, returned once the entry is committed and applied. */
-@SuppressWarnings(
-    "ArrayRecordComponent") // hashes and bytes, compared by content where it matters, never by
-// record equality
+// Hashes and bytes: compared by content where it matters, never by record equality.
+@SuppressWarnings("ArrayRecordComponent")
 public record Receipt(
     String key,
     Op op,

@@ -6,9 +6,8 @@ import java.nio.ByteBuffer;
 /**
  * A sealed segment in the replicated manifest: its range, Merkle root over its leaves, file size.
  */
-@SuppressWarnings(
-    "ArrayRecordComponent") // hashes and bytes, compared by content where it matters, never by
-// record equality
+// Hashes and bytes: compared by content where it matters, never by record equality.
+@SuppressWarnings("ArrayRecordComponent")
 public record SegmentInfo(
     long id, long firstIndex, long lastIndex, byte[] merkleRoot, long sizeBytes, long createdAt) {
 

@@ -21,9 +21,8 @@ import java.util.TreeMap;
  * (the segment manifest and the registered members). Key lookups are not in it: a restore rebuilds
  * them from the entries.
  */
-@SuppressWarnings(
-    "ArrayRecordComponent") // hashes and bytes, compared by content where it matters, never by
-// record equality
+// Hashes and bytes: compared by content where it matters, never by record equality.
+@SuppressWarnings("ArrayRecordComponent")
 public record SnapshotMeta(
     long size,
     long raftTerm,

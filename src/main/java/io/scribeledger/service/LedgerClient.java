@@ -1,5 +1,6 @@
 package io.scribeledger.service;
 
+import io.scribeledger.config.NodeConfig;
 import io.scribeledger.consensus.NodeStatus;
 import io.scribeledger.error.ApiError;
 import io.scribeledger.ledger.Command;
@@ -15,12 +16,24 @@ public final class LedgerClient {
 
   private final Vertx vertx;
   private final String address;
-  private final DeliveryOptions options;
 
-  public LedgerClient(Vertx vertx, String nodeId, long timeoutMs) {
+  /**
+   * Beyond the ledger verticle's own deadlines, so that its answer, not the event bus's, arrives.
+   */
+  private static final long MARGIN_MS = 2000;
+
+  private final DeliveryOptions options;
+  private final DeliveryOptions joinOptions;
+
+  public LedgerClient(Vertx vertx, String nodeId, NodeConfig.Raft raft) {
     this.vertx = vertx;
     this.address = LedgerVerticle.address(nodeId);
-    this.options = new DeliveryOptions().setCodecName(LocalCodec.NAME).setSendTimeout(timeoutMs);
+    this.options =
+        new DeliveryOptions()
+            .setCodecName(LocalCodec.NAME)
+            .setSendTimeout(raft.requestTimeoutMs() + MARGIN_MS);
+    this.joinOptions =
+        new DeliveryOptions(options).setSendTimeout(LedgerVerticle.joinWindowMs(raft) + MARGIN_MS);
   }
 
   public Future<WriteOutcome> write(Command command) {
@@ -60,7 +73,7 @@ public final class LedgerClient {
   }
 
   public Future<NodeStatus> join(LedgerRequest.Join join) {
-    return request(join, NodeStatus.class);
+    return request(join, NodeStatus.class, joinOptions);
   }
 
   public Future<NodeStatus> leave(String nodeId) {
@@ -72,9 +85,13 @@ public final class LedgerClient {
   }
 
   private <T> Future<T> request(LedgerRequest request, Class<T> type) {
+    return request(request, type, options);
+  }
+
+  private <T> Future<T> request(LedgerRequest request, Class<T> type, DeliveryOptions delivery) {
     return vertx
         .eventBus()
-        .request(address, request, options)
+        .request(address, request, delivery)
         .compose(
             reply -> {
               Object body = reply.body();

@@ -220,9 +220,15 @@ public final class LedgerVerticle extends AbstractVerticle {
    * not vote), waits until its own /metrics shows it has caught up, then promotes it to voter.
    * Joining again resumes where a timed-out join stopped.
    */
+  /**
+   * How long a join may wait for the newcomer to catch up before it answers 503 {@code timeout}.
+   */
+  static long joinWindowMs(NodeConfig.Raft raft) {
+    return JOIN_CATCH_UP_FACTOR * raft.requestTimeoutMs();
+  }
+
   private Future<Void> join(LedgerRequest.Join j) {
-    long deadline =
-        System.currentTimeMillis() + JOIN_CATCH_UP_FACTOR * config.raft().requestTimeoutMs();
+    long deadline = System.currentTimeMillis() + joinWindowMs(config.raft());
     return Future.fromCompletionStage(node.register(j.nodeId(), j.httpAddress()), context)
         .compose(r -> blocking(() -> node.membership(j.nodeId())))
         .compose(

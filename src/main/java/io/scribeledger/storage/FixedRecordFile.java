@@ -110,9 +110,8 @@ final class FixedRecordFile implements AutoCloseable {
     return record.array();
   }
 
-  @SuppressWarnings(
-      "NonAtomicVolatileUpdate") // written only under this object's lock; volatile for lock-free
-  // readers
+  // Written only under this object's lock; volatile for lock-free readers.
+  @SuppressWarnings("NonAtomicVolatileUpdate")
   private void flush() {
     pending.flip();
     try {

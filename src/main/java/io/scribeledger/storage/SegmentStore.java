@@ -176,9 +176,8 @@ public final class SegmentStore implements AutoCloseable {
   }
 
   /** One record as it lies in a segment file. */
-  @SuppressWarnings(
-      "ArrayRecordComponent") // hashes and bytes, compared by content where it matters, never by
-  // record equality
+  // Hashes and bytes: compared by content where it matters, never by record equality.
+  @SuppressWarnings("ArrayRecordComponent")
   public record StoredRecord(long offset, byte[] header, byte[] value, boolean checksumValid) {}
 
   /**

@@ -16,9 +16,8 @@ import java.util.Base64;
  * "scribe-ledger-tree-head-v1" || u64 treeSize || u64 timestamp || rootHash}. Pure: a client checks
  * it with the public key it trusts.
  */
-@SuppressWarnings(
-    "ArrayRecordComponent") // hashes and bytes, compared by content where it matters, never by
-// record equality
+// Hashes and bytes: compared by content where it matters, never by record equality.
+@SuppressWarnings("ArrayRecordComponent")
 public record TreeHead(
     long treeSize,
     byte[] rootHash,
