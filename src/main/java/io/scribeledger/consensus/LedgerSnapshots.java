@@ -1,11 +1,13 @@
 package io.scribeledger.consensus;
 
 import io.scribeledger.ledger.LedgerState;
+import io.scribeledger.storage.Directories;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -119,10 +121,19 @@ final class LedgerSnapshots implements StateMachineStorage {
     deleteTree(tmp);
     Files.createDirectories(tmp);
     state.writeSnapshot(tmp);
-    Files.writeString(tmp.resolve(COMPLETE), at.toString());
+    Files.writeString(
+        tmp.resolve(COMPLETE),
+        at.toString(),
+        StandardOpenOption.CREATE_NEW,
+        StandardOpenOption.WRITE,
+        StandardOpenOption.SYNC);
+    // Its names, then the rename that makes it visible, on disk before a later step relies on
+    // them (the Raft log is purged up to this snapshot).
+    Directories.sync(tmp);
     Path dir = smDir.resolve(name);
     deleteTree(dir);
     Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+    Directories.sync(smDir);
     latest = info(dir);
     cleanupOldSnapshots(
         new SnapshotRetentionPolicy() {

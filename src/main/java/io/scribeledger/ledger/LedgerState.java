@@ -4,6 +4,7 @@ import io.scribeledger.error.ApiError;
 import io.scribeledger.error.ErrorCode;
 import io.scribeledger.merkle.Hashes;
 import io.scribeledger.merkle.MerkleTree;
+import io.scribeledger.storage.Directories;
 import io.scribeledger.storage.EntryIndexFile;
 import io.scribeledger.storage.HardLinks;
 import io.scribeledger.storage.MerkleNodeFile;
@@ -11,10 +12,8 @@ import io.scribeledger.storage.SegmentStore;
 import io.scribeledger.storage.ValueLocation;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
@@ -46,6 +45,14 @@ public final class LedgerState implements AutoCloseable {
   private volatile EntryIndexFile entries;
   private volatile MerkleTree tree;
   private volatile boolean closed;
+
+  /**
+   * Set when an apply or a checkpoint failed part-way: what is in memory may then hold part of an
+   * entry, so nothing is applied, committed or read any more, and close() commits nothing. A
+   * restart replays the Raft log from the last checkpoint, which never saw the broken entry.
+   */
+  private volatile boolean failed;
+
   private boolean restoredAtOpen;
   private final java.util.concurrent.locks.ReentrantReadWriteLock swap =
       new java.util.concurrent.locks.ReentrantReadWriteLock();
@@ -160,6 +167,7 @@ public final class LedgerState implements AutoCloseable {
     HardLinks.link(dataDir.resolve(NODES_FILE), dir.resolve(NODES_FILE));
     HardLinks.link(dataDir.resolve(ENTRIES_FILE), dir.resolve(ENTRIES_FILE));
     segments.linkTo(Files.createDirectories(dir.resolve(SEGMENTS_DIR)));
+    Directories.sync(dir.resolve(SEGMENTS_DIR));
     long size = index.size();
     new SnapshotMeta(
             size,
@@ -200,13 +208,13 @@ public final class LedgerState implements AutoCloseable {
   private void restoreStores(Path snapshot, SnapshotMeta meta) throws IOException {
     Path marker = dataDir.resolve(RESTORING_FILE);
     Files.writeString(marker, snapshot.toString());
-    try (var dirs = FileChannel.open(dataDir, StandardOpenOption.READ)) {
-      dirs.force(true);
-    }
+    Directories.sync(dataDir);
     deleteIndexFiles();
     HardLinks.replace(snapshot.resolve(NODES_FILE), dataDir.resolve(NODES_FILE));
     HardLinks.replace(snapshot.resolve(ENTRIES_FILE), dataDir.resolve(ENTRIES_FILE));
     SegmentStore.replaceAll(dataDir.resolve(SEGMENTS_DIR), snapshot.resolve(SEGMENTS_DIR));
+    Directories.sync(dataDir);
+    Directories.sync(dataDir.resolve(SEGMENTS_DIR));
     openFiles(meta.position(), meta.size());
     try {
       if (!Arrays.equals(tree.verifyStored(meta.size()), meta.rootHash())) {
@@ -229,6 +237,7 @@ public final class LedgerState implements AutoCloseable {
         });
     index = new LedgerIndex(dataDir.resolve(INDEX_FILE));
     Files.delete(marker);
+    Directories.sync(dataDir);
   }
 
   private void deleteIndexFiles() throws IOException {
@@ -241,8 +250,9 @@ public final class LedgerState implements AutoCloseable {
     }
   }
 
+  /** Entries applied; still answers after a fail-stop, so the node can report how far it got. */
   public long size() {
-    return readLocked(() -> index.size());
+    return describeLocked(() -> index.size());
   }
 
   /**
@@ -250,6 +260,15 @@ public final class LedgerState implements AutoCloseable {
    * lock, so a read sees the old state or the new one, never a closed one.
    */
   private <T> T readLocked(java.util.function.Supplier<T> read) {
+    return describeLocked(
+        () -> {
+          ensureNotFailedForReads();
+          return read.get();
+        });
+  }
+
+  /** Like {@link #readLocked} for counts that describe the state, which a failed node reports. */
+  private <T> T describeLocked(java.util.function.Supplier<T> read) {
     swap.readLock().lock();
     try {
       ensureOpen();
@@ -270,9 +289,19 @@ public final class LedgerState implements AutoCloseable {
     }
   }
 
+  private void ensureNotFailedForReads() {
+    if (failed) {
+      throw ApiError.of(
+              ErrorCode.UNAVAILABLE,
+              "this node failed stop and serves nothing until it restarts; read from another"
+                  + " replica")
+          .exception();
+    }
+  }
+
   /** Number of segment files, the active one included. */
   public long segmentCount() {
-    return readLocked(
+    return describeLocked(
         () -> {
           return segments.count();
         });
@@ -297,6 +326,17 @@ public final class LedgerState implements AutoCloseable {
    */
   public synchronized Optional<WriteOutcome> apply(
       long term, long raftIndex, StampedCommand stamped) {
+    ensureNotFailed();
+    try {
+      return applyOnce(term, raftIndex, stamped);
+    } catch (Throwable t) {
+      // Under the lock: no checkpoint can take a layer that holds part of this entry.
+      failed = true;
+      throw t;
+    }
+  }
+
+  private Optional<WriteOutcome> applyOnce(long term, long raftIndex, StampedCommand stamped) {
     if (raftIndex <= index.lastAppliedRaftIndex()) {
       return Optional.empty();
     }
@@ -329,6 +369,7 @@ public final class LedgerState implements AutoCloseable {
 
   /** Records a Raft entry that carried nothing for the ledger (e.g. an undecodable one). */
   public synchronized Optional<WriteOutcome> reject(long term, long raftIndex, ApiError error) {
+    ensureNotFailed();
     if (raftIndex <= index.lastAppliedRaftIndex()) {
       return Optional.empty();
     }
@@ -488,8 +529,14 @@ public final class LedgerState implements AutoCloseable {
    * counted). Used where the next step needs it: snapshots, seals, member changes, close.
    */
   public synchronized void commit() {
-    index.finishPendingFlush();
-    index.beginFlush(segments.position(), this::syncFiles).complete();
+    ensureNotFailed();
+    try {
+      index.finishPendingFlush();
+      index.beginFlush(segments.position(), this::syncFiles).complete();
+    } catch (Throwable t) {
+      failed = true;
+      throw t;
+    }
   }
 
   /**
@@ -503,9 +550,29 @@ public final class LedgerState implements AutoCloseable {
       if (closed) {
         return;
       }
+      ensureNotFailed();
       flush = index.beginFlush(segments.position(), this::syncFiles);
     }
-    flush.complete();
+    try {
+      flush.complete();
+    } catch (Throwable t) {
+      // A half-written MapDB transaction or file sync: never retried, never committed over.
+      failed = true;
+      throw t;
+    }
+  }
+
+  /** Whether an apply or a checkpoint failed part-way (see {@link #failed}). */
+  public boolean failed() {
+    return failed;
+  }
+
+  private void ensureNotFailed() {
+    if (failed) {
+      throw new IllegalStateException(
+          "the ledger state failed stop earlier; only a restart (which replays the Raft log) brings"
+              + " it back");
+    }
   }
 
   private void syncFiles() {
@@ -680,7 +747,9 @@ public final class LedgerState implements AutoCloseable {
     try {
       closed = true;
       try {
-        commit();
+        if (!failed) {
+          commit();
+        }
       } finally {
         closeStores();
       }

@@ -1,5 +1,6 @@
 package io.scribeledger.security;
 
+import io.scribeledger.storage.Directories;
 import io.scribeledger.verify.TreeHead;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -60,14 +61,25 @@ public final class NodeKeys {
     Files.deleteIfExists(tmp);
     Files.createFile(
         tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    Files.write(tmp, pair.getPrivate().getEncoded(), StandardOpenOption.TRUNCATE_EXISTING);
-    Files.write(dir.resolve(PUBLIC), pair.getPublic().getEncoded());
+    Files.write(
+        tmp,
+        pair.getPrivate().getEncoded(),
+        StandardOpenOption.TRUNCATE_EXISTING,
+        StandardOpenOption.SYNC);
+    Files.write(
+        dir.resolve(PUBLIC),
+        pair.getPublic().getEncoded(),
+        StandardOpenOption.CREATE,
+        StandardOpenOption.TRUNCATE_EXISTING,
+        StandardOpenOption.WRITE,
+        StandardOpenOption.SYNC);
     try {
       // The private key appears last and atomically: its presence means the pair is complete.
       Files.move(tmp, dir.resolve(PRIVATE), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     } catch (FileAlreadyExistsException e) {
       Files.delete(tmp);
     }
+    Directories.sync(dir);
   }
 
   /** X.509 SubjectPublicKeyInfo DER. */

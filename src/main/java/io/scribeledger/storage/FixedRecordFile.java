@@ -33,9 +33,13 @@ final class FixedRecordFile implements AutoCloseable {
     this.recordSize = recordSize;
     this.pending = ByteBuffer.allocate(Math.max(1, BUFFER_BYTES / recordSize) * recordSize);
     try {
+      boolean created = !java.nio.file.Files.exists(file);
       channel =
           FileChannel.open(
               file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      if (created) {
+        Directories.sync(file.toAbsolutePath().getParent());
+      }
       long have = channel.size() / recordSize;
       if (have < committed) {
         channel.close();
@@ -113,16 +117,18 @@ final class FixedRecordFile implements AutoCloseable {
   // Written only under this object's lock; volatile for lock-free readers.
   @SuppressWarnings("NonAtomicVolatileUpdate")
   private void flush() {
-    pending.flip();
+    // Written from a view, so a failed write leaves the buffer as it was: a retry writes every
+    // pending record again at the same offsets, and the count advances only once all are written.
+    ByteBuffer out = pending.duplicate().flip();
     try {
       long at = written * recordSize;
-      while (pending.hasRemaining()) {
-        at += channel.write(pending, at);
+      while (out.hasRemaining()) {
+        at += channel.write(out, at);
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write to " + file, e);
     }
-    written += pending.limit() / recordSize;
+    written += out.limit() / recordSize;
     pending.clear();
   }
 

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
@@ -31,6 +32,7 @@ public final class SegmentStore implements AutoCloseable {
   private volatile FileChannel active;
   private volatile long activeId;
   private long activeLength;
+  private Optional<String> shortfall = Optional.empty();
 
   /** Where the durable part of the segment files ends: the active segment and its length. */
   public record Position(long segmentId, long length) {}
@@ -56,6 +58,18 @@ public final class SegmentStore implements AutoCloseable {
       if (activeLength > committed.length()) {
         active.truncate(committed.length());
         active.force(true);
+      } else if (activeLength < committed.length()) {
+        // Committed bytes are gone (a file cut short outside the node): the entries there fail
+        // their integrity check when read, and the scrub names the segment.
+        shortfall =
+            Optional.of(
+                "segment "
+                    + activeId
+                    + " is "
+                    + activeLength
+                    + " bytes, shorter than the "
+                    + committed.length()
+                    + " bytes committed to it");
       }
       activeLength = committed.length();
       active.position(activeLength);
@@ -77,6 +91,7 @@ public final class SegmentStore implements AutoCloseable {
   }
 
   private void openActive(long id) throws IOException {
+    boolean created = !Files.exists(fileOf(id));
     active =
         FileChannel.open(
             fileOf(id),
@@ -85,10 +100,26 @@ public final class SegmentStore implements AutoCloseable {
             StandardOpenOption.READ);
     activeId = id;
     activeLength = active.size();
+    if (created) {
+      Directories.sync(dir);
+    }
   }
 
-  /** Appends one record and returns where its value lies. */
+  /**
+   * What was wrong with the active segment when it was opened: shorter than its committed length.
+   */
+  public Optional<String> shortfall() {
+    return shortfall;
+  }
+
+  /**
+   * Appends one record at the end of the active segment and returns where its value lies. Writes go
+   * to explicit offsets and the length advances only once the whole record is written; a write that
+   * fails is cut back off the file, so a retry (or a replay after restart) starts where the last
+   * whole record ended.
+   */
   public ValueLocation append(byte[] header, byte[] value) {
+    long start = activeLength;
     try {
       CRC32C crc = new CRC32C();
       crc.update(header);
@@ -101,17 +132,25 @@ public final class SegmentStore implements AutoCloseable {
       head.flip();
       ByteBuffer tail = ByteBuffer.allocate(4).putInt((int) crc.getValue());
       tail.flip();
-      ByteBuffer[] parts = {head, ByteBuffer.wrap(value), tail};
-      long start = activeLength;
-      long total = head.remaining() + (long) value.length + 4;
-      long written = 0;
-      while (written < total) {
-        written += active.write(parts);
+      long at = start;
+      for (ByteBuffer part : new ByteBuffer[] {head, ByteBuffer.wrap(value), tail}) {
+        while (part.hasRemaining()) {
+          at += active.write(part, at);
+        }
       }
-      activeLength += total;
+      activeLength = at;
       return new ValueLocation(activeId, start + 4 + header.length + 4, value.length);
     } catch (IOException e) {
+      cutBack(start, e);
       throw new UncheckedIOException("cannot append to segment " + activeId, e);
+    }
+  }
+
+  private void cutBack(long length, IOException failure) {
+    try {
+      active.truncate(length);
+    } catch (IOException e) {
+      failure.addSuppressed(e);
     }
   }
 
