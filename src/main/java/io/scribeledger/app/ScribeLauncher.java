@@ -1,6 +1,7 @@
 package io.scribeledger.app;
 
 import io.scribeledger.config.ConfigException;
+import io.scribeledger.service.LedgerVerticle;
 import io.vertx.launcher.application.HookContext;
 import io.vertx.launcher.application.VertxApplication;
 import io.vertx.launcher.application.VertxApplicationHooks;
@@ -21,6 +22,12 @@ public final class ScribeLauncher extends VertxApplication {
   /** Exit code for any other failure to start. */
   public static final int EXIT_START = 1;
 
+  /** Exit code after a fail-stop (an entry or checkpoint that could not be written). */
+  public static final int EXIT_FAILED = 3;
+
+  /** How long an orderly exit after a fail-stop may take before the process is halted. */
+  private static final long EXIT_GRACE_MS = 15_000;
+
   public ScribeLauncher(String[] args) {
     super(args, new Hooks());
   }
@@ -35,6 +42,33 @@ public final class ScribeLauncher extends VertxApplication {
   }
 
   /** The metrics every node runs with; tests build their Vert.x instances with the same options. */
+  /**
+   * Exits with {@link #EXIT_FAILED}: the shutdown hooks close the node (which commits nothing
+   * more), and a node whose close hangs — a full disk can wedge a memory-mapped store — is halted.
+   */
+  private static void exitFailed() {
+    Thread exit =
+        new Thread(
+            () -> {
+              Thread halt =
+                  new Thread(
+                      () -> {
+                        try {
+                          Thread.sleep(EXIT_GRACE_MS);
+                        } catch (InterruptedException e) {
+                          return;
+                        }
+                        Runtime.getRuntime().halt(EXIT_FAILED);
+                      },
+                      "scribe-exit-deadline");
+              halt.setDaemon(true);
+              halt.start();
+              System.exit(EXIT_FAILED);
+            },
+            "scribe-exit");
+    exit.start();
+  }
+
   public static MicrometerMetricsOptions metricsOptions() {
     return new MicrometerMetricsOptions()
         .setEnabled(true)
@@ -47,6 +81,12 @@ public final class ScribeLauncher extends VertxApplication {
     @Override
     public void beforeStartingVertx(HookContext context) {
       context.vertxOptions().setMetricsOptions(metricsOptions());
+    }
+
+    /** Before the node deploys, so that a failure while it replays its log is heard too. */
+    @Override
+    public void afterVertxStarted(HookContext context) {
+      context.vertx().eventBus().consumer(LedgerVerticle.FAILED_ADDRESS, message -> exitFailed());
     }
 
     @Override

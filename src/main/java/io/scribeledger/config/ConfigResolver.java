@@ -287,7 +287,8 @@ public final class ConfigResolver {
         number(cfg, "storage", "segmentSizeBytes", 4096, 1L << 40),
         number(cfg, "storage", "segmentMaxAgeMs", 0, 365L * 24 * 3_600_000),
         (int) number(cfg, "storage", "commitEveryEntries", 1, 1_000_000),
-        number(cfg, "storage", "commitIntervalMs", 1, 3_600_000));
+        number(cfg, "storage", "commitIntervalMs", 1, 3_600_000),
+        number(cfg, "storage", "minFreeBytes", 0, 1L << 50));
   }
 
   private static NodeConfig.Limits limits(JsonObject cfg) {

@@ -39,6 +39,9 @@ public final class ConfigSchema {
           new ConfigKey("storage", "segmentMaxAgeMs", ConfigKey.Type.LONG, 3_600_000L),
           new ConfigKey("storage", "commitEveryEntries", ConfigKey.Type.INT, 1000),
           new ConfigKey("storage", "commitIntervalMs", ConfigKey.Type.LONG, 250L),
+          // Room for the largest value (16 MiB), its Raft log copy, a checkpoint and a snapshot's
+          // metadata, with a wide margin: below it writes are refused before they reach Raft.
+          new ConfigKey("storage", "minFreeBytes", ConfigKey.Type.LONG, 256L * 1024 * 1024),
           new ConfigKey("limits", "maxKeyBytes", ConfigKey.Type.INT, 1024),
           new ConfigKey("limits", "maxValueBytes", ConfigKey.Type.LONG, 16L * 1024 * 1024),
           new ConfigKey("limits", "maxContentTypeBytes", ConfigKey.Type.INT, 256));

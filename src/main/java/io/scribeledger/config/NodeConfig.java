@@ -35,7 +35,11 @@ public record NodeConfig(Node node, Http http, Raft raft, Storage storage, Limit
 
   /** Segment files and MapDB commit policy. */
   public record Storage(
-      long segmentSizeBytes, long segmentMaxAgeMs, int commitEveryEntries, long commitIntervalMs) {}
+      long segmentSizeBytes,
+      long segmentMaxAgeMs,
+      int commitEveryEntries,
+      long commitIntervalMs,
+      long minFreeBytes) {}
 
   /** Input limits enforced before anything is written. */
   public record Limits(int maxKeyBytes, long maxValueBytes, int maxContentTypeBytes) {}

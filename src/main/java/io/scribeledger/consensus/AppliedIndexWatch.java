@@ -1,49 +1,114 @@
 package io.scribeledger.consensus;
 
-import java.util.Map;
+import io.scribeledger.error.ErrorCode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.NavigableMap;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentNavigableMap;
-import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** Lets readers wait until this node has applied a given ledger index ({@code ?minIndex=}). */
+/**
+ * Lets readers wait until this node has applied a given ledger index ({@code ?minIndex=}). Every
+ * wait is removed when it completes or is cancelled, and at most {@code maxWaits} are held at once,
+ * so a flood of reads naming far-off indexes cannot grow the heap.
+ */
 public final class AppliedIndexWatch {
 
+  /**
+   * Waits held at once by default; one more is refused with 503 until some complete or time out.
+   */
+  public static final int DEFAULT_MAX_WAITS = 10_000;
+
+  /** One reader's wait: {@link #ready} completes once the index is applied. */
+  public record Wait(long index, CompletableFuture<Void> ready) {}
+
   private final AtomicLong applied = new AtomicLong();
-  private final ConcurrentSkipListMap<Long, CompletableFuture<Void>> waiters =
-      new ConcurrentSkipListMap<>();
+  private final int maxWaits;
+
+  // Guarded by this. Ordered by index, so one apply releases a prefix.
+  private final NavigableMap<Long, List<CompletableFuture<Void>>> waits = new TreeMap<>();
+  private int held;
+
+  /** Read by the apply thread without the lock: nobody waiting is the common case. */
+  private volatile boolean anyWaiting;
+
+  public AppliedIndexWatch() {
+    this(DEFAULT_MAX_WAITS);
+  }
+
+  public AppliedIndexWatch(int maxWaits) {
+    this.maxWaits = maxWaits;
+  }
 
   public long applied() {
     return applied.get();
   }
 
-  /** Completes when the ledger reaches {@code index}; the caller bounds the wait. */
-  public CompletableFuture<Void> await(long index) {
+  /** Waits held now (for tests and metrics). */
+  public synchronized int held() {
+    return held;
+  }
+
+  /**
+   * A wait that completes when the ledger reaches {@code index}. The caller bounds it and {@link
+   * #cancel}s it when it gives up. Refused with 503 {@code unavailable} when the cap is reached.
+   */
+  public Wait await(long index) {
     if (applied.get() >= index) {
-      return CompletableFuture.completedFuture(null);
+      return new Wait(index, CompletableFuture.completedFuture(null));
     }
-    CompletableFuture<Void> f = waiters.computeIfAbsent(index, i -> new CompletableFuture<>());
+    Wait wait = new Wait(index, new CompletableFuture<>());
+    synchronized (this) {
+      if (held >= maxWaits) {
+        throw ErrorCode.UNAVAILABLE.error(
+            "too many reads are waiting for an index on this node (" + maxWaits + "); retry");
+      }
+      waits.computeIfAbsent(index, i -> new ArrayList<>()).add(wait.ready());
+      held++;
+      anyWaiting = true;
+    }
+    // Registered first, then checked: the apply thread advances first, then looks for waits, so
+    // one of the two sees the other.
     if (applied.get() >= index) {
-      // The apply thread may have advanced between the check and the registration.
       release(applied.get());
     }
-    return f;
+    return wait;
+  }
+
+  /** Forgets a wait whose reader gave up (a timeout); a no-op once it completed. */
+  public void cancel(Wait wait) {
+    synchronized (this) {
+      List<CompletableFuture<Void>> at = waits.get(wait.index());
+      if (at == null || !at.removeIf(f -> f == wait.ready())) {
+        return;
+      }
+      if (at.isEmpty()) {
+        waits.remove(wait.index());
+      }
+      held--;
+      anyWaiting = held > 0;
+    }
+    wait.ready().cancel(false);
   }
 
   /** Called by the apply thread after each applied entry. */
   public void advance(long ledgerSize) {
     applied.accumulateAndGet(ledgerSize, Math::max);
-    if (!waiters.isEmpty()) {
+    if (anyWaiting) {
       release(ledgerSize);
     }
   }
 
   private void release(long upTo) {
-    ConcurrentNavigableMap<Long, CompletableFuture<Void>> ready = waiters.headMap(upTo, true);
-    for (Map.Entry<Long, CompletableFuture<Void>> e : ready.entrySet()) {
-      if (waiters.remove(e.getKey(), e.getValue())) {
-        e.getValue().complete(null);
-      }
+    List<CompletableFuture<Void>> ready = new ArrayList<>();
+    synchronized (this) {
+      NavigableMap<Long, List<CompletableFuture<Void>>> due = waits.headMap(upTo, true);
+      due.values().forEach(ready::addAll);
+      due.clear();
+      held -= ready.size();
+      anyWaiting = held > 0;
     }
+    ready.forEach(f -> f.complete(null));
   }
 }

@@ -3,6 +3,7 @@ package io.scribeledger.consensus;
 import io.scribeledger.config.NodeConfig;
 import io.scribeledger.error.ApiError;
 import io.scribeledger.error.ErrorCode;
+import io.scribeledger.failure.FailStop;
 import io.scribeledger.ledger.LedgerState;
 import io.scribeledger.ledger.StampedCommand;
 import io.scribeledger.ledger.WriteOutcome;
@@ -54,9 +55,13 @@ public final class LedgerStateMachine extends BaseStateMachine {
   private final AtomicBoolean checkpointQueued = new AtomicBoolean();
   private int sinceCommit;
 
-  public LedgerStateMachine(LedgerState state, NodeConfig.Storage storage, String nodeId) {
+  private final FailStop failStop;
+
+  public LedgerStateMachine(
+      LedgerState state, NodeConfig.Storage storage, String nodeId, FailStop failStop) {
     this.state = state;
     this.storage = storage;
+    this.failStop = failStop;
     this.committer =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -127,7 +132,11 @@ public final class LedgerStateMachine extends BaseStateMachine {
       return latest == null ? RaftLog.INVALID_LOG_INDEX : latest.getIndex();
     }
     long start = System.nanoTime();
-    snapshots.take(at, state);
+    try {
+      snapshots.take(at, state);
+    } catch (Throwable t) {
+      throw failStop(at.getIndex(), "taking a snapshot", t);
+    }
     long ms = (System.nanoTime() - start) / 1_000_000;
     snapshotStats = snapshotStats.withTaken(at.getIndex(), snapshots.latestSizeBytes(), ms);
     LOG.info(
@@ -151,8 +160,13 @@ public final class LedgerStateMachine extends BaseStateMachine {
     getLifeCycle().transition(LifeCycle.State.STARTING);
     snapshots.refresh();
     SnapshotInfo installed = snapshots.getLatestSnapshot();
-    state.restoreFrom(
-        snapshots.latestDir().orElseThrow(() -> new IOException("no complete snapshot to load")));
+    try {
+      state.restoreFrom(
+          snapshots.latestDir().orElseThrow(() -> new IOException("no complete snapshot to load")));
+    } catch (Throwable t) {
+      throw failStop(
+          installed == null ? 0 : installed.getIndex(), "installing the leader's snapshot", t);
+    }
     setLastAppliedTermIndex(installed.getTermIndex());
     lastStamp.accumulateAndGet(state.lastTimestamp(), Math::max);
     watch.advance(state.size());
@@ -179,27 +193,25 @@ public final class LedgerStateMachine extends BaseStateMachine {
         .build();
   }
 
+  /**
+   * Applies a committed entry, or fails stop. An entry that cannot be applied is never skipped:
+   * this throws, so Ratis's apply thread stops before it counts the entry as applied (a failed
+   * future would let it count the entry and go on, and this replica would fork from the others).
+   */
   @Override
   public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
     LogEntryProto entry = trx.getLogEntry();
     long term = entry.getTerm();
     long raftIndex = entry.getIndex();
+    if (failStop.failed()) {
+      throw new IllegalStateException(
+          "failed stop earlier; Raft entry " + raftIndex + " not applied");
+    }
     Optional<WriteOutcome> outcome;
     try {
-      StampedCommand stamped =
-          CommandCodec.decodeStamped(
-              entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
-      lastStamp.accumulateAndGet(stamped.timestamp(), Math::max);
-      outcome = state.apply(term, raftIndex, stamped);
-    } catch (IllegalArgumentException e) {
-      outcome =
-          state.reject(
-              term,
-              raftIndex,
-              ApiError.of(ErrorCode.INVALID_REQUEST, "malformed log entry: " + e.getMessage()));
-    } catch (RuntimeException e) {
-      LOG.error("cannot apply Raft entry {}: {}", raftIndex, e.toString());
-      return CompletableFuture.failedFuture(e);
+      outcome = decodeAndApply(entry);
+    } catch (Throwable t) {
+      throw failStop(raftIndex, "applying Raft entry " + raftIndex, t);
     }
     updateLastAppliedTermIndex(term, raftIndex);
     watch.advance(state.size());
@@ -218,6 +230,32 @@ public final class LedgerStateMachine extends BaseStateMachine {
         outcome
             .map(o -> Message.valueOf(ByteString.copyFrom(OutcomeCodec.encode(o))))
             .orElse(Message.EMPTY));
+  }
+
+  /**
+   * Applies the entry's command. Bytes that do not decode are recorded as a rejected entry: every
+   * replica refuses the same bytes alike, so that is deterministic and need not stop the group.
+   */
+  private Optional<WriteOutcome> decodeAndApply(LogEntryProto entry) {
+    StampedCommand stamped;
+    try {
+      stamped =
+          CommandCodec.decodeStamped(
+              entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
+    } catch (IllegalArgumentException e) {
+      return state.reject(
+          entry.getTerm(),
+          entry.getIndex(),
+          ApiError.of(ErrorCode.INVALID_REQUEST, "malformed log entry: " + e.getMessage()));
+    }
+    lastStamp.accumulateAndGet(stamped.timestamp(), Math::max);
+    return state.apply(entry.getTerm(), entry.getIndex(), stamped);
+  }
+
+  /** Trips the node's fail-stop latch and returns what to throw to Ratis's apply thread. */
+  private IllegalStateException failStop(long raftIndex, String what, Throwable cause) {
+    failStop.fail(what, cause);
+    return new IllegalStateException("failed stop at Raft index " + raftIndex, cause);
   }
 
   /**
@@ -283,14 +321,15 @@ public final class LedgerStateMachine extends BaseStateMachine {
 
   /** Committer thread: makes the applied state durable while applies go on. */
   private void commitIfDirty() {
-    if (!dirty.getAndSet(false)) {
+    if (!dirty.getAndSet(false) || failStop.failed()) {
       return;
     }
     try {
       state.checkpoint();
-    } catch (RuntimeException e) {
-      dirty.set(true);
-      LOG.error("cannot commit the ledger index: {}", e.toString());
+    } catch (Throwable t) {
+      // Never retried: the checkpoint may have left MapDB or a file half-written. The last good
+      // checkpoint and the Raft log are what a restart goes on from.
+      failStop.fail("writing a checkpoint", t);
     }
   }
 

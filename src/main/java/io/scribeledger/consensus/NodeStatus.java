@@ -1,8 +1,12 @@
 package io.scribeledger.consensus;
 
 import java.util.List;
+import java.util.Optional;
 
-/** This node's view of the Raft group, read from Ratis. */
+/**
+ * This node's view of the Raft group, read from Ratis; {@code failure} is null unless the node
+ * failed stop, {@code diskProblem} null unless free space is below the floor.
+ */
 // Hashes and bytes: compared by content where it matters, never by record equality.
 @SuppressWarnings("ArrayRecordComponent")
 public record NodeStatus(
@@ -17,16 +21,18 @@ public record NodeStatus(
     List<Member> members,
     SnapshotStats snapshots,
     List<String> integrityProblems,
-    byte[] publicKey) {
+    byte[] publicKey,
+    String failure,
+    String diskProblem) {
 
   /** A member of the current Raft configuration. */
   public record Member(String nodeId, String raftAddress, String httpAddress, boolean voter) {}
 
   /**
-   * This status with what the ledger verticle adds: the last scrub's problems and the node's public
-   * key.
+   * This status with what the ledger verticle adds: the last scrub's problems, the node's public
+   * key, and why writes are refused for lack of disk space (null when they are not).
    */
-  public NodeStatus withIntegrity(List<String> problems, byte[] key) {
+  public NodeStatus withNodeChecks(List<String> problems, byte[] key, String disk) {
     return new NodeStatus(
         nodeId,
         role,
@@ -39,7 +45,43 @@ public record NodeStatus(
         members,
         snapshots,
         problems,
-        key);
+        key,
+        failure,
+        disk);
+  }
+
+  /**
+   * Raft entries this node may trail its commit index by and still be ready: further behind (a
+   * replay after a restart, a snapshot install) it would answer linearizable reads only after
+   * catching up.
+   */
+  public static final long READY_MAX_APPLY_LAG = 100;
+
+  /**
+   * Why this node should not take traffic now, or empty when it is ready: failed, no leader known,
+   * applying far behind the commit index, or no disk space for writes.
+   */
+  public Optional<String> notReady() {
+    if (failed()) {
+      return Optional.of("failed: " + failure);
+    }
+    if (!hasLeader()) {
+      return Optional.of("no leader known");
+    }
+    if (commitIndex - raftAppliedIndex > READY_MAX_APPLY_LAG) {
+      return Optional.of(
+          "applying behind the commit index ("
+              + raftAppliedIndex
+              + " of "
+              + commitIndex
+              + " Raft entries)");
+    }
+    return Optional.ofNullable(diskProblem);
+  }
+
+  /** Whether this node failed stop ({@link #failure} then says where and why). */
+  public boolean failed() {
+    return failure != null;
   }
 
   public boolean hasLeader() {

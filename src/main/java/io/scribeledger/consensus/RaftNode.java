@@ -4,6 +4,7 @@ import io.scribeledger.config.NodeConfig;
 import io.scribeledger.error.ApiError;
 import io.scribeledger.error.ErrorCode;
 import io.scribeledger.error.LedgerException;
+import io.scribeledger.failure.FailStop;
 import io.scribeledger.ledger.Batch;
 import io.scribeledger.ledger.Command;
 import io.scribeledger.ledger.LedgerState;
@@ -79,6 +80,7 @@ public final class RaftNode implements AutoCloseable {
   private final RaftServer server;
   private final RaftClient client;
   private final WriteBatcher batcher;
+  private final FailStop failStop;
 
   /**
    * Runs what follows each read barrier: never Ratis's apply thread, never a pool anything else can
@@ -101,8 +103,13 @@ public final class RaftNode implements AutoCloseable {
   private final AtomicLong localCallIds = new AtomicLong();
 
   private RaftNode(
-      NodeConfig config, LedgerStateMachine stateMachine, RaftServer server, RaftClient client) {
+      NodeConfig config,
+      LedgerStateMachine stateMachine,
+      RaftServer server,
+      RaftClient client,
+      FailStop failStop) {
     this.config = config;
+    this.failStop = failStop;
     this.selfId = RaftPeerId.valueOf(config.node().id());
     this.stateMachine = stateMachine;
     this.server = server;
@@ -112,6 +119,7 @@ public final class RaftNode implements AutoCloseable {
         new WriteBatcher(
             batching.maxEntries(), batching.maxBytes(), batching.maxInFlight(), this::propose);
     stateMachine.onSealDue(this::proposeSeal);
+    failStop.onFail(fault -> leaveAfterFailure());
     httpAddresses.put(config.node().id(), config.httpAddress());
     config.raft().peers().forEach(p -> httpAddresses.put(p.id(), p.httpAddress()));
   }
@@ -120,7 +128,7 @@ public final class RaftNode implements AutoCloseable {
    * Opens the ledger state, starts the Raft server and joins (or forms) the configured group.
    * Blocking.
    */
-  public static RaftNode start(NodeConfig config) throws IOException {
+  public static RaftNode start(NodeConfig config, FailStop failStop) throws IOException {
     Path dataDir = config.node().dataDir();
     Path raftDir = dataDir.resolve("raft");
     Files.createDirectories(raftDir);
@@ -142,7 +150,8 @@ public final class RaftNode implements AutoCloseable {
           state.size(),
           (System.nanoTime() - openStart) / 1_000_000);
     }
-    LedgerStateMachine sm = new LedgerStateMachine(state, config.storage(), config.node().id());
+    LedgerStateMachine sm =
+        new LedgerStateMachine(state, config.storage(), config.node().id(), failStop);
     RaftServer server;
     try {
       server =
@@ -181,7 +190,7 @@ public final class RaftNode implements AutoCloseable {
         config.raftAddress(),
         existing ? "recovered" : "new",
         members);
-    return new RaftNode(config, sm, server, client);
+    return new RaftNode(config, sm, server, client, failStop);
   }
 
   private static List<RaftPeer> peers(NodeConfig config) {
@@ -263,6 +272,12 @@ public final class RaftNode implements AutoCloseable {
    * applied.
    */
   public CompletableFuture<WriteOutcome> submit(Command command) {
+    if (failStop.failed()) {
+      return CompletableFuture.failedFuture(
+          ErrorCode.UNAVAILABLE.error(
+              "this node failed stop and takes no writes until it restarts; send them to another"
+                  + " member"));
+    }
     return leaderId() == null ? noLeader() : batcher.submit(command);
   }
 
@@ -522,6 +537,25 @@ public final class RaftNode implements AutoCloseable {
 
   public NodeStatus status() {
     RaftProgress progress = progress();
+    Optional<FailStop.Fault> fault = failStop.fault();
+    if (fault.isPresent()) {
+      // The state refuses reads and may be closed: report what is known without touching it.
+      return new NodeStatus(
+          config.node().id(),
+          progress.role(),
+          progress.term(),
+          progress.leaderId(),
+          progress.commitIndex(),
+          progress.appliedIndex(),
+          stateMachine.watch().applied(),
+          0,
+          List.of(),
+          stateMachine.snapshotStats(),
+          List.of(),
+          null,
+          fault.get().where() + ": " + fault.get().reason(),
+          null);
+    }
     List<NodeStatus.Member> members = new ArrayList<>();
     try {
       RaftServer.Division division = server.getDivision(GROUP_ID);
@@ -549,6 +583,8 @@ public final class RaftNode implements AutoCloseable {
         members,
         stateMachine.snapshotStats(),
         List.of(),
+        null,
+        null,
         null);
   }
 
@@ -605,6 +641,26 @@ public final class RaftNode implements AutoCloseable {
     String id = peer.getId().toString();
     return new NodeStatus.Member(
         id, peer.getAddress(), httpAddresses.getOrDefault(id, joined.get(id)), voter);
+  }
+
+  /**
+   * After a fail-stop: stops this member's Raft server so the others elect a leader without it and
+   * it takes part in nothing more. On its own thread: the fault may come from Ratis's apply thread,
+   * which closing the server waits for.
+   */
+  private void leaveAfterFailure() {
+    Thread leave =
+        new Thread(
+            () -> {
+              try {
+                server.close();
+              } catch (IOException | RuntimeException e) {
+                LOG.warn("closing the Raft server after the failure: {}", e.toString());
+              }
+            },
+            "scribe-fail-stop-" + config.node().id());
+    leave.setDaemon(true);
+    leave.start();
   }
 
   @Override

@@ -15,6 +15,8 @@ public enum ErrorCode {
   METHOD_NOT_ALLOWED(405, "method_not_allowed"),
   PRECONDITION_FAILED(412, "precondition_failed"),
   VALUE_TOO_LARGE(413, "value_too_large"),
+  /** Free disk space is below {@code storage.minFreeBytes}: writes refused before Raft. */
+  INSUFFICIENT_STORAGE(507, "insufficient_storage"),
   NO_LEADER(503, "no_leader"),
   TIMEOUT(503, "timeout"),
   UNAVAILABLE(503, "unavailable"),
@@ -41,8 +43,8 @@ public enum ErrorCode {
     return ApiError.of(this, message).exception();
   }
 
-  /** Whether a client should retry later (503s carry {@code Retry-After}). */
+  /** Whether a client should retry later (503s, 507s and 429s carry {@code Retry-After}). */
   public boolean retryable() {
-    return status == 503 || status == 429;
+    return status == 503 || status == 507 || status == 429;
   }
 }

@@ -12,6 +12,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Base64;
+import java.util.Optional;
 
 /** Node routes: health, metrics and this node's view of the cluster. */
 public final class NodeHandler {
@@ -40,7 +41,13 @@ public final class NodeHandler {
         ctx,
         s -> {
           String status =
-              !s.hasLeader() ? "unavailable" : s.integrityProblems().isEmpty() ? "ok" : "degraded";
+              s.failed()
+                  ? "failed"
+                  : !s.hasLeader()
+                      ? "unavailable"
+                      : s.integrityProblems().isEmpty() && s.diskProblem() == null
+                          ? "ok"
+                          : "degraded";
           JsonObject body =
               new JsonObject()
                   .put("status", status)
@@ -51,7 +58,13 @@ public final class NodeHandler {
           if (!s.integrityProblems().isEmpty()) {
             body.put("problems", new JsonArray(s.integrityProblems()));
           }
-          Json.send(ctx, s.hasLeader() ? 200 : 503, body);
+          if (s.failed()) {
+            body.put("failure", s.failure());
+          }
+          if (s.diskProblem() != null) {
+            body.put("storage", s.diskProblem());
+          }
+          Json.send(ctx, s.hasLeader() && !s.failed() ? 200 : 503, body);
         });
   }
 
@@ -62,18 +75,23 @@ public final class NodeHandler {
         s -> Json.send(ctx, 200, new JsonObject().put("status", "live").put("nodeId", s.nodeId())));
   }
 
-  /** Readiness: a leader is known, so writes and linearizable reads can be served. */
+  /**
+   * Readiness: not failed, a leader known, applying close to the commit index and disk space above
+   * the floor, so requests are served at normal latency; else 503 with the reason.
+   */
   public void ready(RoutingContext ctx) {
     withStatus(
         ctx,
-        s ->
-            Json.send(
-                ctx,
-                s.hasLeader() ? 200 : 503,
-                new JsonObject()
-                    .put("status", s.hasLeader() ? "ready" : "not_ready")
-                    .put("nodeId", s.nodeId())
-                    .put("leaderId", s.leaderId())));
+        s -> {
+          Optional<String> notReady = s.notReady();
+          JsonObject body =
+              new JsonObject()
+                  .put("status", notReady.isEmpty() ? "ready" : "not_ready")
+                  .put("nodeId", s.nodeId())
+                  .put("leaderId", s.leaderId());
+          notReady.ifPresent(reason -> body.put("reason", reason));
+          Json.send(ctx, notReady.isEmpty() ? 200 : 503, body);
+        });
   }
 
   public void metrics(RoutingContext ctx) {

@@ -7,6 +7,11 @@ public sealed interface Command extends Proposal {
 
   Condition condition();
 
+  /** Bytes of the value this command stores (0 for a tombstone). */
+  default long valueBytes() {
+    return this instanceof Put put ? put.value().length : 0;
+  }
+
   /** Append a new version of {@code key} holding {@code value}. */
   // Hashes and bytes: compared by content where it matters, never by record equality.
   @SuppressWarnings("ArrayRecordComponent")

@@ -6,6 +6,7 @@ import io.scribeledger.merkle.Hashes;
 import io.scribeledger.merkle.MerkleTree;
 import io.scribeledger.storage.Directories;
 import io.scribeledger.storage.EntryIndexFile;
+import io.scribeledger.storage.FileOpener;
 import io.scribeledger.storage.HardLinks;
 import io.scribeledger.storage.MerkleNodeFile;
 import io.scribeledger.storage.SegmentStore;
@@ -38,6 +39,7 @@ public final class LedgerState implements AutoCloseable {
 
   private final Path dataDir;
   private final long segmentSizeBytes;
+  private final FileOpener opener;
   // Replaced together when a snapshot is installed; readers always go through the current ones.
   private volatile LedgerIndex index;
   private volatile SegmentStore segments;
@@ -68,7 +70,14 @@ public final class LedgerState implements AutoCloseable {
    * the files at the index's shorter lengths would cut back files the snapshot shares.
    */
   public LedgerState(Path dataDir, long segmentSizeBytes, Optional<Path> latestSnapshot) {
+    this(dataDir, segmentSizeBytes, latestSnapshot, FileOpener.DEFAULT);
+  }
+
+  /** As above, appending to segments and index files through channels from {@code opener}. */
+  public LedgerState(
+      Path dataDir, long segmentSizeBytes, Optional<Path> latestSnapshot, FileOpener opener) {
     this.dataDir = dataDir;
+    this.opener = opener;
     this.segmentSizeBytes = segmentSizeBytes;
     try {
       Files.createDirectories(dataDir);
@@ -110,9 +119,9 @@ public final class LedgerState implements AutoCloseable {
    * position}.
    */
   private void openFiles(SegmentStore.Position position, long size) {
-    segments = new SegmentStore(dataDir.resolve(SEGMENTS_DIR), segmentSizeBytes, position);
-    nodes = new MerkleNodeFile(dataDir.resolve(NODES_FILE), size);
-    entries = new EntryIndexFile(dataDir.resolve(ENTRIES_FILE), size);
+    segments = new SegmentStore(dataDir.resolve(SEGMENTS_DIR), segmentSizeBytes, position, opener);
+    nodes = new MerkleNodeFile(dataDir.resolve(NODES_FILE), size, opener);
+    entries = new EntryIndexFile(dataDir.resolve(ENTRIES_FILE), size, opener);
     tree = new MerkleTree(nodes);
   }
 

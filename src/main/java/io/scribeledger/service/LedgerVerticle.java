@@ -4,14 +4,17 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.scribeledger.config.NodeConfig;
+import io.scribeledger.consensus.AppliedIndexWatch;
 import io.scribeledger.consensus.NodeStatus;
 import io.scribeledger.consensus.RaftNode;
 import io.scribeledger.error.ApiError;
 import io.scribeledger.error.ErrorCode;
 import io.scribeledger.error.Failures;
+import io.scribeledger.failure.FailStop;
 import io.scribeledger.ledger.IntegrityScrub;
 import io.scribeledger.security.NodeKeys;
 import io.scribeledger.service.LedgerRequest.ReadMode;
+import io.scribeledger.storage.DiskSpace;
 import io.vertx.core.AbstractVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -21,8 +24,10 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,6 +53,13 @@ public final class LedgerVerticle extends AbstractVerticle {
   private LedgerReads reads;
   private NodeKeys keys;
   private volatile IntegrityScrub.Report lastScrub;
+  private DiskSpace disk;
+  private long diskTimer = -1;
+  private boolean diskLow;
+
+  /** How often free disk space is read. */
+  private static final long DISK_CHECK_MS = 500;
+
   private MessageConsumer<Object> consumer;
   private final List<Meter> gauges = new ArrayList<>();
 
@@ -55,6 +67,12 @@ public final class LedgerVerticle extends AbstractVerticle {
     this.config = config;
     this.registry = registry;
   }
+
+  /**
+   * Where the node announces that it failed stop (the body is the node id); the launcher listens
+   * and exits the process, so that a supervisor restarts it and the restart replays the Raft log.
+   */
+  public static final String FAILED_ADDRESS = "scribe.node.failed";
 
   /** The event-bus address of a node's ledger verticle. */
   public static String address(String nodeId) {
@@ -67,7 +85,15 @@ public final class LedgerVerticle extends AbstractVerticle {
         .executeBlocking(
             () -> {
               keys = NodeKeys.loadOrCreate(config.node().dataDir());
-              RaftNode raft = RaftNode.start(config);
+              Path dataDir = config.node().dataDir();
+              disk =
+                  new DiskSpace(
+                      List.of(dataDir, dataDir.resolve("segments"), dataDir.resolve("raft")),
+                      config.storage().minFreeBytes());
+              FailStop failStop = new FailStop(config.node().id());
+              failStop.onFail(
+                  fault -> vertx.eventBus().publish(FAILED_ADDRESS, config.node().id()));
+              RaftNode raft = RaftNode.start(config, failStop);
               reads = new LedgerReads(raft.state(), keys, config.node().id());
               return raft;
             })
@@ -84,6 +110,7 @@ public final class LedgerVerticle extends AbstractVerticle {
                                   ? "all match the manifest"
                                   : r.problems().size() + " problems"));
               registerGauges(n);
+              diskTimer = vertx.setPeriodic(DISK_CHECK_MS, t -> checkDisk());
               probes = vertx.createHttpClient();
               consumer = vertx.eventBus().consumer(address(config.node().id()), this::handle);
               started.complete();
@@ -91,8 +118,33 @@ public final class LedgerVerticle extends AbstractVerticle {
         .onFailure(started::fail);
   }
 
+  /**
+   * Reads free space again off the event loop, and says so once when it crosses the floor either
+   * way.
+   */
+  private void checkDisk() {
+    vertx
+        .executeBlocking(
+            () -> {
+              disk.refresh();
+              return disk.belowFloor();
+            })
+        .onSuccess(
+            problem -> {
+              if (problem.isPresent() && !diskLow) {
+                LOG.warn("{}", problem.get());
+              } else if (problem.isEmpty() && diskLow) {
+                LOG.info(
+                    "free space is above the floor again ({} bytes): writes resume",
+                    disk.freeBytes());
+              }
+              diskLow = problem.isPresent();
+            });
+  }
+
   @Override
   public void stop(Promise<Void> stopped) {
+    vertx.cancelTimer(diskTimer);
     gauges.forEach(registry::remove);
     if (probes != null) {
       probes.close();
@@ -113,6 +165,10 @@ public final class LedgerVerticle extends AbstractVerticle {
 
   private void registerGauges(RaftNode n) {
     gauge("scribe.ledger.size", "entries in the ledger", () -> n.state().size());
+    gauge(
+        "scribe.disk.free.bytes",
+        "least free space among the node's data, segment and Raft log directories",
+        disk::freeBytes);
     gauge("scribe.ledger.segments", "segment files", () -> n.state().segmentCount());
     gauge("scribe.raft.term", "current Raft term", () -> n.progress().term());
     gauge("scribe.raft.commit.index", "Raft commit index", () -> n.progress().commitIndex());
@@ -171,6 +227,10 @@ public final class LedgerVerticle extends AbstractVerticle {
 
   private Future<?> dispatch(LedgerRequest request) {
     if (request instanceof LedgerRequest.Write w) {
+      Optional<String> full = disk.admit(w.command().valueBytes());
+      if (full.isPresent()) {
+        return Future.failedFuture(ErrorCode.INSUFFICIENT_STORAGE.error(full.get()));
+      }
       return Future.fromCompletionStage(node.submit(w.command()), context);
     }
     if (request instanceof LedgerRequest.Get g) {
@@ -212,7 +272,8 @@ public final class LedgerVerticle extends AbstractVerticle {
   }
 
   private NodeStatus status() {
-    return node.status().withIntegrity(integrityProblems(), keys.publicKey());
+    return node.status()
+        .withNodeChecks(integrityProblems(), keys.publicKey(), disk.belowFloor().orElse(null));
   }
 
   /**
@@ -321,21 +382,24 @@ public final class LedgerVerticle extends AbstractVerticle {
     }
     long index = ((ReadMode.MinIndex) mode).index();
     long timeoutMs = config.http().readTimeoutMs();
+    AppliedIndexWatch.Wait wait = node.watch().await(index);
     Promise<Void> promise = Promise.promise();
     long timer =
         vertx.setTimer(
             timeoutMs,
-            t ->
-                promise.tryFail(
-                    ApiError.of(
-                            ErrorCode.TIMEOUT,
-                            "this node has not applied index "
-                                + index
-                                + " within "
-                                + timeoutMs
-                                + " ms")
-                        .exception()));
-    Future.fromCompletionStage(node.watch().await(index), context)
+            t -> {
+              node.watch().cancel(wait); // leaves nothing behind in the watch
+              promise.tryFail(
+                  ApiError.of(
+                          ErrorCode.TIMEOUT,
+                          "this node has not applied index "
+                              + index
+                              + " within "
+                              + timeoutMs
+                              + " ms")
+                      .exception());
+            });
+    Future.fromCompletionStage(wait.ready(), context)
         .onSuccess(
             v -> {
               vertx.cancelTimer(timer);

@@ -24,7 +24,12 @@ public final class EntryIndexFile implements AutoCloseable {
    * later ones.
    */
   public EntryIndexFile(Path file, long entries) {
-    this.file = new FixedRecordFile(file, RECORD_SIZE, entries);
+    this(file, entries, FileOpener.DEFAULT);
+  }
+
+  /** As above, appending through a channel from {@code opener}. */
+  public EntryIndexFile(Path file, long entries, FileOpener opener) {
+    this.file = new FixedRecordFile(file, RECORD_SIZE, entries, opener);
   }
 
   /** Records entry {@code ledgerIndex}, which must be the next one. */

@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Set;
 
 /**
  * An append-only file of fixed-size records, record n at byte {@code n * recordSize}: the storage
@@ -28,15 +29,16 @@ final class FixedRecordFile implements AutoCloseable {
   private volatile long written;
 
   /** Opens {@code file} holding at least {@code committed} records and drops any after them. */
-  FixedRecordFile(Path file, int recordSize, long committed) {
+  FixedRecordFile(Path file, int recordSize, long committed, FileOpener opener) {
     this.file = file;
     this.recordSize = recordSize;
     this.pending = ByteBuffer.allocate(Math.max(1, BUFFER_BYTES / recordSize) * recordSize);
     try {
       boolean created = !java.nio.file.Files.exists(file);
       channel =
-          FileChannel.open(
-              file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+          opener.open(
+              file,
+              Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE));
       if (created) {
         Directories.sync(file.toAbsolutePath().getParent());
       }

@@ -18,7 +18,12 @@ public final class MerkleNodeFile implements NodeStore, AutoCloseable {
    * later ones.
    */
   public MerkleNodeFile(Path file, long leaves) {
-    this.file = new FixedRecordFile(file, Hashes.SIZE, NodeStore.nodeCount(leaves));
+    this(file, leaves, FileOpener.DEFAULT);
+  }
+
+  /** As above, appending through a channel from {@code opener}. */
+  public MerkleNodeFile(Path file, long leaves, FileOpener opener) {
+    this.file = new FixedRecordFile(file, Hashes.SIZE, NodeStore.nodeCount(leaves), opener);
   }
 
   @Override

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
@@ -27,6 +28,7 @@ import java.util.zip.CRC32C;
 public final class SegmentStore implements AutoCloseable {
 
   private final Path dir;
+  private final FileOpener opener;
   private final long segmentSizeBytes;
   private final Map<Long, FileChannel> readers = new ConcurrentHashMap<>();
   private volatile FileChannel active;
@@ -42,7 +44,13 @@ public final class SegmentStore implements AutoCloseable {
    * last index commit belong to entries that Raft will apply again.
    */
   public SegmentStore(Path dir, long segmentSizeBytes, Position committed) {
+    this(dir, segmentSizeBytes, committed, FileOpener.DEFAULT);
+  }
+
+  /** As above, appending through channels from {@code opener}. */
+  public SegmentStore(Path dir, long segmentSizeBytes, Position committed, FileOpener opener) {
     this.dir = dir;
+    this.opener = opener;
     this.segmentSizeBytes = segmentSizeBytes;
     try {
       Files.createDirectories(dir);
@@ -93,11 +101,9 @@ public final class SegmentStore implements AutoCloseable {
   private void openActive(long id) throws IOException {
     boolean created = !Files.exists(fileOf(id));
     active =
-        FileChannel.open(
+        opener.open(
             fileOf(id),
-            StandardOpenOption.CREATE,
-            StandardOpenOption.WRITE,
-            StandardOpenOption.READ);
+            Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ));
     activeId = id;
     activeLength = active.size();
     if (created) {
