@@ -69,26 +69,21 @@ public final class DiskSpace {
   }
 
   /**
-   * Admits a write of {@code valueBytes}, or says why not: the space left after it (and after what
-   * was admitted since the last reading) would fall below the floor.
+   * Admits a write of {@code valueBytes}, or says why not: free space, less what was admitted since
+   * the last reading, is below the floor. The floor itself holds room for the largest value.
    */
   public Optional<String> admit(long valueBytes) {
-    if (floorBytes == 0) {
-      return Optional.empty();
+    Optional<String> problem = belowFloor();
+    if (problem.isEmpty()) {
+      admittedSinceReading.addAndGet(valueBytes * COPIES + OVERHEAD);
     }
-    long cost = valueBytes * COPIES + OVERHEAD;
-    Reading r = last;
-    if (r.freeBytes() - admittedSinceReading.get() - cost < floorBytes) {
-      return Optional.of(problem(r));
-    }
-    admittedSinceReading.addAndGet(cost);
-    return Optional.empty();
+    return problem;
   }
 
-  /** Why writes are refused now, or empty while the last reading is above the floor. */
+  /** Why writes are refused now, or empty while free space is above the floor. */
   public Optional<String> belowFloor() {
     Reading r = last;
-    return floorBytes > 0 && r.freeBytes() < floorBytes
+    return floorBytes > 0 && r.freeBytes() - admittedSinceReading.get() < floorBytes
         ? Optional.of(problem(r))
         : Optional.empty();
   }

@@ -25,7 +25,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalInt;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -35,9 +34,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A node whose disk fills up, on a real small file system (tmpfs): above the free-space floor it
- * refuses writes cleanly (507) and resumes when space returns, without a restart; with the floor off
- * the apply that hits ENOSPC fails stop (exit 3) and the restart loses no acknowledged write and
- * never signs two trees of one size.
+ * refuses writes cleanly (507) and resumes when space returns, without a restart; with the floor
+ * off the apply that hits ENOSPC fails stop (exit 3) and the restart loses no acknowledged write
+ * and never signs two trees of one size.
  */
 @ExtendWith(VertxExtension.class)
 class DiskFullIT {
@@ -84,9 +83,8 @@ class DiskFullIT {
       HttpProbe probe = new HttpProbe("http://127.0.0.1:" + port);
       probe.awaitStatus("/health/ready", 503, 10_000);
       JsonObject ready = api.get("/health/ready").bodyAsJsonObject();
-      assertTrue(ready.getString("reason").contains("storage.minFreeBytes"), ready.encode());
-      assertEquals(
-          507, api.put("/kv/refused", "x").statusCode(), "still refused below the floor");
+      assertTrue(ready.getString("reason", "").contains("storage.minFreeBytes"), ready.encode());
+      assertEquals(507, api.put("/kv/refused", "x").statusCode(), "still refused below the floor");
       assertEquals(size, api.ledgerSize(), "a refused write changes nothing");
       assertAllPresent(api, acked); // reads go on
 
@@ -96,7 +94,7 @@ class DiskFullIT {
       assertEquals(201, after.statusCode(), after.bodyAsString());
       assertEquals(size + 1, after.bodyAsJsonObject().getLong("index"));
       assertAllPresent(api, acked);
-      assertTrue(node.awaitExit(1).isEmpty(), "the node never stopped");
+      assertTrue(node.isAlive(), "the node never stopped");
     }
   }
 
@@ -132,13 +130,13 @@ class DiskFullIT {
             heads.add(new Head(receipt.getLong("treeSize"), receipt.getString("rootHash")));
           } else {
             assertTrue(
-                r.statusCode() == 503, "a write it could not store is never 2xx: " + r.statusCode());
+                r.statusCode() == 503,
+                "a write it could not store is never 2xx: " + r.statusCode());
             stopped = true;
           }
         }
-        OptionalInt exit = node.awaitExit(30_000);
-        assertTrue(exit.isPresent(), "the node exits after it fails stop");
-        assertEquals(3, exit.getAsInt(), "exit code of a fail-stop; stderr: " + node.stderr());
+        assertEquals(
+            3, node.awaitExit(30_000), "exit code of a fail-stop; stderr: " + node.stderr());
         assertTrue(
             node.stdout().contains("failed stop while applying Raft entry"),
             "one ERROR line says why: " + node.stdout());
@@ -160,7 +158,7 @@ class DiskFullIT {
         assertNoFork(api, heads);
         HttpResponse<Buffer> next = api.put("/kv/after-restart", "n");
         assertEquals(201, next.statusCode(), next.bodyAsString());
-        restarted.close();
+        assertTrue(restarted.isAlive());
       }
     }
   }
@@ -196,7 +194,8 @@ class DiskFullIT {
 
   static void assertAllPresent(Api api, Map<String, byte[]> acked) {
     for (Map.Entry<String, byte[]> e : acked.entrySet()) {
-      HttpResponse<Buffer> r = api.send(HttpMethod.GET, "/kv/" + e.getKey(), null, MultiMap.caseInsensitiveMultiMap());
+      HttpResponse<Buffer> r =
+          api.send(HttpMethod.GET, "/kv/" + e.getKey(), null, MultiMap.caseInsensitiveMultiMap());
       assertEquals(200, r.statusCode(), e.getKey() + ": " + r.bodyAsString());
       assertArrayEquals(e.getValue(), r.body().getBytes(), e.getKey());
     }

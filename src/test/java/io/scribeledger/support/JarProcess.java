@@ -78,13 +78,6 @@ public final class JarProcess implements AutoCloseable {
     return process.isAlive();
   }
 
-  /** The exit code once the process has ended by itself within {@code timeoutMs}, else empty. */
-  public java.util.OptionalInt awaitExit(long timeoutMs) throws InterruptedException {
-    return process.waitFor(timeoutMs, TimeUnit.MILLISECONDS)
-        ? java.util.OptionalInt.of(process.exitValue())
-        : java.util.OptionalInt.empty();
-  }
-
   /** SIGKILL: no shutdown hook, no flush, no close. */
   public void kill() throws InterruptedException {
     process.destroyForcibly();

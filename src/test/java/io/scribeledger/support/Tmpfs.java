@@ -39,8 +39,14 @@ public final class Tmpfs implements AutoCloseable {
   }
 
   @Override
-  public void close() throws IOException, InterruptedException {
-    String result = run("umount", "-l", dir.toString());
+  public void close() throws IOException {
+    String result;
+    try {
+      result = run("umount", "-l", dir.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      result = "interrupted";
+    }
     if (!result.isEmpty()) {
       throw new IllegalStateException("cannot unmount the tmpfs on " + dir + ": " + result);
     }
