@@ -12,7 +12,8 @@ import java.util.List;
 
 /**
  * Recomputes every sealed segment from its file — checksums, value hashes, leaf hashes, the Merkle
- * root over its leaves — and compares it with the replicated manifest. Blocking; runs on a worker.
+ * root over its leaves — and compares it with the replicated manifest; also reports an active
+ * segment found shorter than its committed length at start. Blocking; runs on a worker.
  */
 public final class IntegrityScrub {
 
@@ -33,6 +34,7 @@ public final class IntegrityScrub {
     List<SegmentInfo> segments = state.segments();
     state.withSegments(
         store -> {
+          store.shortfall().ifPresent(problems::add);
           segments.forEach(segment -> check(store, segment, problems));
           return null;
         });

@@ -2,6 +2,7 @@ package io.scribeledger.ledger;
 
 import io.scribeledger.error.ApiError;
 import io.scribeledger.error.ErrorCode;
+import io.scribeledger.error.LedgerException;
 import io.scribeledger.merkle.Hashes;
 import io.scribeledger.merkle.MerkleTree;
 import io.scribeledger.storage.Directories;
@@ -605,7 +606,12 @@ public final class LedgerState implements AutoCloseable {
       return Optional.empty();
     }
     EntryIndexFile.Slot slot = found.get();
-    byte[] header = segments.readHeader(slot.value(), slot.headerLength());
+    byte[] header;
+    try {
+      header = segments.readHeader(slot.value(), slot.headerLength());
+    } catch (UncheckedIOException e) {
+      throw damaged("entry", ledgerIndex); // a segment cut short: the bytes are not there
+    }
     byte[] leaf = Hashes.leafHash(header);
     CanonicalEntry canonical = null;
     if (java.security.MessageDigest.isEqual(leaf, nodes.get(0, ledgerIndex - 1))) {
@@ -616,12 +622,7 @@ public final class LedgerState implements AutoCloseable {
       }
     }
     if (canonical == null || canonical.index() != ledgerIndex) {
-      throw ApiError.of(
-              ErrorCode.UNAVAILABLE,
-              "the stored entry of index "
-                  + ledgerIndex
-                  + " failed its integrity check on this node; read it from another replica")
-          .exception();
+      throw damaged("entry", ledgerIndex);
     }
     return Optional.of(
         new EntryRecord(
@@ -635,6 +636,18 @@ public final class LedgerState implements AutoCloseable {
             canonical.valueSha256(),
             leaf,
             slot.value()));
+  }
+
+  /** A stored entry or value that is missing or does not match its hash: 503, never wrong bytes. */
+  private static LedgerException damaged(String part, long ledgerIndex) {
+    return ApiError.of(
+            ErrorCode.UNAVAILABLE,
+            "the stored "
+                + part
+                + " of index "
+                + ledgerIndex
+                + " failed its integrity check on this node; read it from another replica")
+        .exception();
   }
 
   public Optional<EntryRecord> latest(String key) {
@@ -727,14 +740,14 @@ public final class LedgerState implements AutoCloseable {
   public byte[] value(EntryRecord record) {
     return readLocked(
         () -> {
-          byte[] value = record.size() == 0 ? new byte[0] : segments.read(record.location());
+          byte[] value;
+          try {
+            value = record.size() == 0 ? new byte[0] : segments.read(record.location());
+          } catch (UncheckedIOException e) {
+            throw damaged("value", record.index());
+          }
           if (!java.security.MessageDigest.isEqual(Hashes.sha256(value), record.valueSha256())) {
-            throw ApiError.of(
-                    ErrorCode.UNAVAILABLE,
-                    "the stored value of index "
-                        + record.index()
-                        + " failed its integrity check on this node; read it from another replica")
-                .exception();
+            throw damaged("value", record.index());
           }
           return value;
         });

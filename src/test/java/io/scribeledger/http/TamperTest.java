@@ -86,6 +86,30 @@ class TamperTest {
     }
   }
 
+  @Test
+  void anActiveSegmentCutShortIsReportedNotAccepted(Vertx vertx, @TempDir Path dir)
+      throws Exception {
+    JsonObject config = TestNode.config("n1", dir, new JsonObject());
+    try (TestNode node = TestNode.start(config);
+        Api api = new Api(vertx, node.httpPort())) {
+      for (int i = 0; i < 5; i++) {
+        api.put("/kv/c" + i, "value " + i);
+      }
+    }
+    Path active = dir.resolve("segments").resolve(String.format("seg-%020d.log", 1));
+    try (FileChannel ch = FileChannel.open(active, StandardOpenOption.WRITE)) {
+      ch.truncate(ch.size() - 10); // the last record loses its tail: committed bytes are gone
+    }
+    try (TestNode node = TestNode.start(config);
+        Api api = new Api(vertx, node.httpPort())) {
+      JsonObject health = awaitDegraded(api);
+      assertTrue(
+          health.getJsonArray("problems").encode().contains("shorter than the"), health::encode);
+      assertError(api.get("/kv/c4"), 503, "unavailable");
+      assertEquals(200, api.get("/kv/c0").statusCode(), "entries before the cut are intact");
+    }
+  }
+
   /** Keys t0..t39 with 300-byte values: the first of them end up in sealed segments. */
   private static void writeFortyIntoSealedSegments(Api api) {
     for (int i = 0; i < 40; i++) {
