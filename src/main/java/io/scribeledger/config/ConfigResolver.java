@@ -1,5 +1,6 @@
 package io.scribeledger.config;
 
+import io.scribeledger.ledger.EntryRules;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -19,7 +20,12 @@ import java.util.regex.Pattern;
 public final class ConfigResolver {
 
   private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
-  private static final long MAX_VALUE_LIMIT = 256L * 1024 * 1024;
+
+  /**
+   * One Raft entry at most: a batch or a single value, with room for its key and headers. Every
+   * node sizes its Raft transport and log for this, whatever its own limits.
+   */
+  public static final long MAX_ENTRY_BYTES = EntryRules.MAX_VALUE_BYTES + 256 * 1024;
 
   private ConfigResolver() {}
 
@@ -58,13 +64,15 @@ public final class ConfigResolver {
       throw new ConfigException(
           "raft.peers", "must include this node (node.id " + config.node().id() + ")");
     }
-    long neededSegment = config.limits().maxValueBytes() + 1024 * 1024;
+    long neededSegment = MAX_ENTRY_BYTES + 1024 * 1024;
     if (config.raft().logSegmentSizeBytes() < neededSegment) {
       throw new ConfigException(
           "raft.logSegmentSizeBytes",
-          "must hold the largest entry: at least "
+          "must hold the largest entry any member may send: at least "
               + neededSegment
-              + " (limits.maxValueBytes + 1 MiB)");
+              + " (the cluster's largest value, "
+              + EntryRules.MAX_VALUE_BYTES
+              + ", plus headers and 1 MiB)");
     }
     if (config.http().port() == config.raft().port()) {
       throw new ConfigException(
@@ -237,7 +245,7 @@ public final class ConfigResolver {
         number(cfg, "raft", "logSegmentSizeBytes", 64 * 1024, 1L << 40),
         new NodeConfig.Batching(
             (int) number(cfg, "raft", "batchMaxEntries", 1, 100_000),
-            number(cfg, "raft", "batchMaxBytes", 1024, 1L << 30),
+            number(cfg, "raft", "batchMaxBytes", 1024, EntryRules.MAX_VALUE_BYTES),
             (int) number(cfg, "raft", "batchMaxInFlight", 1, 64)));
   }
 
@@ -294,7 +302,7 @@ public final class ConfigResolver {
   private static NodeConfig.Limits limits(JsonObject cfg) {
     return new NodeConfig.Limits(
         (int) number(cfg, "limits", "maxKeyBytes", 1, 1024),
-        number(cfg, "limits", "maxValueBytes", 0, MAX_VALUE_LIMIT),
-        (int) number(cfg, "limits", "maxContentTypeBytes", 1, 1024));
+        number(cfg, "limits", "maxValueBytes", 0, EntryRules.MAX_VALUE_BYTES),
+        (int) number(cfg, "limits", "maxContentTypeBytes", 1, EntryRules.MAX_CONTENT_TYPE_BYTES));
   }
 }

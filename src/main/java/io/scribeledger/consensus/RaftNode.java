@@ -1,5 +1,6 @@
 package io.scribeledger.consensus;
 
+import io.scribeledger.config.ConfigResolver;
 import io.scribeledger.config.NodeConfig;
 import io.scribeledger.error.ApiError;
 import io.scribeledger.error.ErrorCode;
@@ -69,9 +70,6 @@ public final class RaftNode implements AutoCloseable {
   /** One Raft group holds the whole ledger; its id is fixed so every node names the same group. */
   public static final RaftGroupId GROUP_ID =
       RaftGroupId.valueOf(UUID.nameUUIDFromBytes("scribe-ledger".getBytes(StandardCharsets.UTF_8)));
-
-  /** Room for the key, content type and headers around the largest value. */
-  private static final long ENTRY_OVERHEAD = 256 * 1024;
 
   private final NodeConfig config;
   private final RaftPeerId selfId;
@@ -221,7 +219,9 @@ public final class RaftNode implements AutoCloseable {
         p, TimeDuration.valueOf(raft.requestTimeoutMs(), TimeUnit.MILLISECONDS));
     // A value travels inside one Raft entry, so every size limit on the path must hold the largest
     // one.
-    long entryMax = config.limits().maxValueBytes() + ENTRY_OVERHEAD;
+    // Sized for the largest entry any member may send, not this node's own limits: a leader
+    // configured higher than a follower must never send it an entry it cannot take.
+    long entryMax = ConfigResolver.MAX_ENTRY_BYTES;
     SizeInBytes entry = SizeInBytes.valueOf(entryMax);
     RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, entry);
     RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(entryMax + 8));

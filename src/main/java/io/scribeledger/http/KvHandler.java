@@ -6,6 +6,7 @@ import io.scribeledger.error.ErrorCode;
 import io.scribeledger.ledger.Command;
 import io.scribeledger.ledger.Condition;
 import io.scribeledger.ledger.EntryRecord;
+import io.scribeledger.ledger.EntryRules;
 import io.scribeledger.ledger.WriteOutcome;
 import io.scribeledger.merkle.Hashes;
 import io.scribeledger.service.HistoryPage;
@@ -201,13 +202,11 @@ public final class KvHandler {
     if (ct == null || ct.isBlank()) {
       return DEFAULT_CONTENT_TYPE;
     }
-    if (ct.length() > limits.maxContentTypeBytes()
-        || !ct.chars().allMatch(c -> c >= 0x20 && c < 0x7f)) {
-      throw invalid(
-          "Content-Type must be printable ASCII of at most "
-              + limits.maxContentTypeBytes()
-              + " characters");
-    }
+    EntryRules.contentTypeProblem(ct, limits.maxContentTypeBytes())
+        .ifPresent(
+            problem -> {
+              throw invalid(problem);
+            });
     return ct;
   }
 

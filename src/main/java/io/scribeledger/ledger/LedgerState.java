@@ -389,9 +389,15 @@ public final class LedgerState implements AutoCloseable {
 
   private WriteOutcome decide(long timestamp, Command command) {
     String key = command.key();
-    Optional<String> keyProblem = KeyRules.problem(key, KeyRules.MAX_KEY_BYTES);
-    if (keyProblem.isPresent()) {
-      return new WriteOutcome.Rejected(ApiError.of(ErrorCode.INVALID_KEY, keyProblem.get()));
+    Optional<String> problem = EntryRules.problem(command);
+    if (problem.isPresent()) {
+      // Deterministic: the same fixed rules on every replica, so all refuse it alike.
+      return new WriteOutcome.Rejected(
+          ApiError.of(
+              KeyRules.problem(key, KeyRules.MAX_KEY_BYTES).isPresent()
+                  ? ErrorCode.INVALID_KEY
+                  : ErrorCode.INVALID_REQUEST,
+              problem.get()));
     }
     // Decided from the entry index and the Merkle leaves alone: the apply path never reads a
     // segment,

@@ -1,0 +1,111 @@
+package io.scribeledger.consensus;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.scribeledger.ledger.Batch;
+import io.scribeledger.ledger.Command;
+import io.scribeledger.ledger.Condition;
+import io.scribeledger.ledger.EntryRules;
+import io.scribeledger.ledger.WriteOutcome;
+import io.scribeledger.support.Api;
+import io.scribeledger.support.TestCluster;
+import io.scribeledger.support.TestNode;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Whatever reaches the log without passing HTTP — a raw proposal on the Raft port — is held to the
+ * same rules at apply: a hostile content type, a value above the cluster's limit or a bad key is
+ * refused by every replica alike, and nothing is appended. Members configured with different value
+ * limits still carry every entry any of them admits.
+ */
+@ExtendWith(VertxExtension.class)
+class RawProposalTest {
+
+  @Test
+  void hostileProposalsSentStraightToRaftAreRefusedAtApply(Vertx vertx, @TempDir Path dir)
+      throws Exception {
+    JsonObject config = TestNode.config("n1", dir, new JsonObject());
+    String raftAddress = "127.0.0.1:" + config.getJsonObject("raft").getInteger("port");
+    try (TestNode node = TestNode.start(config);
+        Api api = new Api(vertx, node.httpPort());
+        RaftClient raw =
+            RaftClient.newBuilder()
+                .setRaftGroup(
+                    RaftGroup.valueOf(
+                        RaftNode.GROUP_ID,
+                        RaftPeer.newBuilder().setId("n1").setAddress(raftAddress).build()))
+                .setProperties(new RaftProperties())
+                .build()) {
+      long before = api.ledgerSize();
+      List<Command> hostile =
+          List.of(
+              put(
+                  "ok-key",
+                  "text/plain\r\nSet-Cookie: stolen=1",
+                  "v".getBytes(StandardCharsets.UTF_8)),
+              put("ok-key", "x".repeat(EntryRules.MAX_CONTENT_TYPE_BYTES + 1), new byte[1]),
+              put("ok-key", "text/plain", new byte[(int) EntryRules.MAX_VALUE_BYTES + 1]),
+              put("bad\u0000key", "text/plain", new byte[1]),
+              put("", "text/plain", new byte[1]));
+      for (Command command : hostile) {
+        WriteOutcome outcome = send(raw, new Batch(List.of(command)));
+        assertTrue(outcome instanceof WriteOutcome.Batched, String.valueOf(outcome));
+        WriteOutcome only = ((WriteOutcome.Batched) outcome).outcomes().get(0);
+        assertTrue(only instanceof WriteOutcome.Rejected, command + " was " + only);
+      }
+      assertEquals(before, api.ledgerSize(), "nothing appended");
+      assertEquals(404, api.get("/kv/ok-key").statusCode());
+    }
+  }
+
+  @Test
+  void membersWithDifferentValueLimitsCarryEveryEntryAnyOfThemAdmits(
+      Vertx vertx, @TempDir Path dir) {
+    List<JsonObject> configs = TestCluster.configs(dir, 3, new JsonObject());
+    configs.get(0).put("limits", new JsonObject().put("maxValueBytes", EntryRules.MAX_VALUE_BYTES));
+    configs.get(1).put("limits", new JsonObject().put("maxValueBytes", 64 * 1024));
+    configs.get(2).put("limits", new JsonObject().put("maxValueBytes", 64 * 1024));
+    List<TestNode> nodes = TestCluster.start(configs);
+    try (Api big = new Api(vertx, nodes.get(0).httpPort());
+        Api small = new Api(vertx, nodes.get(1).httpPort())) {
+      byte[] value = new byte[8 * 1024 * 1024];
+      assertEquals(201, big.put("/kv/large", value, "application/octet-stream").statusCode());
+      assertEquals(413, small.put("/kv/refused", value, "application/octet-stream").statusCode());
+      assertEquals(201, small.put("/kv/after", "the log still moves").statusCode());
+      for (TestNode node : nodes) {
+        try (Api api = new Api(vertx, node.httpPort())) {
+          assertEquals(value.length, api.get("/kv/large").body().length());
+        }
+      }
+    } finally {
+      nodes.forEach(TestNode::close);
+    }
+  }
+
+  private static Command put(String key, String contentType, byte[] value) {
+    return new Command.Put(key, contentType, value, Condition.NONE);
+  }
+
+  private static WriteOutcome send(RaftClient client, Batch batch) throws Exception {
+    RaftClientReply reply =
+        client.io().send(Message.valueOf(ByteString.copyFrom(CommandCodec.encode(batch))));
+    assertTrue(reply.isSuccess(), String.valueOf(reply.getException()));
+    return OutcomeCodec.decode(reply.getMessage().getContent().asReadOnlyByteBuffer());
+  }
+}
