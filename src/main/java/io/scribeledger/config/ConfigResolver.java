@@ -64,15 +64,15 @@ public final class ConfigResolver {
       throw new ConfigException(
           "raft.peers", "must include this node (node.id " + config.node().id() + ")");
     }
-    long neededSegment = MAX_ENTRY_BYTES + 1024 * 1024;
+    // Ratis writes a larger entry into the open segment anyway (a segment may grow past its
+    // size); this keeps this node's own largest entries from making every segment a one-entry one.
+    long neededSegment = config.limits().maxValueBytes() + 1024 * 1024;
     if (config.raft().logSegmentSizeBytes() < neededSegment) {
       throw new ConfigException(
           "raft.logSegmentSizeBytes",
-          "must hold the largest entry any member may send: at least "
+          "must hold the largest entry: at least "
               + neededSegment
-              + " (the cluster's largest value, "
-              + EntryRules.MAX_VALUE_BYTES
-              + ", plus headers and 1 MiB)");
+              + " (limits.maxValueBytes + 1 MiB)");
     }
     if (config.http().port() == config.raft().port()) {
       throw new ConfigException(

@@ -4,8 +4,9 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * This node's view of the Raft group, read from Ratis; {@code failure} is null unless the node
- * failed stop, {@code diskProblem} null unless free space is below the floor.
+ * This node's view of the Raft group, read from Ratis. {@code failure} is null unless the node
+ * failed stop, {@code restoring} null unless a snapshot restore is rebuilding its state, and {@code
+ * diskProblem} null unless free space is below the floor.
  */
 // Hashes and bytes: compared by content where it matters, never by record equality.
 @SuppressWarnings("ArrayRecordComponent")
@@ -23,6 +24,7 @@ public record NodeStatus(
     List<String> integrityProblems,
     byte[] publicKey,
     String failure,
+    String restoring,
     String diskProblem) {
 
   /** A member of the current Raft configuration. */
@@ -47,6 +49,7 @@ public record NodeStatus(
         problems,
         key,
         failure,
+        restoring,
         disk);
   }
 
@@ -58,12 +61,15 @@ public record NodeStatus(
   public static final long READY_MAX_APPLY_LAG = 100;
 
   /**
-   * Why this node should not take traffic now, or empty when it is ready: failed, no leader known,
-   * applying far behind the commit index, or no disk space for writes.
+   * Why this node should not take traffic now, or empty when it is ready: failed, restoring a
+   * snapshot, no leader known, applying far behind the commit index, or no disk space for writes.
    */
   public Optional<String> notReady() {
     if (failed()) {
       return Optional.of("failed: " + failure);
+    }
+    if (restoring != null) {
+      return Optional.of(restoring);
     }
     if (!hasLeader()) {
       return Optional.of("no leader known");

@@ -538,8 +538,10 @@ public final class RaftNode implements AutoCloseable {
   public NodeStatus status() {
     RaftProgress progress = progress();
     Optional<FailStop.Fault> fault = failStop.fault();
-    if (fault.isPresent()) {
-      // The state refuses reads and may be closed: report what is known without touching it.
+    Optional<LedgerState.RestoreProgress> restoring = stateMachine.state().restoreProgress();
+    if (fault.isPresent() || restoring.isPresent()) {
+      // The state is refusing reads, closed, or locked by a restore: report what is known
+      // without touching it.
       return new NodeStatus(
           config.node().id(),
           progress.role(),
@@ -553,7 +555,16 @@ public final class RaftNode implements AutoCloseable {
           stateMachine.snapshotStats(),
           List.of(),
           null,
-          fault.get().where() + ": " + fault.get().reason(),
+          fault.map(f -> f.where() + ": " + f.reason()).orElse(null),
+          restoring
+              .map(
+                  r ->
+                      "restoring from a snapshot: key lookups rebuilt for "
+                          + r.done()
+                          + " of "
+                          + r.total()
+                          + " entries")
+              .orElse(null),
           null);
     }
     List<NodeStatus.Member> members = new ArrayList<>();
@@ -583,6 +594,7 @@ public final class RaftNode implements AutoCloseable {
         members,
         stateMachine.snapshotStats(),
         List.of(),
+        null,
         null,
         null,
         null);

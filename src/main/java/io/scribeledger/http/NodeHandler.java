@@ -33,21 +33,25 @@ public final class NodeHandler {
 
   /**
    * 200 {@code ok}; 200 {@code degraded} with the problems when the integrity scrub found damaged
-   * sealed segments (the node still serves what is intact and refuses what is not); 503 {@code
-   * unavailable} when no leader is known.
+   * sealed segments or free space below the floor (the node still serves what is intact and refuses
+   * what is not); 503 {@code failed} after a fail-stop, {@code restoring} while a snapshot restore
+   * runs, {@code unavailable} when no leader is known.
    */
   public void health(RoutingContext ctx) {
     withStatus(
         ctx,
         s -> {
-          String status =
-              s.failed()
-                  ? "failed"
-                  : !s.hasLeader()
-                      ? "unavailable"
-                      : s.integrityProblems().isEmpty() && s.diskProblem() == null
-                          ? "ok"
-                          : "degraded";
+          boolean serving = s.hasLeader() && !s.failed() && s.restoring() == null;
+          String status;
+          if (s.failed()) {
+            status = "failed";
+          } else if (s.restoring() != null) {
+            status = "restoring";
+          } else if (!s.hasLeader()) {
+            status = "unavailable";
+          } else {
+            status = s.integrityProblems().isEmpty() && s.diskProblem() == null ? "ok" : "degraded";
+          }
           JsonObject body =
               new JsonObject()
                   .put("status", status)
@@ -61,18 +65,27 @@ public final class NodeHandler {
           if (s.failed()) {
             body.put("failure", s.failure());
           }
+          if (s.restoring() != null) {
+            body.put("restoring", s.restoring());
+          }
           if (s.diskProblem() != null) {
             body.put("storage", s.diskProblem());
           }
-          Json.send(ctx, s.hasLeader() && !s.failed() ? 200 : 503, body);
+          Json.send(ctx, serving ? 200 : 503, body);
         });
   }
 
-  /** Liveness: the event loop answers and the ledger verticle replies. */
+  /**
+   * Liveness: the event loop answers and the ledger verticle replies; it never waits on the ledger
+   * state (a snapshot restore holds it for minutes on a large ledger).
+   */
   public void live(RoutingContext ctx) {
-    withStatus(
-        ctx,
-        s -> Json.send(ctx, 200, new JsonObject().put("status", "live").put("nodeId", s.nodeId())));
+    ledger
+        .live()
+        .onSuccess(
+            nodeId ->
+                Json.send(ctx, 200, new JsonObject().put("status", "live").put("nodeId", nodeId)))
+        .onFailure(e -> ErrorResponses.fail(ctx, e));
   }
 
   /**

@@ -19,6 +19,8 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The replicated ledger: applies commands deterministically (index, version, conditions, tree) and
@@ -26,6 +28,8 @@ import java.util.Optional;
  * reads run on any worker thread.
  */
 public final class LedgerState implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(LedgerState.class);
 
   private static final String INDEX_FILE = "state.mapdb";
   private static final String SEGMENTS_DIR = "segments";
@@ -233,21 +237,55 @@ public final class LedgerState implements AutoCloseable {
     } catch (IllegalStateException e) {
       throw new IOException("snapshot " + snapshot + " is damaged: " + e.getMessage(), e);
     }
-    LedgerIndex.rebuild(
-        dataDir.resolve(INDEX_FILE),
-        meta,
-        sink -> {
-          for (long i = 1; i <= meta.size(); i++) {
-            EntryRecord entry =
-                record(i)
-                    .orElseThrow(
-                        () -> new IllegalStateException("the snapshot's entry index ends early"));
-            sink.entry(entry.key(), entry.version(), i);
-          }
-        });
+    restoreProgress = new RestoreProgress(0, meta.size());
+    long lastReport = System.nanoTime();
+    try {
+      LedgerIndex.rebuild(
+          dataDir.resolve(INDEX_FILE),
+          meta,
+          sink -> {
+            for (long i = 1; i <= meta.size(); i++) {
+              EntryRecord entry =
+                  record(i)
+                      .orElseThrow(
+                          () -> new IllegalStateException("the snapshot's entry index ends early"));
+              sink.entry(entry.key(), entry.version(), i);
+              if (i % PROGRESS_EVERY == 0) {
+                reportProgress(i, meta.size(), lastReport);
+              }
+            }
+          });
+    } finally {
+      restoreProgress = null;
+    }
     index = new LedgerIndex(dataDir.resolve(INDEX_FILE));
     Files.delete(marker);
     Directories.sync(dataDir);
+  }
+
+  /** How far a restore has rebuilt the key lookups: entries done of the snapshot's total. */
+  public record RestoreProgress(long done, long total) {}
+
+  /** Entries between progress updates (a volatile write; a log line at most every 5 s). */
+  private static final long PROGRESS_EVERY = 10_000;
+
+  private static final long PROGRESS_LOG_NANOS = 5_000_000_000L;
+
+  private volatile RestoreProgress restoreProgress;
+  private long lastProgressLog;
+
+  private void reportProgress(long done, long total, long startedAt) {
+    restoreProgress = new RestoreProgress(done, total);
+    long now = System.nanoTime();
+    if (now - Math.max(startedAt, lastProgressLog) >= PROGRESS_LOG_NANOS) {
+      lastProgressLog = now;
+      LOG.info("restoring from a snapshot: key lookups rebuilt for {} of {} entries", done, total);
+    }
+  }
+
+  /** The restore under way, if one is; read without a lock, so a restore never blocks it. */
+  public Optional<RestoreProgress> restoreProgress() {
+    return Optional.ofNullable(restoreProgress);
   }
 
   private void deleteIndexFiles() throws IOException {

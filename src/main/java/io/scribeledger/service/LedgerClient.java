@@ -52,6 +52,10 @@ public final class LedgerClient {
     return request(new LedgerRequest.Status(), NodeStatus.class);
   }
 
+  public Future<String> live() {
+    return request(new LedgerRequest.Live(), String.class);
+  }
+
   public Future<TreeHead> head() {
     return request(new LedgerRequest.Head(), TreeHead.class);
   }

@@ -19,6 +19,12 @@ public sealed interface LedgerRequest {
   /** This node's Raft view; replies with a {@link io.scribeledger.consensus.NodeStatus}. */
   record Status() implements LedgerRequest {}
 
+  /**
+   * Liveness: the ledger verticle answers (its node id) without touching the ledger state, so a
+   * long restore holding the state's lock never makes a live node look dead.
+   */
+  record Live() implements LedgerRequest {}
+
   /** The signed tree head; replies with a {@link io.scribeledger.verify.TreeHead}. */
   record Head() implements LedgerRequest {}
 

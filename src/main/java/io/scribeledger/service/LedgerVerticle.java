@@ -166,6 +166,10 @@ public final class LedgerVerticle extends AbstractVerticle {
   private void registerGauges(RaftNode n) {
     gauge("scribe.ledger.size", "entries in the ledger", () -> n.state().size());
     gauge(
+        "scribe.restore.remaining.entries",
+        "entries whose key lookups a snapshot restore has still to rebuild (0 when none runs)",
+        () -> n.state().restoreProgress().map(r -> r.total() - r.done()).orElse(0L));
+    gauge(
         "scribe.disk.free.bytes",
         "least free space among the node's data, segment and Raft log directories",
         disk::freeBytes);
@@ -253,6 +257,9 @@ public final class LedgerVerticle extends AbstractVerticle {
     }
     if (request instanceof LedgerRequest.Segments) {
       return linearizable().compose(v -> blocking(reads::segments));
+    }
+    if (request instanceof LedgerRequest.Live) {
+      return Future.succeededFuture(config.node().id());
     }
     if (request instanceof LedgerRequest.Scrub) {
       return scrub();
