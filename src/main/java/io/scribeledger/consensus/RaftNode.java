@@ -30,6 +30,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
@@ -215,8 +216,12 @@ public final class RaftNode implements AutoCloseable {
         p, TimeDuration.valueOf(raft.electionTimeoutMaxMs(), TimeUnit.MILLISECONDS));
     RaftServerConfigKeys.Rpc.setRequestTimeout(
         p, TimeDuration.valueOf(raft.requestTimeoutMs(), TimeUnit.MILLISECONDS));
+    // One attempt of the client, not the whole write: a leader that is paused (SIGSTOP, a long GC)
+    // answers nothing, and the client tries another member only once an attempt times out. Two
+    // election timeouts let a new leader be elected meanwhile; retries (bounded by
+    // raft.requestTimeoutMs through the retry count) carry the write to it.
     RaftClientConfigKeys.Rpc.setRequestTimeout(
-        p, TimeDuration.valueOf(raft.requestTimeoutMs(), TimeUnit.MILLISECONDS));
+        p, TimeDuration.valueOf(clientAttemptMs(raft), TimeUnit.MILLISECONDS));
     // A value travels inside one Raft entry, so every size limit on the path must hold the largest
     // one.
     // Sized for the largest entry any member may send, not this node's own limits: a leader
@@ -253,6 +258,11 @@ public final class RaftNode implements AutoCloseable {
     RaftServerConfigKeys.Log.setPurgeGap(
         p, (int) Math.min(Integer.MAX_VALUE, raft.snapshotEveryEntries()));
     return p;
+  }
+
+  /** How long one attempt of the Raft client may take before it tries another member. */
+  static long clientAttemptMs(NodeConfig.Raft raft) {
+    return Math.min(raft.requestTimeoutMs(), Math.max(1000, 2 * raft.electionTimeoutMaxMs()));
   }
 
   public LedgerState state() {
@@ -300,9 +310,12 @@ public final class RaftNode implements AutoCloseable {
   private CompletableFuture<List<WriteOutcome>> propose(List<Command> commands) {
     Proposal proposal = commands.size() == 1 ? commands.get(0) : new Batch(commands);
     Message message = Message.valueOf(ByteString.copyFrom(CommandCodec.encode(proposal)));
+    // Bounded: the batcher's window frees at the request timeout even while the client still
+    // retries (the outcome is then unknown to the caller, as for any timeout).
     return client
         .async()
         .send(message)
+        .orTimeout(config.raft().requestTimeoutMs(), TimeUnit.MILLISECONDS)
         .handle(
             (reply, error) -> {
               RaftClientReply r = checked(reply, error, "write");
@@ -399,7 +412,9 @@ public final class RaftNode implements AutoCloseable {
               ErrorCode.NO_LEADER, "no Raft leader could take the " + what + "; retry shortly")
           .exception();
     }
-    if (cause instanceof RaftException || cause instanceof IOException) {
+    if (cause instanceof RaftException
+        || cause instanceof IOException
+        || cause instanceof TimeoutException) {
       throw ApiError.of(
               ErrorCode.TIMEOUT,
               "the "

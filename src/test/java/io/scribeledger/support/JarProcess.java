@@ -74,6 +74,19 @@ public final class JarProcess implements AutoCloseable {
     return process.exitValue();
   }
 
+  /** Sends a signal by name ({@code STOP}, {@code CONT}) to the process, if it still runs. */
+  public void signal(String name) throws IOException, InterruptedException {
+    if (process.isAlive()) {
+      Process kill =
+          new ProcessBuilder("kill", "-" + name, Long.toString(process.pid()))
+              .redirectErrorStream(true)
+              .start();
+      if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+        throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed");
+      }
+    }
+  }
+
   public boolean isAlive() {
     return process.isAlive();
   }
