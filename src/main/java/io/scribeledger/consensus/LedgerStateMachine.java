@@ -15,10 +15,13 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftGroupMemberId;
+import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.raftlog.RaftLog;
@@ -51,6 +54,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
   private final ScheduledExecutorService committer;
   private final AtomicBoolean sealInFlight = new AtomicBoolean();
   private volatile Runnable sealProposer = () -> {};
+  private volatile Consumer<RaftPeerId> leaderListener = leader -> {};
   private final AtomicBoolean dirty = new AtomicBoolean();
   private final AtomicBoolean checkpointQueued = new AtomicBoolean();
   private int sinceCommit;
@@ -264,6 +268,16 @@ public final class LedgerStateMachine extends BaseStateMachine {
    */
   void onSealDue(Runnable proposer) {
     this.sealProposer = proposer;
+  }
+
+  /** Set by the Raft node: told of every leader this member learns of. */
+  void onLeaderChanged(Consumer<RaftPeerId> listener) {
+    this.leaderListener = listener;
+  }
+
+  @Override
+  public void notifyLeaderChanged(RaftGroupMemberId groupMemberId, RaftPeerId newLeaderId) {
+    leaderListener.accept(newLeaderId);
   }
 
   void sealFinished() {

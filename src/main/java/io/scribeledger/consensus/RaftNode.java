@@ -29,6 +29,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -77,7 +78,16 @@ public final class RaftNode implements AutoCloseable {
   private final LedgerStateMachine stateMachine;
   private final Map<String, String> httpAddresses = new HashMap<>();
   private final RaftServer server;
-  private final RaftClient client;
+
+  /** Points at the leader this member knows; replaced when it learns of another. */
+  private volatile RaftClient client;
+
+  private final RaftProperties properties;
+
+  /** Switches clients on a leader change and closes retired ones. */
+  private final ScheduledExecutorService clientSwitches;
+
+  private boolean closed;
   private final WriteBatcher batcher;
   private final FailStop failStop;
 
@@ -106,18 +116,28 @@ public final class RaftNode implements AutoCloseable {
       LedgerStateMachine stateMachine,
       RaftServer server,
       RaftClient client,
-      FailStop failStop) {
+      FailStop failStop,
+      RaftProperties properties) {
     this.config = config;
     this.failStop = failStop;
     this.selfId = RaftPeerId.valueOf(config.node().id());
     this.stateMachine = stateMachine;
     this.server = server;
     this.client = client;
+    this.properties = properties;
+    this.clientSwitches =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "scribe-raft-client-" + config.node().id());
+              t.setDaemon(true);
+              return t;
+            });
     NodeConfig.Batching batching = config.raft().batching();
     this.batcher =
         new WriteBatcher(
             batching.maxEntries(), batching.maxBytes(), batching.maxInFlight(), this::propose);
     stateMachine.onSealDue(this::proposeSeal);
+    stateMachine.onLeaderChanged(this::leaderChanged);
     failStop.onFail(fault -> leaveAfterFailure());
     httpAddresses.put(config.node().id(), config.httpAddress());
     config.raft().peers().forEach(p -> httpAddresses.put(p.id(), p.httpAddress()));
@@ -167,16 +187,7 @@ public final class RaftNode implements AutoCloseable {
       state.close();
       throw e;
     }
-    RaftClient client =
-        RaftClient.newBuilder()
-            .setRaftGroup(group)
-            .setProperties(props)
-            .setLeaderId(null)
-            .setRetryPolicy(
-                RetryPolicies.retryUpToMaximumCountWithFixedSleep(
-                    (int) Math.max(1, config.raft().requestTimeoutMs() / 100),
-                    TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
-            .build();
+    RaftClient client = newClient(group, props, null, config.raft());
     int members = group.getPeers().size();
     if (existing) {
       Set<String> stored = storedVoters(server);
@@ -189,7 +200,85 @@ public final class RaftNode implements AutoCloseable {
         config.raftAddress(),
         existing ? "recovered" : "new",
         members);
-    return new RaftNode(config, sm, server, client, failStop);
+    return new RaftNode(config, sm, server, client, failStop, props);
+  }
+
+  private static RaftClient newClient(
+      RaftGroup group, RaftProperties props, RaftPeerId leader, NodeConfig.Raft raft) {
+    return RaftClient.newBuilder()
+        .setRaftGroup(group)
+        .setProperties(props)
+        .setLeaderId(leader)
+        .setRetryPolicy(
+            RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+                (int) Math.max(1, raft.requestTimeoutMs() / 100),
+                TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
+        .build();
+  }
+
+  /**
+   * This member learned of a new leader: later proposals go through a fresh client that points at
+   * it. The old client may be stuck on a leader that stopped answering (paused, partitioned): its
+   * next attempt waits out a timeout and then seconds more while gRPC closes the dead channel, and
+   * its ordered window holds every request behind that one. It finishes what it has in flight and
+   * is closed later.
+   */
+  private void leaderChanged(RaftPeerId leader) {
+    if (leader == null) {
+      return;
+    }
+    try {
+      clientSwitches.execute(() -> switchClient(leader));
+    } catch (java.util.concurrent.RejectedExecutionException closing) {
+      // closing: no more proposals
+    }
+  }
+
+  private void switchClient(RaftPeerId leader) {
+    RaftClient old = client;
+    if (leader.equals(old.getLeaderId())) {
+      return;
+    }
+    RaftGroup group;
+    try {
+      group = server.getDivision(GROUP_ID).getGroup();
+    } catch (IOException e) {
+      return; // the group left this server: nothing to propose to
+    }
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      client = newClient(group, properties, leader, config.raft());
+    }
+    long released = batcher.releaseWindow();
+    try {
+      // After a transfer the old leader answers at once and the old client finishes in
+      // milliseconds; after a pause nothing answers, and the writers should hear so now.
+      var unusedAbandon =
+          clientSwitches.schedule(
+              () ->
+                  batcher.abandon(
+                      released,
+                      ErrorCode.TIMEOUT.error(
+                          "the Raft leader changed while this write was in flight; its outcome is"
+                              + " unknown, look the key's history up before retrying")),
+              config.raft().electionTimeoutMinMs(),
+              TimeUnit.MILLISECONDS);
+      var unusedClose =
+          clientSwitches.schedule(
+              () -> closeQuietly(old), 2 * config.raft().requestTimeoutMs(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException closing) {
+      closeQuietly(old);
+    }
+  }
+
+  private static void closeQuietly(RaftClient retired) {
+    try {
+      retired.close();
+    } catch (IOException e) {
+      LOG.debug("closing a retired Raft client: {}", e.toString());
+    }
   }
 
   private static List<RaftPeer> peers(NodeConfig config) {
@@ -692,6 +781,13 @@ public final class RaftNode implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
+    synchronized (this) {
+      closed = true;
+    }
+    // Retired clients waiting to be closed are closed now.
+    for (Runnable pending : clientSwitches.shutdownNow()) {
+      pending.run();
+    }
     try {
       client.close();
     } finally {

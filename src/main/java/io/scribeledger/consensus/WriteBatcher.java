@@ -4,7 +4,10 @@ import io.scribeledger.ledger.Command;
 import io.scribeledger.ledger.WriteOutcome;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 
@@ -19,12 +22,21 @@ final class WriteBatcher {
 
   private record Pending(Command command, long bytes, CompletableFuture<WriteOutcome> result) {}
 
+  /** Writes sent as one Raft entry, counted against the window of {@code generation}. */
+  private record Outgoing(List<Pending> writes, long generation) {}
+
   private final int maxCount;
   private final long maxBytes;
   private final int maxInFlight;
   private final Function<List<Command>, CompletableFuture<List<WriteOutcome>>> sender;
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
   private int inFlight;
+
+  /** Bumped when the window is released; batches of an older one no longer count in it. */
+  private long generation;
+
+  /** Batches sent and not yet answered. */
+  private final Set<Outgoing> outstanding = Collections.newSetFromMap(new IdentityHashMap<>());
 
   WriteBatcher(
       int maxCount,
@@ -39,7 +51,7 @@ final class WriteBatcher {
 
   CompletableFuture<WriteOutcome> submit(Command command) {
     Pending p = new Pending(command, sizeOf(command), new CompletableFuture<>());
-    List<List<Pending>> ready;
+    List<Outgoing> ready;
     synchronized (this) {
       queue.add(p);
       ready = takeBatches();
@@ -54,9 +66,46 @@ final class WriteBatcher {
         : c.key().length() + 64L;
   }
 
+  /**
+   * A new leader: the batches in flight to the old one stop holding the window (they still finish
+   * on their own, or are {@link #abandon}ed), so the writes queued behind them go to the new one
+   * now. Returns the generation they belong to.
+   */
+  long releaseWindow() {
+    List<Outgoing> ready;
+    long released;
+    synchronized (this) {
+      released = generation++;
+      inFlight = 0;
+      ready = takeBatches();
+    }
+    ready.forEach(this::send);
+    return released;
+  }
+
+  /**
+   * Answers every write still in flight from generation {@code upTo} or before with {@code error}:
+   * their leader stopped answering, and their callers should learn that the outcome is unknown now
+   * rather than after the client's own timeouts. A late reply is then ignored.
+   */
+  void abandon(long upTo, RuntimeException error) {
+    List<Outgoing> stale = new ArrayList<>();
+    synchronized (this) {
+      outstanding.removeIf(
+          o -> {
+            if (o.generation() <= upTo) {
+              stale.add(o);
+              return true;
+            }
+            return false;
+          });
+    }
+    stale.forEach(o -> o.writes().forEach(p -> p.result().completeExceptionally(error)));
+  }
+
   /** Under the lock: the batches that may go out now. */
-  private List<List<Pending>> takeBatches() {
-    List<List<Pending>> out = new ArrayList<>();
+  private List<Outgoing> takeBatches() {
+    List<Outgoing> out = new ArrayList<>();
     while (inFlight < maxInFlight && !queue.isEmpty()) {
       List<Pending> batch = new ArrayList<>();
       long bytes = 0;
@@ -68,12 +117,15 @@ final class WriteBatcher {
         batch.add(next);
       }
       inFlight++;
-      out.add(batch);
+      Outgoing outgoing = new Outgoing(batch, generation);
+      outstanding.add(outgoing);
+      out.add(outgoing);
     }
     return out;
   }
 
-  private void send(List<Pending> batch) {
+  private void send(Outgoing outgoing) {
+    List<Pending> batch = outgoing.writes();
     List<Command> commands = new ArrayList<>(batch.size());
     batch.forEach(p -> commands.add(p.command()));
     CompletableFuture<List<WriteOutcome>> sent;
@@ -85,9 +137,12 @@ final class WriteBatcher {
     var unused =
         sent.whenComplete(
             (outcomes, error) -> { // every outcome is handled here
-              List<List<Pending>> ready;
+              List<Outgoing> ready;
               synchronized (this) {
-                inFlight--;
+                if (outgoing.generation() == generation) {
+                  inFlight--;
+                }
+                outstanding.remove(outgoing);
                 ready = takeBatches();
               }
               for (int i = 0; i < batch.size(); i++) {

@@ -32,6 +32,7 @@ public final class DiskSpace {
   private final long floorBytes;
   private final AtomicLong admittedSinceReading = new AtomicLong();
   private volatile Reading last;
+  private volatile boolean refusing;
 
   /**
    * Watches {@code dirs} (created if missing) against {@code floorBytes}; 0 turns the floor off.
@@ -65,7 +66,18 @@ public final class DiskSpace {
     }
     admittedSinceReading.set(0);
     last = least;
+    if (refusing && least.freeBytes() >= floorBytes + hysteresis()) {
+      refusing = false;
+    }
     return least;
+  }
+
+  /**
+   * Once below the floor, writes resume only when free space is this much above it: an estimate of
+   * what each write costs would otherwise let the node flap between refusing and admitting.
+   */
+  private long hysteresis() {
+    return Math.max(1024 * 1024, floorBytes / 4);
   }
 
   /**
@@ -80,12 +92,16 @@ public final class DiskSpace {
     return problem;
   }
 
-  /** Why writes are refused now, or empty while free space is above the floor. */
+  /**
+   * Why writes are refused now, or empty while free space is above the floor (and, after it was
+   * below, back above it by the hysteresis).
+   */
   public Optional<String> belowFloor() {
     Reading r = last;
-    return floorBytes > 0 && r.freeBytes() - admittedSinceReading.get() < floorBytes
-        ? Optional.of(problem(r))
-        : Optional.empty();
+    if (floorBytes > 0 && r.freeBytes() - admittedSinceReading.get() < floorBytes) {
+      refusing = true;
+    }
+    return refusing ? Optional.of(problem(r)) : Optional.empty();
   }
 
   public long freeBytes() {

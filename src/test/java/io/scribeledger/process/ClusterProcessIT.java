@@ -167,14 +167,23 @@ class ClusterProcessIT {
   }
 
   static String headAfterCatchUp(Api api, Api reference) {
-    long size = ok(reference.get("/ledger/head")).getLong("treeSize");
+    long size = head(reference).getLong("treeSize");
     api.awaitApplied(size, 60_000);
-    return ok(api.get("/ledger/head")).getString("rootHash");
+    return head(api).getString("rootHash");
   }
 
-  static JsonObject ok(HttpResponse<Buffer> response) {
-    assertEquals(200, response.statusCode(), response.bodyAsString());
-    return response.bodyAsJsonObject();
+  /**
+   * The node's signed head, polled while it answers 503 with Retry-After (an election around a
+   * restarted member); any other answer fails at once.
+   */
+  static JsonObject head(Api api) {
+    long deadline = System.currentTimeMillis() + 30_000;
+    HttpResponse<Buffer> r = api.get("/ledger/head");
+    while (r.statusCode() == 503 && System.currentTimeMillis() < deadline) {
+      r = api.get("/ledger/head");
+    }
+    assertEquals(200, r.statusCode(), r.bodyAsString());
+    return r.bodyAsJsonObject();
   }
 
   private static void writeLoop(
