@@ -5,6 +5,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.scribeledger.config.ConfigResolver;
 import io.scribeledger.config.NodeConfig;
+import io.scribeledger.http.Admission;
 import io.scribeledger.http.HttpVerticle;
 import io.scribeledger.service.LedgerVerticle;
 import io.scribeledger.service.LocalCodec;
@@ -57,12 +58,14 @@ public final class MainVerticle extends VerticleBase {
     } catch (IllegalStateException alreadyRegistered) {
       // A redeploy on the same Vert.x instance keeps the codec it registered before.
     }
+    Admission admission = new Admission(config.http());
+    admission.registerGauges(metrics, config.node().id());
     return vertx
         .deployVerticle(new LedgerVerticle(config, metrics))
         .compose(
             id ->
                 vertx.deployVerticle(
-                    () -> new HttpVerticle(config, metrics),
+                    () -> new HttpVerticle(config, metrics, admission),
                     new DeploymentOptions().setInstances(config.http().instances())))
         .onSuccess(
             id ->

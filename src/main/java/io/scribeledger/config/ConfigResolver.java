@@ -211,7 +211,10 @@ public final class ConfigResolver {
         host,
         (int) number(cfg, "http", "port", 1, 65535),
         (int) number(cfg, "http", "instances", 1, 64),
-        number(cfg, "http", "readTimeoutMs", 1, 600_000));
+        number(cfg, "http", "readTimeoutMs", 1, 600_000),
+        (int) number(cfg, "http", "maxConnections", 1, 1_000_000),
+        number(cfg, "http", "idleTimeoutMs", 1000, 3_600_000),
+        number(cfg, "http", "maxInFlightBytes", 1L << 20, 1L << 40));
   }
 
   private static NodeConfig.Raft raft(JsonObject cfg) {

@@ -23,6 +23,15 @@ public final class ConfigSchema {
               ConfigKey.Type.INT,
               Math.min(64, 2 * Runtime.getRuntime().availableProcessors())),
           new ConfigKey("http", "readTimeoutMs", ConfigKey.Type.LONG, 5000L),
+          new ConfigKey("http", "maxConnections", ConfigKey.Type.INT, 10_000),
+          new ConfigKey("http", "idleTimeoutMs", ConfigKey.Type.LONG, 60_000L),
+          // Request bodies being received plus writes waiting for their outcome; a quarter of the
+          // heap (at least 64 MiB) leaves the rest for reads, Raft and the state.
+          new ConfigKey(
+              "http",
+              "maxInFlightBytes",
+              ConfigKey.Type.LONG,
+              Math.max(64L << 20, Runtime.getRuntime().maxMemory() / 4)),
           new ConfigKey("raft", "host", ConfigKey.Type.STRING, "127.0.0.1"),
           new ConfigKey("raft", "port", ConfigKey.Type.INT, 9080),
           new ConfigKey("raft", "peers", ConfigKey.Type.ARRAY, null),

@@ -10,7 +10,14 @@ public record NodeConfig(Node node, Http http, Raft raft, Storage storage, Limit
   public record Node(String id, Path dataDir) {}
 
   /** Where the HTTP API listens. */
-  public record Http(String host, int port, int instances, long readTimeoutMs) {}
+  public record Http(
+      String host,
+      int port,
+      int instances,
+      long readTimeoutMs,
+      int maxConnections,
+      long idleTimeoutMs,
+      long maxInFlightBytes) {}
 
   /** Raft endpoint, bootstrap peers and timeouts. */
   public record Raft(

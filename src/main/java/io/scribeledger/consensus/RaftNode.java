@@ -33,6 +33,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
@@ -370,14 +371,14 @@ public final class RaftNode implements AutoCloseable {
    * Proposes a write; completes with what the state machine decided once the entry is committed and
    * applied.
    */
-  public CompletableFuture<WriteOutcome> submit(Command command) {
+  public CompletableFuture<WriteOutcome> submit(Command command, BooleanSupplier clientGone) {
     if (failStop.failed()) {
       return CompletableFuture.failedFuture(
           ErrorCode.UNAVAILABLE.error(
               "this node failed stop and takes no writes until it restarts; send them to another"
                   + " member"));
     }
-    return leaderId() == null ? noLeader() : batcher.submit(command);
+    return leaderId() == null ? noLeader() : batcher.submit(command, clientGone);
   }
 
   private static <T> CompletableFuture<T> noLeader() {

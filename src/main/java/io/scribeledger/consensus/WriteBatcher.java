@@ -1,5 +1,6 @@
 package io.scribeledger.consensus;
 
+import io.scribeledger.error.ErrorCode;
 import io.scribeledger.ledger.Command;
 import io.scribeledger.ledger.WriteOutcome;
 import java.util.ArrayDeque;
@@ -9,6 +10,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
 /**
@@ -20,7 +22,11 @@ import java.util.function.Function;
  */
 final class WriteBatcher {
 
-  private record Pending(Command command, long bytes, CompletableFuture<WriteOutcome> result) {}
+  private record Pending(
+      Command command,
+      long bytes,
+      BooleanSupplier clientGone,
+      CompletableFuture<WriteOutcome> result) {}
 
   /** Writes sent as one Raft entry, counted against the window of {@code generation}. */
   private record Outgoing(List<Pending> writes, long generation) {}
@@ -49,15 +55,30 @@ final class WriteBatcher {
     this.sender = sender;
   }
 
-  CompletableFuture<WriteOutcome> submit(Command command) {
-    Pending p = new Pending(command, sizeOf(command), new CompletableFuture<>());
+  /**
+   * Queues a write; {@code clientGone} is asked just before it would be proposed, and a write whose
+   * client has gone is dropped then (never once it is in a Raft entry).
+   */
+  CompletableFuture<WriteOutcome> submit(Command command, BooleanSupplier clientGone) {
+    Pending p = new Pending(command, sizeOf(command), clientGone, new CompletableFuture<>());
     List<Outgoing> ready;
+    List<Pending> dropped = new ArrayList<>();
     synchronized (this) {
       queue.add(p);
-      ready = takeBatches();
+      ready = takeBatches(dropped);
     }
+    drop(dropped);
     ready.forEach(this::send);
     return p.result();
+  }
+
+  private static void drop(List<Pending> dropped) {
+    dropped.forEach(
+        p ->
+            p.result()
+                .completeExceptionally(
+                    ErrorCode.TIMEOUT.error(
+                        "the client went away before the write was proposed; nothing was written")));
   }
 
   private static long sizeOf(Command c) {
@@ -74,11 +95,13 @@ final class WriteBatcher {
   long releaseWindow() {
     List<Outgoing> ready;
     long released;
+    List<Pending> dropped = new ArrayList<>();
     synchronized (this) {
       released = generation++;
       inFlight = 0;
-      ready = takeBatches();
+      ready = takeBatches(dropped);
     }
+    drop(dropped);
     ready.forEach(this::send);
     return released;
   }
@@ -104,7 +127,7 @@ final class WriteBatcher {
   }
 
   /** Under the lock: the batches that may go out now. */
-  private List<Outgoing> takeBatches() {
+  private List<Outgoing> takeBatches(List<Pending> dropped) {
     List<Outgoing> out = new ArrayList<>();
     while (inFlight < maxInFlight && !queue.isEmpty()) {
       List<Pending> batch = new ArrayList<>();
@@ -113,8 +136,15 @@ final class WriteBatcher {
           && batch.size() < maxCount
           && (batch.isEmpty() || bytes + queue.peek().bytes() <= maxBytes)) {
         Pending next = queue.poll();
+        if (next.clientGone().getAsBoolean()) {
+          dropped.add(next);
+          continue;
+        }
         bytes += next.bytes();
         batch.add(next);
+      }
+      if (batch.isEmpty()) {
+        continue;
       }
       inFlight++;
       Outgoing outgoing = new Outgoing(batch, generation);
@@ -138,13 +168,15 @@ final class WriteBatcher {
         sent.whenComplete(
             (outcomes, error) -> { // every outcome is handled here
               List<Outgoing> ready;
+              List<Pending> dropped = new ArrayList<>();
               synchronized (this) {
                 if (outgoing.generation() == generation) {
                   inFlight--;
                 }
                 outstanding.remove(outgoing);
-                ready = takeBatches();
+                ready = takeBatches(dropped);
               }
+              drop(dropped);
               for (int i = 0; i < batch.size(); i++) {
                 if (error != null) {
                   batch.get(i).result().completeExceptionally(error);

@@ -15,6 +15,8 @@ public enum ErrorCode {
   METHOD_NOT_ALLOWED(405, "method_not_allowed"),
   PRECONDITION_FAILED(412, "precondition_failed"),
   VALUE_TOO_LARGE(413, "value_too_large"),
+  /** The node's open connections or bytes in flight are at their cap; retry after a moment. */
+  OVERLOADED(429, "overloaded"),
   /** Free disk space is below {@code storage.minFreeBytes}: writes refused before Raft. */
   INSUFFICIENT_STORAGE(507, "insufficient_storage"),
   NO_LEADER(503, "no_leader"),

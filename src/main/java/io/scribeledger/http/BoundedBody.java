@@ -15,9 +15,11 @@ public final class BoundedBody implements Handler<RoutingContext> {
 
   private static final String KEY = "scribe.body";
   private final long limit;
+  private final Admission admission;
 
-  public BoundedBody(long limit) {
+  public BoundedBody(long limit, Admission admission) {
     this.limit = limit;
+    this.admission = admission;
   }
 
   /** The body read for this request (empty when none was sent). */
@@ -26,9 +28,16 @@ public final class BoundedBody implements Handler<RoutingContext> {
     return body == null ? Buffer.buffer() : body;
   }
 
+  /**
+   * Reads the body within the limit, holding its bytes against the node's in-flight cap from the
+   * first byte until the response is sent (so a write waiting for Raft counts too); over the cap
+   * the request is answered 429 {@code overloaded} and the connection closed.
+   */
   @Override
   public void handle(RoutingContext ctx) {
     HttpServerRequest request = ctx.request();
+    long[] held = {0};
+    ctx.addEndHandler(done -> admission.release(held[0]));
     String declared = request.getHeader("Content-Length");
     if (declared != null) {
       long length;
@@ -39,9 +48,17 @@ public final class BoundedBody implements Handler<RoutingContext> {
         return;
       }
       if (length > limit) {
-        tooLarge(ctx, "value is " + length + " bytes");
+        refuse(
+            ctx,
+            ErrorCode.VALUE_TOO_LARGE,
+            "value is " + length + " bytes; the limit is " + limit + " bytes");
         return;
       }
+      if (!admission.reserve(length)) {
+        overloaded(ctx);
+        return;
+      }
+      held[0] = length;
     }
     Buffer body = Buffer.buffer();
     boolean[] refused = {false};
@@ -52,8 +69,19 @@ public final class BoundedBody implements Handler<RoutingContext> {
           }
           if ((long) body.length() + chunk.length() > limit) {
             refused[0] = true;
-            tooLarge(ctx, "value exceeds the limit");
+            refuse(
+                ctx,
+                ErrorCode.VALUE_TOO_LARGE,
+                "value exceeds the limit; the limit is " + limit + " bytes");
             return;
+          }
+          if (declared == null) {
+            if (!admission.reserve(chunk.length())) {
+              refused[0] = true;
+              overloaded(ctx);
+              return;
+            }
+            held[0] += chunk.length();
           }
           body.appendBuffer(chunk);
         });
@@ -68,9 +96,16 @@ public final class BoundedBody implements Handler<RoutingContext> {
     request.resume();
   }
 
-  private void tooLarge(RoutingContext ctx, String what) {
+  private void overloaded(RoutingContext ctx) {
+    refuse(
+        ctx,
+        ErrorCode.OVERLOADED,
+        "the node holds as many request bytes in flight as it takes (http.maxInFlightBytes); retry");
+  }
+
+  /** Answers and closes the connection, so the rest of the body is never read or buffered. */
+  private static void refuse(RoutingContext ctx, ErrorCode code, String message) {
     ctx.response().putHeader("Connection", "close");
-    ErrorResponses.send(
-        ctx, ErrorCode.VALUE_TOO_LARGE, what + "; the limit is " + limit + " bytes");
+    ErrorResponses.send(ctx, code, message);
   }
 }

@@ -62,16 +62,29 @@ final class HttpFramingGuard extends ChannelDuplexHandler {
   private FullHttpResponse pendingAnswer;
 
   /**
-   * Puts a guard in front of an HTTP/1.x connection's Vert.x handler; other connections are left
-   * alone.
+   * Counts the connection against the node's cap and puts a guard in front of an HTTP/1.x
+   * connection's Vert.x handler (other connections are only counted). A connection over the cap has
+   * its first request answered 429 {@code overloaded}, then is closed.
    */
-  static void install(HttpConnection connection) {
+  static void install(HttpConnection connection, Admission admission) {
+    boolean admitted = admission.connect();
+    if (admitted) {
+      connection.closeHandler(closed -> admission.disconnect());
+    }
     if (connection instanceof HttpServerConnection c
         && c.channelHandlerContext().pipeline().get("handler") != null) {
       c.channelHandlerContext()
           .pipeline()
-          .addBefore("handler", "scribe-framing-guard", new HttpFramingGuard());
+          .addBefore("handler", "scribe-framing-guard", new HttpFramingGuard(!admitted));
+    } else if (!admitted) {
+      var unused = connection.close();
     }
+  }
+
+  private final boolean overConnectionCap;
+
+  private HttpFramingGuard(boolean overConnectionCap) {
+    this.overConnectionCap = overConnectionCap;
   }
 
   @Override
@@ -84,7 +97,12 @@ final class HttpFramingGuard extends ChannelDuplexHandler {
       ctx.fireChannelRead(msg);
       return;
     }
-    ApiError problem = problem(http);
+    ApiError problem =
+        overConnectionCap && msg instanceof HttpRequest
+            ? ApiError.of(
+                ErrorCode.OVERLOADED,
+                "the node has as many connections open as it takes (http.maxConnections); retry")
+            : problem(http);
     if (msg instanceof HttpRequest && problem == null) {
       requestsRead++;
     }
@@ -192,6 +210,9 @@ final class HttpFramingGuard extends ChannelDuplexHandler {
         .set(HttpHeaderNames.CONTENT_LENGTH, body.length)
         .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE)
         .set("X-Request-Id", UUID.randomUUID().toString());
+    if (error.code().retryable()) {
+      response.headers().set("Retry-After", "1");
+    }
     return response;
   }
 

@@ -12,6 +12,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
@@ -28,9 +29,12 @@ public final class HttpVerticle extends AbstractVerticle {
   private final NodeConfig config;
   private final MeterRegistry registry;
 
-  public HttpVerticle(NodeConfig config, MeterRegistry registry) {
+  private final Admission admission;
+
+  public HttpVerticle(NodeConfig config, MeterRegistry registry, Admission admission) {
     this.config = config;
     this.registry = registry;
+    this.admission = admission;
   }
 
   @Override
@@ -38,9 +42,18 @@ public final class HttpVerticle extends AbstractVerticle {
     LedgerClient ledger = new LedgerClient(vertx, config.node().id(), config.raft());
     Router router = router(ledger);
     vertx
-        .createHttpServer(new HttpServerOptions().setCompressionSupported(false))
+        .createHttpServer(
+            new HttpServerOptions()
+                .setCompressionSupported(false)
+                // HTTP/1.1 only: with cleartext HTTP/2 detection on, a connection is not set up
+                // (nor counted against http.maxConnections) until its first bytes arrive.
+                .setHttp2ClearTextEnabled(false)
+                // A connection that sends nothing for this long is closed: slow or idle clients
+                // cannot hold connections (and their buffers) open for ever.
+                .setIdleTimeout((int) config.http().idleTimeoutMs())
+                .setIdleTimeoutUnit(TimeUnit.MILLISECONDS))
         .requestHandler(router)
-        .connectionHandler(HttpFramingGuard::install)
+        .connectionHandler(connection -> HttpFramingGuard.install(connection, admission))
         .listen(config.http().port(), config.http().host())
         .onSuccess(server -> started.complete())
         .onFailure(
@@ -58,7 +71,7 @@ public final class HttpVerticle extends AbstractVerticle {
   private Router router(LedgerClient ledger) {
     RequestMetrics requests = new RequestMetrics(registry, config.node().id());
     KvHandler kv = new KvHandler(config.limits(), ledger);
-    NodeHandler node = new NodeHandler(ledger, registry, requests);
+    NodeHandler node = new NodeHandler(ledger, registry, requests, admission);
     ProofHandler proofs = new ProofHandler(config.limits(), ledger);
     Router router = Router.router(vertx);
 
@@ -71,8 +84,14 @@ public final class HttpVerticle extends AbstractVerticle {
                 ctx.next();
               }
             });
-    router.route().method(HttpMethod.PUT).handler(new BoundedBody(config.limits().maxValueBytes()));
-    router.route("/cluster/*").method(HttpMethod.POST).handler(new BoundedBody(MAX_ADMIN_BODY));
+    router
+        .route()
+        .method(HttpMethod.PUT)
+        .handler(new BoundedBody(config.limits().maxValueBytes(), admission));
+    router
+        .route("/cluster/*")
+        .method(HttpMethod.POST)
+        .handler(new BoundedBody(MAX_ADMIN_BODY, admission));
 
     Routes.fixed(router, "/health", Map.of(HttpMethod.GET, node::health));
     Routes.fixed(router, "/health/live", Map.of(HttpMethod.GET, node::live));

@@ -21,10 +21,14 @@ public final class NodeHandler {
   private final MeterRegistry registry;
   private final RequestMetrics requests;
 
-  public NodeHandler(LedgerClient ledger, MeterRegistry registry, RequestMetrics requests) {
+  private final Admission admission;
+
+  public NodeHandler(
+      LedgerClient ledger, MeterRegistry registry, RequestMetrics requests, Admission admission) {
     this.ledger = ledger;
     this.registry = registry;
     this.requests = requests;
+    this.admission = admission;
   }
 
   private void withStatus(RoutingContext ctx, java.util.function.Consumer<NodeStatus> then) {
@@ -117,6 +121,11 @@ public final class NodeHandler {
                 new JsonObject()
                     .put("nodeId", s.nodeId())
                     .put("requests", requests.summary())
+                    .put(
+                        "http",
+                        new JsonObject()
+                            .put("connections", admission.connections())
+                            .put("bytesInFlight", admission.bytesInFlight()))
                     .put(
                         "ledger",
                         new JsonObject()

@@ -10,6 +10,7 @@ import io.scribeledger.verify.TreeHead;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
+import java.util.function.BooleanSupplier;
 
 /** The HTTP side's handle on the ledger verticle: typed requests over the local event bus. */
 public final class LedgerClient {
@@ -36,8 +37,12 @@ public final class LedgerClient {
         new DeliveryOptions(options).setSendTimeout(LedgerVerticle.joinWindowMs(raft) + MARGIN_MS);
   }
 
-  public Future<WriteOutcome> write(Command command) {
-    return request(new LedgerRequest.Write(command), WriteOutcome.class);
+  /**
+   * Proposes a write. {@code clientGone} says whether its HTTP client has gone (the connection
+   * closed): such a write is dropped if it has not been proposed yet, never after.
+   */
+  public Future<WriteOutcome> write(Command command, BooleanSupplier clientGone) {
+    return request(new LedgerRequest.Write(command, clientGone), WriteOutcome.class);
   }
 
   public Future<ValueRead> get(LedgerRequest.Get get) {

@@ -1,12 +1,13 @@
 package io.scribeledger.service;
 
 import io.scribeledger.ledger.Command;
+import java.util.function.BooleanSupplier;
 
 /** What the HTTP verticles ask the ledger verticle over the event bus. */
 public sealed interface LedgerRequest {
 
   /** Propose a write; replies with a {@link io.scribeledger.ledger.WriteOutcome}. */
-  record Write(Command command) implements LedgerRequest {}
+  record Write(Command command, BooleanSupplier clientGone) implements LedgerRequest {}
 
   /** Read one version of a key; replies with a {@link ValueRead}. */
   record Get(String key, Selector selector, ReadMode mode, boolean withValue)

@@ -235,7 +235,7 @@ public final class LedgerVerticle extends AbstractVerticle {
       if (full.isPresent()) {
         return Future.failedFuture(ErrorCode.INSUFFICIENT_STORAGE.error(full.get()));
       }
-      return Future.fromCompletionStage(node.submit(w.command()), context);
+      return Future.fromCompletionStage(node.submit(w.command(), w.clientGone()), context);
     }
     if (request instanceof LedgerRequest.Get g) {
       return ready(g.mode()).compose(v -> blocking(() -> reads.read(g)));

@@ -5,19 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.scribeledger.support.Api;
+import io.scribeledger.support.RawHttp;
+import io.scribeledger.support.RawHttp.Raw;
 import io.scribeledger.support.TestNode;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -128,56 +124,8 @@ class MalformedHttpTest {
     assertEquals("v", raw.body());
   }
 
-  /** A response read until the server closes the connection (or a 10 s read timeout). */
-  record Raw(String head, String body, boolean closed) {
-    int status() {
-      return Integer.parseInt(head.split(" ", 3)[1]);
-    }
-
-    String header(String name) {
-      for (String line : head.split("\r\n", -1)) {
-        int colon = line.indexOf(':');
-        if (colon > 0 && line.substring(0, colon).trim().toLowerCase(Locale.ROOT).equals(name)) {
-          return line.substring(colon + 1).trim();
-        }
-      }
-      return "";
-    }
-
-    String text() {
-      return head + "\r\n\r\n" + body;
-    }
-  }
-
   static Raw exchange(byte[] request) throws IOException {
-    try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), node.httpPort())) {
-      socket.setSoTimeout(10_000);
-      OutputStream out = socket.getOutputStream();
-      out.write(request);
-      out.flush();
-      InputStream in = socket.getInputStream();
-      ByteArrayOutputStream seen = new ByteArrayOutputStream();
-      byte[] buf = new byte[4096];
-      boolean closed;
-      try {
-        int n;
-        while ((n = in.read(buf)) >= 0) {
-          seen.write(buf, 0, n);
-        }
-        closed = true;
-      } catch (java.net.SocketTimeoutException e) {
-        closed = false;
-      }
-      String all = seen.toString(StandardCharsets.ISO_8859_1);
-      // Pipelined requests: the answer that matters is the last response on the connection.
-      int last = all.lastIndexOf("HTTP/1.1 ");
-      all = last < 0 ? all : all.substring(last);
-      int split = all.indexOf("\r\n\r\n");
-      if (split < 0) {
-        return new Raw(all.isEmpty() ? "HTTP/1.1 000 nothing" : all, "", closed);
-      }
-      return new Raw(all.substring(0, split), all.substring(split + 4), closed);
-    }
+    return RawHttp.exchange(node.httpPort(), request);
   }
 
   static byte[] bytes(String s) {

@@ -1,0 +1,124 @@
+package io.scribeledger.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.scribeledger.support.Api;
+import io.scribeledger.support.RawHttp;
+import io.scribeledger.support.RawHttp.Raw;
+import io.scribeledger.support.TestNode;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The node bounds what it holds for clients: bytes in flight and open connections beyond their caps
+ * are answered 429 {@code overloaded} with Retry-After (nothing written), and a silent connection
+ * is closed after the idle timeout.
+ */
+@ExtendWith(VertxExtension.class)
+class OverloadTest {
+
+  static final int KIB = 1024;
+
+  @Test
+  void bytesInFlightBeyondTheCapAreRefusedAndFreedWhenTheirRequestEnds(
+      Vertx vertx, @TempDir Path dir) throws Exception {
+    JsonObject config =
+        TestNode.config(
+            "n1",
+            dir,
+            new JsonObject().put("http", new JsonObject().put("maxInFlightBytes", 1 << 20)));
+    try (TestNode node = TestNode.start(config);
+        Api api = new Api(vertx, node.httpPort())) {
+      long before = api.ledgerSize();
+      // A slow upload declares 900 KiB and sends only the headers: its bytes are held.
+      try (Socket slow =
+          RawHttp.begin(
+              node.httpPort(),
+              "PUT /kv/slow HTTP/1.1\r\nHost: x\r\nContent-Length: " + 900 * KIB + "\r\n\r\n")) {
+        awaitInFlight(api, 900 * KIB);
+        var refused = api.put("/kv/second", new byte[200 * KIB], "application/octet-stream");
+        assertEquals(429, refused.statusCode(), refused.bodyAsString());
+        assertEquals("overloaded", refused.bodyAsJsonObject().getString("error"));
+        assertEquals("1", refused.getHeader("Retry-After"));
+        assertEquals(before, api.ledgerSize(), "nothing was written");
+        assertTrue(slow.isConnected(), "the slow upload still holds its bytes");
+      }
+      // The slow client hung up: its bytes are released, the same write goes through.
+      awaitInFlight(api, 0);
+      assertEquals(
+          201, api.put("/kv/second", new byte[200 * KIB], "application/octet-stream").statusCode());
+    }
+  }
+
+  @Test
+  void connectionsBeyondTheCapAreRefusedAndSilentOnesClosed(@TempDir Path dir) throws Exception {
+    JsonObject config =
+        TestNode.config(
+            "n1",
+            dir,
+            new JsonObject()
+                .put("http", new JsonObject().put("maxConnections", 4).put("idleTimeoutMs", 1500)));
+    try (TestNode node = TestNode.start(config)) {
+      List<Socket> held = new ArrayList<>();
+      try {
+        // Hold connections until one more is refused: other clients (the start-up health probe's
+        // keep-alive connection) may hold a slot for a while.
+        Raw over = null;
+        for (int i = 0; i < 8 && over == null; i++) {
+          held.add(RawHttp.begin(node.httpPort(), ""));
+          Raw probe =
+              RawHttp.exchange(
+                  node.httpPort(),
+                  "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                      .getBytes(StandardCharsets.ISO_8859_1));
+          if (probe.status() != 200) {
+            over = probe;
+          }
+        }
+        assertTrue(over != null && held.size() <= 4, "refused once 4 connections are open");
+        assertEquals(429, over.status(), over.text());
+        assertTrue(over.body().contains("\"overloaded\""), over.body());
+        assertEquals("1", over.header("retry-after"));
+        assertTrue(over.closed());
+        // The held connections send nothing: the idle timeout closes them.
+        long start = System.nanoTime();
+        Raw idle = RawHttp.readUntilClosed(held.get(0));
+        assertTrue(idle.closed(), "an idle connection is closed by the server");
+        assertTrue(System.nanoTime() - start < 8_000_000_000L, "within the idle timeout");
+      } finally {
+        for (Socket s : held) {
+          s.close();
+        }
+      }
+      Raw after =
+          RawHttp.exchange(
+              node.httpPort(),
+              "GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                  .getBytes(StandardCharsets.ISO_8859_1));
+      assertEquals(200, after.status(), "slots are free again: " + after.text());
+    }
+  }
+
+  /** Polls the in-flight gauge until it reads {@code bytes} (bounded). */
+  private static void awaitInFlight(Api api, long bytes) {
+    long deadline = System.currentTimeMillis() + 10_000;
+    long seen = -1;
+    while (System.currentTimeMillis() < deadline) {
+      seen = api.get("/metrics").bodyAsJsonObject().getJsonObject("http").getLong("bytesInFlight");
+      if (seen == bytes) {
+        return;
+      }
+    }
+    throw new AssertionError("bytes in flight stayed " + seen + ", expected " + bytes);
+  }
+}
