@@ -25,13 +25,13 @@ public final class ConfigSchema {
           new ConfigKey("http", "readTimeoutMs", ConfigKey.Type.LONG, 5000L),
           new ConfigKey("http", "maxConnections", ConfigKey.Type.INT, 10_000),
           new ConfigKey("http", "idleTimeoutMs", ConfigKey.Type.LONG, 60_000L),
-          // Request bodies being received plus writes waiting for their outcome; a quarter of the
-          // heap (at least 64 MiB) leaves the rest for reads, Raft and the state.
+          // Request bodies being received plus writes waiting for their outcome: an eighth of the
+          // heap (at least 32 MiB), since a write is copied a few times on its way through Raft.
           new ConfigKey(
               "http",
               "maxInFlightBytes",
               ConfigKey.Type.LONG,
-              Math.max(64L << 20, Runtime.getRuntime().maxMemory() / 4)),
+              Math.max(32L << 20, Runtime.getRuntime().maxMemory() / 8)),
           new ConfigKey("raft", "host", ConfigKey.Type.STRING, "127.0.0.1"),
           new ConfigKey("raft", "port", ConfigKey.Type.INT, 9080),
           new ConfigKey("raft", "peers", ConfigKey.Type.ARRAY, null),

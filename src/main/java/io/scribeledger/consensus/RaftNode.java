@@ -51,11 +51,13 @@ import org.apache.ratis.protocol.SetConfigurationRequest;
 import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
 import org.apache.ratis.protocol.exceptions.NotLeaderException;
 import org.apache.ratis.protocol.exceptions.RaftException;
+import org.apache.ratis.protocol.exceptions.ResourceUnavailableException;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.apache.ratis.util.SizeInBytes;
 import org.apache.ratis.util.TimeDuration;
 import org.slf4j.Logger;
@@ -321,8 +323,15 @@ public final class RaftNode implements AutoCloseable {
     RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, entry);
     RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(entryMax + 8));
     RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(raft.logSegmentSizeBytes()));
+    // Memory the log may hold, sized from the heap: writes pending on the leader, and cached
+    // entries (Ratis's defaults, 200 MB of cache and 4 entries' worth pending, alone would fill a
+    // 512 MiB heap under large values; measured with bench/OverloadBench.java).
+    long heap = Runtime.getRuntime().maxMemory();
     RaftServerConfigKeys.Write.setByteLimit(
-        p, SizeInBytes.valueOf(Math.max(64L << 20, 4 * entryMax)));
+        p, SizeInBytes.valueOf(Math.max(2 * entryMax, Math.min(heap / 8, 4 * entryMax))));
+    RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 2);
+    RaftServerConfigKeys.Log.setSegmentCacheSizeMax(
+        p, SizeInBytes.valueOf(Math.max(2 * entryMax, heap / 8)));
     long messageMax = entryMax + (1 << 20);
     GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(messageMax));
     // Snapshot files travel in chunks that must fit in one gRPC message too.
@@ -399,7 +408,9 @@ public final class RaftNode implements AutoCloseable {
   /** Sends one Raft entry: a lone write as itself, concurrent writes as one batch. */
   private CompletableFuture<List<WriteOutcome>> propose(List<Command> commands) {
     Proposal proposal = commands.size() == 1 ? commands.get(0) : new Batch(commands);
-    Message message = Message.valueOf(ByteString.copyFrom(CommandCodec.encode(proposal)));
+    // Wrapped, not copied: the encoded entry is not touched again, and values are large.
+    Message message =
+        Message.valueOf(UnsafeByteOperations.unsafeWrap(CommandCodec.encode(proposal)));
     // Bounded: the batcher's window frees at the request timeout even while the client still
     // retries (the outcome is then unknown to the caller, as for any timeout).
     return client
@@ -501,6 +512,11 @@ public final class RaftNode implements AutoCloseable {
       throw ApiError.of(
               ErrorCode.NO_LEADER, "no Raft leader could take the " + what + "; retry shortly")
           .exception();
+    }
+    if (cause instanceof ResourceUnavailableException) {
+      // The leader holds as many pending writes as it takes; this one was not taken.
+      throw ErrorCode.OVERLOADED.error(
+          "the Raft leader holds as many pending writes as it takes; nothing was written, retry");
     }
     if (cause instanceof RaftException
         || cause instanceof IOException

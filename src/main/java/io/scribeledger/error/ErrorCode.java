@@ -13,6 +13,8 @@ public enum ErrorCode {
   NOT_FOUND(404, "not_found"),
   DELETED(404, "deleted"),
   METHOD_NOT_ALLOWED(405, "method_not_allowed"),
+  /** A request body arrived too slowly; the connection is closed. */
+  REQUEST_TIMEOUT(408, "request_timeout"),
   PRECONDITION_FAILED(412, "precondition_failed"),
   VALUE_TOO_LARGE(413, "value_too_large"),
   /** The node's open connections or bytes in flight are at their cap; retry after a moment. */

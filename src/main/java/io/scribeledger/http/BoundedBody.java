@@ -28,10 +28,19 @@ public final class BoundedBody implements Handler<RoutingContext> {
     return body == null ? Buffer.buffer() : body;
   }
 
+  /** A body must keep arriving at this rate, or it is cut: it holds memory others could use. */
+  static final long MIN_BYTES_PER_SECOND = 16 * 1024;
+
+  /** How often a body's rate is checked (and so the grace a client has before its first check). */
+  static final long RATE_WINDOW_MS = 5_000;
+
   /**
-   * Reads the body within the limit, holding its bytes against the node's in-flight cap from the
-   * first byte until the response is sent (so a write waiting for Raft counts too); over the cap
-   * the request is answered 429 {@code overloaded} and the connection closed.
+   * Reads the body within the limit. A declared {@code Content-Length} is reserved against the
+   * node's in-flight cap before any byte is read (first come, first served: an admitted upload can
+   * always finish; over the cap it is answered 429 {@code overloaded} at once), a chunked body
+   * chunk by chunk; what is reserved is held until the response is sent, so a write waiting for
+   * Raft counts too. A body that arrives slower than {@link #MIN_BYTES_PER_SECOND} is cut with 408,
+   * so slow clients cannot sit on the budget.
    */
   @Override
   public void handle(RoutingContext ctx) {
@@ -62,6 +71,25 @@ public final class BoundedBody implements Handler<RoutingContext> {
     }
     Buffer body = Buffer.buffer();
     boolean[] refused = {false};
+    long[] checkedAt = {0};
+    long rateTimer =
+        ctx.vertx()
+            .setPeriodic(
+                RATE_WINDOW_MS,
+                t -> {
+                  long arrived = body.length() - checkedAt[0];
+                  checkedAt[0] = body.length();
+                  if (!refused[0] && arrived < MIN_BYTES_PER_SECOND * RATE_WINDOW_MS / 1000) {
+                    refused[0] = true;
+                    refuse(
+                        ctx,
+                        ErrorCode.REQUEST_TIMEOUT,
+                        "the request body arrives slower than "
+                            + MIN_BYTES_PER_SECOND
+                            + " bytes a second");
+                  }
+                });
+    ctx.addEndHandler(done -> ctx.vertx().cancelTimer(rateTimer));
     request.handler(
         chunk -> {
           if (refused[0]) {
@@ -88,6 +116,7 @@ public final class BoundedBody implements Handler<RoutingContext> {
     request.exceptionHandler(e -> refused[0] = true);
     request.endHandler(
         v -> {
+          ctx.vertx().cancelTimer(rateTimer);
           if (!refused[0]) {
             ctx.put(KEY, body);
             ctx.next();
@@ -106,6 +135,8 @@ public final class BoundedBody implements Handler<RoutingContext> {
   /** Answers and closes the connection, so the rest of the body is never read or buffered. */
   private static void refuse(RoutingContext ctx, ErrorCode code, String message) {
     ctx.response().putHeader("Connection", "close");
+    // Vert.x keeps a connection open while the request body is unread; close it once answered.
+    ctx.addEndHandler(sent -> ctx.request().connection().close());
     ErrorResponses.send(ctx, code, message);
   }
 }

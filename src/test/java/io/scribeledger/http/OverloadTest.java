@@ -40,7 +40,7 @@ class OverloadTest {
     try (TestNode node = TestNode.start(config);
         Api api = new Api(vertx, node.httpPort())) {
       long before = api.ledgerSize();
-      // A slow upload declares 900 KiB and sends only the headers: its bytes are held.
+      // An upload declares 900 KiB and sends only the headers: the whole of it is reserved.
       try (Socket slow =
           RawHttp.begin(
               node.httpPort(),
@@ -57,6 +57,20 @@ class OverloadTest {
       awaitInFlight(api, 0);
       assertEquals(
           201, api.put("/kv/second", new byte[200 * KIB], "application/octet-stream").statusCode());
+    }
+  }
+
+  @Test
+  void aBodyThatTricklesIsCutSoItCannotHoldTheBudget(@TempDir Path dir) throws Exception {
+    try (TestNode node = TestNode.start(TestNode.config("n1", dir, new JsonObject()));
+        Socket slow =
+            RawHttp.begin(
+                node.httpPort(),
+                "PUT /kv/slow HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nabc")) {
+      Raw cut = RawHttp.readUntilClosed(slow);
+      assertEquals(408, cut.status(), cut.text());
+      assertTrue(cut.body().contains("\"request_timeout\""), cut.body());
+      assertTrue(cut.closed());
     }
   }
 
