@@ -5,25 +5,21 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.scribeledger.merkle.Hashes;
 import io.scribeledger.support.Api;
+import io.scribeledger.support.History;
 import io.scribeledger.support.HttpProbe;
 import io.scribeledger.support.JarProcess;
 import io.scribeledger.support.TestNode;
 import io.scribeledger.support.Tmpfs;
-import io.scribeledger.verify.MerkleVerifier;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.junit5.VertxExtension;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -43,9 +39,6 @@ class DiskFullIT {
 
   static final int VALUE_BYTES = 256 * 1024;
   static final long MIB = 1024 * 1024;
-
-  /** A receipt or head seen by the test: a tree size and the root the node claimed for it. */
-  record Head(long size, String rootHex) {}
 
   @ParameterizedTest(name = "{0} on a full disk")
   @ValueSource(strings = {"segments", "raft"})
@@ -111,7 +104,7 @@ class DiskFullIT {
     int port = config.getJsonObject("http").getInteger("port");
     Map<String, byte[]> acked = new HashMap<>();
     Map<String, Long> ackedIndex = new HashMap<>();
-    List<Head> heads = new ArrayList<>();
+    History history = new History();
     try (Tmpfs disk = Tmpfs.mount(data.resolve("segments"), 6 * MIB)) {
       try (JarProcess node = CrashRecoveryIT.startNode(dir, config);
           Api api = new Api(vertx, port, 4)) {
@@ -121,16 +114,16 @@ class DiskFullIT {
           byte[] value = new byte[VALUE_BYTES];
           random.nextBytes(value);
           HttpResponse<Buffer> r;
+          long start = System.nanoTime();
           try {
             r = api.put("/kv/fill-" + i, value, "application/octet-stream");
           } catch (RuntimeException connectionGone) {
             break; // the node exited under the request
           }
+          history.wrote("fill-" + i, start, r);
           if (r.statusCode() == 201) {
-            JsonObject receipt = r.bodyAsJsonObject();
             acked.put("fill-" + i, value);
-            ackedIndex.put("fill-" + i, receipt.getLong("index"));
-            heads.add(new Head(receipt.getLong("treeSize"), receipt.getString("rootHash")));
+            ackedIndex.put("fill-" + i, r.bodyAsJsonObject().getLong("index"));
           } else {
             assertTrue(
                 r.statusCode() == 503,
@@ -156,41 +149,10 @@ class DiskFullIT {
               api.get("/kv/" + e.getKey()).getHeader("X-Ledger-Index"),
               e.getKey() + " keeps the index of its receipt");
         }
-        JsonObject head = api.get("/ledger/head").bodyAsJsonObject();
-        heads.add(new Head(head.getLong("treeSize"), head.getString("rootHash")));
-        assertNoFork(api, heads);
+        history.assertNoFork(api, api.get("/ledger/head").bodyAsJsonObject());
         HttpResponse<Buffer> next = api.put("/kv/after-restart", "n");
         assertEquals(201, next.statusCode(), next.bodyAsString());
         assertTrue(restarted.isAlive());
-      }
-    }
-  }
-
-  /** Every tree the node claimed is a prefix of its current one: one history, never two. */
-  static void assertNoFork(Api api, List<Head> heads) {
-    Map<Long, String> bySize = new HashMap<>();
-    Head latest = heads.get(heads.size() - 1);
-    for (Head h : heads) {
-      String earlier = bySize.putIfAbsent(h.size(), h.rootHex());
-      assertTrue(
-          earlier == null || earlier.equals(h.rootHex()), "two roots for tree size " + h.size());
-      if (h.size() < latest.size()) {
-        JsonObject proof =
-            api.get("/ledger/consistency?first=" + h.size() + "&second=" + latest.size())
-                .bodyAsJsonObject();
-        List<byte[]> path = new ArrayList<>();
-        JsonArray hashes = proof.getJsonArray("proof");
-        for (int i = 0; i < hashes.size(); i++) {
-          path.add(Hashes.fromHex(hashes.getString(i)));
-        }
-        assertTrue(
-            MerkleVerifier.verifyConsistency(
-                h.size(),
-                latest.size(),
-                Hashes.fromHex(h.rootHex()),
-                Hashes.fromHex(latest.rootHex()),
-                path),
-            "the tree of size " + h.size() + " is a prefix of the tree of size " + latest.size());
       }
     }
   }

@@ -1,0 +1,184 @@
+package io.scribeledger.process;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.scribeledger.support.Api;
+import io.scribeledger.support.History;
+import io.scribeledger.support.HttpProbe;
+import io.scribeledger.support.JarProcess;
+import io.scribeledger.support.TestCluster;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.junit5.VertxExtension;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code kill -9} of a random member at a random moment, round after round, while clients write and
+ * read: with snapshots every few dozen entries and tiny segments, the kills land during writes,
+ * seals, snapshots and snapshot installs. At the end every acknowledged write is on every node at
+ * its index, every node has the same root, indices follow real time, linearizable reads never went
+ * back, and every tree a receipt claimed is a prefix of the final one. 20 rounds in {@code mvn
+ * verify}; {@code -Dscribe.crashRounds=200} for a longer run.
+ */
+@ExtendWith(VertxExtension.class)
+class CrashRoundsIT {
+
+  @Test
+  void killNineAtRandomMomentsLosesNothingAndNeverForks(Vertx vertx, @TempDir Path dir)
+      throws Exception {
+    int rounds = Integer.getInteger("scribe.crashRounds", 20);
+    Random random = new Random(Long.getLong("scribe.crashSeed", 42));
+    JsonObject overrides =
+        new JsonObject()
+            .put(
+                "raft",
+                new JsonObject()
+                    .put("requestTimeoutMs", 3000)
+                    .put("snapshotEveryEntries", 40)
+                    .put("logSegmentSizeBytes", 1_200_000))
+            .put("storage", new JsonObject().put("segmentSizeBytes", 4096))
+            .put("limits", new JsonObject().put("maxValueBytes", 65536));
+    List<JsonObject> configs = TestCluster.configs(dir, 3, overrides);
+    List<JarProcess> procs = new ArrayList<>();
+    List<Api> apis = new ArrayList<>();
+    History history = new History();
+    AtomicBoolean stop = new AtomicBoolean();
+    AtomicInteger sequence = new AtomicInteger();
+    List<Future<Void>> clients = new ArrayList<>();
+    try {
+      for (int i = 0; i < 3; i++) {
+        procs.add(start(dir, configs, i, 0));
+      }
+      for (JsonObject c : configs) {
+        new HttpProbe(url(c)).awaitStatus("/health", 200, 90_000);
+        apis.add(new Api(vertx, c.getJsonObject("http").getInteger("port"), 4));
+      }
+      for (int c = 0; c < 6; c++) {
+        Promise<Void> done = Promise.promise();
+        clients.add(done.future());
+        clientLoop(apis.get(c % 3), new Random(c), sequence, history, stop, done);
+      }
+      for (int round = 1; round <= rounds; round++) {
+        int victim = random.nextInt(3);
+        TimeUnit.MILLISECONDS.sleep(200 + random.nextInt(1300)); // a random moment
+        procs.get(victim).kill();
+        TimeUnit.MILLISECONDS.sleep(random.nextInt(1000));
+        procs.set(victim, start(dir, configs, victim, round));
+        // The next round starts once the group has a majority that can serve again.
+        new HttpProbe(url(configs.get(victim))).awaitStatus("/health", 200, 90_000);
+      }
+      stop.set(true);
+      Future.join(new ArrayList<>(clients)).await(60, TimeUnit.SECONDS);
+
+      List<History.Write> acked = history.writes();
+      assertTrue(acked.size() > 100, "writes were acknowledged throughout: " + acked.size());
+      long maxIndex = acked.stream().mapToLong(History.Write::index).max().orElseThrow();
+      JsonObject head = sameHeadEverywhere(apis);
+      for (Api api : apis) {
+        api.awaitApplied(maxIndex, 60_000);
+        for (History.Write w : acked) {
+          HttpResponse<Buffer> r = api.get("/kv/" + w.key() + "?minIndex=" + maxIndex);
+          assertEquals(200, r.statusCode(), w.key() + ": " + r.bodyAsString());
+          assertEquals("value of " + w.key(), r.bodyAsString());
+          assertEquals(Long.toString(w.index()), r.getHeader("X-Ledger-Index"), w.key());
+        }
+        history.assertNoFork(api, head);
+      }
+      history.assertLinearizable();
+      System.out.printf(
+          "%d kill -9 rounds: %d writes acknowledged, %d reads checked, final tree size %d%n",
+          rounds, acked.size(), history.reads(), head.getLong("treeSize"));
+    } finally {
+      stop.set(true);
+      apis.forEach(Api::close);
+      for (JarProcess p : procs) {
+        p.close();
+      }
+    }
+  }
+
+  /**
+   * Polls every node's head until all have the same size (a write whose outcome was unknown may
+   * still be committing), then requires the same root: one size, one root, everywhere.
+   */
+  static JsonObject sameHeadEverywhere(List<Api> apis) {
+    long deadline = System.currentTimeMillis() + 60_000;
+    while (true) {
+      List<JsonObject> heads = new ArrayList<>();
+      for (Api api : apis) {
+        heads.add(ClusterProcessIT.head(api));
+      }
+      long size = heads.get(0).getLong("treeSize");
+      if (heads.stream().allMatch(h -> h.getLong("treeSize") == size)) {
+        for (JsonObject h : heads) {
+          assertEquals(
+              heads.get(0).getString("rootHash"),
+              h.getString("rootHash"),
+              "identical root on every node at size " + size);
+        }
+        return heads.get(0);
+      }
+      assertTrue(System.currentTimeMillis() < deadline, "heads never converged: " + heads);
+    }
+  }
+
+  private static JarProcess start(Path dir, List<JsonObject> configs, int node, int round) {
+    return JarProcess.start(
+        dir.resolve("work-n" + (node + 1) + "-" + round), configs.get(node), Map.of());
+  }
+
+  private static String url(JsonObject config) {
+    return "http://127.0.0.1:" + config.getJsonObject("http").getInteger("port");
+  }
+
+  /** Writes a new key, then reads a random earlier one (linearizable), until stopped. */
+  private static void clientLoop(
+      Api api,
+      Random random,
+      AtomicInteger sequence,
+      History history,
+      AtomicBoolean stop,
+      Promise<Void> done) {
+    if (stop.get()) {
+      done.tryComplete();
+      return;
+    }
+    String key = "k-" + sequence.incrementAndGet();
+    long start = System.nanoTime();
+    api.request(HttpMethod.PUT, "/kv/" + key)
+        .sendBuffer(Buffer.buffer("value of " + key))
+        .onComplete(
+            written -> {
+              if (written.succeeded()) {
+                history.wrote(key, start, written.result());
+              }
+              String readKey = "k-" + (1 + random.nextInt(Math.max(1, sequence.get())));
+              long readStart = System.nanoTime();
+              api.request(HttpMethod.GET, "/kv/" + readKey)
+                  .send()
+                  .onComplete(
+                      read -> {
+                        if (read.succeeded()) {
+                          history.read(readKey, readStart, read.result());
+                        }
+                        clientLoop(api, random, sequence, history, stop, done);
+                      });
+            });
+  }
+}
