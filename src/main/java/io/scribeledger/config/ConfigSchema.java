@@ -23,7 +23,7 @@ public final class ConfigSchema {
               ConfigKey.Type.INT,
               Math.min(64, 2 * Runtime.getRuntime().availableProcessors())),
           new ConfigKey("http", "readTimeoutMs", ConfigKey.Type.LONG, 5000L),
-          new ConfigKey("http", "maxConnections", ConfigKey.Type.INT, 10_000),
+          new ConfigKey("http", "maxConnections", ConfigKey.Type.INT, 4096),
           new ConfigKey("http", "idleTimeoutMs", ConfigKey.Type.LONG, 60_000L),
           // Request bodies being received plus writes waiting for their outcome: an eighth of the
           // heap (at least 32 MiB), since a write is copied a few times on its way through Raft.

@@ -208,8 +208,13 @@ public final class LedgerStateMachine extends BaseStateMachine {
     long term = entry.getTerm();
     long raftIndex = entry.getIndex();
     if (failStop.failed()) {
-      throw new IllegalStateException(
-          "failed stop earlier; Raft entry " + raftIndex + " not applied");
+      // Stopped before (here, or on the committer thread): nothing reaches the frozen state, and
+      // nothing is thrown, so Ratis's apply loop can still stop cleanly when the node closes (a
+      // throw after a close began leaves it spinning). Nothing is ever persisted again, so the
+      // entries Ratis now counts are replayed after the restart.
+      return CompletableFuture.failedFuture(
+          new IllegalStateException(
+              "failed stop earlier; Raft entry " + raftIndex + " not applied"));
     }
     Optional<WriteOutcome> outcome;
     try {
@@ -268,6 +273,15 @@ public final class LedgerStateMachine extends BaseStateMachine {
    */
   void onSealDue(Runnable proposer) {
     this.sealProposer = proposer;
+  }
+
+  /**
+   * Ratis could not write its log (a full or failing disk): it keeps that log failed for good, so
+   * the node can only stop and be restarted once the disk is fixed.
+   */
+  @Override
+  public void notifyLogFailed(Throwable cause, LogEntryProto failedEntry) {
+    failStop.fail("writing the Raft log", cause);
   }
 
   /** Set by the Raft node: told of every leader this member learns of. */

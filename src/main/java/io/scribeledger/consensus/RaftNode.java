@@ -141,7 +141,6 @@ public final class RaftNode implements AutoCloseable {
             batching.maxEntries(), batching.maxBytes(), batching.maxInFlight(), this::propose);
     stateMachine.onSealDue(this::proposeSeal);
     stateMachine.onLeaderChanged(this::leaderChanged);
-    failStop.onFail(fault -> leaveAfterFailure());
     httpAddresses.put(config.node().id(), config.httpAddress());
     config.raft().peers().forEach(p -> httpAddresses.put(p.id(), p.httpAddress()));
   }
@@ -774,26 +773,6 @@ public final class RaftNode implements AutoCloseable {
     String id = peer.getId().toString();
     return new NodeStatus.Member(
         id, peer.getAddress(), httpAddresses.getOrDefault(id, joined.get(id)), voter);
-  }
-
-  /**
-   * After a fail-stop: stops this member's Raft server so the others elect a leader without it and
-   * it takes part in nothing more. On its own thread: the fault may come from Ratis's apply thread,
-   * which closing the server waits for.
-   */
-  private void leaveAfterFailure() {
-    Thread leave =
-        new Thread(
-            () -> {
-              try {
-                server.close();
-              } catch (IOException | RuntimeException e) {
-                LOG.warn("closing the Raft server after the failure: {}", e.toString());
-              }
-            },
-            "scribe-fail-stop-" + config.node().id());
-    leave.setDaemon(true);
-    leave.start();
   }
 
   @Override

@@ -1,10 +1,14 @@
 package io.scribeledger.http;
 
+import com.sun.management.UnixOperatingSystemMXBean;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.scribeledger.config.NodeConfig;
+import java.lang.management.ManagementFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What the node lets in at once, shared by every HTTP verticle instance: open connections, and
@@ -13,14 +17,43 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class Admission {
 
+  private static final Logger LOG = LoggerFactory.getLogger(Admission.class);
+
   private final int maxConnections;
   private final long maxBytes;
   private final AtomicInteger connections = new AtomicInteger();
   private final AtomicLong bytes = new AtomicLong();
 
+  /** File descriptors kept for the node's own files, Raft connections and snapshots. */
+  static final long RESERVED_DESCRIPTORS = 1024;
+
   public Admission(NodeConfig.Http http) {
-    this.maxConnections = http.maxConnections();
+    this.maxConnections = connectionCap(http.maxConnections(), openFileLimit());
     this.maxBytes = http.maxInFlightBytes();
+  }
+
+  /**
+   * The configured cap, lowered to leave {@link #RESERVED_DESCRIPTORS} of the process's file
+   * descriptor limit to the node itself (with a WARN line saying so).
+   */
+  static int connectionCap(int configured, long fileLimit) {
+    if (fileLimit <= 0 || configured <= fileLimit - RESERVED_DESCRIPTORS) {
+      return configured;
+    }
+    int capped = (int) Math.max(16, fileLimit - RESERVED_DESCRIPTORS);
+    LOG.warn(
+        "http.maxConnections {} would leave too few of the process's {} file descriptors to the"
+            + " node itself; {} connections at most (raise the limit: ulimit -n)",
+        configured,
+        fileLimit,
+        capped);
+    return capped;
+  }
+
+  private static long openFileLimit() {
+    return ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean unix
+        ? unix.getMaxFileDescriptorCount()
+        : -1;
   }
 
   /** Counts a new connection; false when it is one too many (it is not counted then). */

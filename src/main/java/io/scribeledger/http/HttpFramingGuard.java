@@ -63,28 +63,22 @@ final class HttpFramingGuard extends ChannelDuplexHandler {
 
   /**
    * Counts the connection against the node's cap and puts a guard in front of an HTTP/1.x
-   * connection's Vert.x handler (other connections are only counted). A connection over the cap has
-   * its first request answered 429 {@code overloaded}, then is closed.
+   * connection's Vert.x handler. A connection over the cap is closed at once: held open until it
+   * spoke, it would still cost a file descriptor, and running out of those fails the node's own
+   * file writes.
    */
   static void install(HttpConnection connection, Admission admission) {
-    boolean admitted = admission.connect();
-    if (admitted) {
-      connection.closeHandler(closed -> admission.disconnect());
+    if (!admission.connect()) {
+      var unused = connection.close();
+      return;
     }
+    connection.closeHandler(closed -> admission.disconnect());
     if (connection instanceof HttpServerConnection c
         && c.channelHandlerContext().pipeline().get("handler") != null) {
       c.channelHandlerContext()
           .pipeline()
-          .addBefore("handler", "scribe-framing-guard", new HttpFramingGuard(!admitted));
-    } else if (!admitted) {
-      var unused = connection.close();
+          .addBefore("handler", "scribe-framing-guard", new HttpFramingGuard());
     }
-  }
-
-  private final boolean overConnectionCap;
-
-  private HttpFramingGuard(boolean overConnectionCap) {
-    this.overConnectionCap = overConnectionCap;
   }
 
   @Override
@@ -97,12 +91,7 @@ final class HttpFramingGuard extends ChannelDuplexHandler {
       ctx.fireChannelRead(msg);
       return;
     }
-    ApiError problem =
-        overConnectionCap && msg instanceof HttpRequest
-            ? ApiError.of(
-                ErrorCode.OVERLOADED,
-                "the node has as many connections open as it takes (http.maxConnections); retry")
-            : problem(http);
+    ApiError problem = problem(http);
     if (msg instanceof HttpRequest && problem == null) {
       requestsRead++;
     }

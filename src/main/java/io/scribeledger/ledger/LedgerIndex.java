@@ -77,6 +77,7 @@ public final class LedgerIndex implements AutoCloseable {
     private final SegmentStore.Position position;
     private final Runnable beforeCommit;
     private boolean done;
+    private Throwable broken;
 
     private Flush(Changes changes, SegmentStore.Position position, Runnable beforeCommit) {
       this.changes = changes;
@@ -95,6 +96,20 @@ public final class LedgerIndex implements AutoCloseable {
       if (done) {
         return;
       }
+      if (broken != null) {
+        // Never again: a second fsync after a failed one "succeeds" on Linux although the pages
+        // it should have written were dropped, and a commit over it would count lost bytes.
+        throw new IllegalStateException("a checkpoint failed earlier and is never retried", broken);
+      }
+      try {
+        write();
+      } catch (Throwable t) {
+        broken = t;
+        throw t;
+      }
+    }
+
+    private void write() {
       beforeCommit.run();
       versions.putAll(changes.versions);
       latest.putAll(changes.latest);

@@ -72,7 +72,7 @@ class CrashRoundsIT {
       for (int c = 0; c < 6; c++) {
         Promise<Void> done = Promise.promise();
         clients.add(done.future());
-        clientLoop(apis.get(c % 3), new Random(c), sequence, history, stop, done);
+        clientLoop(apis.get(c % 3), "k", new Random(c), sequence, history, stop, done);
       }
       for (int round = 1; round <= rounds; round++) {
         int victim = random.nextInt(3);
@@ -147,9 +147,13 @@ class CrashRoundsIT {
     return "http://127.0.0.1:" + config.getJsonObject("http").getInteger("port");
   }
 
-  /** Writes a new key, then reads a random earlier one (linearizable), until stopped. */
-  private static void clientLoop(
+  /**
+   * Writes a new key named {@code prefix-N}, then reads a random earlier one (linearizable), until
+   * stopped, recording both in {@code history}.
+   */
+  static void clientLoop(
       Api api,
+      String prefix,
       Random random,
       AtomicInteger sequence,
       History history,
@@ -159,7 +163,7 @@ class CrashRoundsIT {
       done.tryComplete();
       return;
     }
-    String key = "k-" + sequence.incrementAndGet();
+    String key = prefix + "-" + sequence.incrementAndGet();
     long start = System.nanoTime();
     api.request(HttpMethod.PUT, "/kv/" + key)
         .sendBuffer(Buffer.buffer("value of " + key))
@@ -168,7 +172,7 @@ class CrashRoundsIT {
               if (written.succeeded()) {
                 history.wrote(key, start, written.result());
               }
-              String readKey = "k-" + (1 + random.nextInt(Math.max(1, sequence.get())));
+              String readKey = prefix + "-" + (1 + random.nextInt(Math.max(1, sequence.get())));
               long readStart = System.nanoTime();
               api.request(HttpMethod.GET, "/kv/" + readKey)
                   .send()
@@ -177,7 +181,7 @@ class CrashRoundsIT {
                         if (read.succeeded()) {
                           history.read(readKey, readStart, read.result());
                         }
-                        clientLoop(api, random, sequence, history, stop, done);
+                        clientLoop(api, prefix, random, sequence, history, stop, done);
                       });
             });
   }

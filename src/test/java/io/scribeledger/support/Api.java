@@ -17,17 +17,21 @@ import java.util.concurrent.TimeoutException;
 public final class Api implements AutoCloseable {
 
   private final WebClient client;
+  private final String host;
   private final int port;
 
   public Api(Vertx vertx, int port, int connections) {
+    this(vertx, "127.0.0.1", port, connections);
+  }
+
+  /** A client of the node at {@code host:port} (a network namespace's address, say). */
+  public Api(Vertx vertx, String host, int port, int connections) {
     this.client =
         WebClient.create(
             vertx,
-            new WebClientOptions()
-                .setDefaultHost("127.0.0.1")
-                .setDefaultPort(port)
-                .setKeepAlive(true),
+            new WebClientOptions().setDefaultHost(host).setDefaultPort(port).setKeepAlive(true),
             new PoolOptions().setHttp1MaxSize(connections));
+    this.host = host;
     this.port = port;
   }
 
@@ -36,7 +40,7 @@ public final class Api implements AutoCloseable {
   }
 
   public HttpRequest<Buffer> request(HttpMethod method, String uri) {
-    return client.request(method, port, "127.0.0.1", uri);
+    return client.request(method, port, host, uri);
   }
 
   public HttpResponse<Buffer> send(HttpMethod method, String uri, Buffer body, MultiMap headers) {

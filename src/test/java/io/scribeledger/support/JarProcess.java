@@ -37,21 +37,30 @@ public final class JarProcess implements AutoCloseable {
    * environment.
    */
   public static JarProcess start(Path workDir, JsonObject config, Map<String, String> env) {
+    return start(workDir, config, env, List.of());
+  }
+
+  /**
+   * As above, with {@code prefix} before the java command (e.g. {@code ip netns exec NS} to run the
+   * node inside a network namespace).
+   */
+  public static JarProcess start(
+      Path workDir, JsonObject config, Map<String, String> env, List<String> prefix) {
     try {
       Files.createDirectories(workDir);
       Path conf = Files.createTempFile(workDir, "node-", ".json");
       Files.writeString(conf, config.encodePrettily());
       Path out = Files.createTempFile(workDir, "stdout-", ".log");
       Path err = Files.createTempFile(workDir, "stderr-", ".log");
-      List<String> cmd =
-          new ArrayList<>(
-              List.of(
-                  Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                  "-Xmx512m",
-                  "-jar",
-                  jar().toAbsolutePath().toString(),
-                  "-conf",
-                  conf.toString()));
+      List<String> cmd = new ArrayList<>(prefix);
+      cmd.addAll(
+          List.of(
+              Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+              "-Xmx512m",
+              "-jar",
+              jar().toAbsolutePath().toString(),
+              "-conf",
+              conf.toString()));
       ProcessBuilder pb =
           new ProcessBuilder(cmd)
               .directory(workDir.toFile())
