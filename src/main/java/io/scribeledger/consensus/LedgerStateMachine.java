@@ -1,5 +1,6 @@
 package io.scribeledger.consensus;
 
+import io.scribeledger.config.ConfigResolver;
 import io.scribeledger.config.NodeConfig;
 import io.scribeledger.error.ApiError;
 import io.scribeledger.error.ErrorCode;
@@ -22,6 +23,7 @@ import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftGroupMemberId;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.exceptions.StateMachineException;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.raftlog.RaftLog;
@@ -187,6 +189,20 @@ public final class LedgerStateMachine extends BaseStateMachine {
    */
   @Override
   public TransactionContext startTransaction(RaftClientRequest request) {
+    if (request.getMessage().getContent().size() > ConfigResolver.MAX_ENTRY_BYTES) {
+      // Every member's log and transport hold entries up to this size; a larger one (a raw
+      // proposal, a batch misjudged) would break a follower's log for good. Refused before the log.
+      return TransactionContext.newBuilder()
+          .setStateMachine(this)
+          .setClientRequest(request)
+          .build()
+          .setException(
+              new StateMachineException(
+                  "entry of "
+                      + request.getMessage().getContent().size()
+                      + " bytes is above the cluster's limit of "
+                      + ConfigResolver.MAX_ENTRY_BYTES));
+    }
     long now = lastStamp.accumulateAndGet(System.currentTimeMillis(), Math::max);
     ByteString data =
         ByteString.copyFrom(CommandCodec.stamp(now)).concat(request.getMessage().getContent());

@@ -36,8 +36,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.client.retry.RequestTypeDependentRetryPolicy;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.proto.RaftProtos;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
@@ -207,14 +209,22 @@ public final class RaftNode implements AutoCloseable {
 
   private static RaftClient newClient(
       RaftGroup group, RaftProperties props, RaftPeerId leader, NodeConfig.Raft raft) {
+    // Retries stop when the request is raft.requestTimeoutMs old, when its caller is told the
+    // outcome is unknown: a write must not go on retrying, and land, long after that answer.
+    RequestTypeDependentRetryPolicy.Builder retry = RequestTypeDependentRetryPolicy.newBuilder();
+    TimeDuration deadline = TimeDuration.valueOf(raft.requestTimeoutMs(), TimeUnit.MILLISECONDS);
+    for (RaftProtos.RaftClientRequestProto.TypeCase type :
+        RaftProtos.RaftClientRequestProto.TypeCase.values()) {
+      retry.setRetryPolicy(
+          type,
+          RetryPolicies.retryForeverWithSleep(TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)));
+      retry.setTimeout(type, deadline);
+    }
     return RaftClient.newBuilder()
         .setRaftGroup(group)
         .setProperties(props)
         .setLeaderId(leader)
-        .setRetryPolicy(
-            RetryPolicies.retryUpToMaximumCountWithFixedSleep(
-                (int) Math.max(1, raft.requestTimeoutMs() / 100),
-                TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
+        .setRetryPolicy(retry.build())
         .build();
   }
 
@@ -254,6 +264,7 @@ public final class RaftNode implements AutoCloseable {
       client = newClient(group, properties, leader, config.raft());
     }
     long released = batcher.releaseWindow();
+    LOG.info("Raft leader is now {}: proposals go to it", leader);
     try {
       // After a transfer the old leader answers at once and the old client finishes in
       // milliseconds; after a pause nothing answers, and the writers should hear so now.
@@ -267,9 +278,10 @@ public final class RaftNode implements AutoCloseable {
                               + " unknown, look the key's history up before retrying")),
               config.raft().electionTimeoutMinMs(),
               TimeUnit.MILLISECONDS);
+      // Its requests stop retrying at the request timeout; then it goes.
       var unusedClose =
           clientSwitches.schedule(
-              () -> closeQuietly(old), 2 * config.raft().requestTimeoutMs(), TimeUnit.MILLISECONDS);
+              () -> closeQuietly(old), config.raft().requestTimeoutMs(), TimeUnit.MILLISECONDS);
     } catch (java.util.concurrent.RejectedExecutionException closing) {
       closeQuietly(old);
     }
@@ -512,6 +524,8 @@ public final class RaftNode implements AutoCloseable {
               ErrorCode.NO_LEADER, "no Raft leader could take the " + what + "; retry shortly")
           .exception();
     }
+    // A StateMachineException (a RaftException) stays "outcome unknown": it is also what a
+    // client hears when a failed leader could not apply an entry that others will.
     if (cause instanceof ResourceUnavailableException) {
       // The leader holds as many pending writes as it takes; this one was not taken.
       throw ErrorCode.OVERLOADED.error(

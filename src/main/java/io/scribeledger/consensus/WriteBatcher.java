@@ -3,6 +3,7 @@ package io.scribeledger.consensus;
 import io.scribeledger.error.ErrorCode;
 import io.scribeledger.ledger.Command;
 import io.scribeledger.ledger.WriteOutcome;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -81,10 +82,12 @@ final class WriteBatcher {
                         "the client went away before the write was proposed; nothing was written")));
   }
 
+  /** At least the bytes the command takes in a Raft entry (key, content type, value, framing). */
   private static long sizeOf(Command c) {
+    long key = c.key().getBytes(StandardCharsets.UTF_8).length + 64L;
     return c instanceof Command.Put put
-        ? put.value().length + put.key().length() + 64L
-        : c.key().length() + 64L;
+        ? key + put.value().length + put.contentType().length()
+        : key;
   }
 
   /**

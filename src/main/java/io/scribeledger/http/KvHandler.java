@@ -157,7 +157,7 @@ public final class KvHandler {
 
   private void write(RoutingContext ctx, Command command, int status) {
     ledger
-        .write(command, ctx.response()::closed)
+        .write(command, () -> ctx.response().closed() || ctx.response().ended())
         .onSuccess(
             outcome -> {
               if (outcome instanceof WriteOutcome.Applied a) {

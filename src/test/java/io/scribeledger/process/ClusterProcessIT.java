@@ -25,6 +25,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -45,7 +46,9 @@ class ClusterProcessIT {
 
   @ParameterizedTest(name = "{0} of the leader under load")
   @EnumSource(Fault.class)
-  void theLeaderLostUnderLoad(Fault fault, Vertx vertx, @TempDir Path dir) throws Exception {
+  void theLeaderLostUnderLoad(
+      Fault fault, Vertx vertx, @TempDir(cleanup = CleanupMode.ON_SUCCESS) Path dir)
+      throws Exception {
     List<JsonObject> configs =
         TestCluster.configs(
             dir, 3, new JsonObject().put("raft", new JsonObject().put("requestTimeoutMs", 3000)));
