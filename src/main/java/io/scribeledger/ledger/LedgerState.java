@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -199,6 +200,8 @@ public final class LedgerState implements AutoCloseable {
    * log, or is new), under the write lock so that reads see the old state or the new one.
    */
   public synchronized void restoreFrom(Path snapshot) throws IOException {
+    // Announced before the lock is taken: status and readiness look here instead of waiting on it.
+    restoreProgress = new RestoreProgress(0, 0);
     swap.writeLock().lock();
     try {
       index.finishPendingFlush();
@@ -209,6 +212,7 @@ public final class LedgerState implements AutoCloseable {
       closeStoresAfter(e);
       throw e;
     } finally {
+      restoreProgress = null;
       swap.writeLock().unlock();
     }
   }
@@ -344,6 +348,21 @@ public final class LedgerState implements AutoCloseable {
               "this node failed stop and serves nothing until it restarts; read from another"
                   + " replica")
           .exception();
+    }
+  }
+
+  /**
+   * Segment files now, or empty when a restore holds the state or it is closed: never waits, for
+   * gauges read on an event loop.
+   */
+  public OptionalLong segmentCountNow() {
+    if (!swap.readLock().tryLock()) {
+      return OptionalLong.empty();
+    }
+    try {
+      return closed ? OptionalLong.empty() : OptionalLong.of(segments.count());
+    } finally {
+      swap.readLock().unlock();
     }
   }
 

@@ -164,7 +164,9 @@ public final class LedgerVerticle extends AbstractVerticle {
   }
 
   private void registerGauges(RaftNode n) {
-    gauge("scribe.ledger.size", "entries in the ledger", () -> n.state().size());
+    // Gauges are read on an event loop: from values published without a lock, never waiting on one
+    // (a snapshot restore holds the state's lock for minutes on a large ledger).
+    gauge("scribe.ledger.size", "entries in the ledger", () -> n.watch().applied());
     gauge(
         "scribe.restore.remaining.entries",
         "entries whose key lookups a snapshot restore has still to rebuild (0 when none runs)",
@@ -173,7 +175,13 @@ public final class LedgerVerticle extends AbstractVerticle {
         "scribe.disk.free.bytes",
         "least free space among the node's data, segment and Raft log directories",
         disk::freeBytes);
-    gauge("scribe.ledger.segments", "segment files", () -> n.state().segmentCount());
+    gauge(
+        "scribe.ledger.segments",
+        "segment files",
+        () -> {
+          var count = n.state().segmentCountNow();
+          return count.isPresent() ? count.getAsLong() : Double.NaN;
+        });
     gauge("scribe.raft.term", "current Raft term", () -> n.progress().term());
     gauge("scribe.raft.commit.index", "Raft commit index", () -> n.progress().commitIndex());
     gauge("scribe.raft.applied.index", "Raft applied index", () -> n.progress().appliedIndex());

@@ -29,12 +29,13 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code kill -9} of a random member at a random moment, round after round, while clients write and
- * read: with snapshots every few dozen entries and tiny segments, the kills land during writes,
- * seals, snapshots and snapshot installs. At the end every acknowledged write is on every node at
- * its index, every node has the same root, indices follow real time, linearizable reads never went
- * back, and every tree a receipt claimed is a prefix of the final one. 20 rounds in {@code mvn
- * verify}; {@code -Dscribe.crashRounds=200} for a longer run.
+ * {@code kill -9} (every fourth round SIGSTOP for 1-3 s) of a random member at a random moment,
+ * round after round, while clients write and read: with snapshots every few dozen entries and tiny
+ * segments, the kills land during writes, seals, snapshots and snapshot installs. At the end every
+ * acknowledged write is on every node at its index, every node has the same root, indices follow
+ * real time, linearizable reads never went back, and every tree a receipt claimed is a prefix of
+ * the final one. 20 rounds in {@code mvn verify}; {@code -Dscribe.crashRounds=200} for a longer
+ * run.
  */
 @ExtendWith(VertxExtension.class)
 class CrashRoundsIT {
@@ -74,15 +75,24 @@ class CrashRoundsIT {
         clients.add(done.future());
         clientLoop(apis.get(c % 3), "k", new Random(c), sequence, history, stop, done);
       }
+      long faultsFrom = System.nanoTime();
       for (int round = 1; round <= rounds; round++) {
         int victim = random.nextInt(3);
         TimeUnit.MILLISECONDS.sleep(200 + random.nextInt(1300)); // a random moment
-        procs.get(victim).kill();
-        TimeUnit.MILLISECONDS.sleep(random.nextInt(1000));
-        procs.set(victim, start(dir, configs, victim, round));
-        // The next round starts once the group has a majority that can serve again.
+        if (round % 4 == 0) {
+          // Every fourth round a pause (SIGSTOP) instead: the member comes back as it was.
+          procs.get(victim).signal("STOP");
+          TimeUnit.MILLISECONDS.sleep(1000 + random.nextInt(2000));
+          procs.get(victim).signal("CONT");
+        } else {
+          procs.get(victim).kill();
+          TimeUnit.MILLISECONDS.sleep(random.nextInt(1000));
+          procs.set(victim, start(dir, configs, victim, round));
+        }
+        // The next round starts once the member serves again.
         new HttpProbe(url(configs.get(victim))).awaitStatus("/health", 200, 90_000);
       }
+      long faultsUntil = System.nanoTime();
       stop.set(true);
       Future.join(new ArrayList<>(clients)).await(60, TimeUnit.SECONDS);
 
@@ -101,9 +111,12 @@ class CrashRoundsIT {
         history.assertNoFork(api, head);
       }
       history.assertLinearizable();
+      double gapMs = longestGapMs(acked, faultsFrom, faultsUntil);
       System.out.printf(
-          "%d kill -9 rounds: %d writes acknowledged, %d reads checked, final tree size %d%n",
-          rounds, acked.size(), history.reads(), head.getLong("treeSize"));
+          "%d fault rounds (kill -9, every fourth a pause): %d writes acknowledged, %d reads"
+              + " checked, final tree size %d, longest time without an acknowledged write %.0f ms%n",
+          rounds, acked.size(), history.reads(), head.getLong("treeSize"), gapMs);
+      assertTrue(gapMs < 10_000, "writes kept being acknowledged; longest gap " + gapMs + " ms");
     } finally {
       stop.set(true);
       apis.forEach(Api::close);
@@ -111,6 +124,24 @@ class CrashRoundsIT {
         p.close();
       }
     }
+  }
+
+  /** The longest stretch between {@code from} and {@code until} with no write acknowledged. */
+  static double longestGapMs(List<History.Write> acked, long from, long until) {
+    List<Long> ends = new ArrayList<>();
+    for (History.Write w : acked) {
+      if (w.endNanos() >= from && w.endNanos() <= until) {
+        ends.add(w.endNanos());
+      }
+    }
+    ends.add(from);
+    ends.add(until);
+    ends.sort(null);
+    long longest = 0;
+    for (int i = 1; i < ends.size(); i++) {
+      longest = Math.max(longest, ends.get(i) - ends.get(i - 1));
+    }
+    return longest / 1e6;
   }
 
   /**
