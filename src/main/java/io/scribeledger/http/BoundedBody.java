@@ -134,9 +134,21 @@ public final class BoundedBody implements Handler<RoutingContext> {
 
   /** Answers and closes the connection, so the rest of the body is never read or buffered. */
   private static void refuse(RoutingContext ctx, ErrorCode code, String message) {
+    HttpServerRequest request = ctx.request();
     ctx.response().putHeader("Connection", "close");
-    // Vert.x keeps a connection open while the request body is unread; close it once answered.
-    ctx.addEndHandler(sent -> ctx.request().connection().close());
     ErrorResponses.send(ctx, code, message);
+    // A client still sending would lose the answer if the connection closed under it: what it
+    // sends is dropped (never buffered) until its body ends, or for DRAIN_MS at most.
+    long drain = ctx.vertx().setTimer(DRAIN_MS, t -> request.connection().close());
+    request.handler(dropped -> {});
+    request.endHandler(
+        ended -> {
+          ctx.vertx().cancelTimer(drain);
+          request.connection().close();
+        });
+    request.resume();
   }
+
+  /** How long a refused request's body is read and dropped before its connection is closed. */
+  static final long DRAIN_MS = 2_000;
 }
