@@ -673,34 +673,36 @@ public final class RaftNode implements AutoCloseable {
     RaftProgress progress = progress();
     Optional<FailStop.Fault> fault = failStop.fault();
     Optional<LedgerState.RestoreProgress> restoring = stateMachine.state().restoreProgress();
-    if (fault.isPresent() || restoring.isPresent()) {
-      // The state is refusing reads, closed, or locked by a restore: report what is known
-      // without touching it.
-      return new NodeStatus(
-          config.node().id(),
-          progress.role(),
-          progress.term(),
-          progress.leaderId(),
-          progress.commitIndex(),
-          progress.appliedIndex(),
-          stateMachine.watch().applied(),
-          0,
-          List.of(),
-          stateMachine.snapshotStats(),
-          List.of(),
-          null,
-          fault.map(f -> f.where() + ": " + f.reason()).orElse(null),
-          restoring
-              .map(
-                  r ->
-                      "restoring from a snapshot: key lookups rebuilt for "
-                          + r.done()
-                          + " of "
-                          + r.total()
-                          + " entries")
-              .orElse(null),
-          null);
-    }
+    // A failed or restoring state refuses reads, may be closed, or is locked by the restore: then
+    // the status says what is known without touching it.
+    boolean stateReadable = fault.isEmpty() && restoring.isEmpty();
+    return new NodeStatus(
+        config.node().id(),
+        progress.role(),
+        progress.term(),
+        progress.leaderId(),
+        progress.commitIndex(),
+        progress.appliedIndex(),
+        stateReadable ? stateMachine.state().size() : stateMachine.watch().applied(),
+        stateReadable ? stateMachine.state().segmentCount() : 0,
+        stateReadable ? members() : List.of(),
+        stateMachine.snapshotStats(),
+        List.of(),
+        null,
+        fault.map(f -> f.where() + ": " + f.reason()).orElse(null),
+        restoring
+            .map(
+                r ->
+                    "restoring from a snapshot: key lookups rebuilt for "
+                        + r.done()
+                        + " of "
+                        + r.total()
+                        + " entries")
+            .orElse(null),
+        null);
+  }
+
+  private List<NodeStatus.Member> members() {
     List<NodeStatus.Member> members = new ArrayList<>();
     try {
       RaftServer.Division division = server.getDivision(GROUP_ID);
@@ -716,22 +718,7 @@ public final class RaftNode implements AutoCloseable {
     } catch (IOException e) {
       // the group is not on this server (any more): no members to list, as progress() says UNKNOWN
     }
-    return new NodeStatus(
-        config.node().id(),
-        progress.role(),
-        progress.term(),
-        progress.leaderId(),
-        progress.commitIndex(),
-        progress.appliedIndex(),
-        stateMachine.state().size(),
-        stateMachine.state().segmentCount(),
-        members,
-        stateMachine.snapshotStats(),
-        List.of(),
-        null,
-        null,
-        null,
-        null);
+    return members;
   }
 
   /**

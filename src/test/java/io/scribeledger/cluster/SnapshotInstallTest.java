@@ -49,14 +49,7 @@ class SnapshotInstallTest {
     List<Api> apis = new ArrayList<>();
     try {
       nodes.forEach(n -> apis.add(new Api(vertx, n.httpPort(), 16)));
-      int leader =
-          Integer.parseInt(
-                  apis.get(0)
-                      .get("/cluster/leader")
-                      .bodyAsJsonObject()
-                      .getString("leaderId")
-                      .substring(1))
-              - 1;
+      int leader = apis.get(0).leaderNumber() - 1;
       int follower = (leader + 1) % 3;
       for (int i = 0; i < 10; i++) {
         assertEquals(201, apis.get(leader).put("/kv/early-" + i, "e" + i).statusCode());

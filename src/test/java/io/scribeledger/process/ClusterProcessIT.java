@@ -68,14 +68,7 @@ class ClusterProcessIT {
         assertEquals(201, r.statusCode(), r.bodyAsString());
         acked.put("warm-" + i, r.bodyAsJsonObject().getLong("index"));
       }
-      int leader =
-          Integer.parseInt(
-                  apis.get(0)
-                      .get("/cluster/leader")
-                      .bodyAsJsonObject()
-                      .getString("leaderId")
-                      .substring(1))
-              - 1;
+      int leader = apis.get(0).leaderNumber() - 1;
       List<Api> survivors = new ArrayList<>();
       for (int i = 0; i < 3; i++) {
         if (i != leader) {

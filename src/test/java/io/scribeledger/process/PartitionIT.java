@@ -76,13 +76,7 @@ class PartitionIT {
         }
         TimeUnit.SECONDS.sleep(2); // load before the fault
 
-        int leader =
-            Integer.parseInt(
-                apis.get(0)
-                    .get("/cluster/leader")
-                    .bodyAsJsonObject()
-                    .getString("leaderId")
-                    .substring(1));
+        int leader = apis.get(0).leaderNumber();
         long cutAt = System.nanoTime();
         net.cut(leader);
         TimeUnit.SECONDS.sleep(5);

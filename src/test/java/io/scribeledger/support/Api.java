@@ -75,6 +75,12 @@ public final class Api implements AutoCloseable {
     return send(HttpMethod.DELETE, uri, null, null);
   }
 
+  /** The number of the leader this node reports ({@code 2} for {@code n2}). */
+  public int leaderNumber() {
+    return Integer.parseInt(
+        get("/cluster/leader").bodyAsJsonObject().getString("leaderId").substring(1));
+  }
+
   /** The ledger size as the node reports it, to check that refused input appended nothing. */
   public long ledgerSize() {
     JsonObject m = get("/metrics").bodyAsJsonObject();
