@@ -56,6 +56,7 @@ public final class LedgerVerticle extends AbstractVerticle {
   private DiskSpace disk;
   private long diskTimer = -1;
   private boolean diskLow;
+  private boolean diskChecking;
 
   /** How often free disk space is read. */
   private static final long DISK_CHECK_MS = 500;
@@ -123,12 +124,17 @@ public final class LedgerVerticle extends AbstractVerticle {
    * way.
    */
   private void checkDisk() {
+    if (diskChecking) {
+      return; // the last reading has not come back (a hung file system): never queue more
+    }
+    diskChecking = true;
     vertx
         .executeBlocking(
             () -> {
               disk.refresh();
               return disk.belowFloor();
             })
+        .onComplete(done -> diskChecking = false)
         .onSuccess(
             problem -> {
               if (problem.isPresent() && !diskLow) {
