@@ -77,7 +77,7 @@ public final class DiskSpace {
    * what each write costs would otherwise let the node flap between refusing and admitting.
    */
   private long hysteresis() {
-    return Math.max(1024 * 1024, floorBytes / 4);
+    return Math.max(1024 * 1024, floorBytes / 2);
   }
 
   /**

@@ -57,10 +57,11 @@ class DiskFullIT {
       Random random = new Random(5);
       Map<String, byte[]> acked = new HashMap<>();
       int refused = 0;
-      boolean notReady = false;
-      // Admission counts what each write may cost, so the first 507s can come a little early;
-      // the node reports not ready once a reading shows the floor really reached.
-      for (int i = 0; i < 300 && !notReady; i++) {
+      boolean settled = false;
+      // Admission counts what each write may cost, so the first 507s can come a little early and
+      // a fresh reading may let a few more in; writing goes on until every write is refused and
+      // the node has reported not ready across a few readings (0.5 s apart).
+      for (int i = 0; i < 400 && !settled; i++) {
         byte[] value = new byte[VALUE_BYTES];
         random.nextBytes(value);
         HttpResponse<Buffer> r = api.put("/kv/fill-" + i, value, "application/octet-stream");
@@ -71,10 +72,10 @@ class DiskFullIT {
           assertEquals("insufficient_storage", r.bodyAsJsonObject().getString("error"));
           assertEquals("1", r.getHeader("Retry-After"));
           refused++;
-          notReady = notReadyWithin(api, 1500);
+          settled = notReadyThroughout(api, 1500);
         }
       }
-      assertTrue(refused > 0 && notReady, "the floor was reached within 300 writes of 256 KiB");
+      assertTrue(refused > 0 && settled, "the floor was reached within 400 writes of 256 KiB");
       assertFalse(acked.isEmpty(), "writes were acknowledged before the floor");
       long size = api.ledgerSize();
       HttpProbe probe = new HttpProbe("http://127.0.0.1:" + port);
@@ -157,15 +158,15 @@ class DiskFullIT {
     }
   }
 
-  /** Polls readiness until it answers 503 or {@code ms} pass. */
-  static boolean notReadyWithin(Api api, long ms) {
+  /** Whether readiness answers 503 on every poll for {@code ms} (false at the first 200). */
+  static boolean notReadyThroughout(Api api, long ms) {
     long deadline = System.currentTimeMillis() + ms;
     do {
-      if (api.get("/health/ready").statusCode() == 503) {
-        return true;
+      if (api.get("/health/ready").statusCode() != 503) {
+        return false;
       }
     } while (System.currentTimeMillis() < deadline);
-    return false;
+    return true;
   }
 
   static void assertAllPresent(Api api, Map<String, byte[]> acked) {
