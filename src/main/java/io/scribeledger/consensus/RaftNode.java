@@ -89,6 +89,9 @@ public final class RaftNode implements AutoCloseable {
 
   private final RaftProperties properties;
 
+  /** The leader {@link #client} was built for (only the client-switch thread writes it). */
+  private volatile RaftPeerId clientLeader;
+
   /** Switches clients on a leader change and closes retired ones. */
   private final ScheduledExecutorService clientSwitches;
 
@@ -248,9 +251,13 @@ public final class RaftNode implements AutoCloseable {
 
   private void switchClient(RaftPeerId leader) {
     RaftClient old = client;
-    if (leader.equals(old.getLeaderId())) {
+    // Compared with the leader this node pointed its client at, not with the client's own guess:
+    // after a timed-out attempt the old client may already guess the new leader, yet still be stuck
+    // closing its channel to the silent one, with every later request queued behind it.
+    if (leader.equals(clientLeader)) {
       return;
     }
+    clientLeader = leader;
     RaftGroup group;
     try {
       group = server.getDivision(GROUP_ID).getGroup();
