@@ -108,10 +108,6 @@ public final class DiskSpace {
     return last.freeBytes();
   }
 
-  public long floorBytes() {
-    return floorBytes;
-  }
-
   private String problem(Reading r) {
     return "free space under "
         + r.tightest()
