@@ -6,6 +6,8 @@ FROM maven:3.9-eclipse-temurin-17 AS build
 WORKDIR /src
 # Dependencies first, so a source change does not download them again.
 COPY pom.xml .
+# javac's exports for Error Prone, which runs in every build.
+COPY .mvn .mvn
 RUN mvn -B -q dependency:go-offline
 COPY src src
 COPY conf conf
