@@ -40,7 +40,8 @@ public final class Admission {
     if (fileLimit <= 0 || configured <= fileLimit - RESERVED_DESCRIPTORS) {
       return configured;
     }
-    int capped = (int) Math.max(16, fileLimit - RESERVED_DESCRIPTORS);
+    // Never above what was configured: a low file limit only ever lowers the cap.
+    int capped = (int) Math.min(configured, Math.max(16, fileLimit - RESERVED_DESCRIPTORS));
     LOG.warn(
         "http.maxConnections {} would leave too few of the process's {} file descriptors to the"
             + " node itself; {} connections at most (raise the limit: ulimit -n)",
