@@ -92,6 +92,13 @@ public final class RaftNode implements AutoCloseable {
   /** The leader {@link #client} was built for (only the client-switch thread writes it). */
   private volatile RaftPeerId clientLeader;
 
+  private static final String RAFT_DIR = "raft";
+
+  /** Every directory a node writes under {@code dataDir}: its state, its segments, its Raft log. */
+  public static List<Path> writtenDirectories(Path dataDir) {
+    return List.of(dataDir, LedgerState.segmentsDir(dataDir), dataDir.resolve(RAFT_DIR));
+  }
+
   /** Switches clients on a leader change and closes retired ones. */
   private final ScheduledExecutorService clientSwitches;
 
@@ -156,7 +163,7 @@ public final class RaftNode implements AutoCloseable {
    */
   public static RaftNode start(NodeConfig config, FailStop failStop) throws IOException {
     Path dataDir = config.node().dataDir();
-    Path raftDir = dataDir.resolve("raft");
+    Path raftDir = dataDir.resolve(RAFT_DIR);
     Files.createDirectories(raftDir);
     RaftProperties props = properties(config, raftDir);
     RaftGroup group = RaftGroup.valueOf(GROUP_ID, peers(config));

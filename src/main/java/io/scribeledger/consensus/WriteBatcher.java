@@ -62,15 +62,24 @@ final class WriteBatcher {
    */
   CompletableFuture<WriteOutcome> submit(Command command, BooleanSupplier clientGone) {
     Pending p = new Pending(command, sizeOf(command), clientGone, new CompletableFuture<>());
+    advance(() -> queue.add(p), () -> {});
+    return p.result();
+  }
+
+  /**
+   * Changes the queue or the window under the lock, then: drops the writes whose client left, runs
+   * {@code beforeSending}, and sends the batches that may go now.
+   */
+  private void advance(Runnable underLock, Runnable beforeSending) {
     List<Outgoing> ready;
     List<Pending> dropped = new ArrayList<>();
     synchronized (this) {
-      queue.add(p);
+      underLock.run();
       ready = takeBatches(dropped);
     }
     drop(dropped);
+    beforeSending.run();
     ready.forEach(this::send);
-    return p.result();
   }
 
   private static void drop(List<Pending> dropped) {
@@ -96,17 +105,14 @@ final class WriteBatcher {
    * now. Returns the generation they belong to.
    */
   long releaseWindow() {
-    List<Outgoing> ready;
-    long released;
-    List<Pending> dropped = new ArrayList<>();
-    synchronized (this) {
-      released = generation++;
-      inFlight = 0;
-      ready = takeBatches(dropped);
-    }
-    drop(dropped);
-    ready.forEach(this::send);
-    return released;
+    long[] released = {0};
+    advance(
+        () -> {
+          released[0] = generation++;
+          inFlight = 0;
+        },
+        () -> {});
+    return released[0];
   }
 
   /**
@@ -170,24 +176,22 @@ final class WriteBatcher {
     var unused =
         sent.whenComplete(
             (outcomes, error) -> { // every outcome is handled here
-              List<Outgoing> ready;
-              List<Pending> dropped = new ArrayList<>();
-              synchronized (this) {
-                if (outgoing.generation() == generation) {
-                  inFlight--;
-                }
-                outstanding.remove(outgoing);
-                ready = takeBatches(dropped);
-              }
-              drop(dropped);
-              for (int i = 0; i < batch.size(); i++) {
-                if (error != null) {
-                  batch.get(i).result().completeExceptionally(error);
-                } else {
-                  batch.get(i).result().complete(outcomes.get(i));
-                }
-              }
-              ready.forEach(this::send);
+              advance(
+                  () -> {
+                    if (outgoing.generation() == generation) {
+                      inFlight--;
+                    }
+                    outstanding.remove(outgoing);
+                  },
+                  () -> {
+                    for (int i = 0; i < batch.size(); i++) {
+                      if (error != null) {
+                        batch.get(i).result().completeExceptionally(error);
+                      } else {
+                        batch.get(i).result().complete(outcomes.get(i));
+                      }
+                    }
+                  });
             });
   }
 }

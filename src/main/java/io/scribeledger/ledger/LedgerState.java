@@ -115,6 +115,11 @@ public final class LedgerState implements AutoCloseable {
     }
   }
 
+  /** Where the segment files of the ledger in {@code dataDir} live. */
+  public static Path segmentsDir(Path dataDir) {
+    return dataDir.resolve(SEGMENTS_DIR);
+  }
+
   /** Whether opening found the index behind the latest snapshot and restored from it. */
   public boolean restoredAtOpen() {
     return restoredAtOpen;
@@ -242,7 +247,7 @@ public final class LedgerState implements AutoCloseable {
       throw new IOException("snapshot " + snapshot + " is damaged: " + e.getMessage(), e);
     }
     restoreProgress = new RestoreProgress(0, meta.size());
-    long lastReport = System.nanoTime();
+    long started = System.nanoTime();
     try {
       LedgerIndex.rebuild(
           dataDir.resolve(INDEX_FILE),
@@ -255,7 +260,7 @@ public final class LedgerState implements AutoCloseable {
                           () -> new IllegalStateException("the snapshot's entry index ends early"));
               sink.entry(entry.key(), entry.version(), i);
               if (i % PROGRESS_EVERY == 0) {
-                reportProgress(i, meta.size(), lastReport);
+                reportProgress(i, meta.size(), started);
               }
             }
           });

@@ -24,7 +24,6 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -86,10 +85,9 @@ public final class LedgerVerticle extends AbstractVerticle {
         .executeBlocking(
             () -> {
               keys = NodeKeys.loadOrCreate(config.node().dataDir());
-              Path dataDir = config.node().dataDir();
               disk =
                   new DiskSpace(
-                      List.of(dataDir, dataDir.resolve("segments"), dataDir.resolve("raft")),
+                      RaftNode.writtenDirectories(config.node().dataDir()),
                       config.storage().minFreeBytes());
               FailStop failStop = new FailStop(config.node().id());
               failStop.onFail(
