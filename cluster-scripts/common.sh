@@ -6,6 +6,17 @@ NODES="1 2 3"
 
 http_port() { echo $((8080 + $1)); }
 
+# With start-cluster.sh --tls the nodes serve HTTPS, need tokens and speak mutual TLS on Raft; the CA,
+# node certificates, the admin token and a curl header file holding it are under $TLS_DIR.
+TLS_DIR="$ROOT/data/tls"
+tls_on() { [ -f "$TLS_DIR/on" ]; }
+base_url() { if tls_on; then echo "https://127.0.0.1:$(http_port "$1")"; else echo "http://127.0.0.1:$(http_port "$1")"; fi; }
+# curl that trusts the cluster CA and sends the admin token when TLS is on (the token is read from a
+# file, never put on a command line where ps shows it).
+scurl() {
+  if tls_on; then curl --cacert "$TLS_DIR/ca.pem" -H @"$TLS_DIR/auth.header" "$@"; else curl "$@"; fi
+}
+
 ensure_jar() {
   if [ ! -f "$JAR" ]; then
     echo "building $JAR" >&2
@@ -45,7 +56,7 @@ java_opts() {
 wait_200() {
   deadline=$(( $(date +%s) + $2 ))
   while [ "$(date +%s)" -le "$deadline" ]; do
-    if [ "$(curl -s -o /dev/null -w '%{http_code}' "$1")" = "200" ]; then return 0; fi
+    if [ "$(scurl -s -o /dev/null -w '%{http_code}' "$1")" = "200" ]; then return 0; fi
     sleep 0.1
   done
   return 1

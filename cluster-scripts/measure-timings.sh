@@ -15,7 +15,7 @@ trap cleanup EXIT
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 put_until_ack() { # $1 node number, $2 key, $3 deadline ms
   while [ "$(now_ms)" -lt "$3" ]; do
-    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 -X PUT --data-binary v "http://127.0.0.1:$(http_port "$1")/kv/$2" || true)
+    code=$(scurl -s -o /dev/null -w '%{http_code}' --max-time 2 -X PUT --data-binary v "$(base_url "$1")/kv/$2" || true)
     [ "$code" = "201" ] && return 0
     sleep 0.02
   done
@@ -30,7 +30,7 @@ done
 put_until_ack 1 formation $((start + 60000)) || { echo "no acknowledged write within 60 s" >&2; exit 1; }
 formed=$(now_ms)
 echo "formation: $((formed - start)) ms from process start to the first acknowledged write"
-leader=$(curl -s http://127.0.0.1:8081/cluster/leader | json_field leaderId | tr -d n)
+leader=$(scurl -s "$(base_url 1)/cluster/leader" | json_field leaderId | tr -d n)
 [ -n "$leader" ] || { echo "no leader known after the first write" >&2; exit 1; }
 survivor=$(( leader % 3 + 1 ))
 kill -9 "$(cat "$WORK/n$leader.pid")"

@@ -3,7 +3,7 @@
 set -u
 . "$(dirname "$0")/common.sh"
 for i in $NODES; do
-  s=$(curl -s --max-time 2 "http://127.0.0.1:$(http_port "$i")/cluster/status") || s=""
+  s=$(scurl -s --max-time 2 "$(base_url "$i")/cluster/status") || s=""
   if [ -z "$s" ]; then
     echo "n$i  down"
   else

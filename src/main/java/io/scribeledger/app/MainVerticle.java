@@ -3,6 +3,9 @@ package io.scribeledger.app;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.scribeledger.auth.AuditLog;
+import io.scribeledger.auth.TokenStore;
+import io.scribeledger.config.ConfigException;
 import io.scribeledger.config.ConfigResolver;
 import io.scribeledger.config.NodeConfig;
 import io.scribeledger.http.Admission;
@@ -17,6 +20,9 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
 import io.vertx.micrometer.backends.BackendRegistries;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,21 +66,71 @@ public final class MainVerticle extends VerticleBase {
     }
     Admission admission = new Admission(config.http());
     admission.registerGauges(metrics, config.node().id());
-    return vertx
-        .deployVerticle(new LedgerVerticle(config, metrics))
-        .compose(
-            id ->
-                vertx.deployVerticle(
-                    () -> new HttpVerticle(config, metrics, admission),
-                    new DeploymentOptions().setInstances(config.http().instances())))
-        .onSuccess(
-            id ->
-                LOG.info(
-                    "Scribe Ledger node {} serving HTTP on {}:{}, Raft on {}, data in {}",
-                    config.node().id(),
-                    config.http().host(),
-                    config.http().port(),
-                    config.raftAddress(),
-                    config.node().dataDir().toAbsolutePath()));
+    announceSecurity(config);
+    Future<Optional<TokenStore>> tokens =
+        vertx.executeBlocking(
+            () -> {
+              ConfigResolver.checkSecurityFiles(config.security());
+              if (config.security().tokensFile().isEmpty()) {
+                return Optional.empty();
+              }
+              Path file = config.security().tokensFile().get();
+              try {
+                return Optional.of(TokenStore.load(file));
+              } catch (IllegalArgumentException | IOException e) {
+                throw new ConfigException("security.tokensFile", e.getMessage());
+              }
+            });
+    return tokens.compose(
+        store ->
+            vertx
+                .deployVerticle(new LedgerVerticle(config, metrics))
+                .compose(
+                    id ->
+                        vertx.deployVerticle(
+                            () -> new HttpVerticle(config, metrics, admission, store),
+                            new DeploymentOptions().setInstances(config.http().instances())))
+                .onSuccess(
+                    id ->
+                        LOG.info(
+                            "Scribe Ledger node {} serving HTTP on {}:{}, Raft on {}, data in {}",
+                            config.node().id(),
+                            config.http().host(),
+                            config.http().port(),
+                            config.raftAddress(),
+                            config.node().dataDir().toAbsolutePath())));
+  }
+
+  /**
+   * One audit line with the security settings (never a secret), and a WARN when the operator chose
+   * to run open on a network address.
+   */
+  private static void announceSecurity(NodeConfig config) {
+    NodeConfig.Security s = config.security();
+    Optional<String> open = ConfigResolver.openToNetworkProblem(config);
+    open.ifPresent(
+        p ->
+            LOG.warn(
+                "security.allowInsecure is set: this node runs open to its network ({}); anyone"
+                    + " who reaches it can read, write and change the cluster",
+                p));
+    AuditLog.record(
+        new AuditLog.Event(
+            "config",
+            "node " + config.node().id(),
+            null,
+            null,
+            null,
+            open.isPresent() ? "insecure" : "ok",
+            "tls="
+                + (s.tls().isPresent() ? "on" : "off")
+                + " tokens="
+                + (s.tokensRequired() ? "required" : "off")
+                + " http="
+                + config.http().host()
+                + ":"
+                + config.http().port()
+                + " raft="
+                + config.raftAddress()));
   }
 }

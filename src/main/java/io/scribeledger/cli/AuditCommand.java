@@ -43,8 +43,8 @@ final class AuditCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter out = node.out();
     PrintWriter err = node.err();
-    LedgerHttp http = node.http();
     try {
+      LedgerHttp http = node.http();
       TreeHead head = Wire.treeHead(http.json("/ledger/head"));
       if (!Files.exists(state)) {
         EntryCheck.signature(head, null);

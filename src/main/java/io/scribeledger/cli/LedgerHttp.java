@@ -10,6 +10,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import javax.net.ssl.SSLContext;
 
 /**
  * The few HTTP calls the CLI makes, with the JDK client. Failures to reach the node are {@link
@@ -32,11 +33,18 @@ final class LedgerHttp {
   }
 
   private final String baseUrl;
-  private final HttpClient client =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+  private final HttpClient client;
+  private final String token;
 
-  LedgerHttp(String baseUrl) {
+  /**
+   * A client of the node at {@code baseUrl}; {@code ssl} null trusts the JVM's CAs, {@code token}
+   * null sends no Authorization header.
+   */
+  LedgerHttp(String baseUrl, SSLContext ssl, String token) {
     this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
+    HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
+    this.client = (ssl == null ? b : b.sslContext(ssl)).build();
+    this.token = token;
   }
 
   static String encode(String key) {
@@ -45,11 +53,13 @@ final class LedgerHttp {
 
   HttpResponse<byte[]> get(String pathAndQuery) throws Unreachable {
     try {
-      return client.send(
+      HttpRequest.Builder request =
           HttpRequest.newBuilder(URI.create(baseUrl + pathAndQuery))
-              .timeout(Duration.ofSeconds(30))
-              .build(),
-          HttpResponse.BodyHandlers.ofByteArray());
+              .timeout(Duration.ofSeconds(30));
+      if (token != null) {
+        request.header("Authorization", "Bearer " + token);
+      }
+      return client.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
     } catch (IOException | IllegalArgumentException e) {
       throw new Unreachable("cannot reach " + baseUrl + ": " + e.getMessage());
     } catch (InterruptedException e) {

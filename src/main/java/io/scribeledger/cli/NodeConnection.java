@@ -1,13 +1,19 @@
 package io.scribeledger.cli;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import javax.net.ssl.SSLContext;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * What every command that talks to a node shares: the {@code --url} option and the command's output
- * streams.
+ * What every command that talks to a node shares: where it is, how to trust it and prove who is
+ * asking, and the command's output streams.
  */
 final class NodeConnection {
 
@@ -17,8 +23,22 @@ final class NodeConnection {
   @Option(
       names = "--url",
       required = true,
-      description = "node base URL, e.g. http://127.0.0.1:8080")
+      description = "node base URL, e.g. http://127.0.0.1:8080 or https://node:8443")
   String url;
+
+  @Option(
+      names = "--cacert",
+      description =
+          "PEM file of the CA that signed the node's HTTPS certificate (default: the JVM's"
+              + " trusted CAs)")
+  Path caCert;
+
+  @Option(
+      names = "--token-file",
+      description =
+          "file holding the bearer token to send (default: the SCRIBE_TOKEN environment variable;"
+              + " a token is never taken on the command line, where ps would show it)")
+  Path tokenFile;
 
   PrintWriter out() {
     return spec.commandLine().getOut();
@@ -28,7 +48,16 @@ final class NodeConnection {
     return spec.commandLine().getErr();
   }
 
-  LedgerHttp http() {
-    return new LedgerHttp(url);
+  LedgerHttp http() throws LedgerHttp.Unreachable {
+    try {
+      String token =
+          tokenFile != null
+              ? Files.readString(tokenFile, StandardCharsets.UTF_8).trim()
+              : System.getenv("SCRIBE_TOKEN");
+      SSLContext ssl = caCert == null ? null : CaTrust.sslContext(caCert);
+      return new LedgerHttp(url, ssl, token == null || token.isEmpty() ? null : token);
+    } catch (IOException | GeneralSecurityException e) {
+      throw new LedgerHttp.Unreachable("cannot set up the connection: " + e.getMessage());
+    }
   }
 }

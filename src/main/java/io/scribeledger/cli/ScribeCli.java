@@ -9,8 +9,9 @@ import picocli.CommandLine.Command;
     name = "scribe",
     mixinStandardHelpOptions = true,
     version = "scribe 0.1.0",
-    description = "Verifies entries and audits the history of a Scribe Ledger node.",
-    subcommands = {VerifyCommand.class, AuditCommand.class},
+    description =
+        "Verifies entries and audits the history of a Scribe Ledger node; makes API tokens.",
+    subcommands = {VerifyCommand.class, AuditCommand.class, TokenCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
       "0:everything verified",

@@ -53,8 +53,8 @@ final class VerifyCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter out = node.out();
     PrintWriter err = node.err();
-    LedgerHttp http = node.http();
     try {
+      LedgerHttp http = node.http();
       String query = version == null ? "" : "?version=" + version;
       JsonObject proof = http.json("/verify/" + LedgerHttp.encode(key) + query);
       JsonObject entry = Wire.object(proof, "entry");

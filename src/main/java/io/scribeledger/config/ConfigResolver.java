@@ -4,11 +4,15 @@ import io.scribeledger.ledger.EntryRules;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -58,7 +62,8 @@ public final class ConfigResolver {
             http(effective),
             raft(effective),
             storage(effective),
-            limits(effective));
+            limits(effective),
+            security(effective));
     if (!config.raft().peers().isEmpty()
         && config.raft().peers().stream().noneMatch(p -> p.id().equals(config.node().id()))) {
       throw new ConfigException(
@@ -78,6 +83,17 @@ public final class ConfigResolver {
       throw new ConfigException(
           "raft.port", "must differ from http.port (" + config.http().port() + ")");
     }
+    openToNetworkProblem(config)
+        .filter(p -> !config.security().allowInsecure())
+        .ifPresent(
+            p -> {
+              throw new ConfigException(
+                  "security",
+                  p
+                      + ": configure tls.certFile, tls.keyFile, tls.caFile and"
+                      + " security.tokensFile (docs/SECURITY.md), bind to loopback, or set"
+                      + " security.allowInsecure to true to run open on a trusted network");
+            });
     return config;
   }
 
@@ -300,6 +316,98 @@ public final class ConfigResolver {
         (int) number(cfg, "storage", "commitEveryEntries", 1, 1_000_000),
         number(cfg, "storage", "commitIntervalMs", 1, 3_600_000),
         number(cfg, "storage", "minFreeBytes", 0, 1L << 50));
+  }
+
+  /**
+   * Why this node would be open to its network (a listener on a non-loopback address without TLS,
+   * or an HTTP API there without tokens), or empty when it is not.
+   */
+  public static Optional<String> openToNetworkProblem(NodeConfig config) {
+    NodeConfig.Security security = config.security();
+    List<String> open = new ArrayList<>();
+    if (!isLoopback(config.http().host())) {
+      if (security.tls().isEmpty()) {
+        open.add("HTTP on " + config.http().host() + " without TLS");
+      }
+      if (!security.tokensRequired()) {
+        open.add("HTTP on " + config.http().host() + " without API tokens");
+      }
+    }
+    if (!isLoopback(config.raft().host()) && security.tls().isEmpty()) {
+      open.add("Raft on " + config.raft().host() + " without mutual TLS");
+    }
+    return open.isEmpty() ? Optional.empty() : Optional.of(String.join(", ", open));
+  }
+
+  /** Whether {@code host} names only this machine (127.0.0.0/8, ::1, localhost). */
+  static boolean isLoopback(String host) {
+    try {
+      for (InetAddress a : InetAddress.getAllByName(host)) {
+        if (!a.isLoopbackAddress()) {
+          return false;
+        }
+      }
+      return true;
+    } catch (UnknownHostException e) {
+      return false;
+    }
+  }
+
+  private static NodeConfig.Security security(JsonObject cfg) {
+    String cert = string(cfg, "tls", "certFile");
+    String key = string(cfg, "tls", "keyFile");
+    String ca = string(cfg, "tls", "caFile");
+    Optional<NodeConfig.Tls> tls = Optional.empty();
+    if (cert != null || key != null || ca != null) {
+      tls =
+          Optional.of(
+              new NodeConfig.Tls(
+                  readableFile(cert, "tls.certFile"),
+                  readableFile(key, "tls.keyFile"),
+                  readableFile(ca, "tls.caFile")));
+    }
+    String tokens = string(cfg, "security", "tokensFile");
+    Object insecure = value(cfg, "security", "allowInsecure");
+    if (!(insecure instanceof Boolean allowInsecure)) {
+      throw new ConfigException("security.allowInsecure", "must be true or false");
+    }
+    return new NodeConfig.Security(
+        tls,
+        Optional.ofNullable(tokens).map(t -> readableFile(t, "security.tokensFile")),
+        allowInsecure);
+  }
+
+  private static Path readableFile(String file, String key) {
+    if (file == null || file.isBlank()) {
+      throw new ConfigException(
+          key,
+          key.startsWith("tls.")
+              ? "missing: tls.certFile, tls.keyFile and tls.caFile go together"
+              : "must name a file");
+    }
+    return Path.of(file);
+  }
+
+  /**
+   * Checks that every file the security settings name can be read, when the node starts (not when
+   * the config is resolved: a manifest's paths exist only inside its pod). Blocking.
+   */
+  public static void checkSecurityFiles(NodeConfig.Security security) {
+    List<Map.Entry<String, Path>> files = new ArrayList<>();
+    security
+        .tls()
+        .ifPresent(
+            t -> {
+              files.add(Map.entry("tls.certFile", t.certFile()));
+              files.add(Map.entry("tls.keyFile", t.keyFile()));
+              files.add(Map.entry("tls.caFile", t.caFile()));
+            });
+    security.tokensFile().ifPresent(f -> files.add(Map.entry("security.tokensFile", f)));
+    for (Map.Entry<String, Path> f : files) {
+      if (!Files.isRegularFile(f.getValue()) || !Files.isReadable(f.getValue())) {
+        throw new ConfigException(f.getKey(), "not a readable file: " + f.getValue());
+      }
+    }
   }
 
   private static NodeConfig.Limits limits(JsonObject cfg) {

@@ -12,7 +12,10 @@ public final class ConfigSchema {
       List.of(
           new ConfigKey("node", "id", ConfigKey.Type.STRING, "n1"),
           new ConfigKey("node", "dataDir", ConfigKey.Type.STRING, null),
-          new ConfigKey("http", "host", ConfigKey.Type.STRING, "0.0.0.0"),
+          // Loopback unless the operator says otherwise: a node on a network address needs TLS and
+          // tokens
+          // (or security.allowInsecure), one on loopback may run open.
+          new ConfigKey("http", "host", ConfigKey.Type.STRING, "127.0.0.1"),
           new ConfigKey("http", "port", ConfigKey.Type.INT, 8080),
           // One per event loop (Vert.x starts two per core): 3-node stale reads measured ~10 % more
           // with 4
@@ -53,7 +56,12 @@ public final class ConfigSchema {
           new ConfigKey("storage", "minFreeBytes", ConfigKey.Type.LONG, 256L * 1024 * 1024),
           new ConfigKey("limits", "maxKeyBytes", ConfigKey.Type.INT, 1024),
           new ConfigKey("limits", "maxValueBytes", ConfigKey.Type.LONG, 16L * 1024 * 1024),
-          new ConfigKey("limits", "maxContentTypeBytes", ConfigKey.Type.INT, 256));
+          new ConfigKey("limits", "maxContentTypeBytes", ConfigKey.Type.INT, 256),
+          new ConfigKey("tls", "certFile", ConfigKey.Type.STRING, null),
+          new ConfigKey("tls", "keyFile", ConfigKey.Type.STRING, null),
+          new ConfigKey("tls", "caFile", ConfigKey.Type.STRING, null),
+          new ConfigKey("security", "tokensFile", ConfigKey.Type.STRING, null),
+          new ConfigKey("security", "allowInsecure", ConfigKey.Type.BOOLEAN, false));
 
   public static final Set<String> SECTIONS =
       KEYS.stream().map(ConfigKey::section).collect(Collectors.toUnmodifiableSet());

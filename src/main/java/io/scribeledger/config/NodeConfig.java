@@ -2,9 +2,11 @@ package io.scribeledger.config;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 
 /** A validated node configuration. */
-public record NodeConfig(Node node, Http http, Raft raft, Storage storage, Limits limits) {
+public record NodeConfig(
+    Node node, Http http, Raft raft, Storage storage, Limits limits, Security security) {
 
   /** Identity and data directory of this node. */
   public record Node(String id, Path dataDir) {}
@@ -51,9 +53,38 @@ public record NodeConfig(Node node, Http http, Raft raft, Storage storage, Limit
   /** Input limits enforced before anything is written. */
   public record Limits(int maxKeyBytes, long maxValueBytes, int maxContentTypeBytes) {}
 
+  /**
+   * Who may call this node: TLS material (HTTPS for the API, mutual TLS for Raft), the API tokens
+   * file, and the operator's explicit choice to run open on a network address.
+   */
+  public record Security(Optional<Tls> tls, Optional<Path> tokensFile, boolean allowInsecure) {
+
+    /** Whether requests must carry a token. */
+    public boolean tokensRequired() {
+      return tokensFile.isPresent();
+    }
+  }
+
+  /**
+   * PEM files: this node's certificate chain and PKCS#8 private key, and the CA certificate that
+   * signs every member (Raft peers must present a certificate it signed).
+   */
+  public record Tls(Path certFile, Path keyFile, Path caFile) {}
+
   /** This node's Raft address, {@code host:port}. */
   public String raftAddress() {
     return raft.host() + ":" + raft.port();
+  }
+
+  /**
+   * Where this node's own Raft client reaches its server when it has no peers: the bind address, or
+   * loopback when that is the wildcard (a TLS client checks the name it dials against the server's
+   * certificate, and no certificate names 0.0.0.0).
+   */
+  public String selfRaftAddress() {
+    return ("0.0.0.0".equals(raft.host()) || "::".equals(raft.host()) ? "127.0.0.1" : raft.host())
+        + ":"
+        + raft.port();
   }
 
   /** This node's HTTP address as peers should reach it. */

@@ -22,6 +22,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
@@ -37,11 +38,14 @@ import java.util.function.BooleanSupplier;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.client.retry.RequestTypeDependentRetryPolicy;
+import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.grpc.GrpcTlsConfig;
 import org.apache.ratis.proto.RaftProtos;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.GroupInfoReply;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftClientRequest;
@@ -89,6 +93,9 @@ public final class RaftNode implements AutoCloseable {
 
   private final RaftProperties properties;
 
+  /** The gRPC TLS settings of every server and client this node makes (none when TLS is off). */
+  private final Parameters parameters;
+
   /** The leader {@link #client} was built for (only the client-switch thread writes it). */
   private volatile RaftPeerId clientLeader;
 
@@ -132,7 +139,8 @@ public final class RaftNode implements AutoCloseable {
       RaftServer server,
       RaftClient client,
       FailStop failStop,
-      RaftProperties properties) {
+      RaftProperties properties,
+      Parameters parameters) {
     this.config = config;
     this.failStop = failStop;
     this.selfId = RaftPeerId.valueOf(config.node().id());
@@ -140,6 +148,7 @@ public final class RaftNode implements AutoCloseable {
     this.server = server;
     this.client = client;
     this.properties = properties;
+    this.parameters = parameters;
     this.clientSwitches =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -166,6 +175,7 @@ public final class RaftNode implements AutoCloseable {
     Path raftDir = dataDir.resolve(RAFT_DIR);
     Files.createDirectories(raftDir);
     RaftProperties props = properties(config, raftDir);
+    Parameters parameters = parameters(config.security());
     RaftGroup group = RaftGroup.valueOf(GROUP_ID, peers(config));
     // The state opens against the latest snapshot, so that an index lost behind it is restored
     // from it before any shared file is cut back (Ratis's layout: <raft dir>/<group id>/sm).
@@ -193,6 +203,7 @@ public final class RaftNode implements AutoCloseable {
               .setGroup(group)
               .setStateMachine(sm)
               .setProperties(props)
+              .setParameters(parameters)
               .setOption(
                   existing ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT)
               .build();
@@ -201,7 +212,7 @@ public final class RaftNode implements AutoCloseable {
       state.close();
       throw e;
     }
-    RaftClient client = newClient(group, props, null, config.raft());
+    RaftClient client = newClient(group, props, parameters, null, config.raft());
     int members = group.getPeers().size();
     if (existing) {
       Set<String> stored = storedVoters(server);
@@ -214,11 +225,15 @@ public final class RaftNode implements AutoCloseable {
         config.raftAddress(),
         existing ? "recovered" : "new",
         members);
-    return new RaftNode(config, sm, server, client, failStop, props);
+    return new RaftNode(config, sm, server, client, failStop, props, parameters);
   }
 
   private static RaftClient newClient(
-      RaftGroup group, RaftProperties props, RaftPeerId leader, NodeConfig.Raft raft) {
+      RaftGroup group,
+      RaftProperties props,
+      Parameters parameters,
+      RaftPeerId leader,
+      NodeConfig.Raft raft) {
     // Retries stop when the request is raft.requestTimeoutMs old, when its caller is told the
     // outcome is unknown: a write must not go on retrying, and land, long after that answer.
     RequestTypeDependentRetryPolicy.Builder retry = RequestTypeDependentRetryPolicy.newBuilder();
@@ -233,6 +248,7 @@ public final class RaftNode implements AutoCloseable {
     return RaftClient.newBuilder()
         .setRaftGroup(group)
         .setProperties(props)
+        .setParameters(parameters)
         .setLeaderId(leader)
         .setRetryPolicy(retry.build())
         .build();
@@ -275,7 +291,7 @@ public final class RaftNode implements AutoCloseable {
       if (closed) {
         return;
       }
-      client = newClient(group, properties, leader, config.raft());
+      client = newClient(group, properties, parameters, leader, config.raft());
     }
     long released = batcher.releaseWindow();
     LOG.info("Raft leader is now {}: proposals go to it", leader);
@@ -312,7 +328,10 @@ public final class RaftNode implements AutoCloseable {
   private static List<RaftPeer> peers(NodeConfig config) {
     if (config.raft().peers().isEmpty()) {
       return List.of(
-          RaftPeer.newBuilder().setId(config.node().id()).setAddress(config.raftAddress()).build());
+          RaftPeer.newBuilder()
+              .setId(config.node().id())
+              .setAddress(config.selfRaftAddress())
+              .build());
     }
     List<RaftPeer> peers = new ArrayList<>();
     for (NodeConfig.Peer p : config.raft().peers()) {
@@ -382,6 +401,28 @@ public final class RaftNode implements AutoCloseable {
     RaftServerConfigKeys.Log.setPurgeGap(
         p, (int) Math.min(Integer.MAX_VALUE, raft.snapshotEveryEntries()));
     return p;
+  }
+
+  /**
+   * Mutual TLS for every Raft connection when TLS is configured: this node presents its certificate
+   * and accepts only peers (and clients) whose certificate the cluster CA signed. In Ratis 3.3 the
+   * server, admin and client services share the one port, so this also closes raw proposals and
+   * configuration changes to anyone without such a certificate.
+   */
+  private static Parameters parameters(NodeConfig.Security security) {
+    Parameters parameters = new Parameters();
+    security
+        .tls()
+        .ifPresent(
+            tls ->
+                GrpcConfigKeys.TLS.setConf(
+                    parameters,
+                    new GrpcTlsConfig(
+                        tls.keyFile().toFile(),
+                        tls.certFile().toFile(),
+                        tls.caFile().toFile(),
+                        true)));
+    return parameters;
   }
 
   /** How long one attempt of the Raft client may take before it tries another member. */
@@ -594,6 +635,23 @@ public final class RaftNode implements AutoCloseable {
             .anyMatch(p -> p.getId().equals(id))
         ? Membership.LISTENER
         : Membership.NONE;
+  }
+
+  /**
+   * The commit index of {@code nodeId} as the leader tracks it from that member's Raft replies
+   * (empty when no leader is known or it does not replicate to that node). Asked of the leader over
+   * the Raft admin API, never of the node itself. Blocking.
+   */
+  public OptionalLong commitIndexSeenByLeader(String nodeId) throws IOException {
+    RaftPeerId leader = leaderId() == null ? null : RaftPeerId.valueOf(leaderId());
+    if (leader == null) {
+      return OptionalLong.empty();
+    }
+    GroupInfoReply info = client.getGroupManagementApi(leader).info(GROUP_ID);
+    return info.getCommitInfos().stream()
+        .filter(c -> c.getServer().getId().toStringUtf8().equals(nodeId))
+        .mapToLong(RaftProtos.CommitInfoProto::getCommitIndex)
+        .findFirst();
   }
 
   /**

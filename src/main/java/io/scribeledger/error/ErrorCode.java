@@ -10,6 +10,10 @@ public enum ErrorCode {
   URI_TOO_LONG(414, "bad_request"),
   /** Request headers larger than the decoder takes; the code says why it could not be parsed. */
   HEADERS_TOO_LARGE(431, "bad_request"),
+  /** No bearer token, or one the node does not know. */
+  UNAUTHORIZED(401, "unauthorized"),
+  /** A valid token whose role or key prefixes do not allow the request. */
+  FORBIDDEN(403, "forbidden"),
   NOT_FOUND(404, "not_found"),
   DELETED(404, "deleted"),
   METHOD_NOT_ALLOWED(405, "method_not_allowed"),

@@ -133,7 +133,7 @@ public final class BoundedBody implements Handler<RoutingContext> {
   }
 
   /** Answers and closes the connection, so the rest of the body is never read or buffered. */
-  private static void refuse(RoutingContext ctx, ErrorCode code, String message) {
+  static void refuse(RoutingContext ctx, ErrorCode code, String message) {
     HttpServerRequest request = ctx.request();
     ctx.response().putHeader("Connection", "close");
     ErrorResponses.send(ctx, code, message);

@@ -1,16 +1,22 @@
 package io.scribeledger.http;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.scribeledger.auth.Role;
+import io.scribeledger.auth.TokenStore;
 import io.scribeledger.config.NodeConfig;
 import io.scribeledger.error.ErrorCode;
 import io.scribeledger.service.LedgerClient;
 import io.vertx.core.AbstractVerticle;
+import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
@@ -30,28 +36,48 @@ public final class HttpVerticle extends AbstractVerticle {
   private final MeterRegistry registry;
 
   private final Admission admission;
+  private final AccessControl access;
 
-  public HttpVerticle(NodeConfig config, MeterRegistry registry, Admission admission) {
+  /**
+   * An HTTP verticle; {@code tokens} empty means the node runs open (every caller may do
+   * everything).
+   */
+  public HttpVerticle(
+      NodeConfig config, MeterRegistry registry, Admission admission, Optional<TokenStore> tokens) {
     this.config = config;
     this.registry = registry;
     this.admission = admission;
+    this.access = new AccessControl(tokens);
   }
 
   @Override
   public void start(Promise<Void> started) {
     LedgerClient ledger = new LedgerClient(vertx, config.node().id(), config.raft());
     Router router = router(ledger);
+    HttpServerOptions options =
+        new HttpServerOptions()
+            .setCompressionSupported(false)
+            // HTTP/1.1 only: with cleartext HTTP/2 detection on, a connection is not set up
+            // (nor counted against http.maxConnections) until its first bytes arrive.
+            .setHttp2ClearTextEnabled(false)
+            // A connection that sends nothing for this long is closed: slow or idle clients
+            // cannot hold connections (and their buffers) open for ever.
+            .setIdleTimeout((int) config.http().idleTimeoutMs())
+            .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
+    config
+        .security()
+        .tls()
+        .ifPresent(
+            tls ->
+                options
+                    .setSsl(true)
+                    // TLS 1.2 and 1.3 only (Vert.x's default protocol set).
+                    .setKeyCertOptions(
+                        new PemKeyCertOptions()
+                            .setCertPath(tls.certFile().toString())
+                            .setKeyPath(tls.keyFile().toString())));
     vertx
-        .createHttpServer(
-            new HttpServerOptions()
-                .setCompressionSupported(false)
-                // HTTP/1.1 only: with cleartext HTTP/2 detection on, a connection is not set up
-                // (nor counted against http.maxConnections) until its first bytes arrive.
-                .setHttp2ClearTextEnabled(false)
-                // A connection that sends nothing for this long is closed: slow or idle clients
-                // cannot hold connections (and their buffers) open for ever.
-                .setIdleTimeout((int) config.http().idleTimeoutMs())
-                .setIdleTimeoutUnit(TimeUnit.MILLISECONDS))
+        .createHttpServer(options)
         .requestHandler(router)
         .connectionHandler(connection -> HttpFramingGuard.install(connection, admission))
         .listen(config.http().port(), config.http().host())
@@ -84,42 +110,74 @@ public final class HttpVerticle extends AbstractVerticle {
                 ctx.next();
               }
             });
-    router
-        .route()
-        .method(HttpMethod.PUT)
-        .handler(new BoundedBody(config.limits().maxValueBytes(), admission));
-    router
-        .route("/cluster/*")
-        .method(HttpMethod.POST)
-        .handler(new BoundedBody(MAX_ADMIN_BODY, admission));
+    // Open: the probes a kubelet or load balancer calls without a token.
+    Routes.open(router, "/health", node::health);
+    Routes.open(router, "/health/live", node::live);
+    Routes.open(router, "/health/ready", node::ready);
+    // Every route below needs a valid token (when the node has tokens), and then its role.
+    router.route().handler(access.authenticate());
 
-    Routes.fixed(router, "/health", Map.of(HttpMethod.GET, node::health));
-    Routes.fixed(router, "/health/live", Map.of(HttpMethod.GET, node::live));
-    Routes.fixed(router, "/health/ready", Map.of(HttpMethod.GET, node::ready));
-    Routes.fixed(router, "/metrics", Map.of(HttpMethod.GET, node::metrics));
-    Routes.fixed(router, "/metrics/prometheus", Map.of(HttpMethod.GET, node::prometheus));
-    Routes.fixed(router, "/cluster/status", Map.of(HttpMethod.GET, node::clusterStatus));
-    Routes.fixed(router, "/cluster/members", Map.of(HttpMethod.GET, node::clusterMembers));
-    Routes.fixed(router, "/cluster/leader", Map.of(HttpMethod.GET, node::clusterLeader));
-    Routes.fixed(router, "/cluster/join", Map.of(HttpMethod.POST, guarded(node::join)));
-    Routes.fixed(router, "/cluster/leave", Map.of(HttpMethod.POST, guarded(node::leave)));
-
-    Routes.fixed(router, "/ledger/head", Map.of(HttpMethod.GET, guarded(proofs::head)));
+    Handler<RoutingContext> reader = AccessControl.require(Role.READER);
+    Handler<RoutingContext> admin = AccessControl.require(Role.ADMIN);
+    Handler<RoutingContext> adminBody = new BoundedBody(MAX_ADMIN_BODY, admission);
+    Routes.fixed(router, "/metrics", List.of(reader), Map.of(HttpMethod.GET, node::metrics));
     Routes.fixed(
-        router, "/ledger/consistency", Map.of(HttpMethod.GET, guarded(proofs::consistency)));
-    Routes.fixed(router, "/ledger/entries", Map.of(HttpMethod.GET, guarded(proofs::entries)));
-    Routes.fixed(router, "/segments", Map.of(HttpMethod.GET, guarded(proofs::segments)));
-    Routes.fixed(router, "/admin/scrub", Map.of(HttpMethod.POST, proofs::scrub));
+        router, "/metrics/prometheus", List.of(reader), Map.of(HttpMethod.GET, node::prometheus));
+    Routes.fixed(
+        router, "/cluster/status", List.of(reader), Map.of(HttpMethod.GET, node::clusterStatus));
+    Routes.fixed(
+        router, "/cluster/members", List.of(reader), Map.of(HttpMethod.GET, node::clusterMembers));
+    Routes.fixed(
+        router, "/cluster/leader", List.of(reader), Map.of(HttpMethod.GET, node::clusterLeader));
+    Routes.fixed(
+        router,
+        "/cluster/join",
+        List.of(admin, adminBody),
+        Map.of(HttpMethod.POST, guarded(node::join)));
+    Routes.fixed(
+        router,
+        "/cluster/leave",
+        List.of(admin, adminBody),
+        Map.of(HttpMethod.POST, guarded(node::leave)));
+
+    Routes.fixed(
+        router, "/ledger/head", List.of(reader), Map.of(HttpMethod.GET, guarded(proofs::head)));
+    Routes.fixed(
+        router,
+        "/ledger/consistency",
+        List.of(reader),
+        Map.of(HttpMethod.GET, guarded(proofs::consistency)));
+    Routes.fixed(
+        router,
+        "/ledger/entries",
+        List.of(AccessControl.requireWholeLedger()),
+        Map.of(HttpMethod.GET, guarded(proofs::entries)));
+    Routes.fixed(
+        router, "/segments", List.of(reader), Map.of(HttpMethod.GET, guarded(proofs::segments)));
+    Routes.fixed(router, "/admin/scrub", List.of(admin), Map.of(HttpMethod.POST, proofs::scrub));
     Routes.keyGet(router, "/verify/", proofs::verify);
+    Handler<RoutingContext> valueBody = new BoundedBody(config.limits().maxValueBytes(), admission);
+    Handler<RoutingContext> bodyOfPut =
+        ctx -> {
+          if (ctx.request().method().equals(HttpMethod.PUT)) {
+            valueBody.handle(ctx);
+          } else {
+            ctx.next();
+          }
+        };
     router
         .route("/kv/*")
-        .handler(
-            ctx -> {
-              ctx.put(Routes.ROUTE_LABEL, "/kv/{key}");
-              kv.handle(ctx, ctx.request().path().substring("/kv/".length()));
-            });
+        .handler(Routes.label("/kv/{key}"))
+        .handler(AccessControl.requireKey("/kv/"))
+        .handler(bodyOfPut)
+        .handler(ctx -> kv.handle(ctx, ctx.request().path().substring("/kv/".length())));
     Routes.keyGet(router, "/history/", kv::history);
-    router.route("/*").handler(ctx -> legacyKey(ctx, kv));
+    router
+        .route("/*")
+        .handler(Routes.label("/{key}"))
+        .handler(AccessControl.requireKey("/"))
+        .handler(bodyOfPut)
+        .handler(ctx -> legacyKey(ctx, kv));
 
     router.errorHandler(400, HttpVerticle::malformed);
     router.errorHandler(404, Routes::notFound);
@@ -130,8 +188,7 @@ public final class HttpVerticle extends AbstractVerticle {
   }
 
   /** Runs a handler that may throw an API error while parsing its request, answering it as JSON. */
-  private static io.vertx.core.Handler<RoutingContext> guarded(
-      io.vertx.core.Handler<RoutingContext> handler) {
+  private static Handler<RoutingContext> guarded(Handler<RoutingContext> handler) {
     return ctx -> {
       try {
         handler.handle(ctx);
@@ -143,7 +200,6 @@ public final class HttpVerticle extends AbstractVerticle {
 
   /** The seed-compatible {@code /{key}} routes; reserved first segments are node routes only. */
   private static void legacyKey(RoutingContext ctx, KvHandler kv) {
-    ctx.put(Routes.ROUTE_LABEL, "/{key}");
     String raw = ctx.request().path().substring(1);
     int slash = raw.indexOf('/');
     String first = slash < 0 ? raw : raw.substring(0, slash);

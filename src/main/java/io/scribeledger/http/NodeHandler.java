@@ -222,8 +222,11 @@ public final class NodeHandler {
     if (!ConfigResolver.isHostPort(raft) || !ConfigResolver.isHostPort(http)) {
       throw ErrorCode.INVALID_REQUEST.error("raftAddress and httpAddress must be host:port");
     }
-    ledger
-        .join(new LedgerRequest.Join(nodeId, raft, http))
+    AccessControl.audited(
+            ctx,
+            "join",
+            nodeId + " raft=" + raft + " http=" + http,
+            ledger.join(new LedgerRequest.Join(nodeId, raft, http)))
         .onSuccess(
             s ->
                 Json.send(
@@ -243,8 +246,7 @@ public final class NodeHandler {
     if (!ConfigResolver.isNodeId(nodeId)) {
       throw ErrorCode.INVALID_REQUEST.error("nodeId must be 1-64 letters, digits, '.', '_' or '-'");
     }
-    ledger
-        .leave(nodeId)
+    AccessControl.audited(ctx, "leave", nodeId, ledger.leave(nodeId))
         .onSuccess(
             s ->
                 Json.send(

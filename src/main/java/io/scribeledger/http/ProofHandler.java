@@ -145,8 +145,7 @@ public final class ProofHandler {
 
   /** {@code POST /admin/scrub}: recompute sealed segments from their files now. */
   public void scrub(RoutingContext ctx) {
-    ledger
-        .scrub()
+    AccessControl.audited(ctx, "scrub", null, ledger.scrub())
         .onSuccess(
             r ->
                 Json.send(

@@ -21,9 +21,6 @@ import io.vertx.core.Promise;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientResponse;
-import io.vertx.core.http.HttpMethod;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -48,7 +45,6 @@ public final class LedgerVerticle extends AbstractVerticle {
   private static final int JOIN_CATCH_UP_FACTOR = 12;
 
   private RaftNode node;
-  private HttpClient probes;
   private LedgerReads reads;
   private NodeKeys keys;
   private volatile IntegrityScrub.Report lastScrub;
@@ -110,7 +106,6 @@ public final class LedgerVerticle extends AbstractVerticle {
                                   : r.problems().size() + " problems"));
               registerGauges(n);
               diskTimer = vertx.setPeriodic(DISK_CHECK_MS, t -> checkDisk());
-              probes = vertx.createHttpClient();
               consumer = vertx.eventBus().consumer(address(config.node().id()), this::handle);
               started.complete();
             })
@@ -150,9 +145,6 @@ public final class LedgerVerticle extends AbstractVerticle {
   public void stop(Promise<Void> stopped) {
     vertx.cancelTimer(diskTimer);
     gauges.forEach(registry::remove);
-    if (probes != null) {
-      probes.close();
-    }
     Future<Void> unregistered = consumer == null ? Future.succeededFuture() : consumer.unregister();
     unregistered
         .compose(
@@ -297,7 +289,9 @@ public final class LedgerVerticle extends AbstractVerticle {
 
   /**
    * Registers the newcomer's address, adds it as a listener (it gets the log or a snapshot but does
-   * not vote), waits until its own /metrics shows it has caught up, then promotes it to voter.
+   * not vote), waits until the leader's Raft state shows it has caught up, then promotes it to
+   * voter. Nothing is read from an address the caller names: the caller only names where Raft
+   * reaches the node, and with TLS on only a holder of a cluster certificate can answer there.
    * Joining again resumes where a timed-out join stopped.
    */
   /**
@@ -338,20 +332,15 @@ public final class LedgerVerticle extends AbstractVerticle {
 
   private Future<Void> awaitCaughtUp(LedgerRequest.Join j, long target, long deadline) {
     Promise<Void> caughtUp = Promise.promise();
-    String host = j.httpAddress().substring(0, j.httpAddress().lastIndexOf(':'));
-    int port = Integer.parseInt(j.httpAddress().substring(j.httpAddress().lastIndexOf(':') + 1));
-    pollSize(host, port, target, deadline, caughtUp);
+    pollCaughtUp(j.nodeId(), target, deadline, caughtUp);
     return caughtUp.future();
   }
 
-  private void pollSize(String host, int port, long target, long deadline, Promise<Void> caughtUp) {
-    probes
-        .request(HttpMethod.GET, port, host, "/metrics")
-        .compose(req -> req.send().compose(HttpClientResponse::body))
-        .map(body -> body.toJsonObject().getJsonObject("ledger").getLong("size"))
+  private void pollCaughtUp(String nodeId, long target, long deadline, Promise<Void> caughtUp) {
+    blocking(() -> node.commitIndexSeenByLeader(nodeId))
         .onComplete(
             ar -> {
-              if (ar.succeeded() && ar.result() >= target) {
+              if (ar.succeeded() && ar.result().isPresent() && ar.result().getAsLong() >= target) {
                 caughtUp.tryComplete();
               } else if (System.currentTimeMillis() > deadline) {
                 caughtUp.tryFail(
@@ -360,7 +349,7 @@ public final class LedgerVerticle extends AbstractVerticle {
                             + target
                             + " yet; it stays a listener: send the join again to promote it once it has"));
               } else {
-                vertx.setTimer(200, t -> pollSize(host, port, target, deadline, caughtUp));
+                vertx.setTimer(200, t -> pollCaughtUp(nodeId, target, deadline, caughtUp));
               }
             });
   }

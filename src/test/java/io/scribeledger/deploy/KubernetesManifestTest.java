@@ -1,15 +1,19 @@
 package io.scribeledger.deploy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.scribeledger.auth.TokenStore;
 import io.scribeledger.config.ConfigResolver;
 import io.scribeledger.config.NodeConfig;
 import io.scribeledger.support.Api;
 import io.scribeledger.support.Ports;
+import io.scribeledger.support.TestCerts;
 import io.scribeledger.support.TestNode;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import java.io.IOException;
@@ -136,27 +140,123 @@ class KubernetesManifestTest {
   }
 
   @Test
+  void membersAreSecuredBySecretsNetworkPolicyAndSeccomp() {
+    Map<String, Object> container = container();
+    NodeConfig config = ConfigResolver.resolve(podConfig(container, "scribe-0"));
+    assertFalse(config.security().allowInsecure(), "no opt-out in the manifest");
+    NodeConfig.Tls tls = config.security().tls().orElseThrow();
+    for (Path file :
+        List.of(
+            tls.certFile(),
+            tls.keyFile(),
+            tls.caFile(),
+            config.security().tokensFile().orElseThrow())) {
+      String volume = volumeAt(container, file.getParent());
+      assertNotNull(secretOf(volume), file + " comes from a Secret, not the image or a ConfigMap");
+    }
+    for (String probe : List.of("startupProbe", "livenessProbe", "readinessProbe")) {
+      assertEquals("HTTPS", map(map(container.get(probe)).get("httpGet")).get("scheme"), probe);
+    }
+    Map<String, Object> podSpec =
+        map(map(map(only("StatefulSet").get("spec")).get("template")).get("spec"));
+    assertEquals(
+        "RuntimeDefault",
+        map(map(podSpec.get("securityContext")).get("seccompProfile")).get("type"));
+    String image = (String) container.get("image");
+    assertTrue(
+        image.contains(":") && !image.endsWith(":latest"), "a version tag, not latest: " + image);
+
+    Map<String, Object> policy = map(only("NetworkPolicy").get("spec"));
+    Map<String, Object> podLabels =
+        map(
+            map(map(map(only("StatefulSet").get("spec")).get("template")).get("metadata"))
+                .get("labels"));
+    assertEquals(podLabels, map(map(policy.get("podSelector")).get("matchLabels")));
+    int raftPort = containerPort(container, "raft");
+    boolean raftRuleFound = false;
+    for (Object r : list(policy.get("ingress"))) {
+      Map<String, Object> rule = map(r);
+      boolean coversRaft =
+          list(rule.get("ports")).stream().anyMatch(p -> raftPort == (Integer) map(p).get("port"));
+      if (coversRaft) {
+        raftRuleFound = true;
+        List<Object> from = list(rule.get("from"));
+        assertEquals(1, from.size(), "the Raft port admits one kind of peer");
+        assertEquals(
+            podLabels,
+            map(map(map(from.get(0)).get("podSelector")).get("matchLabels")),
+            "only members reach the Raft port");
+      }
+    }
+    assertTrue(raftRuleFound, "a rule names the Raft port");
+  }
+
+  @Test
   void theProbesAskWhatANodeAnswersAndTheContainerConfigStartsANode(Vertx vertx, @TempDir Path dir)
       throws Exception {
-    // conf/container.json as the image runs it, with the loopback ports and data directory of this
-    // test laid over it.
+    // conf/container.json as the image runs it, with the loopback ports, data directory, TLS
+    // material and tokens of this test laid over it.
     JsonObject config = new JsonObject(Files.readString(Path.of("conf/container.json")));
     NodeConfig resolved = ConfigResolver.resolve(config);
     assertEquals(Path.of("/data"), resolved.node().dataDir(), "the image's volume");
     assertEquals("0.0.0.0", resolved.http().host());
-    config.getJsonObject("node").put("dataDir", dir.toString());
+    assertTrue(resolved.security().tls().isPresent(), "the image serves HTTPS and Raft mTLS");
+    assertTrue(resolved.security().tokensRequired(), "the image needs tokens");
+    TestCerts certs = TestCerts.make(dir.resolve("certs"), "n1");
+    String token = TokenStore.newToken();
+    Path tokens = dir.resolve("tokens.json");
+    Files.writeString(
+        tokens,
+        new JsonObject()
+            .put(
+                "tokens",
+                new JsonArray()
+                    .add(
+                        new JsonObject()
+                            .put("name", "ops")
+                            .put("sha256", TokenStore.digestHex(token))
+                            .put("role", "admin")))
+            .encode());
+    config.getJsonObject("node").put("dataDir", dir.resolve("data").toString());
     config.getJsonObject("http").put("port", Ports.free());
     config.getJsonObject("raft").put("port", Ports.free());
+    config.put("tls", certs.tlsSection("n1"));
+    config.getJsonObject("security").put("tokensFile", tokens.toString());
     try (TestNode node = TestNode.start(config);
-        Api api = new Api(vertx, node.httpPort())) {
+        Api api = Api.secure(vertx, node.httpPort(), certs.ca(), token);
+        Api anonymous = Api.secure(vertx, node.httpPort(), certs.ca(), null)) {
       for (String probe : List.of("startupProbe", "livenessProbe", "readinessProbe")) {
         Map<String, Object> get = map(map(container().get(probe)).get("httpGet"));
         assertEquals("http", get.get("port"));
         assertEquals(
-            200, api.get((String) get.get("path")).statusCode(), probe + " " + get.get("path"));
+            200,
+            anonymous.get((String) get.get("path")).statusCode(),
+            probe + " " + get.get("path") + " needs no token");
       }
+      assertEquals(401, anonymous.put("/kv/container", "c").statusCode());
       assertEquals(201, api.put("/kv/container", "c").statusCode());
     }
+  }
+
+  private static String volumeAt(Map<String, Object> container, Path mount) {
+    for (Object m : list(container.get("volumeMounts"))) {
+      if (mount.toString().equals(map(m).get("mountPath"))) {
+        return (String) map(m).get("name");
+      }
+    }
+    throw new AssertionError("nothing is mounted at " + mount);
+  }
+
+  private static String secretOf(String volume) {
+    for (Object v :
+        list(
+            map(map(map(only("StatefulSet").get("spec")).get("template")).get("spec"))
+                .get("volumes"))) {
+      if (volume.equals(map(v).get("name")) && map(v).get("secret") != null) {
+        return (String) map(map(v).get("secret")).get("secretName");
+      }
+    }
+    return null;
   }
 
   /** The pod's config as the node sees it: the mounted ConfigMap file, then its environment. */

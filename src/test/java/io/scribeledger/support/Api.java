@@ -6,6 +6,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.PemTrustOptions;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
@@ -19,6 +20,7 @@ public final class Api implements AutoCloseable {
   private final WebClient client;
   private final String host;
   private final int port;
+  private final String token;
 
   public Api(Vertx vertx, int port, int connections) {
     this(vertx, "127.0.0.1", port, connections);
@@ -33,14 +35,37 @@ public final class Api implements AutoCloseable {
             new PoolOptions().setHttp1MaxSize(connections));
     this.host = host;
     this.port = port;
+    this.token = null;
   }
 
   public Api(Vertx vertx, int port) {
     this(vertx, port, 4);
   }
 
+  private Api(Vertx vertx, int port, WebClientOptions options, String token) {
+    this.client = WebClient.create(vertx, options.setDefaultHost("127.0.0.1").setDefaultPort(port));
+    this.host = "127.0.0.1";
+    this.port = port;
+    this.token = token;
+  }
+
+  /**
+   * A client of an HTTPS node on loopback that trusts {@code caPem} and sends {@code token} as its
+   * bearer token (null: none).
+   */
+  public static Api secure(Vertx vertx, int port, java.nio.file.Path caPem, String token) {
+    return new Api(
+        vertx,
+        port,
+        new WebClientOptions()
+            .setSsl(true)
+            .setTrustOptions(new PemTrustOptions().addCertPath(caPem.toString())),
+        token);
+  }
+
   public HttpRequest<Buffer> request(HttpMethod method, String uri) {
-    return client.request(method, port, host, uri);
+    HttpRequest<Buffer> request = client.request(method, port, host, uri);
+    return token == null ? request : request.bearerTokenAuthentication(token);
   }
 
   public HttpResponse<Buffer> send(HttpMethod method, String uri, Buffer body, MultiMap headers) {

@@ -6,16 +6,23 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import javax.net.ssl.SSLContext;
 
 /** Polls an HTTP endpoint with a deadline; used to wait for a node without fixed sleeps. */
 public final class HttpProbe {
 
   private final String baseUrl;
-  private final HttpClient client =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final HttpClient client;
 
   public HttpProbe(String baseUrl) {
+    this(baseUrl, null);
+  }
+
+  /** A probe of an HTTPS node whose certificate {@code ssl} trusts (null: the JVM's CAs). */
+  public HttpProbe(String baseUrl, SSLContext ssl) {
     this.baseUrl = baseUrl;
+    HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2));
+    this.client = (ssl == null ? b : b.sslContext(ssl)).build();
   }
 
   /** Returns once {@code path} answers {@code status}; fails after {@code timeoutMs}. */

@@ -2,13 +2,17 @@ package io.scribeledger.support;
 
 import io.scribeledger.app.MainVerticle;
 import io.scribeledger.app.ScribeLauncher;
+import io.scribeledger.cli.CaTrust;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
 import org.slf4j.bridge.SLF4JBridgeHandler;
 
 /**
@@ -91,7 +95,20 @@ public final class TestNode implements AutoCloseable {
 
   /** Polls {@code /health} until this node knows a leader (bounded). */
   private void awaitLeader() {
-    new HttpProbe(baseUrl()).awaitStatus("/health", 200, 30_000);
+    new HttpProbe(baseUrl(), sslContext(config)).awaitStatus("/health", 200, 30_000);
+  }
+
+  /** A client context trusting the node's CA when its config has a {@code tls} section. */
+  public static SSLContext sslContext(JsonObject config) {
+    JsonObject tls = config.getJsonObject("tls");
+    if (tls == null) {
+      return null;
+    }
+    try {
+      return CaTrust.sslContext(Path.of(tls.getString("caFile")));
+    } catch (IOException | GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   public JsonObject config() {
@@ -103,7 +120,7 @@ public final class TestNode implements AutoCloseable {
   }
 
   public String baseUrl() {
-    return "http://127.0.0.1:" + httpPort();
+    return (config.containsKey("tls") ? "https" : "http") + "://127.0.0.1:" + httpPort();
   }
 
   @Override

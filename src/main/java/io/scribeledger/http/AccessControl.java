@@ -1,0 +1,175 @@
+package io.scribeledger.http;
+
+import io.scribeledger.auth.AuditLog;
+import io.scribeledger.auth.Principal;
+import io.scribeledger.auth.Role;
+import io.scribeledger.auth.TokenStore;
+import io.scribeledger.error.ErrorCode;
+import io.scribeledger.error.Failures;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.RoutingContext;
+import java.util.Optional;
+import java.util.function.Predicate;
+
+/**
+ * Who is calling, and whether they may use the route: a bearer token from the tokens file (or, on a
+ * node that runs open, everyone as {@link Principal#OPEN}). Both checks run before a request body
+ * is read, so an unauthorized upload costs the node nothing.
+ */
+final class AccessControl {
+
+  private static final String PRINCIPAL = "scribe.principal";
+  private static final String BEARER = "Bearer ";
+  private static final int MAX_AUDITED_PATH = 256;
+
+  private final Optional<TokenStore> tokens;
+
+  AccessControl(Optional<TokenStore> tokens) {
+    this.tokens = tokens;
+  }
+
+  /** The caller of a request that passed {@link #authenticate()}. */
+  static Principal principal(RoutingContext ctx) {
+    Principal p = ctx.get(PRINCIPAL);
+    return p == null ? Principal.OPEN : p;
+  }
+
+  /**
+   * Every route registered after this handler needs a valid token (401 {@code unauthorized}
+   * otherwise); routes registered before it (the health probes) are open.
+   */
+  Handler<RoutingContext> authenticate() {
+    return ctx -> {
+      if (tokens.isEmpty()) {
+        ctx.put(PRINCIPAL, Principal.OPEN);
+        ctx.next();
+        return;
+      }
+      String header = ctx.request().getHeader("Authorization");
+      if (header == null || !header.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
+        ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"scribe\"");
+        deny(ctx, "anonymous", ErrorCode.UNAUTHORIZED, "this route needs a bearer token");
+        return;
+      }
+      Optional<Principal> p = tokens.get().authenticate(header.substring(BEARER.length()).trim());
+      if (p.isEmpty()) {
+        ctx.response()
+            .putHeader("WWW-Authenticate", "Bearer realm=\"scribe\", error=\"invalid_token\"");
+        deny(ctx, "unknown-token", ErrorCode.UNAUTHORIZED, "the bearer token is not valid");
+        return;
+      }
+      ctx.put(PRINCIPAL, p.get());
+      ctx.next();
+    };
+  }
+
+  /** The route needs {@code role} and touches no single key's value. */
+  static Handler<RoutingContext> require(Role role) {
+    return check(p -> p.may(role), "needs the " + role.label() + " role");
+  }
+
+  /** The route reads entries of every key: a token limited to key prefixes may not. */
+  static Handler<RoutingContext> requireWholeLedger() {
+    return check(
+        Principal::mayReadAll, "reads every key's entries: needs a reader token without prefixes");
+  }
+
+  /**
+   * The route reads (GET) or writes (any other method) the key in the path segment after {@code
+   * prefix}; a token limited to prefixes must cover it.
+   */
+  static Handler<RoutingContext> requireKey(String prefix) {
+    return ctx -> {
+      Role role = ctx.request().method().equals(HttpMethod.GET) ? Role.READER : Role.WRITER;
+      Principal p = principal(ctx);
+      String raw = ctx.request().path().substring(prefix.length());
+      String key;
+      try {
+        key = PathKeys.decode(raw, false, ErrorCode.INVALID_KEY);
+      } catch (RuntimeException malformed) {
+        // The handler answers invalid_key to whoever may use every key; others learn nothing.
+        key = p.prefixes().isEmpty() ? "" : null;
+      }
+      if (key != null && p.may(role, key)) {
+        ctx.next();
+      } else {
+        deny(
+            ctx,
+            p.name(),
+            ErrorCode.FORBIDDEN,
+            "the token may not " + (role == Role.READER ? "read" : "write") + " this key");
+      }
+    };
+  }
+
+  private static Handler<RoutingContext> check(Predicate<Principal> allowed, String why) {
+    return ctx -> {
+      Principal p = principal(ctx);
+      if (allowed.test(p)) {
+        ctx.next();
+      } else {
+        deny(ctx, p.name(), ErrorCode.FORBIDDEN, "the token's role does not allow this: " + why);
+      }
+    };
+  }
+
+  /**
+   * Answers the error, records it in the audit log, and closes the connection when a body was on
+   * its way (it is never read).
+   */
+  private static void deny(RoutingContext ctx, String principal, ErrorCode code, String message) {
+    audit(ctx, code == ErrorCode.UNAUTHORIZED ? "auth_failed" : "denied", principal, code.code());
+    HttpServerRequest request = ctx.request();
+    String length = request.getHeader("Content-Length");
+    boolean bodyComing =
+        !request.isEnded()
+            && (request.getHeader("Transfer-Encoding") != null
+                || (length != null && !"0".equals(length.trim())));
+    if (bodyComing) {
+      BoundedBody.refuse(ctx, code, message);
+    } else {
+      ErrorResponses.send(ctx, code, message);
+    }
+  }
+
+  /**
+   * Records a security-relevant action (join, leave, scrub) once it ends: who asked, for what, and
+   * whether it succeeded (or the error code it failed with).
+   */
+  static <T> Future<T> audited(RoutingContext ctx, String event, String detail, Future<T> action) {
+    return action.onComplete(
+        ar ->
+            audit(
+                ctx,
+                event,
+                principal(ctx).name(),
+                ar.succeeded() ? "ok" : Failures.toApiError(ar.cause()).code().code(),
+                detail));
+  }
+
+  /** One audit line for this request: the route, the caller, the request id and the outcome. */
+  static void audit(RoutingContext ctx, String event, String principal, String outcome) {
+    audit(ctx, event, principal, outcome, null);
+  }
+
+  static void audit(
+      RoutingContext ctx, String event, String principal, String outcome, String detail) {
+    String path = ctx.request().path();
+    String route =
+        ctx.request().method().name()
+            + " "
+            + (path.length() > MAX_AUDITED_PATH ? path.substring(0, MAX_AUDITED_PATH) + "…" : path);
+    AuditLog.record(
+        new AuditLog.Event(
+            event,
+            principal,
+            route,
+            ctx.response().headers().get("X-Request-Id"),
+            String.valueOf(ctx.request().remoteAddress()),
+            outcome,
+            detail));
+  }
+}

@@ -1,0 +1,364 @@
+package io.scribeledger.auth;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.scribeledger.consensus.CommandCodec;
+import io.scribeledger.consensus.RaftNode;
+import io.scribeledger.ledger.Batch;
+import io.scribeledger.ledger.Command;
+import io.scribeledger.ledger.Condition;
+import io.scribeledger.support.Api;
+import io.scribeledger.support.TestCerts;
+import io.scribeledger.support.TestCluster;
+import io.scribeledger.support.TestNode;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.Parameters;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.grpc.GrpcTlsConfig;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.util.TimeDuration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A 3-node cluster with HTTPS, bearer tokens and mutual TLS on Raft: every route with no token, a
+ * wrong token and each role; the Raft port refuses anyone without a certificate of the cluster CA.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class SecurityTest {
+
+  @TempDir static Path dir;
+
+  private final Vertx vertx = Vertx.vertx();
+  private final ListAppender<ILoggingEvent> audit = new ListAppender<>();
+  private TestCerts certs;
+  private List<TestNode> nodes = List.of();
+  private final Map<String, String> tokens = new LinkedHashMap<>();
+
+  /** Who calls: a token (or none, or one the node does not know) and what it may do. */
+  private record Caller(String name, String token, Principal principal) {}
+
+  private final List<Caller> callers = new ArrayList<>();
+
+  @BeforeAll
+  void startSecureCluster() throws IOException {
+    certs = TestCerts.make(dir.resolve("certs"), "n1", "n2", "n3");
+    JsonArray entries = new JsonArray();
+    addToken(entries, "ops", Role.ADMIN, List.of());
+    addToken(entries, "app", Role.WRITER, List.of());
+    addToken(entries, "orders-app", Role.WRITER, List.of("orders/"));
+    addToken(entries, "auditor", Role.READER, List.of());
+    Path tokensFile = dir.resolve("tokens.json");
+    Files.writeString(tokensFile, new JsonObject().put("tokens", entries).encodePrettily());
+    callers.add(new Caller("no token", null, null));
+    callers.add(new Caller("unknown token", TokenStore.newToken(), null));
+
+    List<JsonObject> configs =
+        TestCluster.configs(
+            dir,
+            3,
+            new JsonObject()
+                .put("security", new JsonObject().put("tokensFile", tokensFile.toString())));
+    for (int i = 0; i < 3; i++) {
+      configs.get(i).put("tls", certs.tlsSection("n" + (i + 1)));
+    }
+    ((Logger) LoggerFactory.getLogger(AuditLog.LOGGER)).addAppender(audit);
+    audit.start();
+    nodes = TestCluster.start(configs);
+  }
+
+  private void addToken(JsonArray entries, String name, Role role, List<String> prefixes) {
+    String token = TokenStore.newToken();
+    tokens.put(name, token);
+    JsonObject e =
+        new JsonObject()
+            .put("name", name)
+            .put("sha256", TokenStore.digestHex(token))
+            .put("role", role.label());
+    if (!prefixes.isEmpty()) {
+      e.put("prefixes", new JsonArray(prefixes));
+    }
+    entries.add(e);
+    callers.add(new Caller(name, token, new Principal(name, role, prefixes)));
+  }
+
+  @AfterAll
+  void stop() {
+    nodes.forEach(TestNode::close);
+    ((Logger) LoggerFactory.getLogger(AuditLog.LOGGER)).detachAppender(audit);
+    vertx.close().await();
+  }
+
+  /** One request and who may make it. */
+  private record Case(
+      HttpMethod method, String path, String body, Predicate<Principal> allowed, boolean writes) {}
+
+  private static List<Case> cases() {
+    Predicate<Principal> reader = p -> p.may(Role.READER);
+    Predicate<Principal> admin = p -> p.may(Role.ADMIN);
+    return List.of(
+        new Case(HttpMethod.GET, "/metrics", null, reader, false),
+        new Case(HttpMethod.GET, "/metrics/prometheus", null, reader, false),
+        new Case(HttpMethod.GET, "/cluster/status", null, reader, false),
+        new Case(HttpMethod.GET, "/cluster/members", null, reader, false),
+        new Case(HttpMethod.GET, "/cluster/leader", null, reader, false),
+        // A body an admin is refused for (400): the check passed, nothing changes.
+        new Case(HttpMethod.POST, "/cluster/join", "{}", admin, false),
+        new Case(HttpMethod.POST, "/cluster/leave", "{}", admin, false),
+        new Case(HttpMethod.POST, "/admin/scrub", null, admin, false),
+        new Case(HttpMethod.GET, "/ledger/head", null, reader, false),
+        new Case(HttpMethod.GET, "/ledger/consistency?first=1&second=1", null, reader, false),
+        new Case(
+            HttpMethod.GET, "/ledger/entries?from=1&limit=5", null, Principal::mayReadAll, false),
+        new Case(HttpMethod.GET, "/segments", null, reader, false),
+        new Case(
+            HttpMethod.GET, "/kv/orders%2F1", null, p -> p.may(Role.READER, "orders/1"), false),
+        new Case(HttpMethod.GET, "/kv/other", null, p -> p.may(Role.READER, "other"), false),
+        new Case(HttpMethod.GET, "/history/other", null, p -> p.may(Role.READER, "other"), false),
+        new Case(HttpMethod.GET, "/verify/other", null, p -> p.may(Role.READER, "other"), false),
+        new Case(HttpMethod.GET, "/other", null, p -> p.may(Role.READER, "other"), false),
+        new Case(
+            HttpMethod.PUT, "/kv/orders%2F2", "order 2", p -> p.may(Role.WRITER, "orders/2"), true),
+        new Case(
+            HttpMethod.PUT, "/kv/other", "other value", p -> p.may(Role.WRITER, "other"), true),
+        new Case(
+            HttpMethod.PUT, "/legacy", "legacy value", p -> p.may(Role.WRITER, "legacy"), true),
+        new Case(HttpMethod.DELETE, "/kv/gone", null, p -> p.may(Role.WRITER, "gone"), true));
+  }
+
+  @Test
+  void everyRouteChecksTheCallerAndItsRole() {
+    Api ops = api(tokens.get("ops"));
+    assertEquals(201, ops.put("/kv/other", "first").statusCode());
+    assertEquals(201, ops.put("/kv/gone", "to delete").statusCode());
+    assertEquals(201, ops.put("/kv/orders%2F1", "order 1").statusCode());
+    long size = treeSize(ops);
+    // Denied first: nothing they send may change the ledger.
+    for (Caller caller : callers) {
+      try (Api api = api(caller.token())) {
+        for (Case c : cases()) {
+          boolean allowed = caller.principal() != null && c.allowed().test(caller.principal());
+          if (allowed) {
+            continue;
+          }
+          HttpResponse<Buffer> r = send(api, c);
+          String what = caller.name() + " " + c.method() + " " + c.path();
+          int expected = caller.principal() == null ? 401 : 403;
+          assertEquals(expected, r.statusCode(), what + ": " + r.bodyAsString());
+          assertEquals(
+              expected == 401 ? "unauthorized" : "forbidden",
+              r.bodyAsJsonObject().getString("error"),
+              what);
+          if (expected == 401) {
+            assertTrue(r.getHeader("WWW-Authenticate").startsWith("Bearer"), what);
+          }
+        }
+      }
+    }
+    assertEquals(size, treeSize(ops), "no denied request wrote anything");
+    for (Caller caller : callers) {
+      if (caller.principal() == null) {
+        continue;
+      }
+      try (Api api = api(caller.token())) {
+        for (Case c : cases()) {
+          if (!c.allowed().test(caller.principal())) {
+            continue;
+          }
+          HttpResponse<Buffer> r = send(api, c);
+          String what = caller.name() + " " + c.method() + " " + c.path();
+          assertNotEquals(401, r.statusCode(), what);
+          assertNotEquals(403, r.statusCode(), what);
+          assertTrue(r.statusCode() < 500, what + ": " + r.bodyAsString());
+        }
+      }
+    }
+    // The probes stay open: a kubelet has no token.
+    try (Api anonymous = api(null)) {
+      assertEquals(200, anonymous.get("/health").statusCode());
+      assertEquals(200, anonymous.get("/health/live").statusCode());
+      assertEquals(200, anonymous.get("/health/ready").statusCode());
+    }
+  }
+
+  @Test
+  void theAuditLogNamesWhoWasRefusedAndNeverATokenOrDigest() {
+    String wrong = TokenStore.newToken();
+    try (Api stranger = api(wrong);
+        Api auditor = api(tokens.get("auditor"));
+        Api ops = api(tokens.get("ops"))) {
+      assertEquals(401, stranger.get("/kv/x").statusCode());
+      assertEquals(403, auditor.put("/kv/x", "no").statusCode());
+      assertEquals(200, ops.send(HttpMethod.POST, "/admin/scrub", null, null).statusCode());
+    }
+    List<JsonObject> lines =
+        audit.list.stream().map(e -> new JsonObject(e.getFormattedMessage())).toList();
+    assertTrue(
+        lines.stream()
+            .anyMatch(
+                l ->
+                    l.getString("event").equals("auth_failed")
+                        && l.getString("route").equals("GET /kv/x")
+                        && l.getString("requestId") != null),
+        lines.toString());
+    assertTrue(
+        lines.stream()
+            .anyMatch(
+                l ->
+                    l.getString("event").equals("denied")
+                        && l.getString("principal").equals("auditor")
+                        && l.getString("route").equals("PUT /kv/x")),
+        lines.toString());
+    assertTrue(
+        lines.stream()
+            .anyMatch(
+                l ->
+                    l.getString("event").equals("scrub") && l.getString("principal").equals("ops")),
+        lines.toString());
+    String all = lines.toString();
+    for (String secret : tokens.values()) {
+      assertFalse(all.contains(secret), "a token in the audit log");
+      assertFalse(all.contains(TokenStore.digestHex(secret)), "a token digest in the audit log");
+    }
+    assertFalse(all.contains(wrong), "a presented token in the audit log");
+  }
+
+  @Test
+  void plainHttpGetsNoAnswerFromTheHttpsPort() {
+    try (Api plain = new Api(vertx, nodes.get(0).httpPort())) {
+      assertThrows(RuntimeException.class, () -> plain.get("/health"));
+    }
+  }
+
+  @Test
+  void theRaftPortRefusesEveryoneWithoutACertificateOfTheClusterCa() throws Exception {
+    TestCerts rogue = TestCerts.make(dir.resolve("rogue"), "n1", "mallory");
+    long size;
+    try (Api ops = api(tokens.get("ops"))) {
+      size = treeSize(ops);
+    }
+    List<Parameters> attackers = new ArrayList<>();
+    attackers.add(new Parameters()); // no TLS at all
+    attackers.add(tls(rogue.key("mallory"), rogue.cert("mallory"), certs.ca())); // another CA
+    attackers.add(tls(rogue.key("n1"), rogue.cert("n1"), certs.ca())); // a member's name, wrong CA
+    attackers.add(tls(rogue.dir().resolve("ca-key.pem"), rogue.ca(), certs.ca())); // self-signed
+    byte[] proposal =
+        CommandCodec.encode(
+            new Batch(
+                List.of(
+                    new Command.Put(
+                        "forged",
+                        "text/plain",
+                        "x".getBytes(StandardCharsets.UTF_8),
+                        Condition.NONE))));
+    for (Parameters attacker : attackers) {
+      try (RaftClient raw = rawClient(attacker)) {
+        assertThrows(
+            Exception.class,
+            () ->
+                raw.async()
+                    .send(Message.valueOf(ByteString.copyFrom(proposal)))
+                    .get(20, TimeUnit.SECONDS),
+            "append");
+        assertThrows(
+            Exception.class,
+            () ->
+                raw.async()
+                    .sendReadOnly(Message.valueOf(ByteString.EMPTY))
+                    .get(20, TimeUnit.SECONDS),
+            "read");
+        assertThrows(
+            Exception.class,
+            () ->
+                raw.getGroupManagementApi(
+                        raw.getLeaderId() == null
+                            ? org.apache.ratis.protocol.RaftPeerId.valueOf("n1")
+                            : raw.getLeaderId())
+                    .list(),
+            "admin");
+      }
+    }
+    try (Api ops = api(tokens.get("ops"))) {
+      assertEquals(size, treeSize(ops), "nothing reached the log");
+      assertEquals(404, ops.get("/kv/forged").statusCode());
+      assertEquals(201, ops.put("/kv/after-attack", "the members still talk").statusCode());
+    }
+  }
+
+  private static Parameters tls(Path key, Path cert, Path trust) {
+    Parameters p = new Parameters();
+    GrpcConfigKeys.TLS.setConf(
+        p, new GrpcTlsConfig(key.toFile(), cert.toFile(), trust.toFile(), true));
+    return p;
+  }
+
+  private RaftClient rawClient(Parameters parameters) {
+    List<RaftPeer> peers = new ArrayList<>();
+    for (TestNode n : nodes) {
+      peers.add(
+          RaftPeer.newBuilder()
+              .setId(n.config().getJsonObject("node").getString("id"))
+              .setAddress("127.0.0.1:" + n.config().getJsonObject("raft").getInteger("port"))
+              .build());
+    }
+    RaftProperties props = new RaftProperties();
+    RaftClientConfigKeys.Rpc.setRequestTimeout(props, TimeDuration.valueOf(2, TimeUnit.SECONDS));
+    return RaftClient.newBuilder()
+        .setRaftGroup(RaftGroup.valueOf(RaftNode.GROUP_ID, peers))
+        .setProperties(props)
+        .setParameters(parameters)
+        .setRetryPolicy(
+            RetryPolicies.retryUpToMaximumCountWithFixedSleep(2, TimeDuration.ONE_SECOND))
+        .build();
+  }
+
+  /** The ledger's size by a linearizable read (this node may be a follower a moment behind). */
+  private static long treeSize(Api api) {
+    return api.get("/ledger/head").bodyAsJsonObject().getLong("treeSize");
+  }
+
+  private Api api(String token) {
+    return Api.secure(vertx, nodes.get(0).httpPort(), certs.ca(), token);
+  }
+
+  private static HttpResponse<Buffer> send(Api api, Case c) {
+    return api.send(
+        c.method(),
+        c.path(),
+        c.body() == null ? null : Buffer.buffer(c.body(), StandardCharsets.UTF_8.name()),
+        null);
+  }
+}
