@@ -30,18 +30,20 @@ public final class AuditLog {
       String detail) {}
 
   public static void record(Event e) {
-    JsonObject line =
-        new JsonObject()
-            .put("time", Instant.now().toString())
-            .put("event", e.event())
-            .put("principal", e.principal())
-            .put("route", e.route())
-            .put("requestId", e.requestId())
-            .put("client", e.client())
-            .put("outcome", e.outcome());
-    if (e.detail() != null) {
-      line.put("detail", e.detail());
-    }
+    JsonObject line = new JsonObject().put("time", Instant.now().toString());
+    putIfPresent(line, "event", e.event());
+    putIfPresent(line, "principal", e.principal());
+    putIfPresent(line, "route", e.route());
+    putIfPresent(line, "requestId", e.requestId());
+    putIfPresent(line, "client", e.client());
+    putIfPresent(line, "outcome", e.outcome());
+    putIfPresent(line, "detail", e.detail());
     LOG.info(line.encode());
+  }
+
+  private static void putIfPresent(JsonObject line, String field, String value) {
+    if (value != null) {
+      line.put(field, value);
+    }
   }
 }

@@ -104,9 +104,16 @@ class ClusterProcessIT {
       stop.set(true);
       Future.join(new ArrayList<>(writers)).await(60, TimeUnit.SECONDS);
       double failoverMs = (firstAckAfterFault.get() - faultAt.get()) / 1e6;
+      List<JarProcess> survivingProcs = new ArrayList<>(procs);
+      survivingProcs.remove(leader);
       assertTrue(
           firstAckAfterFault.get() > 0 && failoverMs < 2000,
-          "next acknowledged write " + failoverMs + " ms after the " + fault);
+          "next acknowledged write "
+              + failoverMs
+              + " ms after the "
+              + fault
+              + "; what the others logged:\n"
+              + survivingProcs.stream().map(ClusterProcessIT::events).toList());
 
       long maxIndex = acked.values().stream().mapToLong(Long::longValue).max().orElseThrow();
       for (Api api : survivors) {
@@ -133,6 +140,16 @@ class ClusterProcessIT {
         p.close();
       }
     }
+  }
+
+  /** A node's last Raft and warning lines: why a failover took as long as it did. */
+  private static String events(JarProcess p) {
+    List<String> lines =
+        p.stdout()
+            .lines()
+            .filter(l -> l.contains("leader") || l.contains("WARN") || l.contains("ERROR"))
+            .toList();
+    return String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size()));
   }
 
   static String url(JsonObject config) {
