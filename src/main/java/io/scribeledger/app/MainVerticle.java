@@ -10,6 +10,7 @@ import io.scribeledger.config.ConfigResolver;
 import io.scribeledger.config.NodeConfig;
 import io.scribeledger.http.Admission;
 import io.scribeledger.http.HttpVerticle;
+import io.scribeledger.http.RateLimits;
 import io.scribeledger.service.LedgerVerticle;
 import io.scribeledger.service.LocalCodec;
 import io.vertx.config.ConfigRetriever;
@@ -66,6 +67,7 @@ public final class MainVerticle extends VerticleBase {
     }
     Admission admission = new Admission(config.http());
     admission.registerGauges(metrics, config.node().id());
+    RateLimits rates = new RateLimits(config.rateLimit(), config.limits().maxValueBytes());
     announceSecurity(config);
     Future<Optional<TokenStore>> tokens =
         vertx.executeBlocking(
@@ -88,7 +90,7 @@ public final class MainVerticle extends VerticleBase {
                 .compose(
                     id ->
                         vertx.deployVerticle(
-                            () -> new HttpVerticle(config, metrics, admission, store),
+                            () -> new HttpVerticle(config, metrics, admission, store, rates),
                             new DeploymentOptions().setInstances(config.http().instances())))
                 .onSuccess(
                     id ->

@@ -1,7 +1,5 @@
 package io.scribeledger.config;
 
-import java.util.Locale;
-
 /** One known configuration key: its section, name, type and default. */
 public record ConfigKey(String section, String name, Type type, Object defaultValue) {
 
@@ -24,7 +22,7 @@ public record ConfigKey(String section, String name, Type type, Object defaultVa
    * SCRIBE_LIMITS_MAX_VALUE_BYTES}.
    */
   public String envName() {
-    return "SCRIBE_" + section.toUpperCase(Locale.ROOT) + "_" + upperSnake(name);
+    return "SCRIBE_" + upperSnake(section) + "_" + upperSnake(name);
   }
 
   static String upperSnake(String camel) {

@@ -63,6 +63,7 @@ public final class ConfigResolver {
             raft(effective),
             storage(effective),
             limits(effective),
+            rateLimit(effective),
             security(effective));
     if (!config.raft().peers().isEmpty()
         && config.raft().peers().stream().noneMatch(p -> p.id().equals(config.node().id()))) {
@@ -408,6 +409,15 @@ public final class ConfigResolver {
         throw new ConfigException(f.getKey(), "not a readable file: " + f.getValue());
       }
     }
+  }
+
+  private static NodeConfig.RateLimit rateLimit(JsonObject cfg) {
+    long requests = number(cfg, "rateLimit", "requestsPerSecond", 0, 10_000_000);
+    long burst = number(cfg, "rateLimit", "burstRequests", 0, 100_000_000);
+    return new NodeConfig.RateLimit(
+        requests,
+        burst == 0 ? 2 * requests : Math.max(burst, 1),
+        number(cfg, "rateLimit", "bytesPerSecond", 0, 1L << 40));
   }
 
   private static NodeConfig.Limits limits(JsonObject cfg) {

@@ -57,6 +57,11 @@ public final class ConfigSchema {
           new ConfigKey("limits", "maxKeyBytes", ConfigKey.Type.INT, 1024),
           new ConfigKey("limits", "maxValueBytes", ConfigKey.Type.LONG, 16L * 1024 * 1024),
           new ConfigKey("limits", "maxContentTypeBytes", ConfigKey.Type.INT, 256),
+          // Off unless set: a node on loopback serves benchmarks and tests from one address; the
+          // container and Kubernetes configs set them (docs/SECURITY.md).
+          new ConfigKey("rateLimit", "requestsPerSecond", ConfigKey.Type.LONG, 0L),
+          new ConfigKey("rateLimit", "burstRequests", ConfigKey.Type.LONG, 0L),
+          new ConfigKey("rateLimit", "bytesPerSecond", ConfigKey.Type.LONG, 0L),
           new ConfigKey("tls", "certFile", ConfigKey.Type.STRING, null),
           new ConfigKey("tls", "keyFile", ConfigKey.Type.STRING, null),
           new ConfigKey("tls", "caFile", ConfigKey.Type.STRING, null),

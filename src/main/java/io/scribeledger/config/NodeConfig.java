@@ -6,7 +6,13 @@ import java.util.Optional;
 
 /** A validated node configuration. */
 public record NodeConfig(
-    Node node, Http http, Raft raft, Storage storage, Limits limits, Security security) {
+    Node node,
+    Http http,
+    Raft raft,
+    Storage storage,
+    Limits limits,
+    RateLimit rateLimit,
+    Security security) {
 
   /** Identity and data directory of this node. */
   public record Node(String id, Path dataDir) {}
@@ -49,6 +55,17 @@ public record NodeConfig(
       int commitEveryEntries,
       long commitIntervalMs,
       long minFreeBytes) {}
+
+  /**
+   * Per-caller rates (a token, or a client address when there is none); 0 turns a rate off.
+   * Requests beyond a rate get 429 {@code rate_limited} with {@code Retry-After}.
+   */
+  public record RateLimit(long requestsPerSecond, long burstRequests, long bytesPerSecond) {
+
+    public boolean enabled() {
+      return requestsPerSecond > 0 || bytesPerSecond > 0;
+    }
+  }
 
   /** Input limits enforced before anything is written. */
   public record Limits(int maxKeyBytes, long maxValueBytes, int maxContentTypeBytes) {}

@@ -23,6 +23,8 @@ public enum ErrorCode {
   VALUE_TOO_LARGE(413, "value_too_large"),
   /** The node's open connections or bytes in flight are at their cap; retry after a moment. */
   OVERLOADED(429, "overloaded"),
+  /** This caller (token, or address without one) is over its configured rate; see Retry-After. */
+  RATE_LIMITED(429, "rate_limited"),
   /** Free disk space is below {@code storage.minFreeBytes}: writes refused before Raft. */
   INSUFFICIENT_STORAGE(507, "insufficient_storage"),
   NO_LEADER(503, "no_leader"),

@@ -12,6 +12,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.function.Predicate;
 
 /**
@@ -26,9 +27,11 @@ final class AccessControl {
   private static final int MAX_AUDITED_PATH = 256;
 
   private final Optional<TokenStore> tokens;
+  private final RateLimits rates;
 
-  AccessControl(Optional<TokenStore> tokens) {
+  AccessControl(Optional<TokenStore> tokens, RateLimits rates) {
     this.tokens = tokens;
+    this.rates = rates;
   }
 
   /** The caller of a request that passed {@link #authenticate()}. */
@@ -44,26 +47,68 @@ final class AccessControl {
   Handler<RoutingContext> authenticate() {
     return ctx -> {
       if (tokens.isEmpty()) {
-        ctx.put(PRINCIPAL, Principal.OPEN);
-        ctx.next();
+        admit(ctx, Principal.OPEN, null);
         return;
       }
       String header = ctx.request().getHeader("Authorization");
       if (header == null || !header.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
         ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"scribe\"");
-        deny(ctx, "anonymous", ErrorCode.UNAUTHORIZED, "this route needs a bearer token");
+        admit(ctx, null, "anonymous");
         return;
       }
       Optional<Principal> p = tokens.get().authenticate(header.substring(BEARER.length()).trim());
       if (p.isEmpty()) {
         ctx.response()
             .putHeader("WWW-Authenticate", "Bearer realm=\"scribe\", error=\"invalid_token\"");
-        deny(ctx, "unknown-token", ErrorCode.UNAUTHORIZED, "the bearer token is not valid");
+      }
+      admit(ctx, p.orElse(null), "unknown-token");
+    };
+  }
+
+  /**
+   * Counts the request against its caller's rate (the token, or the client address without a valid
+   * one: failed attempts are limited too), then lets it go on as {@code principal}, or answers 401
+   * naming {@code failure} as the caller when there is none.
+   */
+  private void admit(RoutingContext ctx, Principal principal, String failure) {
+    if (rates.enabled()) {
+      boolean byToken = principal != null && tokens.isPresent();
+      String caller =
+          byToken ? "token " + principal.name() : "address " + ctx.request().remoteAddress().host();
+      OptionalLong wait = rates.admit(caller, declaredLength(ctx.request()));
+      if (wait.isPresent()) {
+        ctx.response().putHeader("Retry-After", Long.toString(wait.getAsLong()));
+        deny(
+            ctx,
+            byToken ? principal.name() : failure == null ? "anonymous" : failure,
+            ErrorCode.RATE_LIMITED,
+            "this caller is over its rate limit; retry after "
+                + wait.getAsLong()
+                + " s (docs/SECURITY.md)");
         return;
       }
-      ctx.put(PRINCIPAL, p.get());
-      ctx.next();
-    };
+    }
+    if (principal == null) {
+      deny(
+          ctx,
+          failure,
+          ErrorCode.UNAUTHORIZED,
+          failure.equals("anonymous")
+              ? "this route needs a bearer token"
+              : "the bearer token is not valid");
+      return;
+    }
+    ctx.put(PRINCIPAL, principal);
+    ctx.next();
+  }
+
+  private static long declaredLength(HttpServerRequest request) {
+    String length = request.getHeader("Content-Length");
+    try {
+      return length == null ? 0 : Math.max(0, Long.parseLong(length.trim()));
+    } catch (NumberFormatException e) {
+      return 0; // the body reader refuses it
+    }
   }
 
   /** The route needs {@code role} and touches no single key's value. */
@@ -121,7 +166,15 @@ final class AccessControl {
    * its way (it is never read).
    */
   private static void deny(RoutingContext ctx, String principal, ErrorCode code, String message) {
-    audit(ctx, code == ErrorCode.UNAUTHORIZED ? "auth_failed" : "denied", principal, code.code());
+    audit(
+        ctx,
+        switch (code) {
+          case UNAUTHORIZED -> "auth_failed";
+          case RATE_LIMITED -> "rate_limited";
+          default -> "denied";
+        },
+        principal,
+        code.code());
     HttpServerRequest request = ctx.request();
     String length = request.getHeader("Content-Length");
     boolean bodyComing =

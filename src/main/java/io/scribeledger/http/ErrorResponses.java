@@ -18,7 +18,7 @@ public final class ErrorResponses {
     if (ctx.response().ended() || ctx.response().closed()) {
       return;
     }
-    if (error.code().retryable()) {
+    if (error.code().retryable() && !ctx.response().headers().contains("Retry-After")) {
       ctx.response().putHeader("Retry-After", "1");
     }
     Json.send(ctx, error.code().status(), body(error));

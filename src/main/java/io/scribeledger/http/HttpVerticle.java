@@ -40,14 +40,18 @@ public final class HttpVerticle extends AbstractVerticle {
 
   /**
    * An HTTP verticle; {@code tokens} empty means the node runs open (every caller may do
-   * everything).
+   * everything). {@code admission} and {@code rates} are shared by every instance.
    */
   public HttpVerticle(
-      NodeConfig config, MeterRegistry registry, Admission admission, Optional<TokenStore> tokens) {
+      NodeConfig config,
+      MeterRegistry registry,
+      Admission admission,
+      Optional<TokenStore> tokens,
+      RateLimits rates) {
     this.config = config;
     this.registry = registry;
     this.admission = admission;
-    this.access = new AccessControl(tokens);
+    this.access = new AccessControl(tokens, rates);
   }
 
   @Override

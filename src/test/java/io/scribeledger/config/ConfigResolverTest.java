@@ -1,6 +1,7 @@
 package io.scribeledger.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -153,5 +154,59 @@ class ConfigResolverTest {
         assertThrows(ConfigException.class, () -> ConfigResolver.resolve(cfg))
             .getMessage()
             .startsWith("raft.peers[0].raftAddress"));
+  }
+
+  @Test
+  void aNodeOnANetworkAddressRefusesToRunOpenUnlessTold() {
+    NodeConfig loopback = ConfigResolver.resolve(valid());
+    assertEquals("127.0.0.1", loopback.http().host(), "loopback by default");
+    assertTrue(ConfigResolver.openToNetworkProblem(loopback).isEmpty());
+
+    JsonObject network = valid();
+    network.getJsonObject("http").put("host", "0.0.0.0");
+    network.getJsonObject("raft").put("host", "0.0.0.0");
+    ConfigException refused =
+        assertThrows(ConfigException.class, () -> ConfigResolver.resolve(network));
+    assertTrue(refused.getMessage().contains("HTTP on 0.0.0.0 without TLS"), refused.getMessage());
+    assertTrue(refused.getMessage().contains("without API tokens"), refused.getMessage());
+    assertTrue(refused.getMessage().contains("Raft on 0.0.0.0 without mutual TLS"));
+
+    JsonObject tlsOnly =
+        network
+            .copy()
+            .put(
+                "tls",
+                new JsonObject()
+                    .put("certFile", "c.pem")
+                    .put("keyFile", "k.pem")
+                    .put("caFile", "ca.pem"));
+    ConfigException noTokens =
+        assertThrows(ConfigException.class, () -> ConfigResolver.resolve(tlsOnly));
+    assertTrue(noTokens.getMessage().contains("without API tokens"), noTokens.getMessage());
+    assertFalse(noTokens.getMessage().contains("without TLS"), noTokens.getMessage());
+    NodeConfig secured =
+        ConfigResolver.resolve(
+            tlsOnly.copy().put("security", new JsonObject().put("tokensFile", "tokens.json")));
+    assertTrue(secured.security().tls().isPresent() && secured.security().tokensRequired());
+
+    NodeConfig insecure =
+        ConfigResolver.resolve(network.copy().put("SCRIBE_SECURITY_ALLOW_INSECURE", "true"));
+    assertTrue(insecure.security().allowInsecure());
+    assertTrue(ConfigResolver.openToNetworkProblem(insecure).isPresent(), "still reported (WARN)");
+
+    JsonObject partialTls = valid().put("tls", new JsonObject().put("certFile", "c.pem"));
+    ConfigException partial =
+        assertThrows(ConfigException.class, () -> ConfigResolver.resolve(partialTls));
+    assertTrue(partial.getMessage().startsWith("tls.keyFile"), partial.getMessage());
+  }
+
+  @Test
+  void rateLimitsAreOffByDefaultAndTheirEnvironmentNamesAreSnakeCase() {
+    NodeConfig c = ConfigResolver.resolve(valid());
+    assertFalse(c.rateLimit().enabled());
+    NodeConfig limited =
+        ConfigResolver.resolve(valid().put("SCRIBE_RATE_LIMIT_REQUESTS_PER_SECOND", "100"));
+    assertEquals(100, limited.rateLimit().requestsPerSecond());
+    assertEquals(200, limited.rateLimit().burstRequests(), "burst defaults to twice the rate");
   }
 }
