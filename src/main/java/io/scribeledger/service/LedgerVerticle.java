@@ -3,6 +3,7 @@ package io.scribeledger.service;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.scribeledger.auth.MemberCertificates;
 import io.scribeledger.config.NodeConfig;
 import io.scribeledger.consensus.AppliedIndexWatch;
 import io.scribeledger.consensus.NodeStatus;
@@ -57,6 +58,10 @@ public final class LedgerVerticle extends AbstractVerticle {
   private static final long DISK_CHECK_MS = 500;
 
   private MessageConsumer<Object> consumer;
+
+  /** Checks a joining node's certificate; null when TLS is off. */
+  private MemberCertificates memberCertificates;
+
   private final List<Meter> gauges = new ArrayList<>();
 
   public LedgerVerticle(NodeConfig config, MeterRegistry registry) {
@@ -106,6 +111,8 @@ public final class LedgerVerticle extends AbstractVerticle {
                                   : r.problems().size() + " problems"));
               registerGauges(n);
               diskTimer = vertx.setPeriodic(DISK_CHECK_MS, t -> checkDisk());
+              memberCertificates =
+                  config.security().tls().map(t -> new MemberCertificates(vertx, t)).orElse(null);
               consumer = vertx.eventBus().consumer(address(config.node().id()), this::handle);
               started.complete();
             })
@@ -144,6 +151,9 @@ public final class LedgerVerticle extends AbstractVerticle {
   @Override
   public void stop(Promise<Void> stopped) {
     vertx.cancelTimer(diskTimer);
+    if (memberCertificates != null) {
+      var unusedClose = memberCertificates.close();
+    }
     gauges.forEach(registry::remove);
     Future<Void> unregistered = consumer == null ? Future.succeededFuture() : consumer.unregister();
     unregistered
@@ -303,7 +313,15 @@ public final class LedgerVerticle extends AbstractVerticle {
 
   private Future<Void> join(LedgerRequest.Join j) {
     long deadline = System.currentTimeMillis() + joinWindowMs(config.raft());
-    return Future.fromCompletionStage(node.register(j.nodeId(), j.httpAddress()), context)
+    // With TLS on, the newcomer first proves it holds a member certificate: nothing is recorded or
+    // changed for a node that cannot.
+    Future<Void> proven =
+        memberCertificates == null
+            ? Future.succeededFuture()
+            : memberCertificates.verify(j.raftAddress());
+    return proven
+        .compose(
+            ok -> Future.fromCompletionStage(node.register(j.nodeId(), j.httpAddress()), context))
         .compose(r -> blocking(() -> node.membership(j.nodeId())))
         .compose(
             membership -> {

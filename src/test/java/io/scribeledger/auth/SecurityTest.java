@@ -21,8 +21,12 @@ import io.scribeledger.support.TestNode;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.ext.web.client.HttpResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -33,6 +37,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
@@ -315,6 +320,109 @@ class SecurityTest {
       assertEquals(size, treeSize(ops), "nothing reached the log");
       assertEquals(404, ops.get("/kv/forged").statusCode());
       assertEquals(201, ops.put("/kv/after-attack", "the members still talk").statusCode());
+    }
+  }
+
+  @Test
+  void aForgedJoinChangesNothingAndReadsNothingFromTheNamedAddresses() throws Exception {
+    TestCerts rogue = TestCerts.make(dir.resolve("rogue-join"), "n9");
+    AtomicInteger httpConnections = new AtomicInteger();
+    // Where the forged join points the node's HTTP address: a server that would stream for ever.
+    HttpServer endless =
+        vertx
+            .createHttpServer()
+            .connectionHandler(c -> httpConnections.incrementAndGet())
+            .requestHandler(
+                req -> {
+                  req.response().setChunked(true);
+                  vertx.setPeriodic(
+                      1, t -> req.response().write(Buffer.buffer(new byte[64 * 1024])));
+                })
+            .listen(0, "127.0.0.1")
+            .await(10, TimeUnit.SECONDS);
+    // Where it points Raft: a TLS server whose certificate another CA signed, and a plain one.
+    NetServer otherCa =
+        vertx
+            .createNetServer(
+                new NetServerOptions()
+                    .setSsl(true)
+                    .setKeyCertOptions(
+                        new PemKeyCertOptions()
+                            .setCertPath(rogue.cert("n9").toString())
+                            .setKeyPath(rogue.key("n9").toString())))
+            .connectHandler(socket -> {})
+            .listen(0, "127.0.0.1")
+            .await(10, TimeUnit.SECONDS);
+    NetServer plain =
+        vertx
+            .createNetServer()
+            .connectHandler(socket -> {})
+            .listen(0, "127.0.0.1")
+            .await(10, TimeUnit.SECONDS);
+    try (Api ops = api(tokens.get("ops"));
+        Api auditor = api(tokens.get("auditor"));
+        Api anonymous = api(null)) {
+      JsonArray before = ops.get("/cluster/members").bodyAsJsonObject().getJsonArray("members");
+      for (NetServer raft : List.of(otherCa, plain)) {
+        JsonObject join =
+            new JsonObject()
+                .put("nodeId", "n9")
+                .put("raftAddress", "127.0.0.1:" + raft.actualPort())
+                .put("httpAddress", "127.0.0.1:" + endless.actualPort());
+        assertEquals(
+            401,
+            anonymous.send(HttpMethod.POST, "/cluster/join", join.toBuffer(), null).statusCode());
+        assertEquals(
+            403,
+            auditor.send(HttpMethod.POST, "/cluster/join", join.toBuffer(), null).statusCode());
+        HttpResponse<Buffer> forged =
+            ops.send(HttpMethod.POST, "/cluster/join", join.toBuffer(), null);
+        assertEquals(403, forged.statusCode(), forged.bodyAsString());
+        assertEquals("forbidden", forged.bodyAsJsonObject().getString("error"));
+        assertTrue(forged.bodyAsJsonObject().getString("message").contains("did not prove"));
+      }
+      assertEquals(
+          before,
+          ops.get("/cluster/members").bodyAsJsonObject().getJsonArray("members"),
+          "membership unchanged");
+      assertEquals(0, httpConnections.get(), "nothing was fetched from the named HTTP address");
+    } finally {
+      endless.close().await(10, TimeUnit.SECONDS);
+      otherCa.close().await(10, TimeUnit.SECONDS);
+      plain.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void aNodeWithAClusterCertificateJoinsOverMutualTlsAndLeaves() throws Exception {
+    TestCerts.make(dir.resolve("certs"), "n4"); // the same CA as the members
+    JsonObject c4 =
+        TestCluster.joiner(dir, "n4", List.of(nodes.get(0).config()), new JsonObject())
+            .put("tls", certs.tlsSection("n4"))
+            .put("security", nodes.get(0).config().getJsonObject("security").copy());
+    try (Api ops = api(tokens.get("ops"))) {
+      assertEquals(201, ops.put("/kv/before-n4", "old enough").statusCode());
+      try (TestNode n4 = TestNode.launch(c4);
+          Api onN4 = Api.secure(vertx, n4.httpPort(), certs.ca(), tokens.get("ops"))) {
+        JsonObject join =
+            new JsonObject()
+                .put("nodeId", "n4")
+                .put("raftAddress", "127.0.0.1:" + c4.getJsonObject("raft").getInteger("port"))
+                .put("httpAddress", "127.0.0.1:" + c4.getJsonObject("http").getInteger("port"));
+        HttpResponse<Buffer> joined =
+            ops.send(HttpMethod.POST, "/cluster/join", join.toBuffer(), null);
+        assertEquals(200, joined.statusCode(), joined.bodyAsString());
+        assertTrue(joined.bodyAsJsonObject().getBoolean("voter"));
+        onN4.awaitApplied(treeSize(ops), 30_000);
+        assertEquals("old enough", onN4.get("/kv/before-n4?consistency=stale").bodyAsString());
+        HttpResponse<Buffer> left =
+            ops.send(
+                HttpMethod.POST,
+                "/cluster/leave",
+                new JsonObject().put("nodeId", "n4").toBuffer(),
+                null);
+        assertEquals(200, left.statusCode(), left.bodyAsString());
+      }
     }
   }
 
