@@ -16,6 +16,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.RaftProperties;
@@ -38,21 +39,27 @@ import org.junit.jupiter.api.io.TempDir;
 class RawProposalTest {
 
   @Test
-  void hostileProposalsSentStraightToRaftAreRefusedAtApply(Vertx vertx, @TempDir Path dir)
-      throws Exception {
-    JsonObject config = TestNode.config("n1", dir, new JsonObject());
-    String raftAddress = "127.0.0.1:" + config.getJsonObject("raft").getInteger("port");
-    try (TestNode node = TestNode.start(config);
-        Api api = new Api(vertx, node.httpPort());
+  void hostileProposalsSentStraightToRaftAreRefusedAtApplyOnEveryNodeAlike(
+      Vertx vertx, @TempDir Path dir) throws Exception {
+    List<JsonObject> configs = TestCluster.configs(dir, 3, new JsonObject());
+    List<TestNode> nodes = TestCluster.start(configs);
+    List<RaftPeer> peers = new ArrayList<>();
+    for (JsonObject c : configs) {
+      peers.add(
+          RaftPeer.newBuilder()
+              .setId(c.getJsonObject("node").getString("id"))
+              .setAddress("127.0.0.1:" + c.getJsonObject("raft").getInteger("port"))
+              .build());
+    }
+    try (Api api = new Api(vertx, nodes.get(0).httpPort());
         RaftClient raw =
             RaftClient.newBuilder()
-                .setRaftGroup(
-                    RaftGroup.valueOf(
-                        RaftNode.GROUP_ID,
-                        RaftPeer.newBuilder().setId("n1").setAddress(raftAddress).build()))
+                .setRaftGroup(RaftGroup.valueOf(RaftNode.GROUP_ID, peers))
                 .setProperties(new RaftProperties())
                 .build()) {
-      long before = api.ledgerSize();
+      assertEquals(201, api.put("/kv/before", "a real write").statusCode());
+      JsonObject headBefore = api.get("/ledger/head").bodyAsJsonObject();
+      long before = headBefore.getLong("treeSize");
       List<Command> hostile =
           List.of(
               put(
@@ -69,8 +76,36 @@ class RawProposalTest {
         WriteOutcome only = ((WriteOutcome.Batched) outcome).outcomes().get(0);
         assertTrue(only instanceof WriteOutcome.Rejected, command + " was " + only);
       }
-      assertEquals(before, api.ledgerSize(), "nothing appended");
-      assertEquals(404, api.get("/kv/ok-key").statusCode());
+      // Bytes that are no command at all: an unknown kind, and a truncated batch.
+      byte[] valid = CommandCodec.encode(new Batch(List.of(put("k", "text/plain", new byte[1]))));
+      byte[] unknownKind = valid.clone();
+      unknownKind[0] = (byte) 0x7f;
+      byte[] truncated = java.util.Arrays.copyOf(valid, valid.length / 2);
+      for (byte[] junk : List.of(unknownKind, truncated)) {
+        RaftClientReply reply = raw.io().send(Message.valueOf(ByteString.copyFrom(junk)));
+        assertTrue(reply.isSuccess(), "recorded as rejected, not a stopped group");
+        assertTrue(
+            OutcomeCodec.decode(reply.getMessage().getContent().asReadOnlyByteBuffer())
+                instanceof WriteOutcome.Rejected);
+      }
+      assertEquals(201, api.put("/kv/after", "the log still moves").statusCode());
+      JsonObject headAfter = api.get("/ledger/head").bodyAsJsonObject();
+      long after = headAfter.getLong("treeSize");
+      assertEquals(before + 1, after, "only the real write was appended");
+      String head = headAfter.getString("rootHash");
+      assertTrue(!head.equals(headBefore.getString("rootHash")));
+      for (TestNode node : nodes) {
+        try (Api each = new Api(vertx, node.httpPort())) {
+          each.awaitApplied(after, 30_000);
+          assertEquals(
+              head,
+              each.get("/ledger/head").bodyAsJsonObject().getString("rootHash"),
+              "every replica refused the same entries");
+          assertEquals(404, each.get("/kv/ok-key?consistency=stale").statusCode());
+        }
+      }
+    } finally {
+      nodes.forEach(TestNode::close);
     }
   }
 
