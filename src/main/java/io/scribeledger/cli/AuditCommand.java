@@ -1,7 +1,6 @@
 package io.scribeledger.cli;
 
 import io.scribeledger.merkle.Hashes;
-import io.scribeledger.verify.EntryCheck;
 import io.scribeledger.verify.EntryCheck.Failed;
 import io.scribeledger.verify.MerkleVerifier;
 import io.scribeledger.verify.TreeHead;
@@ -21,9 +20,9 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code scribe audit}: holds a node to what it signed before. The state file keeps the last
- * trusted tree head and the node's key; each run checks the new head is signed by that key and that
- * a consistency proof links the trusted tree to it, then advances the file. Any other outcome fails
- * loudly.
+ * trusted tree head; each run checks the new head is signed by a pinned member key ({@code --keys},
+ * or else the key first trusted) and that a consistency proof links the trusted tree to it, then
+ * advances the file. Any other outcome fails loudly.
  */
 @Command(
     name = "audit",
@@ -32,6 +31,8 @@ import picocli.CommandLine.Option;
 final class AuditCommand implements Callable<Integer> {
 
   @Mixin NodeConnection node;
+
+  @Mixin PinnedKeys pins;
 
   @Option(
       names = "--state",
@@ -47,7 +48,7 @@ final class AuditCommand implements Callable<Integer> {
       LedgerHttp http = node.http();
       TreeHead head = Wire.treeHead(http.json("/ledger/head"));
       if (!Files.exists(state)) {
-        EntryCheck.signature(head, null);
+        pins.check(head, null);
         save(head);
         out.printf(
             "trusted head initialised: tree size %d, root %s, node key %s%n",
@@ -55,7 +56,8 @@ final class AuditCommand implements Callable<Integer> {
         return 0;
       }
       TreeHead trusted = load();
-      EntryCheck.signature(head, trusted.publicKey());
+      // Pinned keys: any member's head is accepted; otherwise only the key first trusted.
+      pins.check(head, trusted.publicKey());
       check(http, trusted, head);
       save(head);
       out.printf(

@@ -38,6 +38,8 @@ final class VerifyCommand implements Callable<Integer> {
 
   @Mixin NodeConnection node;
 
+  @Mixin PinnedKeys pins;
+
   @Option(names = "--version", description = "verify this version of the key (default: the latest)")
   Long version;
 
@@ -110,12 +112,14 @@ final class VerifyCommand implements Callable<Integer> {
       }
 
       byte[] trusted = trustedKey();
-      EntryCheck.signature(head, trusted);
+      pins.check(head, trusted);
       out.printf(
           "signature  tree head signed by %s, key %s%s: ok%n",
           head.nodeId(),
           Wire.fingerprint(head.publicKey()),
-          trusted == null ? " (not pinned: pass --public-key to pin it)" : " (pinned)");
+          trusted == null && !pins.pinned()
+              ? " (not pinned: pass --keys or --public-key to pin it)"
+              : " (pinned)");
       out.println("verified");
       return 0;
     } catch (Failed | LedgerHttp.Refused e) {

@@ -79,7 +79,13 @@ final class Wire {
   }
 
   static TreeHead treeHead(JsonObject h) throws Failed {
+    long version = h.containsKey("version") ? number(h, "version") : 1;
+    if (version != 1 && version != 2) {
+      throw new Failed("the node sent a tree head of unknown version " + version);
+    }
     return new TreeHead(
+        (int) version,
+        version >= 2 ? string(h, "clusterId") : "",
         number(h, "treeSize"),
         hex(h, "rootHash"),
         number(h, "timestamp"),

@@ -58,7 +58,7 @@ public final class ConfigResolver {
     JsonObject effective = applyOverrides(merged);
     NodeConfig config =
         new NodeConfig(
-            new NodeConfig.Node(nodeId(effective), dataDir(effective)),
+            new NodeConfig.Node(nodeId(effective), dataDir(effective), clusterId(effective)),
             http(effective),
             raft(effective),
             storage(effective),
@@ -206,6 +206,15 @@ public final class ConfigResolver {
     if (!isNodeId(id)) {
       throw new ConfigException(
           "node.id", "must be 1-64 characters of letters, digits, '.', '_' or '-'");
+    }
+    return id;
+  }
+
+  private static String clusterId(JsonObject cfg) {
+    String id = string(cfg, "node", "clusterId");
+    if (!isNodeId(id)) {
+      throw new ConfigException(
+          "node.clusterId", "must be 1-64 characters of letters, digits, '.', '_' or '-'");
     }
     return id;
   }
@@ -375,7 +384,9 @@ public final class ConfigResolver {
     return new NodeConfig.Security(
         tls,
         Optional.ofNullable(tokens).map(t -> readableFile(t, "security.tokensFile")),
-        allowInsecure);
+        allowInsecure,
+        Optional.ofNullable(string(cfg, "security", "signingKeyFile"))
+            .map(k -> readableFile(k, "security.signingKeyFile")));
   }
 
   private static Path readableFile(String file, String key) {
@@ -404,6 +415,7 @@ public final class ConfigResolver {
               files.add(Map.entry("tls.caFile", t.caFile()));
             });
     security.tokensFile().ifPresent(f -> files.add(Map.entry("security.tokensFile", f)));
+    security.signingKeyFile().ifPresent(f -> files.add(Map.entry("security.signingKeyFile", f)));
     for (Map.Entry<String, Path> f : files) {
       if (!Files.isRegularFile(f.getValue()) || !Files.isReadable(f.getValue())) {
         throw new ConfigException(f.getKey(), "not a readable file: " + f.getValue());

@@ -12,6 +12,9 @@ public final class ConfigSchema {
       List.of(
           new ConfigKey("node", "id", ConfigKey.Type.STRING, "n1"),
           new ConfigKey("node", "dataDir", ConfigKey.Type.STRING, null),
+          // Signed into every tree head: give each cluster its own, so a head cannot be passed off
+          // as another cluster's.
+          new ConfigKey("node", "clusterId", ConfigKey.Type.STRING, "scribe-ledger"),
           // Loopback unless the operator says otherwise: a node on a network address needs TLS and
           // tokens
           // (or security.allowInsecure), one on loopback may run open.
@@ -66,7 +69,8 @@ public final class ConfigSchema {
           new ConfigKey("tls", "keyFile", ConfigKey.Type.STRING, null),
           new ConfigKey("tls", "caFile", ConfigKey.Type.STRING, null),
           new ConfigKey("security", "tokensFile", ConfigKey.Type.STRING, null),
-          new ConfigKey("security", "allowInsecure", ConfigKey.Type.BOOLEAN, false));
+          new ConfigKey("security", "allowInsecure", ConfigKey.Type.BOOLEAN, false),
+          new ConfigKey("security", "signingKeyFile", ConfigKey.Type.STRING, null));
 
   public static final Set<String> SECTIONS =
       KEYS.stream().map(ConfigKey::section).collect(Collectors.toUnmodifiableSet());

@@ -14,8 +14,11 @@ public record NodeConfig(
     RateLimit rateLimit,
     Security security) {
 
-  /** Identity and data directory of this node. */
-  public record Node(String id, Path dataDir) {}
+  /**
+   * Identity and data directory of this node, and the id of the cluster it belongs to (signed into
+   * every tree head).
+   */
+  public record Node(String id, Path dataDir, String clusterId) {}
 
   /** Where the HTTP API listens. */
   public record Http(
@@ -74,7 +77,11 @@ public record NodeConfig(
    * Who may call this node: TLS material (HTTPS for the API, mutual TLS for Raft), the API tokens
    * file, and the operator's explicit choice to run open on a network address.
    */
-  public record Security(Optional<Tls> tls, Optional<Path> tokensFile, boolean allowInsecure) {
+  public record Security(
+      Optional<Tls> tls,
+      Optional<Path> tokensFile,
+      boolean allowInsecure,
+      Optional<Path> signingKeyFile) {
 
     /** Whether requests must carry a token. */
     public boolean tokensRequired() {

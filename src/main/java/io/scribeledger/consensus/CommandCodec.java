@@ -6,6 +6,7 @@ import io.scribeledger.ledger.Command;
 import io.scribeledger.ledger.Condition;
 import io.scribeledger.ledger.Proposal;
 import io.scribeledger.ledger.RegisterMember;
+import io.scribeledger.ledger.RemoveMember;
 import io.scribeledger.ledger.SealSegment;
 import io.scribeledger.ledger.StampedCommand;
 import io.scribeledger.merkle.Hashes;
@@ -26,6 +27,11 @@ public final class CommandCodec {
   private static final byte SEAL = 3;
   private static final byte MEMBER = 4;
   private static final byte BATCH = 5;
+
+  /** A member record with its signing key (MEMBER, kept for logs written before, has none). */
+  private static final byte MEMBER_WITH_KEY = 6;
+
+  private static final byte REMOVE_MEMBER = 7;
   private static final byte COND_NONE = 0;
   private static final byte COND_ABSENT = 1;
   private static final byte COND_MATCH = 2;
@@ -47,9 +53,19 @@ public final class CommandCodec {
     if (proposal instanceof RegisterMember m) {
       byte[] id = Bytes.utf8(m.nodeId());
       byte[] http = Bytes.utf8(m.httpAddress());
-      ByteBuffer b = ByteBuffer.allocate(1 + Bytes.sizeOf(id) + Bytes.sizeOf(http)).put(MEMBER);
+      byte[] key = Bytes.utf8(m.publicKey());
+      ByteBuffer b =
+          ByteBuffer.allocate(1 + Bytes.sizeOf(id) + Bytes.sizeOf(http) + Bytes.sizeOf(key))
+              .put(MEMBER_WITH_KEY);
       Bytes.put(b, id);
       Bytes.put(b, http);
+      Bytes.put(b, key);
+      return b.array();
+    }
+    if (proposal instanceof RemoveMember r) {
+      byte[] id = Bytes.utf8(r.nodeId());
+      ByteBuffer b = ByteBuffer.allocate(1 + Bytes.sizeOf(id)).put(REMOVE_MEMBER);
+      Bytes.put(b, id);
       return b.array();
     }
     Command command = (Command) proposal;
@@ -109,7 +125,13 @@ public final class CommandCodec {
         return new Batch(commands);
       }
       if (kind == MEMBER) {
-        return new RegisterMember(Bytes.getString(b), Bytes.getString(b));
+        return new RegisterMember(Bytes.getString(b), Bytes.getString(b), "");
+      }
+      if (kind == MEMBER_WITH_KEY) {
+        return new RegisterMember(Bytes.getString(b), Bytes.getString(b), Bytes.getString(b));
+      }
+      if (kind == REMOVE_MEMBER) {
+        return new RemoveMember(Bytes.getString(b));
       }
       Condition condition =
           switch (b.get()) {

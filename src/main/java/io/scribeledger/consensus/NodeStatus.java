@@ -28,7 +28,12 @@ public record NodeStatus(
     String diskProblem) {
 
   /** A member of the current Raft configuration. */
-  public record Member(String nodeId, String raftAddress, String httpAddress, boolean voter) {}
+  /**
+   * A Raft member: its addresses, whether it votes, and its signing key as replicated (base64
+   * X.509; null until it registered one).
+   */
+  public record Member(
+      String nodeId, String raftAddress, String httpAddress, boolean voter, String publicKey) {}
 
   /**
    * This status with what the ledger verticle adds: the last scrub's problems, the node's public

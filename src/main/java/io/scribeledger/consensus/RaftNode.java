@@ -9,8 +9,10 @@ import io.scribeledger.failure.FailStop;
 import io.scribeledger.ledger.Batch;
 import io.scribeledger.ledger.Command;
 import io.scribeledger.ledger.LedgerState;
+import io.scribeledger.ledger.MemberRecord;
 import io.scribeledger.ledger.Proposal;
 import io.scribeledger.ledger.RegisterMember;
+import io.scribeledger.ledger.RemoveMember;
 import io.scribeledger.ledger.SealSegment;
 import io.scribeledger.ledger.WriteOutcome;
 import java.io.IOException;
@@ -601,17 +603,18 @@ public final class RaftNode implements AutoCloseable {
     throw new CompletionException(cause);
   }
 
-  /** Records a member's HTTP address through Raft. */
-  public CompletableFuture<WriteOutcome> register(String nodeId, String httpAddress) {
+  /**
+   * Records or drops a member's record (HTTP address, signing key) through Raft: a {@link
+   * RegisterMember} or a {@link RemoveMember}.
+   */
+  public CompletableFuture<WriteOutcome> recordMember(Proposal change) {
     return client
         .async()
-        .send(
-            Message.valueOf(
-                ByteString.copyFrom(CommandCodec.encode(new RegisterMember(nodeId, httpAddress)))))
+        .send(Message.valueOf(ByteString.copyFrom(CommandCodec.encode(change))))
         .handle(
             (reply, error) ->
                 OutcomeCodec.decode(
-                    checked(reply, error, "member registration")
+                    checked(reply, error, "member record")
                         .getMessage()
                         .getContent()
                         .asReadOnlyByteBuffer()));
@@ -778,7 +781,7 @@ public final class RaftNode implements AutoCloseable {
     List<NodeStatus.Member> members = new ArrayList<>();
     try {
       RaftServer.Division division = server.getDivision(GROUP_ID);
-      Map<String, String> joined = stateMachine.state().memberAddresses();
+      Map<String, MemberRecord> joined = stateMachine.state().members();
       division
           .getRaftConf()
           .getCurrentPeers(RaftPeerRole.FOLLOWER)
@@ -842,10 +845,15 @@ public final class RaftNode implements AutoCloseable {
    * A member with its HTTP address: from the config for bootstrap peers, else as recorded by its
    * join.
    */
-  private NodeStatus.Member member(RaftPeer peer, boolean voter, Map<String, String> joined) {
+  private NodeStatus.Member member(RaftPeer peer, boolean voter, Map<String, MemberRecord> joined) {
     String id = peer.getId().toString();
+    MemberRecord record = joined.get(id);
     return new NodeStatus.Member(
-        id, peer.getAddress(), httpAddresses.getOrDefault(id, joined.get(id)), voter);
+        id,
+        peer.getAddress(),
+        httpAddresses.getOrDefault(id, record == null ? null : record.httpAddress()),
+        voter,
+        record == null || record.publicKey().isEmpty() ? null : record.publicKey());
   }
 
   @Override

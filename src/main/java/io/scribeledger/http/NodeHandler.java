@@ -278,11 +278,13 @@ public final class NodeHandler {
               .put("httpAddress", m.httpAddress())
               .put("raftAddress", m.raftAddress())
               .put("voter", m.voter())
+              // A member's own key as it registered it through Raft, so every node lists every
+              // key; this node's own even before its registration is applied.
               .put(
                   "publicKey",
                   self && s.publicKey() != null
                       ? Base64.getEncoder().encodeToString(s.publicKey())
-                      : null)
+                      : m.publicKey())
               .put("role", leader ? "LEADER" : m.voter() ? "FOLLOWER" : "LISTENER")
               // Liveness of other members comes with discovery; until then only what Raft proves is
               // claimed.

@@ -171,7 +171,7 @@ public final class LedgerIndex implements AutoCloseable {
     try (LedgerIndex fresh = new LedgerIndex(maker(file).make())) {
       entries.accept(fresh::rebuildEntry);
       meta.segments().forEach(fresh::addSegment);
-      meta.members().forEach(fresh::putMember);
+      meta.members().forEach((id, stored) -> fresh.putMember(id, MemberRecord.decode(stored)));
       fresh.segmentId.set(meta.position().segmentId());
       fresh.segmentLength.set(meta.position().length());
       fresh.size.set(meta.size());
@@ -292,12 +292,19 @@ public final class LedgerIndex implements AutoCloseable {
     }
   }
 
-  public void putMember(String nodeId, String httpAddress) {
-    members.put(nodeId, httpAddress);
+  public void putMember(String nodeId, MemberRecord member) {
+    members.put(nodeId, member.encoded());
   }
 
-  public Map<String, String> members() {
-    return Map.copyOf(members);
+  public void removeMember(String nodeId) {
+    members.remove(nodeId);
+  }
+
+  /** The member records by node id. */
+  public Map<String, MemberRecord> members() {
+    Map<String, MemberRecord> out = new java.util.TreeMap<>();
+    members.forEach((id, stored) -> out.put(id, MemberRecord.decode(stored)));
+    return out;
   }
 
   /**

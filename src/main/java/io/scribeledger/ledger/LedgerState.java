@@ -196,7 +196,7 @@ public final class LedgerState implements AutoCloseable {
             segments.position(),
             tree.root(size),
             index.segments(),
-            index.members())
+            encoded(index.members()))
         .write(dir);
   }
 
@@ -426,7 +426,24 @@ public final class LedgerState implements AutoCloseable {
       // them in the same commit as the Raft index that made them (a replay never sees them early).
       commit();
       if (stamped.proposal() instanceof RegisterMember member) {
-        index.putMember(member.nodeId(), member.httpAddress());
+        Optional<String> problem = MemberRules.problem(member);
+        if (problem.isPresent()) {
+          // Held to the rules HTTP input is: every replica refuses the same record alike.
+          outcome =
+              new WriteOutcome.Rejected(ApiError.of(ErrorCode.INVALID_REQUEST, problem.get()));
+        } else {
+          // A record without a key (a join names only the address) keeps the key the member
+          // registered itself.
+          MemberRecord known = index.members().get(member.nodeId());
+          String key =
+              member.publicKey().isEmpty() && known != null
+                  ? known.publicKey()
+                  : member.publicKey();
+          index.putMember(member.nodeId(), new MemberRecord(member.httpAddress(), key));
+          outcome = new WriteOutcome.Registered();
+        }
+      } else if (stamped.proposal() instanceof RemoveMember removed) {
+        index.removeMember(removed.nodeId());
         outcome = new WriteOutcome.Registered();
       } else {
         outcome = seal(stamped.timestamp());
@@ -547,12 +564,19 @@ public final class LedgerState implements AutoCloseable {
         });
   }
 
-  /** HTTP addresses of members that joined through {@code /cluster/join}, by node id. */
-  public java.util.Map<String, String> memberAddresses() {
+  /** The replicated member records (address and signing key), by node id. */
+  public java.util.Map<String, MemberRecord> members() {
     return readLocked(
         () -> {
           return index.members();
         });
+  }
+
+  private static java.util.Map<String, String> encoded(
+      java.util.Map<String, MemberRecord> members) {
+    java.util.Map<String, String> out = new java.util.TreeMap<>();
+    members.forEach((id, m) -> out.put(id, m.encoded()));
+    return out;
   }
 
   public List<SegmentInfo> segments() {

@@ -53,6 +53,58 @@ public final class NodeKeys {
     }
   }
 
+  /**
+   * Loads the private key from {@code file} (a Kubernetes Secret, say): an Ed25519 key as PKCS#8,
+   * DER or PEM ({@code openssl genpkey -algorithm ed25519}). The public key is derived from it.
+   * Blocking.
+   */
+  public static NodeKeys load(Path file) {
+    try {
+      byte[] raw = Files.readAllBytes(file);
+      String text = new String(raw, java.nio.charset.StandardCharsets.US_ASCII);
+      byte[] pk8 =
+          text.contains("-----BEGIN PRIVATE KEY-----")
+              ? java.util.Base64.getMimeDecoder()
+                  .decode(
+                      text.substring(
+                          text.indexOf("-----BEGIN PRIVATE KEY-----") + 27,
+                          text.indexOf("-----END PRIVATE KEY-----")))
+              : raw;
+      PrivateKey key =
+          KeyFactory.getInstance("Ed25519").generatePrivate(new PKCS8EncodedKeySpec(pk8));
+      return new NodeKeys(key, publicOf(key));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the signing key " + file, e);
+    } catch (GeneralSecurityException | IllegalArgumentException | IndexOutOfBoundsException e) {
+      throw new IllegalStateException(
+          "the signing key " + file + " is not an Ed25519 private key (PKCS#8, DER or PEM)", e);
+    }
+  }
+
+  /**
+   * The X.509 public key of an Ed25519 private key. The JDK has no API to derive one from the
+   * other, but an Ed25519 pair is a function of its 32-byte seed (RFC 8032), so a generator whose
+   * random source hands out exactly that seed makes the same pair.
+   */
+  private static byte[] publicOf(PrivateKey key) throws GeneralSecurityException {
+    byte[] seed =
+        ((java.security.interfaces.EdECPrivateKey) key)
+            .getBytes()
+            .orElseThrow(() -> new GeneralSecurityException("the key has no seed"));
+    KeyPairGenerator g = KeyPairGenerator.getInstance("Ed25519");
+    g.initialize(
+        new java.security.spec.NamedParameterSpec("Ed25519"),
+        new java.security.SecureRandom() {
+          private static final long serialVersionUID = 1L;
+
+          @Override
+          public void nextBytes(byte[] bytes) {
+            System.arraycopy(seed, 0, bytes, 0, bytes.length);
+          }
+        });
+    return g.generateKeyPair().getPublic().getEncoded();
+  }
+
   private static void create(Path dir) throws IOException, GeneralSecurityException {
     Files.createDirectories(dir);
     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
@@ -87,12 +139,24 @@ public final class NodeKeys {
     return publicKey.clone();
   }
 
-  public TreeHead sign(String nodeId, long treeSize, byte[] rootHash, long timestamp) {
+  /** Signs a version-2 head that names {@code clusterId} and {@code nodeId}. */
+  public TreeHead sign(
+      String clusterId, String nodeId, long treeSize, byte[] rootHash, long timestamp) {
     try {
       Signature signer = Signature.getInstance("Ed25519");
       signer.initSign(privateKey);
-      signer.update(TreeHead.signedBytes(treeSize, timestamp, rootHash));
-      return new TreeHead(treeSize, rootHash, timestamp, nodeId, signer.sign(), publicKey.clone());
+      signer.update(
+          TreeHead.signedBytes(
+              TreeHead.CURRENT_VERSION, clusterId, nodeId, treeSize, timestamp, rootHash));
+      return new TreeHead(
+          TreeHead.CURRENT_VERSION,
+          clusterId,
+          treeSize,
+          rootHash,
+          timestamp,
+          nodeId,
+          signer.sign(),
+          publicKey.clone());
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("cannot sign with the node key", e);
     }

@@ -23,11 +23,13 @@ public final class LedgerReads {
   private final LedgerState state;
   private final NodeKeys keys;
   private final String nodeId;
+  private final String clusterId;
 
-  public LedgerReads(LedgerState state, NodeKeys keys, String nodeId) {
+  public LedgerReads(LedgerState state, NodeKeys keys, String clusterId, String nodeId) {
     this.state = state;
     this.keys = keys;
     this.nodeId = nodeId;
+    this.clusterId = clusterId;
   }
 
   private static RuntimeException error(ErrorCode code, String message) {
@@ -86,7 +88,7 @@ public final class LedgerReads {
   }
 
   private TreeHead headAt(long size) {
-    return keys.sign(nodeId, size, state.root(size), System.currentTimeMillis());
+    return keys.sign(clusterId, nodeId, size, state.root(size), System.currentTimeMillis());
   }
 
   /**

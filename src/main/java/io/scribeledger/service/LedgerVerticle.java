@@ -13,6 +13,9 @@ import io.scribeledger.error.ErrorCode;
 import io.scribeledger.error.Failures;
 import io.scribeledger.failure.FailStop;
 import io.scribeledger.ledger.IntegrityScrub;
+import io.scribeledger.ledger.MemberRecord;
+import io.scribeledger.ledger.RegisterMember;
+import io.scribeledger.ledger.RemoveMember;
 import io.scribeledger.security.NodeKeys;
 import io.scribeledger.service.LedgerRequest.ReadMode;
 import io.scribeledger.storage.DiskSpace;
@@ -23,6 +26,7 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -51,6 +55,12 @@ public final class LedgerVerticle extends AbstractVerticle {
   private volatile IntegrityScrub.Report lastScrub;
   private DiskSpace disk;
   private long diskTimer = -1;
+
+  /** How often this node checks that the replicated state holds its address and signing key. */
+  private static final long REGISTRATION_CHECK_MS = 2_000;
+
+  private long registrationTimer = -1;
+  private boolean registering;
   private boolean diskLow;
   private boolean diskChecking;
 
@@ -85,7 +95,10 @@ public final class LedgerVerticle extends AbstractVerticle {
     vertx
         .executeBlocking(
             () -> {
-              keys = NodeKeys.loadOrCreate(config.node().dataDir());
+              keys =
+                  config.security().signingKeyFile().isPresent()
+                      ? NodeKeys.load(config.security().signingKeyFile().get())
+                      : NodeKeys.loadOrCreate(config.node().dataDir());
               disk =
                   new DiskSpace(
                       RaftNode.writtenDirectories(config.node().dataDir()),
@@ -94,7 +107,9 @@ public final class LedgerVerticle extends AbstractVerticle {
               failStop.onFail(
                   fault -> vertx.eventBus().publish(FAILED_ADDRESS, config.node().id()));
               RaftNode raft = RaftNode.start(config, failStop);
-              reads = new LedgerReads(raft.state(), keys, config.node().id());
+              reads =
+                  new LedgerReads(
+                      raft.state(), keys, config.node().clusterId(), config.node().id());
               return raft;
             })
         .onSuccess(
@@ -111,6 +126,8 @@ public final class LedgerVerticle extends AbstractVerticle {
                                   : r.problems().size() + " problems"));
               registerGauges(n);
               diskTimer = vertx.setPeriodic(DISK_CHECK_MS, t -> checkDisk());
+              registrationTimer =
+                  vertx.setPeriodic(REGISTRATION_CHECK_MS, t -> registerOwnRecord());
               memberCertificates =
                   config.security().tls().map(t -> new MemberCertificates(vertx, t)).orElse(null);
               consumer = vertx.eventBus().consumer(address(config.node().id()), this::handle);
@@ -151,6 +168,7 @@ public final class LedgerVerticle extends AbstractVerticle {
   @Override
   public void stop(Promise<Void> stopped) {
     vertx.cancelTimer(diskTimer);
+    vertx.cancelTimer(registrationTimer);
     if (memberCertificates != null) {
       var unusedClose = memberCertificates.close();
     }
@@ -287,9 +305,47 @@ public final class LedgerVerticle extends AbstractVerticle {
                 node.remove(l.nodeId());
                 return null;
               })
+          // The member is out of the group; its record (address, key) goes too.
+          .compose(
+              v ->
+                  Future.fromCompletionStage(
+                      node.recordMember(new RemoveMember(l.nodeId())), context))
           .map(v -> status());
     }
     return Future.succeededFuture(status());
+  }
+
+  /**
+   * Once this node is a member and a leader is known, records its HTTP address and signing key
+   * through Raft unless the replicated state already holds them, so that every node lists every
+   * member's key (docs/SECURITY.md). Retried on the next check after a failure.
+   */
+  private void registerOwnRecord() {
+    if (registering) {
+      return;
+    }
+    String id = config.node().id();
+    String key = Base64.getEncoder().encodeToString(keys.publicKey());
+    MemberRecord want = new MemberRecord(config.httpAddress(), key);
+    registering = true;
+    blocking(
+            () ->
+                node.progress().leaderId() != null
+                    && node.membership(id) != RaftNode.Membership.NONE
+                    && !want.equals(node.state().members().get(id)))
+        .compose(
+            needed ->
+                needed
+                    ? Future.fromCompletionStage(
+                            node.recordMember(new RegisterMember(id, want.httpAddress(), key)),
+                            context)
+                        .onSuccess(
+                            o ->
+                                LOG.info(
+                                    "registered this node's address and signing key through Raft"))
+                        .mapEmpty()
+                    : Future.<Void>succeededFuture())
+        .onComplete(ar -> registering = false);
   }
 
   private NodeStatus status() {
@@ -321,7 +377,11 @@ public final class LedgerVerticle extends AbstractVerticle {
             : memberCertificates.verify(j.raftAddress());
     return proven
         .compose(
-            ok -> Future.fromCompletionStage(node.register(j.nodeId(), j.httpAddress()), context))
+            ok ->
+                Future.fromCompletionStage(
+                    // The key stays as the member registered it: it registers its own (below).
+                    node.recordMember(new RegisterMember(j.nodeId(), j.httpAddress(), "")),
+                    context))
         .compose(r -> blocking(() -> node.membership(j.nodeId())))
         .compose(
             membership -> {

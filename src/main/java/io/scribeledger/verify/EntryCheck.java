@@ -59,6 +59,28 @@ public final class EntryCheck {
   /**
    * The head's signature is valid under {@code trustedKey} (or its own key, when none is pinned).
    */
+  /**
+   * The head is signed by one of the pinned member keys (any one: every member signs its own heads)
+   * and, when {@code expectedCluster} is given, names that cluster in a version-2 head.
+   */
+  public static void signature(TreeHead head, List<byte[]> pinnedKeys, String expectedCluster)
+      throws Failed {
+    if (expectedCluster != null
+        && (head.version() < 2 || !expectedCluster.equals(head.clusterId()))) {
+      throw new Failed(
+          "the tree head names cluster "
+              + (head.version() < 2 ? "(none: a version-1 head)" : head.clusterId())
+              + ", not "
+              + expectedCluster);
+    }
+    if (pinnedKeys.stream().noneMatch(k -> MessageDigest.isEqual(k, head.publicKey()))) {
+      throw new Failed("the tree head is signed by a key that is not pinned");
+    }
+    if (!head.signatureValid(head.publicKey())) {
+      throw new Failed("the tree head signature is not valid");
+    }
+  }
+
   public static void signature(TreeHead head, byte[] trustedKey) throws Failed {
     if (trustedKey != null && !MessageDigest.isEqual(trustedKey, head.publicKey())) {
       throw new Failed("the tree head is signed by a key other than the trusted one");

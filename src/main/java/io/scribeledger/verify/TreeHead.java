@@ -12,13 +12,18 @@ import java.security.spec.X509EncodedKeySpec;
 import java.util.Base64;
 
 /**
- * A signed tree head (API.md): the node's Ed25519 signature over {@code
- * "scribe-ledger-tree-head-v1" || u64 treeSize || u64 timestamp || rootHash}. Pure: a client checks
- * it with the public key it trusts.
+ * A signed tree head (API.md, docs/VERIFICATION.md): the node's Ed25519 signature over, in version
+ * 2, {@code "scribe-ledger-tree-head-v2" || u16 len || clusterId || u16 len || nodeId || u64
+ * treeSize || u64 timestamp || rootHash} (strings UTF-8, integers big-endian), so a head names the
+ * cluster and the member that signed it; version 1 signed {@code "scribe-ledger-tree-head-v1" ||
+ * u64 treeSize || u64 timestamp || rootHash} and is still verified. Pure: a client checks it with
+ * the public key it trusts.
  */
 // Hashes and bytes: compared by content where it matters, never by record equality.
 @SuppressWarnings("ArrayRecordComponent")
 public record TreeHead(
+    int version,
+    String clusterId,
     long treeSize,
     byte[] rootHash,
     long timestamp,
@@ -26,23 +31,63 @@ public record TreeHead(
     byte[] signature,
     byte[] publicKey) {
 
-  private static final byte[] DOMAIN =
-      "scribe-ledger-tree-head-v1".getBytes(StandardCharsets.US_ASCII);
+  /** The version nodes sign now. */
+  public static final int CURRENT_VERSION = 2;
 
-  /** The bytes that are signed. */
-  public static byte[] signedBytes(long treeSize, long timestamp, byte[] rootHash) {
-    return ByteBuffer.allocate(DOMAIN.length + 16 + rootHash.length)
-        .put(DOMAIN)
+  private static final byte[] DOMAIN_V1 =
+      "scribe-ledger-tree-head-v1".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] DOMAIN_V2 =
+      "scribe-ledger-tree-head-v2".getBytes(StandardCharsets.US_ASCII);
+
+  /** The bytes that are signed for a head of {@code version} (1 ignores the two names). */
+  public static byte[] signedBytes(
+      int version,
+      String clusterId,
+      String nodeId,
+      long treeSize,
+      long timestamp,
+      byte[] rootHash) {
+    if (version == 1) {
+      return ByteBuffer.allocate(DOMAIN_V1.length + 16 + rootHash.length)
+          .put(DOMAIN_V1)
+          .putLong(treeSize)
+          .putLong(timestamp)
+          .put(rootHash)
+          .array();
+    }
+    if (version != 2) {
+      throw new IllegalArgumentException("unknown tree head version " + version);
+    }
+    byte[] cluster = clusterId.getBytes(StandardCharsets.UTF_8);
+    byte[] node = nodeId.getBytes(StandardCharsets.UTF_8);
+    if (cluster.length > 0xFFFF || node.length > 0xFFFF) {
+      throw new IllegalArgumentException("a cluster or node id longer than 65535 bytes");
+    }
+    return ByteBuffer.allocate(
+            DOMAIN_V2.length + 4 + cluster.length + node.length + 16 + rootHash.length)
+        .put(DOMAIN_V2)
+        .putShort((short) cluster.length)
+        .put(cluster)
+        .putShort((short) node.length)
+        .put(node)
         .putLong(treeSize)
         .putLong(timestamp)
         .put(rootHash)
         .array();
   }
 
+  /** The bytes this head's signature covers. */
+  public byte[] signedBytes() {
+    return signedBytes(version, clusterId, nodeId, treeSize, timestamp, rootHash);
+  }
+
   /** The API's JSON form (API.md, {@code /ledger/head}): hex root, base64 signature and key. */
   public JsonObject toJson() {
-    return new JsonObject()
-        .put("treeSize", treeSize)
+    JsonObject json = new JsonObject().put("version", version);
+    if (version >= 2) {
+      json.put("clusterId", clusterId);
+    }
+    return json.put("treeSize", treeSize)
         .put("rootHash", Hashes.hex(rootHash))
         .put("timestamp", timestamp)
         .put("nodeId", nodeId)
@@ -65,7 +110,7 @@ public record TreeHead(
           KeyFactory.getInstance("Ed25519").generatePublic(new X509EncodedKeySpec(trustedKey));
       Signature verifier = Signature.getInstance("Ed25519");
       verifier.initVerify(key);
-      verifier.update(signedBytes(treeSize, timestamp, rootHash));
+      verifier.update(signedBytes());
       return verifier.verify(signature);
     } catch (GeneralSecurityException | IllegalArgumentException e) {
       return false;

@@ -43,6 +43,8 @@ class ProofApiTest {
 
   static TreeHead head(JsonObject h) {
     return new TreeHead(
+        h.getInteger("version"),
+        h.getString("clusterId"),
         h.getLong("treeSize"),
         Hashes.fromHex(h.getString("rootHash")),
         h.getLong("timestamp"),

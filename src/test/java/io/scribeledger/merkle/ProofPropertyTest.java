@@ -21,6 +21,11 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ProofPropertyTest {
 
+  private static TreeHead with(
+      TreeHead h, String cluster, String node, long size, byte[] root, long timestamp) {
+    return new TreeHead(2, cluster, size, root, timestamp, node, h.signature(), h.publicKey());
+  }
+
   static final Random RANDOM = new Random(2026);
 
   static MerkleTree tree(int size) {
@@ -139,27 +144,28 @@ class ProofPropertyTest {
   }
 
   @Test
-  void theSignedHeadBindsTreeSizeRootAndTimestamp(@TempDir Path dir) {
+  void theSignedHeadBindsClusterNodeTreeSizeRootAndTimestamp(@TempDir Path dir) {
     NodeKeys keys = NodeKeys.loadOrCreate(dir);
     byte[] root = tree(37).root(37);
-    TreeHead head = keys.sign("n1", 37, root, 1_700_000_000_000L);
+    TreeHead head = keys.sign("prod", "n1", 37, root, 1_700_000_000_000L);
     assertTrue(head.signatureValid());
     for (int bit = 0; bit < 64; bit++) {
       long size = head.treeSize() ^ (1L << bit);
-      assertFalse(
-          new TreeHead(size, root, head.timestamp(), "n1", head.signature(), head.publicKey())
-              .signatureValid());
+      assertFalse(with(head, "prod", "n1", size, root, head.timestamp()).signatureValid());
       long ts = head.timestamp() ^ (1L << bit);
-      assertFalse(
-          new TreeHead(37, root, ts, "n1", head.signature(), head.publicKey()).signatureValid());
+      assertFalse(with(head, "prod", "n1", 37, root, ts).signatureValid());
     }
     for (int bit = 0; bit < 256; bit++) {
       byte[] bad = root.clone();
       bad[bit / 8] ^= (byte) (1 << (bit % 8));
-      assertFalse(
-          new TreeHead(37, bad, head.timestamp(), "n1", head.signature(), head.publicKey())
-              .signatureValid());
+      assertFalse(with(head, "prod", "n1", 37, bad, head.timestamp()).signatureValid());
     }
+    assertFalse(
+        with(head, "staging", "n1", 37, root, head.timestamp()).signatureValid(),
+        "the head names its cluster");
+    assertFalse(
+        with(head, "prod", "n2", 37, root, head.timestamp()).signatureValid(),
+        "the head names its signer");
     byte[] otherKey = NodeKeys.loadOrCreate(dir.resolve("other")).publicKey();
     assertFalse(head.signatureValid(otherKey));
   }
