@@ -423,13 +423,28 @@ public final class ConfigResolver {
     }
   }
 
+  /** Rates a node on a network address gets when its config sets none (0 still turns one off). */
+  static final long NETWORK_REQUESTS_PER_SECOND = 2000;
+
+  static final long NETWORK_BYTES_PER_SECOND = 64L << 20;
+
   private static NodeConfig.RateLimit rateLimit(JsonObject cfg) {
-    long requests = number(cfg, "rateLimit", "requestsPerSecond", 0, 10_000_000);
+    boolean network = !isLoopback(string(cfg, "http", "host"));
+    long requests =
+        network && !present(cfg, "rateLimit", "requestsPerSecond")
+            ? NETWORK_REQUESTS_PER_SECOND
+            : number(cfg, "rateLimit", "requestsPerSecond", 0, 10_000_000);
     long burst = number(cfg, "rateLimit", "burstRequests", 0, 100_000_000);
+    long bytes =
+        network && !present(cfg, "rateLimit", "bytesPerSecond")
+            ? NETWORK_BYTES_PER_SECOND
+            : number(cfg, "rateLimit", "bytesPerSecond", 0, 1L << 40);
     return new NodeConfig.RateLimit(
-        requests,
-        burst == 0 ? 2 * requests : Math.max(burst, 1),
-        number(cfg, "rateLimit", "bytesPerSecond", 0, 1L << 40));
+        requests, burst == 0 ? 2 * requests : Math.max(burst, 1), bytes);
+  }
+
+  private static boolean present(JsonObject cfg, String section, String name) {
+    return cfg.getValue(section) instanceof JsonObject s && s.getValue(name) != null;
   }
 
   private static NodeConfig.Limits limits(JsonObject cfg) {

@@ -60,8 +60,8 @@ public final class ConfigSchema {
           new ConfigKey("limits", "maxKeyBytes", ConfigKey.Type.INT, 1024),
           new ConfigKey("limits", "maxValueBytes", ConfigKey.Type.LONG, 16L * 1024 * 1024),
           new ConfigKey("limits", "maxContentTypeBytes", ConfigKey.Type.INT, 256),
-          // Off unless set: a node on loopback serves benchmarks and tests from one address; the
-          // container and Kubernetes configs set them (docs/SECURITY.md).
+          // 0 here; a node on a network address gets ConfigResolver's network rates unless it sets
+          // its own, one on loopback (benchmarks, tests, one address) none (docs/SECURITY.md).
           new ConfigKey("rateLimit", "requestsPerSecond", ConfigKey.Type.LONG, 0L),
           new ConfigKey("rateLimit", "burstRequests", ConfigKey.Type.LONG, 0L),
           new ConfigKey("rateLimit", "bytesPerSecond", ConfigKey.Type.LONG, 0L),

@@ -641,16 +641,30 @@ public final class RaftNode implements AutoCloseable {
   }
 
   /**
-   * The commit index of {@code nodeId} as the leader tracks it from that member's Raft replies
-   * (empty when no leader is known or it does not replicate to that node). Asked of the leader over
-   * the Raft admin API, never of the node itself. Blocking.
+   * A member's commit index as the leader tracks it from that member's Raft replies, beside the
+   * leader's own commit index, from one reply of the leader.
    */
-  public OptionalLong commitIndexSeenByLeader(String nodeId) throws IOException {
-    RaftPeerId leader = leaderId() == null ? null : RaftPeerId.valueOf(leaderId());
+  public record CatchUp(long memberCommit, long leaderCommit) {}
+
+  /**
+   * Where {@code nodeId} stands as the leader sees it (empty when no leader is known or the leader
+   * does not replicate to that node). Asked of the leader over the Raft admin API, never of the
+   * node itself. Blocking.
+   */
+  public Optional<CatchUp> catchUp(String nodeId) throws IOException {
+    String leader = leaderId();
     if (leader == null) {
-      return OptionalLong.empty();
+      return Optional.empty();
     }
-    GroupInfoReply info = client.getGroupManagementApi(leader).info(GROUP_ID);
+    GroupInfoReply info = client.getGroupManagementApi(RaftPeerId.valueOf(leader)).info(GROUP_ID);
+    OptionalLong member = commitOf(info, nodeId);
+    OptionalLong own = commitOf(info, leader);
+    return member.isPresent() && own.isPresent()
+        ? Optional.of(new CatchUp(member.getAsLong(), own.getAsLong()))
+        : Optional.empty();
+  }
+
+  private static OptionalLong commitOf(GroupInfoReply info, String nodeId) {
     return info.getCommitInfos().stream()
         .filter(c -> c.getServer().getId().toStringUtf8().equals(nodeId))
         .mapToLong(RaftProtos.CommitInfoProto::getCommitIndex)

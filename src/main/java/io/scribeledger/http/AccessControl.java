@@ -28,16 +28,33 @@ final class AccessControl {
 
   private final Optional<TokenStore> tokens;
   private final RateLimits rates;
+  private final AuditWindow noisy = new AuditWindow();
 
   AccessControl(Optional<TokenStore> tokens, RateLimits rates) {
     this.tokens = tokens;
     this.rates = rates;
   }
 
-  /** The caller of a request that passed {@link #authenticate()}. */
+  /**
+   * The caller of a request that passed {@link #authenticate()}; null for one that did not (a route
+   * registered before it): such a request is refused by every check, never run as anyone.
+   */
   static Principal principal(RoutingContext ctx) {
-    Principal p = ctx.get(PRINCIPAL);
-    return p == null ? Principal.OPEN : p;
+    return ctx.get(PRINCIPAL);
+  }
+
+  /**
+   * Whether this request may see a node's details on an open route (the health probe): a node
+   * without tokens shows them to everyone, one with tokens only to a valid token's holder.
+   */
+  boolean mayReadDetails(RoutingContext ctx) {
+    if (tokens.isEmpty()) {
+      return true;
+    }
+    String header = ctx.request().getHeader("Authorization");
+    return header != null
+        && header.regionMatches(true, 0, BEARER, 0, BEARER.length())
+        && tokens.get().authenticate(header.substring(BEARER.length()).trim()).isPresent();
   }
 
   /**
@@ -74,7 +91,7 @@ final class AccessControl {
     if (rates.enabled()) {
       boolean byToken = principal != null && tokens.isPresent();
       String caller =
-          byToken ? "token " + principal.name() : "address " + ctx.request().remoteAddress().host();
+          byToken ? "token " + principal.name() : "address " + addressGroup(ctx.request());
       OptionalLong wait = rates.admit(caller, declaredLength(ctx.request()));
       if (wait.isPresent()) {
         ctx.response().putHeader("Retry-After", Long.toString(wait.getAsLong()));
@@ -102,6 +119,26 @@ final class AccessControl {
     ctx.next();
   }
 
+  /**
+   * The client address a rate applies to: an IPv4 address, or an IPv6 address's /64 (one host
+   * usually holds a whole /64, and could otherwise take a fresh bucket per address).
+   */
+  static String addressGroup(HttpServerRequest request) {
+    String host = request.remoteAddress().host();
+    if (host.indexOf(':') < 0) {
+      return host;
+    }
+    try {
+      byte[] a = java.net.InetAddress.getByName(host).getAddress();
+      if (a.length != 16) {
+        return host;
+      }
+      return java.util.HexFormat.of().formatHex(a, 0, 8) + "::/64";
+    } catch (java.net.UnknownHostException e) {
+      return host;
+    }
+  }
+
   private static long declaredLength(HttpServerRequest request) {
     String length = request.getHeader("Content-Length");
     try {
@@ -112,12 +149,12 @@ final class AccessControl {
   }
 
   /** The route needs {@code role} and touches no single key's value. */
-  static Handler<RoutingContext> require(Role role) {
+  Handler<RoutingContext> require(Role role) {
     return check(p -> p.may(role), "needs the " + role.label() + " role");
   }
 
   /** The route reads entries of every key: a token limited to key prefixes may not. */
-  static Handler<RoutingContext> requireWholeLedger() {
+  Handler<RoutingContext> requireWholeLedger() {
     return check(
         Principal::mayReadAll, "reads every key's entries: needs a reader token without prefixes");
   }
@@ -126,10 +163,18 @@ final class AccessControl {
    * The route reads (GET) or writes (any other method) the key in the path segment after {@code
    * prefix}; a token limited to prefixes must cover it.
    */
-  static Handler<RoutingContext> requireKey(String prefix) {
+  Handler<RoutingContext> requireKey(String prefix) {
     return ctx -> {
-      Role role = ctx.request().method().equals(HttpMethod.GET) ? Role.READER : Role.WRITER;
+      HttpMethod method = ctx.request().method();
+      Role role =
+          method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD)
+              ? Role.READER
+              : Role.WRITER;
       Principal p = principal(ctx);
+      if (p == null) {
+        deny(ctx, "nobody", ErrorCode.UNAUTHORIZED, "this route needs a bearer token");
+        return;
+      }
       String raw = ctx.request().path().substring(prefix.length());
       String key;
       try {
@@ -150,10 +195,12 @@ final class AccessControl {
     };
   }
 
-  private static Handler<RoutingContext> check(Predicate<Principal> allowed, String why) {
+  private Handler<RoutingContext> check(Predicate<Principal> allowed, String why) {
     return ctx -> {
       Principal p = principal(ctx);
-      if (allowed.test(p)) {
+      if (p == null) {
+        deny(ctx, "nobody", ErrorCode.UNAUTHORIZED, "this route needs a bearer token");
+      } else if (allowed.test(p)) {
         ctx.next();
       } else {
         deny(ctx, p.name(), ErrorCode.FORBIDDEN, "the token's role does not allow this: " + why);
@@ -165,16 +212,30 @@ final class AccessControl {
    * Answers the error, records it in the audit log, and closes the connection when a body was on
    * its way (it is never read).
    */
-  private static void deny(RoutingContext ctx, String principal, ErrorCode code, String message) {
-    audit(
-        ctx,
+  private void deny(RoutingContext ctx, String principal, ErrorCode code, String message) {
+    String event =
         switch (code) {
           case UNAUTHORIZED -> "auth_failed";
           case RATE_LIMITED -> "rate_limited";
           default -> "denied";
-        },
-        principal,
-        code.code());
+        };
+    if (code == ErrorCode.FORBIDDEN) {
+      audit(ctx, event, principal, code.code());
+    } else {
+      // Anyone can cause these without a token: one line per caller per window, then a count,
+      // so a flood cannot bury the rest of the audit log.
+      long suppressed = noisy.admit(event + " " + principal + " " + addressGroup(ctx.request()));
+      if (suppressed >= 0) {
+        audit(
+            ctx,
+            event,
+            principal,
+            code.code(),
+            suppressed == 0
+                ? null
+                : suppressed + " more like this from this caller in the last window, not logged");
+      }
+    }
     HttpServerRequest request = ctx.request();
     String length = request.getHeader("Content-Length");
     boolean bodyComing =
@@ -198,7 +259,7 @@ final class AccessControl {
             audit(
                 ctx,
                 event,
-                principal(ctx).name(),
+                principal(ctx) == null ? "nobody" : principal(ctx).name(),
                 ar.succeeded() ? "ok" : Failures.toApiError(ar.cause()).code().code(),
                 detail));
   }

@@ -115,14 +115,14 @@ public final class HttpVerticle extends AbstractVerticle {
               }
             });
     // Open: the probes a kubelet or load balancer calls without a token.
-    Routes.open(router, "/health", node::health);
+    Routes.open(router, "/health", ctx -> node.health(ctx, access.mayReadDetails(ctx)));
     Routes.open(router, "/health/live", node::live);
     Routes.open(router, "/health/ready", node::ready);
     // Every route below needs a valid token (when the node has tokens), and then its role.
     router.route().handler(access.authenticate());
 
-    Handler<RoutingContext> reader = AccessControl.require(Role.READER);
-    Handler<RoutingContext> admin = AccessControl.require(Role.ADMIN);
+    Handler<RoutingContext> reader = access.require(Role.READER);
+    Handler<RoutingContext> admin = access.require(Role.ADMIN);
     Handler<RoutingContext> adminBody = new BoundedBody(MAX_ADMIN_BODY, admission);
     Routes.fixed(router, "/metrics", List.of(reader), Map.of(HttpMethod.GET, node::metrics));
     Routes.fixed(
@@ -154,12 +154,12 @@ public final class HttpVerticle extends AbstractVerticle {
     Routes.fixed(
         router,
         "/ledger/entries",
-        List.of(AccessControl.requireWholeLedger()),
+        List.of(access.requireWholeLedger()),
         Map.of(HttpMethod.GET, guarded(proofs::entries)));
     Routes.fixed(
         router, "/segments", List.of(reader), Map.of(HttpMethod.GET, guarded(proofs::segments)));
     Routes.fixed(router, "/admin/scrub", List.of(admin), Map.of(HttpMethod.POST, proofs::scrub));
-    Routes.keyGet(router, "/verify/", proofs::verify);
+    Routes.keyGet(router, "/verify/", access.requireKey("/verify/"), proofs::verify);
     Handler<RoutingContext> valueBody = new BoundedBody(config.limits().maxValueBytes(), admission);
     Handler<RoutingContext> bodyOfPut =
         ctx -> {
@@ -172,14 +172,14 @@ public final class HttpVerticle extends AbstractVerticle {
     router
         .route("/kv/*")
         .handler(Routes.label("/kv/{key}"))
-        .handler(AccessControl.requireKey("/kv/"))
+        .handler(access.requireKey("/kv/"))
         .handler(bodyOfPut)
         .handler(ctx -> kv.handle(ctx, ctx.request().path().substring("/kv/".length())));
-    Routes.keyGet(router, "/history/", kv::history);
+    Routes.keyGet(router, "/history/", access.requireKey("/history/"), kv::history);
     router
         .route("/*")
         .handler(Routes.label("/{key}"))
-        .handler(AccessControl.requireKey("/"))
+        .handler(access.requireKey("/"))
         .handler(bodyOfPut)
         .handler(ctx -> legacyKey(ctx, kv));
 

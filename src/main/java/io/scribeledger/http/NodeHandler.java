@@ -39,9 +39,11 @@ public final class NodeHandler {
    * 200 {@code ok}; 200 {@code degraded} with the problems when the integrity scrub found damaged
    * sealed segments or free space below the floor (the node still serves what is intact and refuses
    * what is not); 503 {@code failed} after a fail-stop, {@code restoring} while a snapshot restore
-   * runs, {@code unavailable} when no leader is known.
+   * runs, {@code unavailable} when no leader is known. The details (role, leader, applied index,
+   * problems) only when {@code details}: a node with tokens shows an anonymous probe the status
+   * alone.
    */
-  public void health(RoutingContext ctx) {
+  public void health(RoutingContext ctx, boolean details) {
     withStatus(
         ctx,
         s -> {
@@ -55,6 +57,10 @@ public final class NodeHandler {
             status = "unavailable";
           } else {
             status = s.integrityProblems().isEmpty() && s.diskProblem() == null ? "ok" : "degraded";
+          }
+          if (!details) {
+            Json.send(ctx, serving ? 200 : 503, new JsonObject().put("status", status));
+            return;
           }
           JsonObject body =
               new JsonObject()

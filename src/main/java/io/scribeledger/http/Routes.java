@@ -63,11 +63,14 @@ public final class Routes {
    * percent-encoded key segment.
    */
   public static void keyGet(
-      Router router, String prefix, BiConsumer<RoutingContext, String> handler) {
+      Router router,
+      String prefix,
+      Handler<RoutingContext> access,
+      BiConsumer<RoutingContext, String> handler) {
     router
         .route(prefix + "*")
         .handler(label(prefix + "{key}"))
-        .handler(AccessControl.requireKey(prefix))
+        .handler(access)
         .handler(
             ctx -> {
               if (!ctx.request().method().equals(HttpMethod.GET)) {

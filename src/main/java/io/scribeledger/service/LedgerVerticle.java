@@ -369,20 +369,40 @@ public final class LedgerVerticle extends AbstractVerticle {
 
   private Future<Void> join(LedgerRequest.Join j) {
     long deadline = System.currentTimeMillis() + joinWindowMs(config.raft());
-    // With TLS on, the newcomer first proves it holds a member certificate: nothing is recorded or
-    // changed for a node that cannot.
+    // With TLS on, the newcomer first proves it holds the member certificate issued to its name:
+    // nothing is recorded or changed for a node that cannot.
     Future<Void> proven =
         memberCertificates == null
             ? Future.succeededFuture()
-            : memberCertificates.verify(j.raftAddress());
+            : memberCertificates.verify(j.nodeId(), j.raftAddress());
     return proven
         .compose(
             ok ->
-                Future.fromCompletionStage(
-                    // The key stays as the member registered it: it registers its own (below).
-                    node.recordMember(new RegisterMember(j.nodeId(), j.httpAddress(), "")),
-                    context))
-        .compose(r -> blocking(() -> node.membership(j.nodeId())))
+                blocking(
+                    () -> {
+                      RaftNode.Membership m = node.membership(j.nodeId());
+                      return new Existing(
+                          m, m == RaftNode.Membership.NONE ? null : knownHttpAddress(j.nodeId()));
+                    }))
+        .compose(
+            existing -> {
+              // A join never moves a member: that would let it point clients elsewhere.
+              String known = existing.httpAddress();
+              RaftNode.Membership membership = existing.membership();
+              if (known != null && !known.equals(j.httpAddress())) {
+                return Future.failedFuture(
+                    ErrorCode.INVALID_REQUEST.error(
+                        j.nodeId()
+                            + " is already a member at "
+                            + known
+                            + "; remove it with /cluster/leave before it joins at another address"));
+              }
+              return Future.fromCompletionStage(
+                      // The key stays as the member registered it: it registers its own.
+                      node.recordMember(new RegisterMember(j.nodeId(), j.httpAddress(), "")),
+                      context)
+                  .map(r -> membership);
+            })
         .compose(
             membership -> {
               if (membership == RaftNode.Membership.VOTER) {
@@ -397,7 +417,7 @@ public final class LedgerVerticle extends AbstractVerticle {
                             return null;
                           });
               return listening
-                  .compose(v -> awaitCaughtUp(j, node.state().size(), deadline))
+                  .compose(v -> awaitCaughtUp(j.nodeId(), deadline))
                   .compose(
                       v ->
                           blocking(
@@ -408,26 +428,54 @@ public final class LedgerVerticle extends AbstractVerticle {
             });
   }
 
-  private Future<Void> awaitCaughtUp(LedgerRequest.Join j, long target, long deadline) {
+  /** What the group knows of a node asking to join: its membership and address, if any. */
+  private record Existing(RaftNode.Membership membership, String httpAddress) {}
+
+  /** Blocking: reads the member list. */
+  private String knownHttpAddress(String nodeId) {
+    return node.status().members().stream()
+        .filter(m -> m.nodeId().equals(nodeId))
+        .map(NodeStatus.Member::httpAddress)
+        .filter(java.util.Objects::nonNull)
+        .findFirst()
+        .orElse(null);
+  }
+
+  /**
+   * Completes once the leader's Raft state shows the newcomer's commit index at the leader's own
+   * commit index as it was at the first look (both Raft log indexes, so batches, seals and
+   * configuration entries count alike).
+   */
+  private Future<Void> awaitCaughtUp(String nodeId, long deadline) {
     Promise<Void> caughtUp = Promise.promise();
-    pollCaughtUp(j.nodeId(), target, deadline, caughtUp);
+    pollCaughtUp(nodeId, -1, deadline, caughtUp);
     return caughtUp.future();
   }
 
   private void pollCaughtUp(String nodeId, long target, long deadline, Promise<Void> caughtUp) {
-    blocking(() -> node.commitIndexSeenByLeader(nodeId))
+    blocking(() -> node.catchUp(nodeId))
         .onComplete(
             ar -> {
-              if (ar.succeeded() && ar.result().isPresent() && ar.result().getAsLong() >= target) {
-                caughtUp.tryComplete();
-              } else if (System.currentTimeMillis() > deadline) {
+              long goal = target;
+              if (ar.succeeded() && ar.result().isPresent()) {
+                RaftNode.CatchUp c = ar.result().get();
+                goal = goal < 0 ? c.leaderCommit() : goal;
+                if (c.memberCommit() >= goal) {
+                  caughtUp.tryComplete();
+                  return;
+                }
+              }
+              if (System.currentTimeMillis() > deadline) {
                 caughtUp.tryFail(
                     ErrorCode.TIMEOUT.error(
-                        "the node joined as a non-voting listener but has not caught up to index "
-                            + target
-                            + " yet; it stays a listener: send the join again to promote it once it has"));
+                        "the node joined as a non-voting listener but has not caught up to Raft"
+                            + " index "
+                            + goal
+                            + " yet; it stays a listener: send the join again to promote it once"
+                            + " it has"));
               } else {
-                vertx.setTimer(200, t -> pollCaughtUp(nodeId, target, deadline, caughtUp));
+                long next = goal;
+                vertx.setTimer(200, t -> pollCaughtUp(nodeId, next, deadline, caughtUp));
               }
             });
   }

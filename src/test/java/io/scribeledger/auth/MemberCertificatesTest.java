@@ -18,9 +18,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A node proves membership only with a certificate of the cluster CA for the address it names: the
- * same CA passes; another CA, a self-signed certificate, no TLS, or a name the certificate does not
- * carry fail with 403.
+ * A node proves membership only with the certificate of the cluster CA issued to its id, for the
+ * address it names: that passes; another CA, a self-signed certificate, no TLS, an address or a
+ * node id the certificate does not carry fail with 403.
  */
 @ExtendWith(VertxExtension.class)
 class MemberCertificatesTest {
@@ -39,15 +39,18 @@ class MemberCertificatesTest {
     NetServer plain =
         vertx.createNetServer().connectHandler(s -> {}).listen(0, "127.0.0.1").await();
     try {
-      assertEquals("", outcome(check.verify("127.0.0.1:" + member.actualPort())));
-      assertEquals("", outcome(check.verify("localhost:" + member.actualPort())));
+      assertEquals("", outcome(check.verify("n2", "127.0.0.1:" + member.actualPort())));
+      assertEquals("", outcome(check.verify("n2", "localhost:" + member.actualPort())));
       for (NetServer s : new NetServer[] {otherCa, selfSigned, plain}) {
-        String failure = outcome(check.verify("127.0.0.1:" + s.actualPort()));
+        String failure = outcome(check.verify("n2", "127.0.0.1:" + s.actualPort()));
         assertTrue(failure.contains("did not prove"), failure);
       }
       // The certificate is the cluster's, but not for this name.
-      String wrongName = outcome(check.verify("127.0.0.2:" + member.actualPort()));
+      String wrongName = outcome(check.verify("n2", "127.0.0.2:" + member.actualPort()));
       assertTrue(wrongName.contains("did not prove"), wrongName);
+      // A member's own certificate does not prove another member's name: n2 cannot join as n3.
+      String otherMember = outcome(check.verify("n3", "127.0.0.1:" + member.actualPort()));
+      assertTrue(otherMember.contains("did not prove"), otherMember);
     } finally {
       check.close().await();
       for (NetServer s : new NetServer[] {member, otherCa, selfSigned, plain}) {

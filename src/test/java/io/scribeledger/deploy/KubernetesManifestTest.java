@@ -144,6 +144,10 @@ class KubernetesManifestTest {
     Map<String, Object> container = container();
     NodeConfig config = ConfigResolver.resolve(podConfig(container, "scribe-0"));
     assertFalse(config.security().allowInsecure(), "no opt-out in the manifest");
+    assertTrue(
+        config.security().tls().orElseThrow().certFile().endsWith("scribe-0.pem"),
+        "each member presents the certificate issued to its own id");
+    assertTrue(config.rateLimit().enabled(), "rates are on for a node on the network");
     NodeConfig.Tls tls = config.security().tls().orElseThrow();
     for (Path file :
         List.of(
@@ -286,6 +290,7 @@ class KubernetesManifestTest {
         new JsonObject(
             (String)
                 map(named("ConfigMap", configMap).get("data")).get(file.getFileName().toString()));
+    Map<String, String> defined = new java.util.HashMap<>();
     for (Object e : list(container.get("env"))) {
       Map<String, Object> env = map(e);
       Object value = env.get("value");
@@ -294,7 +299,13 @@ class KubernetesManifestTest {
             "metadata.name", map(map(env.get("valueFrom")).get("fieldRef")).get("fieldPath"));
         value = pod;
       }
-      merged.put((String) env.get("name"), value);
+      // Kubernetes expands $(NAME) with variables defined before it.
+      String expanded = String.valueOf(value);
+      for (Map.Entry<String, String> d : defined.entrySet()) {
+        expanded = expanded.replace("$(" + d.getKey() + ")", d.getValue());
+      }
+      defined.put((String) env.get("name"), expanded);
+      merged.put((String) env.get("name"), expanded);
     }
     return merged;
   }
