@@ -54,8 +54,11 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.apache.ratis.util.TimeDuration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
@@ -64,6 +67,7 @@ import org.slf4j.LoggerFactory;
  * wrong token and each role; the Raft port refuses anyone without a certificate of the cluster CA.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class SecurityTest {
 
   @TempDir static Path dir;
@@ -123,7 +127,7 @@ class SecurityTest {
 
   @AfterAll
   void stop() {
-    nodes.forEach(TestNode::close);
+    nodes.forEach(TestNode::close); // closing one the failover test closed is harmless
     ((Logger) LoggerFactory.getLogger(AuditLog.LOGGER)).detachAppender(audit);
     vertx.close().await();
   }
@@ -462,6 +466,34 @@ class SecurityTest {
                 null);
         assertEquals(200, left.statusCode(), left.bodyAsString());
       }
+    }
+  }
+
+  /** Last: it takes the leader away for good. */
+  @Test
+  @Order(Integer.MAX_VALUE)
+  void theMutualTlsClusterFailsOverWhenTheLeaderStops() {
+    int leader;
+    try (Api ops = api(tokens.get("ops"))) {
+      leader = ops.leaderNumber();
+      assertEquals(201, ops.put("/kv/before-failover", "kept").statusCode());
+    }
+    long size;
+    try (Api ops = api(tokens.get("ops"))) {
+      size = treeSize(ops);
+    }
+    nodes.get(leader - 1).close();
+    TestNode survivor = nodes.get(leader % 3);
+    try (Api ops = Api.secure(vertx, survivor.httpPort(), certs.ca(), tokens.get("ops"))) {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      int status = 0;
+      while (status != 201 && System.nanoTime() < deadline) {
+        status = ops.put("/kv/after-failover", "written over mTLS to the new leader").statusCode();
+      }
+      assertEquals(201, status, "a new leader takes writes over mutual TLS");
+      assertNotEquals(leader, ops.leaderNumber());
+      assertEquals("kept", ops.get("/kv/before-failover").bodyAsString());
+      assertEquals(size + 1, treeSize(ops));
     }
   }
 
