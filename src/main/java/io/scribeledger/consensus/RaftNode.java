@@ -56,9 +56,11 @@ import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.SetConfigurationRequest;
+import org.apache.ratis.protocol.exceptions.AlreadyClosedException;
 import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
 import org.apache.ratis.protocol.exceptions.NotLeaderException;
 import org.apache.ratis.protocol.exceptions.RaftException;
+import org.apache.ratis.protocol.exceptions.RaftRetryFailureException;
 import org.apache.ratis.protocol.exceptions.ResourceUnavailableException;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.server.RaftServer;
@@ -481,9 +483,7 @@ public final class RaftNode implements AutoCloseable {
         Message.valueOf(UnsafeByteOperations.unsafeWrap(CommandCodec.encode(proposal)));
     // Bounded: the batcher's window frees at the request timeout even while the client still
     // retries (the outcome is then unknown to the caller, as for any timeout).
-    return client
-        .async()
-        .send(message)
+    return sendOrdered(message)
         .orTimeout(config.raft().requestTimeoutMs(), TimeUnit.MILLISECONDS)
         .handle(
             (reply, error) -> {
@@ -496,13 +496,65 @@ public final class RaftNode implements AutoCloseable {
             });
   }
 
+  /**
+   * Sends a proposal through the current client's ordered window. Ratis fails that window for good
+   * once one request in it runs out of retries (every later request then fails at once with
+   * AlreadyClosedException), which after a leader pause left every write failing until the next
+   * leader change: a client whose window failed is replaced.
+   */
+  private CompletableFuture<RaftClientReply> sendOrdered(Message message) {
+    RaftClient used = client;
+    return used.async()
+        .send(message)
+        .whenComplete(
+            (reply, error) -> {
+              Throwable cause =
+                  error instanceof CompletionException && error.getCause() != null
+                      ? error.getCause()
+                      : error;
+              if (cause instanceof AlreadyClosedException
+                  || cause instanceof RaftRetryFailureException) {
+                renewClient(used, cause);
+              }
+            });
+  }
+
+  /** Replaces {@code failed} with a fresh client to the same leader, if it is still in use. */
+  private void renewClient(RaftClient failed, Throwable why) {
+    try {
+      clientSwitches.execute(
+          () -> {
+            synchronized (this) {
+              if (closed || client != failed) {
+                return;
+              }
+              try {
+                client =
+                    newClient(
+                        server.getDivision(GROUP_ID).getGroup(),
+                        properties,
+                        parameters,
+                        clientLeader,
+                        config.raft());
+              } catch (IOException e) {
+                return; // the group left this server: nothing to propose to
+              }
+            }
+            LOG.info(
+                "the Raft client stopped taking requests ({}); proposals go through a new one",
+                why.getClass().getSimpleName());
+            closeQuietly(failed);
+          });
+    } catch (java.util.concurrent.RejectedExecutionException closing) {
+      // closing: no more proposals
+    }
+  }
+
   /** Proposes sealing the active segment; the state machine asks for it on the leader. */
   private void proposeSeal() {
     // The outcome is handled here; nobody waits on the returned future.
     var unused =
-        client
-            .async()
-            .send(Message.valueOf(ByteString.copyFrom(CommandCodec.encode(new SealSegment()))))
+        sendOrdered(Message.valueOf(ByteString.copyFrom(CommandCodec.encode(new SealSegment()))))
             .whenComplete(
                 (reply, error) -> {
                   stateMachine.sealFinished();
@@ -608,9 +660,7 @@ public final class RaftNode implements AutoCloseable {
    * RegisterMember} or a {@link RemoveMember}.
    */
   public CompletableFuture<WriteOutcome> recordMember(Proposal change) {
-    return client
-        .async()
-        .send(Message.valueOf(ByteString.copyFrom(CommandCodec.encode(change))))
+    return sendOrdered(Message.valueOf(ByteString.copyFrom(CommandCodec.encode(change))))
         .handle(
             (reply, error) ->
                 OutcomeCodec.decode(
