@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientRequest;
@@ -63,11 +64,19 @@ public final class LedgerStateMachine extends BaseStateMachine {
 
   private final FailStop failStop;
 
+  /** Why this node's disk takes no new entries now (below the free-space floor), or empty. */
+  private final Supplier<Optional<String>> diskProblem;
+
   public LedgerStateMachine(
-      LedgerState state, NodeConfig.Storage storage, String nodeId, FailStop failStop) {
+      LedgerState state,
+      NodeConfig.Storage storage,
+      String nodeId,
+      FailStop failStop,
+      Supplier<Optional<String>> diskProblem) {
     this.state = state;
     this.storage = storage;
     this.failStop = failStop;
+    this.diskProblem = diskProblem;
     this.committer =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -76,6 +85,12 @@ public final class LedgerStateMachine extends BaseStateMachine {
               return t;
             });
   }
+
+  /**
+   * How a refusal for lack of disk space on the leader starts its message; the client side maps it
+   * to 507 (Ratis carries the message, not the type, back to a client on another member).
+   */
+  static final String INSUFFICIENT_STORAGE = "insufficient storage on the Raft leader: ";
 
   public LedgerState state() {
     return state;
@@ -202,6 +217,16 @@ public final class LedgerStateMachine extends BaseStateMachine {
                       + request.getMessage().getContent().size()
                       + " bytes is above the cluster's limit of "
                       + ConfigResolver.MAX_ENTRY_BYTES));
+    }
+    Optional<String> full = diskProblem.get();
+    if (full.isPresent()) {
+      // Only the leader starts transactions: a write that reached it through another member (or
+      // straight to Raft) is refused before the log when the leader's own disk is below the floor.
+      return TransactionContext.newBuilder()
+          .setStateMachine(this)
+          .setClientRequest(request)
+          .build()
+          .setException(new StateMachineException(INSUFFICIENT_STORAGE + full.get()));
     }
     long now = lastStamp.accumulateAndGet(System.currentTimeMillis(), Math::max);
     ByteString data =

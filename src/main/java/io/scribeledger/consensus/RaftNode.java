@@ -37,6 +37,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.client.retry.RequestTypeDependentRetryPolicy;
@@ -62,6 +63,7 @@ import org.apache.ratis.protocol.exceptions.NotLeaderException;
 import org.apache.ratis.protocol.exceptions.RaftException;
 import org.apache.ratis.protocol.exceptions.RaftRetryFailureException;
 import org.apache.ratis.protocol.exceptions.ResourceUnavailableException;
+import org.apache.ratis.protocol.exceptions.StateMachineException;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
@@ -174,7 +176,9 @@ public final class RaftNode implements AutoCloseable {
    * Opens the ledger state, starts the Raft server and joins (or forms) the configured group.
    * Blocking.
    */
-  public static RaftNode start(NodeConfig config, FailStop failStop) throws IOException {
+  public static RaftNode start(
+      NodeConfig config, FailStop failStop, Supplier<Optional<String>> diskProblem)
+      throws IOException {
     Path dataDir = config.node().dataDir();
     Path raftDir = dataDir.resolve(RAFT_DIR);
     Files.createDirectories(raftDir);
@@ -198,7 +202,7 @@ public final class RaftNode implements AutoCloseable {
           (System.nanoTime() - openStart) / 1_000_000);
     }
     LedgerStateMachine sm =
-        new LedgerStateMachine(state, config.storage(), config.node().id(), failStop);
+        new LedgerStateMachine(state, config.storage(), config.node().id(), failStop, diskProblem);
     RaftServer server;
     try {
       server =
@@ -635,6 +639,13 @@ public final class RaftNode implements AutoCloseable {
     }
     // A StateMachineException (a RaftException) stays "outcome unknown": it is also what a
     // client hears when a failed leader could not apply an entry that others will.
+    if (cause instanceof StateMachineException
+        && String.valueOf(cause.getMessage()).contains(LedgerStateMachine.INSUFFICIENT_STORAGE)) {
+      String m = cause.getMessage();
+      throw ErrorCode.INSUFFICIENT_STORAGE.error(
+          m.substring(m.indexOf(LedgerStateMachine.INSUFFICIENT_STORAGE))
+              + "; nothing was written, retry once space is freed");
+    }
     if (cause instanceof ResourceUnavailableException) {
       // The leader holds as many pending writes as it takes; this one was not taken.
       throw ErrorCode.OVERLOADED.error(

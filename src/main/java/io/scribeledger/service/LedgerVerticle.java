@@ -106,7 +106,8 @@ public final class LedgerVerticle extends AbstractVerticle {
               FailStop failStop = new FailStop(config.node().id());
               failStop.onFail(
                   fault -> vertx.eventBus().publish(FAILED_ADDRESS, config.node().id()));
-              RaftNode raft = RaftNode.start(config, failStop);
+              DiskSpace leaderDisk = disk;
+              RaftNode raft = RaftNode.start(config, failStop, leaderDisk::belowFloor);
               reads =
                   new LedgerReads(
                       raft.state(), keys, config.node().clusterId(), config.node().id());

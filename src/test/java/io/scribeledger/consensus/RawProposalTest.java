@@ -133,6 +133,47 @@ class RawProposalTest {
     }
   }
 
+  @Test
+  void aLeaderBelowItsDiskFloorRefusesProposalsThatBypassedAdmission(Vertx vertx, @TempDir Path dir)
+      throws Exception {
+    // A floor no disk here reaches: this node's HTTP admission refuses, and so must its Raft
+    // leader for a proposal that came another way (a follower's client, or straight to Raft).
+    JsonObject config =
+        TestNode.config(
+            "n1",
+            dir,
+            new JsonObject().put("storage", new JsonObject().put("minFreeBytes", 1L << 50)));
+    String raftAddress = "127.0.0.1:" + config.getJsonObject("raft").getInteger("port");
+    try (TestNode node = TestNode.start(config);
+        Api api = new Api(vertx, node.httpPort());
+        RaftClient raw =
+            RaftClient.newBuilder()
+                .setRaftGroup(
+                    RaftGroup.valueOf(
+                        RaftNode.GROUP_ID,
+                        RaftPeer.newBuilder().setId("n1").setAddress(raftAddress).build()))
+                .setProperties(new RaftProperties())
+                .setRetryPolicy(org.apache.ratis.retry.RetryPolicies.noRetry())
+                .build()) {
+      assertEquals(507, api.put("/kv/k", "v").statusCode(), "admission refuses first");
+      long before = api.ledgerSize();
+      Message proposal =
+          Message.valueOf(
+              ByteString.copyFrom(
+                  CommandCodec.encode(new Batch(List.of(put("k", "text/plain", new byte[1]))))));
+      org.apache.ratis.protocol.exceptions.StateMachineException refused =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              org.apache.ratis.protocol.exceptions.StateMachineException.class,
+              () -> raw.io().send(proposal),
+              "refused before the log");
+      assertTrue(
+          refused.getMessage().contains(LedgerStateMachine.INSUFFICIENT_STORAGE),
+          refused.getMessage());
+      assertEquals(before, api.ledgerSize(), "nothing appended");
+      assertEquals(404, api.get("/kv/k").statusCode());
+    }
+  }
+
   private static Command put(String key, String contentType, byte[] value) {
     return new Command.Put(key, contentType, value, Condition.NONE);
   }
