@@ -39,6 +39,11 @@ final class PinnedKeys {
    */
   void check(TreeHead head, byte[] fallbackKey) throws Failed {
     if (keysFile != null) {
+      // A pinned key may sign for more than one cluster (a shared key file), and a version-1
+      // head names none: pinning needs the cluster too.
+      if (cluster == null) {
+        throw new Failed("--keys needs --cluster: a key may sign heads of more than one cluster");
+      }
       EntryCheck.signature(head, keys(), cluster);
       return;
     }

@@ -347,7 +347,10 @@ public final class LedgerStateMachine extends BaseStateMachine {
   private void maybeSeal(boolean checkAge) {
     try {
       long maxAge = checkAge ? storage.segmentMaxAgeMs() : 0;
-      if (!isLeader() || !state.sealDue(maxAge, System.currentTimeMillis())) {
+      // No seal while this leader's disk is below the floor: it would only be refused again.
+      if (!isLeader()
+          || diskProblem.get().isPresent()
+          || !state.sealDue(maxAge, System.currentTimeMillis())) {
         return;
       }
     } catch (RuntimeException e) {

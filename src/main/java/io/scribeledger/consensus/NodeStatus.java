@@ -16,6 +16,7 @@ public record NodeStatus(
     long term,
     String leaderId,
     long commitIndex,
+    long leaderCommitIndex,
     long raftAppliedIndex,
     long appliedIndex,
     long segmentCount,
@@ -27,7 +28,6 @@ public record NodeStatus(
     String restoring,
     String diskProblem) {
 
-  /** A member of the current Raft configuration. */
   /**
    * A Raft member: its addresses, whether it votes, and its signing key as replicated (base64
    * X.509; null until it registered one).
@@ -46,6 +46,7 @@ public record NodeStatus(
         term,
         leaderId,
         commitIndex,
+        leaderCommitIndex,
         raftAppliedIndex,
         appliedIndex,
         segmentCount,
@@ -67,7 +68,9 @@ public record NodeStatus(
 
   /**
    * Why this node should not take traffic now, or empty when it is ready: failed, restoring a
-   * snapshot, no leader known, applying far behind the commit index, or no disk space for writes.
+   * snapshot, no leader known, nothing heard from the leader yet, applying far behind the leader's
+   * commit index (a follower's own commit index cannot show that after a restart), or no disk space
+   * for writes.
    */
   public Optional<String> notReady() {
     if (failed()) {
@@ -79,13 +82,13 @@ public record NodeStatus(
     if (!hasLeader()) {
       return Optional.of("no leader known");
     }
-    if (commitIndex - raftAppliedIndex > READY_MAX_APPLY_LAG) {
+    if (leaderCommitIndex < 0) {
+      return Optional.of("the leader's commit index is not known yet (nothing heard from it)");
+    }
+    long target = Math.max(commitIndex, leaderCommitIndex);
+    if (target - raftAppliedIndex > READY_MAX_APPLY_LAG) {
       return Optional.of(
-          "applying behind the commit index ("
-              + raftAppliedIndex
-              + " of "
-              + commitIndex
-              + " Raft entries)");
+          "applying behind the leader (" + raftAppliedIndex + " of " + target + " Raft entries)");
     }
     return Optional.ofNullable(diskProblem);
   }

@@ -5,6 +5,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.scribeledger.config.ConfigResolver;
 import io.scribeledger.consensus.NodeStatus;
 import io.scribeledger.error.ErrorCode;
+import io.scribeledger.ledger.MemberRules;
 import io.scribeledger.service.LedgerClient;
 import io.scribeledger.service.LedgerRequest;
 import io.vertx.core.json.DecodeException;
@@ -184,6 +185,7 @@ public final class NodeHandler {
                     .put("term", s.term())
                     .put("leaderId", s.leaderId())
                     .put("commitIndex", s.commitIndex())
+                    .put("leaderCommitIndex", s.leaderCommitIndex())
                     .put("appliedIndex", s.appliedIndex())
                     .put("raftAppliedIndex", s.raftAppliedIndex())
                     .put("members", members(s))));
@@ -225,8 +227,11 @@ public final class NodeHandler {
     if (!ConfigResolver.isNodeId(nodeId)) {
       throw ErrorCode.INVALID_REQUEST.error("nodeId must be 1-64 letters, digits, '.', '_' or '-'");
     }
-    if (!ConfigResolver.isHostPort(raft) || !ConfigResolver.isHostPort(http)) {
-      throw ErrorCode.INVALID_REQUEST.error("raftAddress and httpAddress must be host:port");
+    if (!ConfigResolver.isHostPort(raft)
+        || !ConfigResolver.isHostPort(http)
+        || !MemberRules.isHttpAddress(http)) {
+      throw ErrorCode.INVALID_REQUEST.error(
+          "raftAddress and httpAddress must be host:port (letters, digits, '.', '-', '_', ':')");
     }
     AccessControl.audited(
             ctx,

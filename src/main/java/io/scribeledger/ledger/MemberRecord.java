@@ -17,11 +17,18 @@ public record MemberRecord(String httpAddress, String publicKey) {
     return publicKey.isEmpty() ? httpAddress : httpAddress + "\n" + publicKey;
   }
 
-  /** Reads {@link #encoded()}; a record stored before keys were replicated has none. */
+  /**
+   * Reads {@link #encoded()}; never throws: a record stored before keys were replicated has none,
+   * and one an older version stored unchecked (line breaks in its address) keeps its first line as
+   * the address and no key, rather than failing every replica that reads it.
+   */
   public static MemberRecord decode(String stored) {
     int nl = stored.indexOf('\n');
-    return nl < 0
-        ? new MemberRecord(stored, "")
-        : new MemberRecord(stored.substring(0, nl), stored.substring(nl + 1));
+    if (nl < 0) {
+      return new MemberRecord(stored, "");
+    }
+    String key = stored.substring(nl + 1);
+    boolean wellFormed = key.indexOf('\n') < 0 && MemberRules.isBase64(key);
+    return new MemberRecord(stored.substring(0, nl), wellFormed ? key : "");
   }
 }

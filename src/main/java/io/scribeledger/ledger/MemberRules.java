@@ -22,17 +22,29 @@ public final class MemberRules {
     if (!NODE_ID.matcher(m.nodeId()).matches()) {
       return Optional.of("a member id is 1-64 letters, digits, '.', '_' or '-'");
     }
-    if (!HOST_PORT.matcher(m.httpAddress()).matches()) {
+    if (!isHttpAddress(m.httpAddress())) {
       return Optional.of("a member's HTTP address is host:port");
     }
     if (m.publicKey().length() > MAX_KEY_CHARS) {
       return Optional.of("a member's key is at most " + MAX_KEY_CHARS + " characters of base64");
     }
-    try {
-      Base64.getDecoder().decode(m.publicKey());
-    } catch (IllegalArgumentException e) {
+    if (!isBase64(m.publicKey())) {
       return Optional.of("a member's key is base64");
     }
     return Optional.empty();
+  }
+
+  /** Whether {@code httpAddress} is one a member record may hold ({@code host:port}). */
+  public static boolean isHttpAddress(String httpAddress) {
+    return httpAddress != null && HOST_PORT.matcher(httpAddress).matches();
+  }
+
+  static boolean isBase64(String s) {
+    try {
+      Base64.getDecoder().decode(s);
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
   }
 }

@@ -150,7 +150,13 @@ public final class LedgerVerticle extends AbstractVerticle {
         .executeBlocking(
             () -> {
               disk.refresh();
-              return disk.belowFloor();
+              Optional<String> low = disk.belowFloor();
+              if (low.isPresent()) {
+                // A leader that refuses every proposal would stop writes for the whole group:
+                // it hands leadership to a member with space (tried on every reading).
+                node.leaveLeadershipIfLeader("free space below the floor");
+              }
+              return low;
             })
         .onComplete(done -> diskChecking = false)
         .onSuccess(
@@ -307,10 +313,7 @@ public final class LedgerVerticle extends AbstractVerticle {
                 return null;
               })
           // The member is out of the group; its record (address, key) goes too.
-          .compose(
-              v ->
-                  Future.fromCompletionStage(
-                      node.recordMember(new RemoveMember(l.nodeId())), context))
+          .compose(v -> recorded(new RemoveMember(l.nodeId())))
           .map(v -> status());
     }
     return Future.succeededFuture(status());
@@ -337,9 +340,7 @@ public final class LedgerVerticle extends AbstractVerticle {
         .compose(
             needed ->
                 needed
-                    ? Future.fromCompletionStage(
-                            node.recordMember(new RegisterMember(id, want.httpAddress(), key)),
-                            context)
+                    ? recorded(new RegisterMember(id, want.httpAddress(), key))
                         .onSuccess(
                             o ->
                                 LOG.info(
@@ -398,10 +399,8 @@ public final class LedgerVerticle extends AbstractVerticle {
                             + known
                             + "; remove it with /cluster/leave before it joins at another address"));
               }
-              return Future.fromCompletionStage(
-                      // The key stays as the member registered it: it registers its own.
-                      node.recordMember(new RegisterMember(j.nodeId(), j.httpAddress(), "")),
-                      context)
+              return recorded(new RegisterMember(j.nodeId(), j.httpAddress(), ""))
+                  // The key stays as the member registered it: it registers its own.
                   .map(r -> membership);
             })
         .compose(
@@ -427,6 +426,19 @@ public final class LedgerVerticle extends AbstractVerticle {
                                 return null;
                               }));
             });
+  }
+
+  /**
+   * Records a member change through Raft; a change the state machine refused (the record breaks the
+   * rules every replica checks) fails the future with that refusal.
+   */
+  private Future<Void> recorded(io.scribeledger.ledger.Proposal change) {
+    return Future.fromCompletionStage(node.recordMember(change), context)
+        .compose(
+            outcome ->
+                outcome instanceof io.scribeledger.ledger.WriteOutcome.Rejected rejected
+                    ? Future.failedFuture(rejected.error().exception())
+                    : Future.<Void>succeededFuture());
   }
 
   /** What the group knows of a node asking to join: its membership and address, if any. */

@@ -100,13 +100,18 @@ class PinnedKeysTest {
                 "--state",
                 state.toString(),
                 "--keys",
-                partial.toString());
+                partial.toString(),
+                "--cluster",
+                "prod-eu");
         if (run.exitCode() == 1) {
           assertTrue(run.err().contains("not pinned"), run.err());
           refused++;
         }
       }
       assertEquals(2, refused, "the two members whose keys are not pinned are refused");
+      Cli noCluster =
+          Cli.run("verify", "--url", AuditTest.url(nodes.get(0)), "--keys", pinned.toString(), "a");
+      assertEquals(1, noCluster.exitCode(), "pinned keys need the cluster too");
 
       Cli verify =
           Cli.run(

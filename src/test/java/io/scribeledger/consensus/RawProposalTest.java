@@ -174,6 +174,49 @@ class RawProposalTest {
     }
   }
 
+  @Test
+  void aLeaderLowOnDiskHandsLeadershipToAMemberWithSpace(Vertx vertx, @TempDir Path dir) {
+    List<JsonObject> configs = TestCluster.configs(dir, 3, new JsonObject());
+    // n1's floor is above any disk here: while it leads, it refuses every proposal. Its short
+    // election timeout makes it the first leader, so the handover is what the test sees.
+    configs.get(0).put("storage", new JsonObject().put("minFreeBytes", 1L << 50));
+    configs
+        .get(0)
+        .getJsonObject("raft")
+        .put("electionTimeoutMinMs", 40)
+        .put("electionTimeoutMaxMs", 60)
+        .put("heartbeatIntervalMs", 20);
+    for (JsonObject c : configs.subList(1, 3)) {
+      c.getJsonObject("raft").put("electionTimeoutMinMs", 600).put("electionTimeoutMaxMs", 900);
+    }
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
+        new ch.qos.logback.core.read.ListAppender<>();
+    ch.qos.logback.classic.Logger raftLog =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(RaftNode.class);
+    raftLog.addAppender(log);
+    log.start();
+    List<TestNode> nodes = TestCluster.start(configs);
+    try (Api n2 = new Api(vertx, nodes.get(1).httpPort())) {
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+      int status = 0;
+      while (status != 201 && System.nanoTime() < deadline) {
+        status = n2.put("/kv/written", "by a leader with space").statusCode();
+      }
+      assertEquals(201, status, "writes go on through a leader with space");
+      assertTrue(n2.leaderNumber() != 1, "the low node does not keep leading");
+      assertTrue(
+          log.list.stream()
+              .anyMatch(
+                  e ->
+                      e.getFormattedMessage().startsWith("leadership handed to")
+                          && e.getFormattedMessage().contains("free space below the floor")),
+          "n1 led first and handed leadership over");
+    } finally {
+      raftLog.detachAppender(log);
+      nodes.forEach(TestNode::close);
+    }
+  }
+
   private static Command put(String key, String contentType, byte[] value) {
     return new Command.Put(key, contentType, value, Condition.NONE);
   }
