@@ -609,6 +609,45 @@ public final class RaftNode implements AutoCloseable {
    * leader change.
    */
   private CompletableFuture<Void> sendReadBarrier() {
+    return localLeaderReady(System.nanoTime() + config.raft().requestTimeoutMs() * 1_000_000L)
+        .thenCompose(v -> readIndexRound());
+  }
+
+  /**
+   * Completes once this node is not a leader that has yet to apply its first entry of the term.
+   * Ratis answers a one-member group's ReadIndex with its commit index at once, and after a restart
+   * (the commit index is not persisted) that can be below entries acknowledged before the crash and
+   * not yet replayed: a linearizable read then missed an acknowledged write. Polled on the client
+   * thread every 5 ms until ready or {@code deadlineNanos}.
+   */
+  private CompletableFuture<Void> localLeaderReady(long deadlineNanos) {
+    CompletableFuture<Void> ready = new CompletableFuture<>();
+    pollLeaderReady(ready, deadlineNanos);
+    return ready;
+  }
+
+  private void pollLeaderReady(CompletableFuture<Void> ready, long deadlineNanos) {
+    boolean unready;
+    try {
+      var info = server.getDivision(GROUP_ID).getInfo();
+      unready = info.isLeader() && !info.isLeaderReady();
+    } catch (IOException e) {
+      unready = false; // no group here: the barrier itself says so
+    }
+    if (!unready || System.nanoTime() > deadlineNanos) {
+      ready.complete(null);
+      return;
+    }
+    try {
+      var unused =
+          clientSwitches.schedule(
+              () -> pollLeaderReady(ready, deadlineNanos), 5, TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException closing) {
+      ready.complete(null);
+    }
+  }
+
+  private CompletableFuture<Void> readIndexRound() {
     RaftClientRequest request =
         RaftClientRequest.newBuilder()
             .setClientId(localClientId)
