@@ -312,8 +312,16 @@ public final class LedgerVerticle extends AbstractVerticle {
                 node.remove(l.nodeId());
                 return null;
               })
-          // The member is out of the group; its record (address, key) goes too.
-          .compose(v -> recorded(new RemoveMember(l.nodeId())))
+          // The member is out of the group; its record (address, key) goes too. A node already out
+          // (an earlier leave that failed after the removal) still has its record dropped, and the
+          // caller still hears that it is no member.
+          .compose(
+              v -> recorded(new RemoveMember(l.nodeId())),
+              e ->
+                  Failures.toApiError(e).code() == ErrorCode.NOT_FOUND
+                      ? recorded(new RemoveMember(l.nodeId()))
+                          .transform(ar -> Future.failedFuture(e))
+                      : Future.failedFuture(e))
           .map(v -> status());
     }
     return Future.succeededFuture(status());
