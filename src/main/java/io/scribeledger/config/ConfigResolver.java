@@ -58,7 +58,8 @@ public final class ConfigResolver {
     JsonObject effective = applyOverrides(merged);
     NodeConfig config =
         new NodeConfig(
-            new NodeConfig.Node(nodeId(effective), dataDir(effective), clusterId(effective)),
+            new NodeConfig.Node(
+                id(effective, "id"), dataDir(effective), id(effective, "clusterId")),
             http(effective),
             raft(effective),
             storage(effective),
@@ -201,20 +202,12 @@ public final class ConfigResolver {
     return l;
   }
 
-  private static String nodeId(JsonObject cfg) {
-    String id = string(cfg, "node", "id");
+  /** An identifier key ({@code node.id}, {@code node.clusterId}): the node id rule. */
+  private static String id(JsonObject cfg, String name) {
+    String id = string(cfg, "node", name);
     if (!isNodeId(id)) {
       throw new ConfigException(
-          "node.id", "must be 1-64 characters of letters, digits, '.', '_' or '-'");
-    }
-    return id;
-  }
-
-  private static String clusterId(JsonObject cfg) {
-    String id = string(cfg, "node", "clusterId");
-    if (!isNodeId(id)) {
-      throw new ConfigException(
-          "node.clusterId", "must be 1-64 characters of letters, digits, '.', '_' or '-'");
+          "node." + name, "must be 1-64 characters of letters, digits, '.', '_' or '-'");
     }
     return id;
   }

@@ -127,12 +127,7 @@ public final class RaftNode implements AutoCloseable {
    * block.
    */
   private final ExecutorService barrierCompletions =
-      Executors.newSingleThreadExecutor(
-          r -> {
-            Thread t = new Thread(r, "scribe-read-barriers");
-            t.setDaemon(true);
-            return t;
-          });
+      Executors.newSingleThreadExecutor(daemon("scribe-read-barriers"));
 
   private final ReadBarriers readBarriers =
       new ReadBarriers(this::sendReadBarrier, barrierCompletions);
@@ -160,18 +155,10 @@ public final class RaftNode implements AutoCloseable {
     this.parameters = parameters;
     this.clientSwitches =
         Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "scribe-raft-client-" + config.node().id());
-              t.setDaemon(true);
-              return t;
-            });
+            daemon("scribe-raft-client-" + config.node().id()));
     this.clientCloser =
         Executors.newSingleThreadExecutor(
-            r -> {
-              Thread t = new Thread(r, "scribe-raft-client-closer-" + config.node().id());
-              t.setDaemon(true);
-              return t;
-            });
+            daemon("scribe-raft-client-closer-" + config.node().id()));
     NodeConfig.Batching batching = config.raft().batching();
     this.batcher =
         new WriteBatcher(
@@ -334,6 +321,15 @@ public final class RaftNode implements AutoCloseable {
     } catch (java.util.concurrent.RejectedExecutionException closing) {
       closeQuietly(old);
     }
+  }
+
+  /** Makes the one daemon thread of a single-thread executor, named {@code name}. */
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
   }
 
   /** Closes a retired client off the switching thread (a close can wait seconds on a channel). */
@@ -782,15 +778,16 @@ public final class RaftNode implements AutoCloseable {
       return Optional.empty();
     }
     GroupInfoReply info = client.getGroupManagementApi(RaftPeerId.valueOf(leader)).info(GROUP_ID);
-    OptionalLong member = commitOf(info, nodeId);
-    OptionalLong own = commitOf(info, leader);
+    OptionalLong member = commitOf(info.getCommitInfos(), nodeId);
+    OptionalLong own = commitOf(info.getCommitInfos(), leader);
     return member.isPresent() && own.isPresent()
         ? Optional.of(new CatchUp(member.getAsLong(), own.getAsLong()))
         : Optional.empty();
   }
 
-  private static OptionalLong commitOf(GroupInfoReply info, String nodeId) {
-    return info.getCommitInfos().stream()
+  private static OptionalLong commitOf(
+      java.util.Collection<RaftProtos.CommitInfoProto> infos, String nodeId) {
+    return infos.stream()
         .filter(c -> c.getServer().getId().toStringUtf8().equals(nodeId))
         .mapToLong(RaftProtos.CommitInfoProto::getCommitIndex)
         .findFirst();
@@ -922,7 +919,7 @@ public final class RaftNode implements AutoCloseable {
         progress.term(),
         progress.leaderId(),
         progress.commitIndex(),
-        progress.leaderCommitIndex(),
+        leaderCommitIndex(progress.leaderId()),
         progress.appliedIndex(),
         stateReadable ? stateMachine.state().size() : stateMachine.watch().applied(),
         stateReadable ? stateMachine.state().segmentCount() : 0,
@@ -970,26 +967,31 @@ public final class RaftNode implements AutoCloseable {
       RaftServer.Division division = server.getDivision(GROUP_ID);
       var info = division.getInfo();
       RaftPeerId leader = info.getLeaderId();
-      // A follower's own commit index stops at the end of its log: after a restart it looks
-      // caught up while the leader is far ahead. The leader's commit index comes with every append
-      // the leader sends (Ratis keeps it among the division's commit infos).
-      long leaderCommit = -1;
-      if (leader != null) {
-        for (RaftProtos.CommitInfoProto c : division.getCommitInfos()) {
-          if (c.getServer().getId().toStringUtf8().equals(leader.toString())) {
-            leaderCommit = c.getCommitIndex();
-          }
-        }
-      }
       return new RaftProgress(
           info.getCurrentRole().name(),
           info.getCurrentTerm(),
           leader == null ? null : leader.toString(),
           division.getRaftLog().getLastCommittedIndex(),
-          info.getLastAppliedIndex(),
-          leaderCommit);
+          info.getLastAppliedIndex());
     } catch (IOException e) {
-      return new RaftProgress("UNKNOWN", 0, null, 0, 0, -1);
+      return new RaftProgress("UNKNOWN", 0, null, 0, 0);
+    }
+  }
+
+  /**
+   * The leader's commit index as last heard from it (-1: no leader, or nothing heard since this
+   * node started). A follower's own commit index stops at the end of its log, so after a restart it
+   * looks caught up while the leader is far ahead; the leader's comes with every append it sends
+   * (Ratis keeps it among the division's commit infos). Read for the status only, not the gauges.
+   */
+  private long leaderCommitIndex(String leaderId) {
+    if (leaderId == null) {
+      return -1;
+    }
+    try {
+      return commitOf(server.getDivision(GROUP_ID).getCommitInfos(), leaderId).orElse(-1);
+    } catch (IOException e) {
+      return -1;
     }
   }
 

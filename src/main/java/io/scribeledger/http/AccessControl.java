@@ -51,10 +51,15 @@ final class AccessControl {
     if (tokens.isEmpty()) {
       return true;
     }
+    return bearer(ctx).flatMap(tokens.get()::authenticate).isPresent();
+  }
+
+  /** The token an {@code Authorization: Bearer …} header presents, if the request has one. */
+  private static Optional<String> bearer(RoutingContext ctx) {
     String header = ctx.request().getHeader("Authorization");
-    return header != null
-        && header.regionMatches(true, 0, BEARER, 0, BEARER.length())
-        && tokens.get().authenticate(header.substring(BEARER.length()).trim()).isPresent();
+    return header != null && header.regionMatches(true, 0, BEARER, 0, BEARER.length())
+        ? Optional.of(header.substring(BEARER.length()).trim())
+        : Optional.empty();
   }
 
   /**
@@ -67,13 +72,13 @@ final class AccessControl {
         admit(ctx, Principal.OPEN, null);
         return;
       }
-      String header = ctx.request().getHeader("Authorization");
-      if (header == null || !header.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
+      Optional<String> token = bearer(ctx);
+      if (token.isEmpty()) {
         ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"scribe\"");
         admit(ctx, null, "anonymous");
         return;
       }
-      Optional<Principal> p = tokens.get().authenticate(header.substring(BEARER.length()).trim());
+      Optional<Principal> p = tokens.get().authenticate(token.get());
       if (p.isEmpty()) {
         ctx.response()
             .putHeader("WWW-Authenticate", "Bearer realm=\"scribe\", error=\"invalid_token\"");

@@ -1,6 +1,5 @@
 package io.scribeledger.http;
 
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -19,13 +18,7 @@ final class AuditWindow {
     long held;
   }
 
-  private final Map<String, Seen> seen =
-      new LinkedHashMap<>(256, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Seen> eldest) {
-          return size() > MAX_CALLERS;
-        }
-      };
+  private final Map<String, Seen> seen = new LruMap<>(MAX_CALLERS);
 
   /**
    * -1 when this line is held back; else how many were held back in the caller's previous window (0

@@ -4,7 +4,6 @@ import io.github.bucket4j.Bucket;
 import io.github.bucket4j.ConsumptionProbe;
 import io.scribeledger.config.NodeConfig;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.OptionalLong;
 
@@ -20,13 +19,7 @@ public final class RateLimits {
 
   private final NodeConfig.RateLimit config;
   private final long byteCapacity;
-  private final Map<String, Buckets> callers =
-      new LinkedHashMap<>(1024, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Buckets> eldest) {
-          return size() > MAX_CALLERS;
-        }
-      };
+  private final Map<String, Buckets> callers = new LruMap<>(MAX_CALLERS);
 
   /** A caller's two buckets; either may be null when its rate is off. */
   private record Buckets(Bucket requests, Bucket bytes) {}
@@ -72,25 +65,18 @@ public final class RateLimits {
   }
 
   private Buckets newBuckets() {
-    Bucket requests =
-        config.requestsPerSecond() == 0
-            ? null
-            : Bucket.builder()
-                .addLimit(
-                    l ->
-                        l.capacity(config.burstRequests())
-                            .refillGreedy(config.requestsPerSecond(), Duration.ofSeconds(1)))
-                .build();
-    Bucket bytes =
-        config.bytesPerSecond() == 0
-            ? null
-            : Bucket.builder()
-                .addLimit(
-                    l ->
-                        l.capacity(byteCapacity)
-                            .refillGreedy(config.bytesPerSecond(), Duration.ofSeconds(1)))
-                .build();
-    return new Buckets(requests, bytes);
+    return new Buckets(
+        bucket(config.burstRequests(), config.requestsPerSecond()),
+        bucket(byteCapacity, config.bytesPerSecond()));
+  }
+
+  /** A bucket holding {@code capacity}, refilled at {@code perSecond}; null when the rate is 0. */
+  private static Bucket bucket(long capacity, long perSecond) {
+    return perSecond == 0
+        ? null
+        : Bucket.builder()
+            .addLimit(l -> l.capacity(capacity).refillGreedy(perSecond, Duration.ofSeconds(1)))
+            .build();
   }
 
   private static long seconds(long nanos) {

@@ -385,11 +385,7 @@ class SecurityTest {
         Api anonymous = api(null)) {
       JsonArray before = ops.get("/cluster/members").bodyAsJsonObject().getJsonArray("members");
       for (NetServer raft : List.of(otherCa, plain)) {
-        JsonObject join =
-            new JsonObject()
-                .put("nodeId", "n9")
-                .put("raftAddress", "127.0.0.1:" + raft.actualPort())
-                .put("httpAddress", "127.0.0.1:" + endless.actualPort());
+        JsonObject join = joinBody("n9", raft.actualPort(), endless.actualPort());
         assertEquals(
             401,
             anonymous.send(HttpMethod.POST, "/cluster/join", join.toBuffer(), null).statusCode());
@@ -404,23 +400,19 @@ class SecurityTest {
       }
       // A member's own certificate does not let it join (or re-register) under another name.
       JsonObject impersonation =
-          new JsonObject()
-              .put("nodeId", "n9")
-              .put(
-                  "raftAddress",
-                  "127.0.0.1:" + nodes.get(1).config().getJsonObject("raft").getInteger("port"))
-              .put("httpAddress", "127.0.0.1:" + endless.actualPort());
+          joinBody(
+              "n9",
+              nodes.get(1).config().getJsonObject("raft").getInteger("port"),
+              endless.actualPort());
       assertEquals(
           403,
           ops.send(HttpMethod.POST, "/cluster/join", impersonation.toBuffer(), null).statusCode());
       // Nor can a join move an existing member to another address.
       JsonObject move =
-          new JsonObject()
-              .put("nodeId", "n2")
-              .put(
-                  "raftAddress",
-                  "127.0.0.1:" + nodes.get(1).config().getJsonObject("raft").getInteger("port"))
-              .put("httpAddress", "127.0.0.1:" + endless.actualPort());
+          joinBody(
+              "n2",
+              nodes.get(1).config().getJsonObject("raft").getInteger("port"),
+              endless.actualPort());
       HttpResponse<Buffer> moved =
           ops.send(HttpMethod.POST, "/cluster/join", move.toBuffer(), null);
       assertEquals(400, moved.statusCode(), moved.bodyAsString());
@@ -448,10 +440,10 @@ class SecurityTest {
       try (TestNode n4 = TestNode.launch(c4);
           Api onN4 = Api.secure(vertx, n4.httpPort(), certs.ca(), tokens.get("ops"))) {
         JsonObject join =
-            new JsonObject()
-                .put("nodeId", "n4")
-                .put("raftAddress", "127.0.0.1:" + c4.getJsonObject("raft").getInteger("port"))
-                .put("httpAddress", "127.0.0.1:" + c4.getJsonObject("http").getInteger("port"));
+            joinBody(
+                "n4",
+                c4.getJsonObject("raft").getInteger("port"),
+                c4.getJsonObject("http").getInteger("port"));
         HttpResponse<Buffer> joined =
             ops.send(HttpMethod.POST, "/cluster/join", join.toBuffer(), null);
         assertEquals(200, joined.statusCode(), joined.bodyAsString());
@@ -495,6 +487,14 @@ class SecurityTest {
       assertEquals("kept", ops.get("/kv/before-failover").bodyAsString());
       assertEquals(size + 1, treeSize(ops));
     }
+  }
+
+  /** A {@code /cluster/join} body naming {@code nodeId} at these loopback ports. */
+  private static JsonObject joinBody(String nodeId, int raftPort, int httpPort) {
+    return new JsonObject()
+        .put("nodeId", nodeId)
+        .put("raftAddress", "127.0.0.1:" + raftPort)
+        .put("httpAddress", "127.0.0.1:" + httpPort);
   }
 
   private static Parameters tls(Path key, Path cert, Path trust) {

@@ -61,30 +61,10 @@ class PinnedKeysTest {
       Files.writeString(pinned, "# prod-eu members\n" + String.join("\n", keys) + "\n");
       Path state = dir.resolve("audit.json");
       for (TestNode node : nodes) {
-        Cli run =
-            Cli.run(
-                "audit",
-                "--url",
-                AuditTest.url(node),
-                "--state",
-                state.toString(),
-                "--keys",
-                pinned.toString(),
-                "--cluster",
-                "prod-eu");
+        Cli run = audit(node, state, pinned, "prod-eu");
         assertEquals(0, run.exitCode(), run.err());
       }
-      Cli otherCluster =
-          Cli.run(
-              "audit",
-              "--url",
-              AuditTest.url(nodes.get(1)),
-              "--state",
-              state.toString(),
-              "--keys",
-              pinned.toString(),
-              "--cluster",
-              "prod-us");
+      Cli otherCluster = audit(nodes.get(1), state, pinned, "prod-us");
       assertEquals(1, otherCluster.exitCode());
       assertTrue(otherCluster.err().contains("not prod-us"), otherCluster.err());
 
@@ -92,17 +72,7 @@ class PinnedKeysTest {
       Files.writeString(partial, keys.first() + "\n");
       int refused = 0;
       for (TestNode node : nodes) {
-        Cli run =
-            Cli.run(
-                "audit",
-                "--url",
-                AuditTest.url(node),
-                "--state",
-                state.toString(),
-                "--keys",
-                partial.toString(),
-                "--cluster",
-                "prod-eu");
+        Cli run = audit(node, state, partial, "prod-eu");
         if (run.exitCode() == 1) {
           assertTrue(run.err().contains("not pinned"), run.err());
           refused++;
@@ -129,6 +99,20 @@ class PinnedKeysTest {
     } finally {
       nodes.forEach(TestNode::close);
     }
+  }
+
+  /** {@code scribe audit} of {@code node} with a state file, pinned keys and a cluster id. */
+  private static Cli audit(TestNode node, Path state, Path keys, String cluster) {
+    return Cli.run(
+        "audit",
+        "--url",
+        AuditTest.url(node),
+        "--state",
+        state.toString(),
+        "--keys",
+        keys.toString(),
+        "--cluster",
+        cluster);
   }
 
   private static NavigableSet<String> keysOf(JsonArray members) {
