@@ -105,6 +105,9 @@ public final class RaftNode implements AutoCloseable {
   /** The leader {@link #client} was built for (only the client-switch thread writes it). */
   private volatile RaftPeerId clientLeader;
 
+  /** The leader before {@link #clientLeader}: left out of the client's peers (see clientGroup). */
+  private volatile RaftPeerId formerLeader;
+
   private static final String RAFT_DIR = "raft";
 
   /** Every directory a node writes under {@code dataDir}: its state, its segments, its Raft log. */
@@ -285,10 +288,11 @@ public final class RaftNode implements AutoCloseable {
     if (leader.equals(clientLeader)) {
       return;
     }
+    formerLeader = clientLeader;
     clientLeader = leader;
     RaftGroup group;
     try {
-      group = server.getDivision(GROUP_ID).getGroup();
+      group = clientGroup();
     } catch (IOException e) {
       return; // the group left this server: nothing to propose to
     }
@@ -299,6 +303,7 @@ public final class RaftNode implements AutoCloseable {
       client = newClient(group, properties, parameters, leader, config.raft());
     }
     long released = batcher.releaseWindow();
+    readBarriers.restart();
     LOG.info("Raft leader is now {}: proposals go to it", leader);
     try {
       // After a transfer the old leader answers at once and the old client finishes in
@@ -321,6 +326,27 @@ public final class RaftNode implements AutoCloseable {
     } catch (java.util.concurrent.RejectedExecutionException closing) {
       closeQuietly(old);
     }
+  }
+
+  /**
+   * The members a new client may try, without the leader it replaces. A new leader answers its
+   * first requests with LeaderNotReadyException until it commits an entry of its term; Ratis's
+   * client then fails every request on that stream, and the retry that finds the stream closed
+   * makes it guess a random other member as leader. When that guess was the former leader, paused
+   * or cut off, each attempt waited out a whole attempt timeout with the ordered window held behind
+   * it: writes stalled for seconds after a leader pause (issue 10, up to 4.9 s). Any other member
+   * answers at once, naming the leader; a NotLeaderException also brings the full member list back
+   * into the client.
+   */
+  private RaftGroup clientGroup() throws IOException {
+    RaftGroup group = server.getDivision(GROUP_ID).getGroup();
+    RaftPeerId former = formerLeader;
+    if (former == null || group.getPeer(former) == null || group.getPeers().size() < 2) {
+      return group;
+    }
+    return RaftGroup.valueOf(
+        group.getGroupId(),
+        group.getPeers().stream().filter(p -> !p.getId().equals(former)).toList());
   }
 
   /** Makes the one daemon thread of a single-thread executor, named {@code name}. */
@@ -555,12 +581,7 @@ public final class RaftNode implements AutoCloseable {
               }
               try {
                 client =
-                    newClient(
-                        server.getDivision(GROUP_ID).getGroup(),
-                        properties,
-                        parameters,
-                        clientLeader,
-                        config.raft());
+                    newClient(clientGroup(), properties, parameters, clientLeader, config.raft());
               } catch (IOException e) {
                 return; // the group left this server: nothing to propose to
               }

@@ -9,7 +9,8 @@ import java.util.function.Supplier;
  * Coalesces linearizable reads onto shared Raft read barriers (ReadIndex). Readers that arrive
  * while a barrier is in flight wait for the next one, which starts after they arrived — so each
  * read still reflects every write acknowledged before it began — and one barrier then serves them
- * all instead of one round trip each.
+ * all instead of one round trip each. A round in flight when the leader changes is superseded by a
+ * fresh one ({@link #restart}): it may be waiting on a leader that will never answer.
  */
 final class ReadBarriers {
 
@@ -17,6 +18,9 @@ final class ReadBarriers {
   private final Executor completions;
   private CompletableFuture<Void> running;
   private CompletableFuture<Void> queued;
+
+  /** Bumped by every launch: the outcome of a superseded round is ignored. */
+  private long round;
 
   /** {@code completions} runs what follows each barrier (the next launch); it must not block. */
   ReadBarriers(Supplier<CompletableFuture<Void>> barrier, Executor completions) {
@@ -45,7 +49,26 @@ final class ReadBarriers {
     return mine;
   }
 
+  /**
+   * The leader changed: the readers of the round in flight get a new round, sent now (to the new
+   * leader), instead of waiting out the old one's timeout. Safe for linearizability: the new round
+   * starts after every one of them arrived. The old round's outcome, whenever it comes, is ignored.
+   */
+  void restart() {
+    CompletableFuture<Void> group;
+    synchronized (this) {
+      group = running;
+    }
+    if (group != null) {
+      launch(group);
+    }
+  }
+
   private void launch(CompletableFuture<Void> group) {
+    long mine;
+    synchronized (this) {
+      mine = ++round;
+    }
     CompletableFuture<Void> f;
     try {
       f = barrier.get();
@@ -63,6 +86,9 @@ final class ReadBarriers {
         (v, error) -> {
           CompletableFuture<Void> next;
           synchronized (this) {
+            if (round != mine) {
+              return; // superseded by a restart: the newer round answers these readers
+            }
             running = queued;
             queued = null;
             next = running;

@@ -63,6 +63,32 @@ class ReadBarriersTest {
   }
 
   @Test
+  void aLeaderChangeGivesTheReadersInFlightAFreshRoundAndIgnoresTheOldOne() {
+    // The round went to a leader that was then killed or paused: it would answer only at its
+    // timeout, seconds later, with every reader (and every client that reads before it writes)
+    // waiting on it.
+    CompletableFuture<Void> first = barriers.await();
+    CompletableFuture<Void> second = barriers.await();
+    barriers.restart();
+    assertEquals(2, sent.size(), "a new round goes out at once for the readers in flight");
+    assertFalse(first.isDone());
+
+    sent.get(1).complete(null);
+    assertTrue(first.isDone() && !first.isCompletedExceptionally(), "the new round answers them");
+    assertEquals(3, sent.size(), "then the readers queued meanwhile get theirs");
+    assertFalse(second.isDone());
+
+    sent.get(0).completeExceptionally(new IllegalStateException("timeout from the old leader"));
+    assertFalse(second.isDone(), "the superseded round's late outcome changes nothing");
+    assertEquals(3, sent.size(), "nor does it launch another round");
+    sent.get(2).complete(null);
+    assertTrue(second.isDone() && !second.isCompletedExceptionally());
+
+    barriers.restart();
+    assertEquals(3, sent.size(), "no round in flight: nothing to restart");
+  }
+
+  @Test
   void barriersThatCompleteAtOnceUnderAStreamOfReadersNeitherRecurseNorStall() throws Exception {
     // A leader with a lease answers a barrier at once. Each barrier here lets one more reader in,
     // as a steady stream of reads does; 50,000 of them would overflow the stack if each next

@@ -33,8 +33,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Three nodes as three processes of the jar: replication, and the leader killed (kill -9) or paused
- * (SIGSTOP) under load: writes to the others are acknowledged again within 2 s of a kill and 6 s of
- * a pause, nothing acknowledged is lost, and every node ends on the same root.
+ * (SIGSTOP) under load: writes to the others are acknowledged again within 2 s of either, nothing
+ * acknowledged is lost, and every node ends on the same root.
  */
 @ExtendWith(VertxExtension.class)
 class ClusterProcessIT {
@@ -121,11 +121,10 @@ class ClusterProcessIT {
       stop.set(true);
       Future.join(new ArrayList<>(writers)).await(60, TimeUnit.SECONDS);
       double failoverMs = (firstAckAfterFault.get() - faultAt.get()) / 1e6;
-      // The target is 2 s for both. A kill meets it; after a pause, runs on our 2-core machine
-      // under
-      // the full suite's load took up to 4.9 s (issue 10's note), so the pause is held to what is
-      // delivered while the rest is found, and any slower run prints its trail.
-      double boundMs = fault == Fault.KILL ? 2000 : 6000;
+      // 2 s for both: election time plus a margin (issue 10). A pause used to take up to 4.9 s:
+      // the new client's guess of the silent former leader (RaftNode.clientGroup says why).
+      double boundMs = 2000;
+      System.out.println("next write acknowledged " + failoverMs + " ms after the " + fault);
       if (firstAckAfterFault.get() == 0 || failoverMs >= boundMs) {
         throw diagnosed(
             new AssertionError("next acknowledged write " + failoverMs + " ms after the " + fault),
