@@ -14,6 +14,7 @@ import io.scribeledger.service.LedgerClient;
 import io.scribeledger.service.LedgerRequest;
 import io.scribeledger.service.LedgerRequest.ReadMode;
 import io.scribeledger.service.LedgerRequest.Selector;
+import io.scribeledger.service.ValueBody;
 import io.scribeledger.service.ValueRead;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
@@ -127,10 +128,16 @@ public final class KvHandler {
     entryHeaders(response, r.index(), r.version(), r.leafHash());
     response.putHeader("X-Applied-Index", Long.toString(read.appliedIndex()));
     response.putHeader("Content-Type", r.contentType());
-    if (read.value() == null) {
-      response.putHeader("Content-Length", Long.toString(r.size())).setStatusCode(200).end();
+    response.setStatusCode(200);
+    ValueBody body = read.body();
+    if (body instanceof ValueBody.InMemory m) {
+      response.end(Buffer.buffer(m.bytes()));
+    } else if (body instanceof ValueBody.OnDisk d) {
+      // Headers are out once the file send starts: a failure after that can only cut the
+      // response short (a reset), which the client sees as an incomplete body.
+      response.sendFile(d.channel(), d.offset(), d.length()).onFailure(e -> response.reset());
     } else {
-      response.setStatusCode(200).end(Buffer.buffer(read.value()));
+      response.putHeader("Content-Length", Long.toString(r.size())).end();
     }
   }
 

@@ -845,6 +845,49 @@ public final class LedgerState implements AutoCloseable {
         });
   }
 
+  /**
+   * Checks a value's bytes against its recorded SHA-256 and returns where they lie, to be sent
+   * straight from disk: a large value is hashed 64 KiB at a time and never copied whole into the
+   * heap. The bytes sent are the ones checked: segments are append-only, and the channel keeps the
+   * file it opened even if a snapshot install links a new one in its place. If this state is closed
+   * meanwhile (a restore swapping it), the send fails and the connection is cut, never wrong bytes.
+   */
+  public SegmentStore.Region valueOnDisk(EntryRecord record) {
+    return readLocked(
+        () -> {
+          checkValueUnlocked(record);
+          try {
+            return segments.region(record.location());
+          } catch (UncheckedIOException e) {
+            throw damaged("value", record.index());
+          }
+        });
+  }
+
+  /** Checks a value's bytes against its recorded SHA-256 without holding them whole. */
+  public void checkValue(EntryRecord record) {
+    var unused =
+        readLocked(
+            () -> {
+              checkValueUnlocked(record);
+              return null;
+            });
+  }
+
+  private void checkValueUnlocked(EntryRecord record) {
+    java.security.MessageDigest digest = Hashes.sha256();
+    try {
+      if (record.size() > 0) {
+        segments.readPieces(record.location(), digest::update);
+      }
+    } catch (UncheckedIOException e) {
+      throw damaged("value", record.index());
+    }
+    if (!java.security.MessageDigest.isEqual(digest.digest(), record.valueSha256())) {
+      throw damaged("value", record.index());
+    }
+  }
+
   public byte[] root(long treeSize) {
     return readLocked(
         () -> {

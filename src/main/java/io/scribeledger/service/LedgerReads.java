@@ -44,7 +44,24 @@ public final class LedgerReads {
               ErrorCode.DELETED, "key was deleted at index " + record.index(), record.index())
           .exception();
     }
-    return new ValueRead(record, g.withValue() ? state.value(record) : null, applied);
+    return new ValueRead(record, body(record, g.withValue()), applied);
+  }
+
+  /**
+   * Values from this size on are sent from disk (checked 64 KiB at a time, then streamed by the
+   * HTTP layer); smaller ones are read whole, which costs less than a file send.
+   */
+  static final long SENT_FROM_DISK_BYTES = 64 * 1024;
+
+  private ValueBody body(EntryRecord record, boolean withValue) {
+    if (!withValue) {
+      return new ValueBody.None();
+    }
+    if (record.size() < SENT_FROM_DISK_BYTES) {
+      return new ValueBody.InMemory(state.value(record));
+    }
+    var region = state.valueOnDisk(record);
+    return new ValueBody.OnDisk(region.channel(), region.offset(), region.length());
   }
 
   private EntryRecord select(String key, Selector selector, long applied) {
@@ -98,7 +115,7 @@ public final class LedgerReads {
   public Proof prove(LedgerRequest.Prove p) {
     long size = state.size();
     EntryRecord entry = select(p.key(), p.selector(), size);
-    state.value(entry);
+    state.checkValue(entry);
     TreeHead head = headAt(size);
     List<byte[]> path = state.inclusionProof(entry.index(), size);
     if (!MerkleVerifier.verifyInclusion(

@@ -291,6 +291,49 @@ public final class SegmentStore implements AutoCloseable {
         new ValueLocation(value.segmentId(), value.offset() - 4 - headerLength, headerLength));
   }
 
+  /**
+   * Where a value's bytes lie: the segment's shared read channel, read only at explicit positions
+   * (as every reader here does), so concurrent readers and senders never disturb one another. The
+   * channel is this store's: the caller never closes it.
+   */
+  public record Region(FileChannel channel, long offset, long length) {}
+
+  /** A value's bytes where they lie on disk, to be sent from there rather than copied whole. */
+  public Region region(ValueLocation location) {
+    try {
+      return new Region(
+          readers.computeIfAbsent(location.segmentId(), this::openReader),
+          location.offset(),
+          location.length());
+    } catch (UncheckedIOException e) {
+      throw new UncheckedIOException("cannot read " + location, e.getCause());
+    }
+  }
+
+  /**
+   * Hands a value's bytes to {@code piece} 64 KiB at a time (to hash a large value without holding
+   * it whole); each buffer is valid only during its call.
+   */
+  public void readPieces(ValueLocation location, Consumer<ByteBuffer> piece) {
+    ByteBuffer buf = ByteBuffer.allocate(Math.min(location.length(), 64 * 1024));
+    try {
+      FileChannel ch = readers.computeIfAbsent(location.segmentId(), this::openReader);
+      long pos = location.offset();
+      long end = pos + location.length();
+      while (pos < end) {
+        buf.clear().limit((int) Math.min(buf.capacity(), end - pos));
+        int n = ch.read(buf, pos);
+        if (n < 0) {
+          throw new IOException("segment " + location.segmentId() + " ends before offset " + pos);
+        }
+        piece.accept(buf.flip());
+        pos += n;
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + location, e);
+    }
+  }
+
   /** Reads a value's bytes. */
   public byte[] read(ValueLocation location) {
     byte[] out = new byte[location.length()];

@@ -1,6 +1,7 @@
 package io.scribeledger.http;
 
 import static io.scribeledger.support.Assertions2.assertError;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -60,6 +61,42 @@ class TamperTest {
       assertEquals(
           problems,
           api.get("/metrics").bodyAsJsonObject().getJsonObject("integrity").getInteger("problems"));
+    }
+  }
+
+  @Test
+  void aLargeValueIsSentFromDiskOnlyAfterItsBytesAreChecked(Vertx vertx, @TempDir Path dir)
+      throws Exception {
+    // Values from 64 KiB on are hashed piece by piece and then sent from the segment file; a
+    // flipped byte deep inside one (past the first 64 KiB piece) must still stop it being sent.
+    JsonObject config = TestNode.config("n1", dir, new JsonObject());
+    byte[] big = new byte[300_000];
+    byte[] other = new byte[200_000];
+    new java.util.Random(7).nextBytes(big);
+    new java.util.Random(8).nextBytes(other);
+    try (TestNode node = TestNode.start(config);
+        Api api = new Api(vertx, node.httpPort())) {
+      assertEquals(201, api.put("/kv/big", big, "application/x-test").statusCode());
+      assertEquals(201, api.put("/kv/other", other, "application/octet-stream").statusCode());
+      var got = api.get("/kv/big");
+      assertEquals(200, got.statusCode());
+      assertArrayEquals(big, got.body().getBytes(), "the bytes sent from disk are the value");
+      assertEquals("300000", got.getHeader("Content-Length"));
+      assertEquals("application/x-test", got.getHeader("Content-Type"));
+      assertEquals("1", got.getHeader("X-Ledger-Index"));
+      var head = api.send(HttpMethod.HEAD, "/kv/big", null, null);
+      assertEquals("300000", head.getHeader("Content-Length"));
+      assertEquals(200, api.get("/verify/big").statusCode());
+    }
+    flipValueByte(dir.resolve("segments").resolve(String.format("seg-%020d.log", 1)), 250_000);
+
+    try (TestNode node = TestNode.start(config);
+        Api api = new Api(vertx, node.httpPort())) {
+      assertError(api.get("/kv/big"), 503, "unavailable");
+      assertError(api.get("/verify/big"), 503, "unavailable");
+      var intact = api.get("/kv/other");
+      assertEquals(200, intact.statusCode());
+      assertArrayEquals(other, intact.body().getBytes(), "the intact value is still served");
     }
   }
 
@@ -155,15 +192,20 @@ class TamperTest {
    * Flips one bit in the first record's value: u32 header length, header, u32 value length, value.
    */
   static void flipFirstValueByte(Path segment) throws Exception {
+    flipValueByte(segment, 3);
+  }
+
+  /** Flips one bit at {@code offset} into the first record's value. */
+  static void flipValueByte(Path segment, long offset) throws Exception {
     try (FileChannel ch =
         FileChannel.open(segment, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       ByteBuffer len = ByteBuffer.allocate(4);
       ch.read(len, 0);
       long valueStart = 4L + len.flip().getInt() + 4;
       ByteBuffer b = ByteBuffer.allocate(1);
-      ch.read(b, valueStart + 3);
+      ch.read(b, valueStart + offset);
       b.put(0, (byte) (b.get(0) ^ 0x01));
-      ch.write(b.rewind(), valueStart + 3);
+      ch.write(b.rewind(), valueStart + offset);
       ch.force(true);
     }
   }

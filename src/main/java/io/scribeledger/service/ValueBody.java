@@ -1,0 +1,25 @@
+package io.scribeledger.service;
+
+import java.nio.channels.FileChannel;
+
+/**
+ * A value's bytes as a read answers them: none (HEAD), in memory (small values), or a checked
+ * region of a segment file that the HTTP layer sends from disk (large values, never copied whole
+ * into the heap).
+ */
+public sealed interface ValueBody {
+
+  /** The size is all the caller asked for (HEAD). */
+  record None() implements ValueBody {}
+
+  /** The bytes themselves. */
+  // Bytes: compared by content where it matters, never by record equality.
+  @SuppressWarnings("ArrayRecordComponent")
+  record InMemory(byte[] bytes) implements ValueBody {}
+
+  /**
+   * {@code length} bytes at {@code offset} of a segment's read channel, already checked against the
+   * value's SHA-256; the channel belongs to the ledger and is never closed by the sender.
+   */
+  record OnDisk(FileChannel channel, long offset, long length) implements ValueBody {}
+}
