@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.scribeledger.error.ErrorCode;
 import io.scribeledger.error.LedgerException;
 import io.scribeledger.support.FaultyFiles;
+import io.scribeledger.support.Tmpfs;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -101,14 +103,105 @@ class ApplyFaultTest {
         "the segment is byte-identical to the healthy replica's");
   }
 
-  private static void applyAll(LedgerState state) {
-    for (int e = 1; e <= ENTRIES; e++) {
+  @Test
+  void aCheckpointMapDbCannotWriteOnAFullDiskStopsTheLedgerAndTheReplayConverges(@TempDir Path dir)
+      throws Exception {
+    // A real fault, not an injected one: MapDB writes through a memory map, and on a full file
+    // system the kernel answers a write to a page it cannot back with SIGBUS, which the JVM turns
+    // into an InternalError in the checkpoint (issue 10 saw it kill the checkpoint thread).
+    int entries = 2000;
+    Path reference = dir.resolve("reference");
+    long size;
+    byte[] root;
+    try (LedgerState healthy = new LedgerState(reference, 1 << 20)) {
+      applyAll(healthy, 1, entries);
+      size = healthy.size();
+      root = healthy.root(size);
+    }
+    Path node = dir.resolve("node");
+    Path elsewhere = Files.createDirectories(dir.resolve("append-only").resolve("segments"));
+    try (Tmpfs disk = Tmpfs.mount(node, 8L << 20)) {
+      // Only MapDB's files on the small disk: the append-only files are linked to a roomy one, so
+      // the write that fails is MapDB's own.
+      Files.createSymbolicLink(node.resolve("segments"), elsewhere);
+      Files.createSymbolicLink(node.resolve("entries.idx"), elsewhere.resolveSibling("entries"));
+      Files.createSymbolicLink(node.resolve("merkle.nodes"), elsewhere.resolveSibling("merkle"));
+      LedgerState state = new LedgerState(node, 1 << 20);
+      applyAll(state, 1, CHECKPOINT_EVERY);
+      Path filler = node.resolve("filler");
+      fill(filler);
+      int failedAt = 0;
+      Throwable fault = null;
+      for (int e = CHECKPOINT_EVERY + 1; e <= entries && failedAt == 0; e++) {
+        try {
+          state.apply(1, e, batch(e));
+          if (e % CHECKPOINT_EVERY == 0) {
+            state.checkpoint();
+          }
+        } catch (RuntimeException | InternalError expected) {
+          failedAt = e;
+          fault = expected;
+        }
+      }
+      assertTrue(failedAt > 0 && state.failed(), "the checkpoint failed and the ledger stopped");
+      Throwable thrown = fault;
+      assertTrue(inMapDb(thrown), () -> "the failed write was MapDB's own: " + thrown);
+      assertThrows(IllegalStateException.class, state::commit);
+      try {
+        state.close();
+      } catch (RuntimeException expected) {
+        // its final commit fails too; the files are released all the same
+      }
+      disk.resize(64L << 20); // the operator gives the disk room
+
+      try (LedgerState restarted = new LedgerState(node, 1 << 20)) {
+        assertTrue(restarted.lastAppliedRaftIndex() < failedAt, "back to the last checkpoint");
+        applyAll(restarted, 1, entries); // Raft replays; what the checkpoint holds is skipped
+        assertEquals(size, restarted.size());
+        assertArrayEquals(root, restarted.root(size));
+        EntryRecord last = restarted.latest("k-" + entries + "-1").orElseThrow();
+        assertEquals(
+            "v" + entries + ".1", new String(restarted.value(last), StandardCharsets.UTF_8));
+      }
+    }
+  }
+
+  /** Whether {@code t} or a cause of it was thrown inside MapDB. */
+  private static boolean inMapDb(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      for (StackTraceElement frame : c.getStackTrace()) {
+        if (frame.getClassName().startsWith("org.mapdb.")) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** Writes {@code file} until the file system is full. */
+  private static void fill(Path file) throws IOException {
+    byte[] block = new byte[64 * 1024];
+    try (var out = Files.newOutputStream(file)) {
+      while (true) {
+        out.write(block);
+      }
+    } catch (IOException full) {
+      // ENOSPC: nothing left
+    }
+  }
+
+  private static void applyAll(LedgerState state, int from, int to) {
+    for (int e = from; e <= to; e++) {
       state.apply(1, e, batch(e));
       if (e % CHECKPOINT_EVERY == 0) {
         state.checkpoint();
       }
     }
     state.commit();
+  }
+
+  private static void applyAll(LedgerState state) {
+    applyAll(state, 1, ENTRIES);
   }
 
   private static StampedCommand batch(int entry) {
