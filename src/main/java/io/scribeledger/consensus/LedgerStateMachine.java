@@ -8,6 +8,7 @@ import io.scribeledger.failure.FailStop;
 import io.scribeledger.ledger.LedgerState;
 import io.scribeledger.ledger.StampedCommand;
 import io.scribeledger.ledger.WriteOutcome;
+import io.scribeledger.storage.DiskSpace;
 import java.io.IOException;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -17,7 +18,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientRequest;
@@ -64,19 +64,19 @@ public final class LedgerStateMachine extends BaseStateMachine {
 
   private final FailStop failStop;
 
-  /** Why this node's disk takes no new entries now (below the free-space floor), or empty. */
-  private final Supplier<Optional<String>> diskProblem;
+  /** This node's free space against its floor: the leader admits every entry against it. */
+  private final DiskSpace disk;
 
   public LedgerStateMachine(
       LedgerState state,
       NodeConfig.Storage storage,
       String nodeId,
       FailStop failStop,
-      Supplier<Optional<String>> diskProblem) {
+      DiskSpace disk) {
     this.state = state;
     this.storage = storage;
     this.failStop = failStop;
-    this.diskProblem = diskProblem;
+    this.disk = disk;
     this.committer =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -218,10 +218,13 @@ public final class LedgerStateMachine extends BaseStateMachine {
                       + " bytes is above the cluster's limit of "
                       + ConfigResolver.MAX_ENTRY_BYTES));
     }
-    Optional<String> full = diskProblem.get();
+    // Only the leader starts transactions: a write that reached it through another member (or
+    // straight to Raft) is refused before the log when the leader's own disk is below the floor,
+    // and counted against it when admitted, so a burst forwarded between two readings of the free
+    // space cannot run past the floor (a write admitted at this node's own door is counted twice
+    // until the next reading: cautious, never short).
+    Optional<String> full = disk.admit(request.getMessage().getContent().size());
     if (full.isPresent()) {
-      // Only the leader starts transactions: a write that reached it through another member (or
-      // straight to Raft) is refused before the log when the leader's own disk is below the floor.
       return TransactionContext.newBuilder()
           .setStateMachine(this)
           .setClientRequest(request)
@@ -349,7 +352,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
       long maxAge = checkAge ? storage.segmentMaxAgeMs() : 0;
       // No seal while this leader's disk is below the floor: it would only be refused again.
       if (!isLeader()
-          || diskProblem.get().isPresent()
+          || disk.belowFloor().isPresent()
           || !state.sealDue(maxAge, System.currentTimeMillis())) {
         return;
       }

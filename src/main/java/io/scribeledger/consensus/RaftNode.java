@@ -15,6 +15,7 @@ import io.scribeledger.ledger.RegisterMember;
 import io.scribeledger.ledger.RemoveMember;
 import io.scribeledger.ledger.SealSegment;
 import io.scribeledger.ledger.WriteOutcome;
+import io.scribeledger.storage.DiskSpace;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -37,7 +38,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.client.retry.RequestTypeDependentRetryPolicy;
@@ -176,8 +176,7 @@ public final class RaftNode implements AutoCloseable {
    * Opens the ledger state, starts the Raft server and joins (or forms) the configured group.
    * Blocking.
    */
-  public static RaftNode start(
-      NodeConfig config, FailStop failStop, Supplier<Optional<String>> diskProblem)
+  public static RaftNode start(NodeConfig config, FailStop failStop, DiskSpace disk)
       throws IOException {
     Path dataDir = config.node().dataDir();
     Path raftDir = dataDir.resolve(RAFT_DIR);
@@ -202,7 +201,7 @@ public final class RaftNode implements AutoCloseable {
           (System.nanoTime() - openStart) / 1_000_000);
     }
     LedgerStateMachine sm =
-        new LedgerStateMachine(state, config.storage(), config.node().id(), failStop, diskProblem);
+        new LedgerStateMachine(state, config.storage(), config.node().id(), failStop, disk);
     RaftServer server;
     try {
       server =
@@ -341,7 +340,12 @@ public final class RaftNode implements AutoCloseable {
   private RaftGroup clientGroup() throws IOException {
     RaftGroup group = server.getDivision(GROUP_ID).getGroup();
     RaftPeerId former = formerLeader;
-    if (former == null || group.getPeer(former) == null || group.getPeers().size() < 2) {
+    // Never this node itself: the client reaches only the members it was built with, and the
+    // read fallback asks this node by name (it would fail with no proxy to ask).
+    if (former == null
+        || former.equals(selfId)
+        || group.getPeer(former) == null
+        || group.getPeers().size() < 2) {
       return group;
     }
     return RaftGroup.valueOf(

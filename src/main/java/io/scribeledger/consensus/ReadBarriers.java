@@ -56,11 +56,15 @@ final class ReadBarriers {
    */
   void restart() {
     CompletableFuture<Void> group;
+    long mine;
+    // Read and superseded in one step: a round that completes in between would otherwise move
+    // the queued readers into a round this restart then ignores, and they would never be answered.
     synchronized (this) {
       group = running;
+      mine = ++round;
     }
     if (group != null) {
-      launch(group);
+      launch(group, mine);
     }
   }
 
@@ -69,6 +73,10 @@ final class ReadBarriers {
     synchronized (this) {
       mine = ++round;
     }
+    launch(group, mine);
+  }
+
+  private void launch(CompletableFuture<Void> group, long mine) {
     CompletableFuture<Void> f;
     try {
       f = barrier.get();

@@ -16,6 +16,7 @@ import io.scribeledger.service.LedgerRequest.ReadMode;
 import io.scribeledger.service.LedgerRequest.Selector;
 import io.scribeledger.service.ValueBody;
 import io.scribeledger.service.ValueRead;
+import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
@@ -133,12 +134,44 @@ public final class KvHandler {
     if (body instanceof ValueBody.InMemory m) {
       response.end(Buffer.buffer(m.bytes()));
     } else if (body instanceof ValueBody.OnDisk d) {
-      // Headers are out once the file send starts: a failure after that can only cut the
-      // response short (a reset), which the client sees as an incomplete body.
-      response.sendFile(d.channel(), d.offset(), d.length()).onFailure(e -> response.reset());
+      sendFromDisk(ctx, d);
     } else {
       response.putHeader("Content-Length", Long.toString(r.size())).end();
     }
+  }
+
+  /**
+   * Sends a checked value from its file (zero-copy over plain HTTP, in chunks through TLS) and
+   * closes the channel after. A failure before any byte went out is a JSON 503; after, the
+   * connection is closed, so the client sees a body shorter than its Content-Length and no later
+   * response on that connection can be mistaken for the rest of it.
+   */
+  private static void sendFromDisk(RoutingContext ctx, ValueBody.OnDisk d) {
+    HttpServerResponse response = ctx.response();
+    Future<Void> sent;
+    try {
+      sent = response.sendFile(d.channel(), d.offset(), d.length());
+    } catch (RuntimeException closedMeanwhile) {
+      sent = Future.failedFuture(closedMeanwhile);
+    }
+    sent.onComplete(
+        ar -> {
+          try {
+            d.channel().close();
+          } catch (java.io.IOException ignored) {
+            // read-only: nothing to lose
+          }
+          if (ar.succeeded()) {
+            return;
+          }
+          if (!response.headWritten()) {
+            response.headers().clear();
+            ErrorResponses.send(
+                ctx, ErrorCode.UNAVAILABLE, "the value could not be sent from disk; retry");
+          } else {
+            ctx.request().connection().close();
+          }
+        });
   }
 
   private static void entryHeaders(

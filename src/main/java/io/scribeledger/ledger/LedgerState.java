@@ -838,30 +838,46 @@ public final class LedgerState implements AutoCloseable {
           } catch (UncheckedIOException e) {
             throw damaged("value", record.index());
           }
-          if (!java.security.MessageDigest.isEqual(Hashes.sha256(value), record.valueSha256())) {
-            throw damaged("value", record.index());
-          }
+          requireValueHash(Hashes.sha256(value), record);
           return value;
         });
   }
 
   /**
-   * Checks a value's bytes against its recorded SHA-256 and returns where they lie, to be sent
-   * straight from disk: a large value is hashed 64 KiB at a time and never copied whole into the
-   * heap. The bytes sent are the ones checked: segments are append-only, and the channel keeps the
-   * file it opened even if a snapshot install links a new one in its place. If this state is closed
-   * meanwhile (a restore swapping it), the send fails and the connection is cut, never wrong bytes.
+   * Opens a channel of the caller's own on the segment holding a value, checks the value's bytes
+   * through it against the recorded SHA-256 (64 KiB at a time, never the whole value in the heap),
+   * and returns it for sending from {@code record.location()}; the caller closes it. Checked and
+   * sent through one open file: a snapshot install that links another file under the segment's name
+   * does not change what this channel reads. A write into the same file between the check and the
+   * send (tampering with the disk) is not caught here; the scrub and the ETag are for that.
    */
-  public SegmentStore.Region valueOnDisk(EntryRecord record) {
+  public java.nio.channels.FileChannel valueOnDisk(EntryRecord record) {
     return readLocked(
         () -> {
-          checkValueUnlocked(record);
+          java.nio.channels.FileChannel channel;
           try {
-            return segments.region(record.location());
+            channel = segments.openForSending(record.location());
           } catch (UncheckedIOException e) {
             throw damaged("value", record.index());
           }
+          try {
+            java.security.MessageDigest digest = Hashes.sha256();
+            SegmentStore.readPieces(channel, record.location(), digest::update);
+            requireValueHash(digest.digest(), record);
+            return channel;
+          } catch (RuntimeException e) {
+            closeQuietly(channel);
+            throw e instanceof UncheckedIOException ? damaged("value", record.index()) : e;
+          }
         });
+  }
+
+  private static void closeQuietly(java.nio.channels.FileChannel channel) {
+    try {
+      channel.close();
+    } catch (IOException ignored) {
+      // nothing was written through it
+    }
   }
 
   /** Checks a value's bytes against its recorded SHA-256 without holding them whole. */
@@ -883,7 +899,12 @@ public final class LedgerState implements AutoCloseable {
     } catch (UncheckedIOException e) {
       throw damaged("value", record.index());
     }
-    if (!java.security.MessageDigest.isEqual(digest.digest(), record.valueSha256())) {
+    requireValueHash(digest.digest(), record);
+  }
+
+  /** Refuses a value whose bytes hash to {@code sha256} unless that is the recorded hash. */
+  private void requireValueHash(byte[] sha256, EntryRecord record) {
+    if (!java.security.MessageDigest.isEqual(sha256, record.valueSha256())) {
       throw damaged("value", record.index());
     }
   }

@@ -60,8 +60,8 @@ public final class LedgerReads {
     if (record.size() < SENT_FROM_DISK_BYTES) {
       return new ValueBody.InMemory(state.value(record));
     }
-    var region = state.valueOnDisk(record);
-    return new ValueBody.OnDisk(region.channel(), region.offset(), region.length());
+    return new ValueBody.OnDisk(
+        state.valueOnDisk(record), record.location().offset(), record.location().length());
   }
 
   private EntryRecord select(String key, Selector selector, long applied) {

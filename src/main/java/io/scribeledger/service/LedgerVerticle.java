@@ -106,8 +106,7 @@ public final class LedgerVerticle extends AbstractVerticle {
               FailStop failStop = new FailStop(config.node().id());
               failStop.onFail(
                   fault -> vertx.eventBus().publish(FAILED_ADDRESS, config.node().id()));
-              DiskSpace leaderDisk = disk;
-              RaftNode raft = RaftNode.start(config, failStop, leaderDisk::belowFloor);
+              RaftNode raft = RaftNode.start(config, failStop, disk);
               reads =
                   new LedgerReads(
                       raft.state(), keys, config.node().clusterId(), config.node().id());

@@ -18,8 +18,9 @@ public sealed interface ValueBody {
   record InMemory(byte[] bytes) implements ValueBody {}
 
   /**
-   * {@code length} bytes at {@code offset} of a segment's read channel, already checked against the
-   * value's SHA-256; the channel belongs to the ledger and is never closed by the sender.
+   * {@code length} bytes at {@code offset} of a channel opened for this read and already checked
+   * against the value's SHA-256: whoever sends it closes it (an unreachable one is closed by the
+   * JDK's cleaner, should a reply never reach its sender).
    */
   record OnDisk(FileChannel channel, long offset, long length) implements ValueBody {}
 }

@@ -292,22 +292,12 @@ public final class SegmentStore implements AutoCloseable {
   }
 
   /**
-   * Where a value's bytes lie: the segment's shared read channel, read only at explicit positions
-   * (as every reader here does), so concurrent readers and senders never disturb one another. The
-   * channel is this store's: the caller never closes it.
+   * A read channel of its own on the segment that holds {@code location}, for sending a value from
+   * disk: the caller closes it. Its own, not the shared one, so that closing this store (a snapshot
+   * restore) never cuts a send short, and the file it reads stays the one it opened.
    */
-  public record Region(FileChannel channel, long offset, long length) {}
-
-  /** A value's bytes where they lie on disk, to be sent from there rather than copied whole. */
-  public Region region(ValueLocation location) {
-    try {
-      return new Region(
-          readers.computeIfAbsent(location.segmentId(), this::openReader),
-          location.offset(),
-          location.length());
-    } catch (UncheckedIOException e) {
-      throw new UncheckedIOException("cannot read " + location, e.getCause());
-    }
+  public FileChannel openForSending(ValueLocation location) {
+    return openReader(location.segmentId());
   }
 
   /**
@@ -315,9 +305,14 @@ public final class SegmentStore implements AutoCloseable {
    * it whole); each buffer is valid only during its call.
    */
   public void readPieces(ValueLocation location, Consumer<ByteBuffer> piece) {
+    readPieces(readers.computeIfAbsent(location.segmentId(), this::openReader), location, piece);
+  }
+
+  /** As above, through {@code ch} (a channel from {@link #openForSending}). */
+  public static void readPieces(
+      FileChannel ch, ValueLocation location, Consumer<ByteBuffer> piece) {
     ByteBuffer buf = ByteBuffer.allocate(Math.min(location.length(), 64 * 1024));
     try {
-      FileChannel ch = readers.computeIfAbsent(location.segmentId(), this::openReader);
       long pos = location.offset();
       long end = pos + location.length();
       while (pos < end) {

@@ -87,6 +87,19 @@ class TamperTest {
       var head = api.send(HttpMethod.HEAD, "/kv/big", null, null);
       assertEquals("300000", head.getHeader("Content-Length"));
       assertEquals(200, api.get("/verify/big").statusCode());
+
+      // Each send opens a channel of its own: closed after the send, also when the client hangs
+      // up before reading anything.
+      long before = openFiles();
+      for (int i = 0; i < 100; i++) {
+        assertEquals(300_000, api.get("/kv/big").body().length());
+        try (java.net.Socket gone =
+            io.scribeledger.support.RawHttp.begin(
+                node.httpPort(), "GET /kv/big HTTP/1.1\r\nHost: x\r\n\r\n")) {
+          gone.setSoLinger(true, 0); // a reset, as a client that crashed
+        }
+      }
+      awaitOpenFilesAtMost(before + 10);
     }
     flipValueByte(dir.resolve("segments").resolve(String.format("seg-%020d.log", 1)), 250_000);
 
@@ -193,6 +206,24 @@ class TamperTest {
    */
   static void flipFirstValueByte(Path segment) throws Exception {
     flipValueByte(segment, 3);
+  }
+
+  /** This JVM's open file descriptors (Linux). */
+  static long openFiles() throws java.io.IOException {
+    try (var fds = java.nio.file.Files.list(Path.of("/proc/self/fd"))) {
+      return fds.count();
+    }
+  }
+
+  /** Polls until this JVM holds at most {@code limit} descriptors (closes follow sends). */
+  static void awaitOpenFilesAtMost(long limit) throws Exception {
+    long deadline = System.currentTimeMillis() + 10_000;
+    long open = openFiles();
+    while (open > limit && System.currentTimeMillis() < deadline) {
+      Thread.sleep(50);
+      open = openFiles();
+    }
+    assertTrue(open <= limit, "file descriptors left open: " + open + " > " + limit);
   }
 
   /** Flips one bit at {@code offset} into the first record's value. */
