@@ -4,9 +4,10 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * This node's view of the Raft group, read from Ratis. {@code failure} is null unless the node
- * failed stop, {@code restoring} null unless a snapshot restore is rebuilding its state, and {@code
- * diskProblem} null unless free space is below the floor.
+ * This node's view of the Raft group, read from Ratis. {@code leaderSilentMs} is how long ago a
+ * follower last heard from its leader (0 on the leader, -1 when unknown). {@code failure} is null
+ * unless the node failed stop, {@code restoring} null unless a snapshot restore is rebuilding its
+ * state, and {@code diskProblem} null unless free space is below the floor.
  */
 // Hashes and bytes: compared by content where it matters, never by record equality.
 @SuppressWarnings("ArrayRecordComponent")
@@ -17,6 +18,7 @@ public record NodeStatus(
     String leaderId,
     long commitIndex,
     long leaderCommitIndex,
+    long leaderSilentMs,
     long raftAppliedIndex,
     long appliedIndex,
     long segmentCount,
@@ -47,6 +49,7 @@ public record NodeStatus(
         leaderId,
         commitIndex,
         leaderCommitIndex,
+        leaderSilentMs,
         raftAppliedIndex,
         appliedIndex,
         segmentCount,
@@ -67,6 +70,12 @@ public record NodeStatus(
   public static final long READY_MAX_APPLY_LAG = 100;
 
   /**
+   * How long a follower may go without hearing from its leader (which sends at least a heartbeat
+   * every half election timeout) and still trust the leader's commit index it last heard.
+   */
+  public static final long READY_MAX_LEADER_SILENCE_MS = 1000;
+
+  /**
    * Why this node should not take traffic now, or empty when it is ready: failed, restoring a
    * snapshot, no leader known, nothing heard from the leader yet, applying far behind the leader's
    * commit index (a follower's own commit index cannot show that after a restart), or no disk space
@@ -84,6 +93,14 @@ public record NodeStatus(
     }
     if (leaderCommitIndex < 0) {
       return Optional.of("the leader's commit index is not known yet (nothing heard from it)");
+    }
+    if (leaderSilentMs > READY_MAX_LEADER_SILENCE_MS) {
+      // After a pause (SIGSTOP, a long GC) the commit index last heard is as old as the pause, so
+      // the lag below would look small while this node is far behind.
+      return Optional.of(
+          "nothing heard from the leader for "
+              + leaderSilentMs
+              + " ms: the commit index known here may be stale");
     }
     long target = Math.max(commitIndex, leaderCommitIndex);
     if (target - raftAppliedIndex > READY_MAX_APPLY_LAG) {

@@ -950,6 +950,7 @@ public final class RaftNode implements AutoCloseable {
         progress.leaderId(),
         progress.commitIndex(),
         leaderCommitIndex(progress.leaderId()),
+        leaderSilentMs(),
         progress.appliedIndex(),
         stateReadable ? stateMachine.state().size() : stateMachine.watch().applied(),
         stateReadable ? stateMachine.state().segmentCount() : 0,
@@ -1020,6 +1021,22 @@ public final class RaftNode implements AutoCloseable {
     }
     try {
       return commitOf(server.getDivision(GROUP_ID).getCommitInfos(), leaderId).orElse(-1);
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
+  /**
+   * How long ago this follower last heard from its leader (Ratis's follower info); 0 on the leader
+   * (whose own standing the readiness check confirms with a read barrier), -1 when unknown.
+   */
+  private long leaderSilentMs() {
+    try {
+      var role = server.getDivision(GROUP_ID).getInfo().getRoleInfoProto();
+      if (role.hasFollowerInfo()) {
+        return role.getFollowerInfo().getLeaderInfo().getLastRpcElapsedTimeMs();
+      }
+      return role.hasLeaderInfo() ? 0 : -1;
     } catch (IOException e) {
       return -1;
     }

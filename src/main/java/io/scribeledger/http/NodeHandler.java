@@ -104,18 +104,21 @@ public final class NodeHandler {
    * the floor, so requests are served at normal latency; else 503 with the reason.
    */
   public void ready(RoutingContext ctx) {
-    withStatus(
-        ctx,
-        s -> {
-          Optional<String> notReady = s.notReady();
-          JsonObject body =
-              new JsonObject()
-                  .put("status", notReady.isEmpty() ? "ready" : "not_ready")
-                  .put("nodeId", s.nodeId())
-                  .put("leaderId", s.leaderId());
-          notReady.ifPresent(reason -> body.put("reason", reason));
-          Json.send(ctx, notReady.isEmpty() ? 200 : 503, body);
-        });
+    ledger
+        .ready()
+        .onFailure(e -> ErrorResponses.fail(ctx, e))
+        .onSuccess(
+            r -> {
+              NodeStatus s = r.status();
+              Optional<String> notReady = r.notReady();
+              JsonObject body =
+                  new JsonObject()
+                      .put("status", notReady.isEmpty() ? "ready" : "not_ready")
+                      .put("nodeId", s.nodeId())
+                      .put("leaderId", s.leaderId());
+              notReady.ifPresent(reason -> body.put("reason", reason));
+              Json.send(ctx, notReady.isEmpty() ? 200 : 503, body);
+            });
   }
 
   public void metrics(RoutingContext ctx) {
@@ -186,6 +189,7 @@ public final class NodeHandler {
                     .put("leaderId", s.leaderId())
                     .put("commitIndex", s.commitIndex())
                     .put("leaderCommitIndex", s.leaderCommitIndex())
+                    .put("leaderSilentMs", s.leaderSilentMs())
                     .put("appliedIndex", s.appliedIndex())
                     .put("raftAppliedIndex", s.raftAppliedIndex())
                     .put("members", members(s))));

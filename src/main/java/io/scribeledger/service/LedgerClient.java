@@ -57,6 +57,10 @@ public final class LedgerClient {
     return request(new LedgerRequest.Status(), NodeStatus.class);
   }
 
+  public Future<Readiness> ready() {
+    return request(new LedgerRequest.Ready(), Readiness.class);
+  }
+
   public Future<String> live() {
     return request(new LedgerRequest.Live(), String.class);
   }

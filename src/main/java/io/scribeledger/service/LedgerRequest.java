@@ -21,6 +21,12 @@ public sealed interface LedgerRequest {
   record Status() implements LedgerRequest {}
 
   /**
+   * Whether this node can take traffic now: its status, and a linearizable read barrier served
+   * within a second; replies with a {@link Readiness}.
+   */
+  record Ready() implements LedgerRequest {}
+
+  /**
    * Liveness: the ledger verticle answers (its node id) without touching the ledger state, so a
    * long restore holding the state's lock never makes a live node look dead.
    */

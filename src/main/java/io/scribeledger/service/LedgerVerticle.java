@@ -29,6 +29,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -296,6 +297,9 @@ public final class LedgerVerticle extends AbstractVerticle {
     if (request instanceof LedgerRequest.Segments) {
       return linearizable().compose(v -> blocking(reads::segments));
     }
+    if (request instanceof LedgerRequest.Ready) {
+      return readiness();
+    }
     if (request instanceof LedgerRequest.Live) {
       return Future.succeededFuture(config.node().id());
     }
@@ -524,6 +528,34 @@ public final class LedgerVerticle extends AbstractVerticle {
   private List<String> integrityProblems() {
     IntegrityScrub.Report r = lastScrub;
     return r == null ? List.of() : r.problems();
+  }
+
+  /** How long a readiness check waits for its read barrier: a ready node serves one at once. */
+  private static final long READY_BARRIER_MS = 1000;
+
+  /**
+   * Ready when the status shows nothing wrong and a linearizable read barrier (the leader's read
+   * index, applied here) completes within a second: the status alone cannot tell a follower or a
+   * leader just resumed from a pause, which still trusts a commit index as old as the pause.
+   */
+  private Future<Readiness> readiness() {
+    NodeStatus s = status();
+    Optional<String> reason = s.notReady();
+    if (reason.isPresent()) {
+      return Future.succeededFuture(new Readiness(s, reason));
+    }
+    return Future.fromCompletionStage(
+            node.readBarrier().orTimeout(READY_BARRIER_MS, TimeUnit.MILLISECONDS), context)
+        .map(v -> new Readiness(s, Optional.<String>empty()))
+        .otherwise(
+            e ->
+                new Readiness(
+                    s,
+                    Optional.of(
+                        "a linearizable read could not be served within "
+                            + READY_BARRIER_MS
+                            + " ms: "
+                            + Failures.toApiError(e).message())));
   }
 
   /** Completes when this node's copy is fresh enough for the read mode. */

@@ -3,6 +3,7 @@ package io.scribeledger.process;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.scribeledger.consensus.NodeStatus;
 import io.scribeledger.support.Api;
 import io.scribeledger.support.HttpProbe;
 import io.scribeledger.support.JarProcess;
@@ -115,7 +116,17 @@ class ClusterProcessIT {
         // However long the pause lasts, the others go on; then the old leader comes back.
         long pausedFor = System.nanoTime() - faultAt.get();
         TimeUnit.NANOSECONDS.sleep(Math.max(0, TimeUnit.SECONDS.toNanos(4) - pausedFor));
+        long committedBeforeResume =
+            survivors.get(0).get("/cluster/status").bodyAsJsonObject().getLong("commitIndex");
         procs.get(leader).signal("CONT");
+        // The resumed node believed itself leader with a commit index as old as the pause: it may
+        // report ready only once it really caught up with what was committed meanwhile.
+        new HttpProbe(url(configs.get(leader))).awaitStatus("/health/ready", 200, 30_000);
+        long applied =
+            apis.get(leader).get("/cluster/status").bodyAsJsonObject().getLong("raftAppliedIndex");
+        assertTrue(
+            applied >= committedBeforeResume - NodeStatus.READY_MAX_APPLY_LAG,
+            "ready at Raft index " + applied + ", " + committedBeforeResume + " committed");
         awaitAcked(acked, acked.size() + 100);
       } else {
         // The killed member comes back while the writers go on: thousands of entries behind by

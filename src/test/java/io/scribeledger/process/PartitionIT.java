@@ -66,6 +66,7 @@ class PartitionIT {
           int node = c % 3;
           // Keys n<node>c<client>-<seq>: the node a write went to is in its name.
           CrashRoundsIT.clientLoop(
+              vertx,
               apis.get(node),
               "n" + (node + 1) + "c" + c,
               new Random(c),
