@@ -401,6 +401,9 @@ public final class LedgerStateMachine extends BaseStateMachine {
     }
     try {
       state.checkpoint();
+    } catch (LedgerState.FailedEarlier stoppedByAnApply) {
+      // An apply failed meanwhile and reports its own cause (the ENOSPC an operator must see),
+      // which a checkpoint reason reported first would hide.
     } catch (Throwable t) {
       // Never retried: the checkpoint may have left MapDB or a file half-written. The last good
       // checkpoint and the Raft log are what a restart goes on from.

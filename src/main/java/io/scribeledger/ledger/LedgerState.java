@@ -669,11 +669,23 @@ public final class LedgerState implements AutoCloseable {
     return failed;
   }
 
-  private void ensureNotFailed() {
-    if (failed) {
-      throw new IllegalStateException(
+  /**
+   * Thrown by any use of a state that failed stop earlier: whoever hit the original failure reports
+   * it, so this one is never the reason given.
+   */
+  public static final class FailedEarlier extends IllegalStateException {
+    private static final long serialVersionUID = 1L;
+
+    FailedEarlier() {
+      super(
           "the ledger state failed stop earlier; only a restart (which replays the Raft log) brings"
               + " it back");
+    }
+  }
+
+  private void ensureNotFailed() {
+    if (failed) {
+      throw new FailedEarlier();
     }
   }
 
