@@ -316,13 +316,11 @@ public final class SegmentStore implements AutoCloseable {
       long pos = location.offset();
       long end = pos + location.length();
       while (pos < end) {
-        buf.clear().limit((int) Math.min(buf.capacity(), end - pos));
-        int n = ch.read(buf, pos);
-        if (n < 0) {
-          throw new IOException("segment " + location.segmentId() + " ends before offset " + pos);
-        }
+        int chunk = (int) Math.min(buf.capacity(), end - pos);
+        buf.clear().limit(chunk);
+        readFully(ch, buf, pos, location.segmentId());
         piece.accept(buf.flip());
-        pos += n;
+        pos += chunk;
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + location, e);
@@ -335,17 +333,22 @@ public final class SegmentStore implements AutoCloseable {
     ByteBuffer buf = ByteBuffer.wrap(out);
     try {
       FileChannel ch = readers.computeIfAbsent(location.segmentId(), this::openReader);
-      long pos = location.offset();
-      while (buf.hasRemaining()) {
-        int n = ch.read(buf, pos);
-        if (n < 0) {
-          throw new IOException("segment " + location.segmentId() + " ends before offset " + pos);
-        }
-        pos += n;
-      }
+      readFully(ch, buf, location.offset(), location.segmentId());
       return out;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + location, e);
+    }
+  }
+
+  /** Fills {@code buf} from {@code pos} on; a segment that ends first is an error. */
+  private static void readFully(FileChannel ch, ByteBuffer buf, long pos, long segmentId)
+      throws IOException {
+    while (buf.hasRemaining()) {
+      int n = ch.read(buf, pos);
+      if (n < 0) {
+        throw new IOException("segment " + segmentId + " ends before offset " + pos);
+      }
+      pos += n;
     }
   }
 
