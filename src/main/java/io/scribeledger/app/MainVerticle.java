@@ -11,8 +11,11 @@ import io.scribeledger.config.NodeConfig;
 import io.scribeledger.http.Admission;
 import io.scribeledger.http.HttpVerticle;
 import io.scribeledger.http.RateLimits;
+import io.scribeledger.ledger.ColdTier;
 import io.scribeledger.service.LedgerVerticle;
 import io.scribeledger.service.LocalCodec;
+import io.scribeledger.tier.S3Archive;
+import io.scribeledger.tier.TierVerticle;
 import io.vertx.config.ConfigRetriever;
 import io.vertx.config.ConfigRetrieverOptions;
 import io.vertx.config.ConfigStoreOptions;
@@ -34,6 +37,21 @@ import org.slf4j.LoggerFactory;
 public final class MainVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(MainVerticle.class);
+
+  /** The S3 archive when tiering is on; closed once the verticles using it have stopped. */
+  private Optional<S3Archive> archive = Optional.empty();
+
+  @Override
+  public Future<?> stop() {
+    Optional<S3Archive> open = archive;
+    return open.isEmpty()
+        ? Future.succeededFuture()
+        : vertx.executeBlocking(
+            () -> {
+              open.get().close();
+              return null;
+            });
+  }
 
   @Override
   public Future<?> start() {
@@ -83,10 +101,26 @@ public final class MainVerticle extends VerticleBase {
                 throw new ConfigException("security.tokensFile", e.getMessage());
               }
             });
+    // The S3 client is built on a worker: it reads the secret file, and the default credential
+    // chain may look around the machine.
+    Future<Optional<S3Archive>> tier =
+        config.tiering().enabled()
+            ? vertx.executeBlocking(() -> Optional.of(S3Archive.open(config.tiering())))
+            : Future.succeededFuture(Optional.empty());
     return tokens.compose(
         store ->
-            vertx
-                .deployVerticle(new LedgerVerticle(config, metrics))
+            tier.compose(
+                    archive -> {
+                      this.archive = archive;
+                      return vertx.deployVerticle(
+                          new LedgerVerticle(config, metrics, archive.map(ColdTier.class::cast)));
+                    })
+                .compose(
+                    id ->
+                        archive.isEmpty()
+                            ? Future.succeededFuture(id)
+                            : vertx.deployVerticle(
+                                new TierVerticle(config, metrics, archive.get())))
                 .compose(
                     id ->
                         vertx.deployVerticle(

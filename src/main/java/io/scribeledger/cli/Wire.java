@@ -79,19 +79,11 @@ final class Wire {
   }
 
   static TreeHead treeHead(JsonObject h) throws Failed {
-    long version = h.containsKey("version") ? number(h, "version") : 1;
-    if (version != 1 && version != 2) {
-      throw new Failed("the node sent a tree head of unknown version " + version);
+    try {
+      return TreeHead.fromJson(h);
+    } catch (IllegalArgumentException e) {
+      throw new Failed("the tree head is malformed: " + e.getMessage());
     }
-    return new TreeHead(
-        (int) version,
-        version >= 2 ? string(h, "clusterId") : "",
-        number(h, "treeSize"),
-        hex(h, "rootHash"),
-        number(h, "timestamp"),
-        string(h, "nodeId"),
-        base64(string(h, "signature"), "signature"),
-        base64(string(h, "publicKey"), "publicKey"));
   }
 
   /** A short fingerprint of a public key, for people to compare. */

@@ -65,7 +65,8 @@ public final class ConfigResolver {
             storage(effective),
             limits(effective),
             rateLimit(effective),
-            security(effective));
+            security(effective),
+            tiering(effective));
     if (!config.raft().peers().isEmpty()
         && config.raft().peers().stream().noneMatch(p -> p.id().equals(config.node().id()))) {
       throw new ConfigException(
@@ -353,6 +354,82 @@ public final class ConfigResolver {
       return true;
     } catch (UnknownHostException e) {
       return false;
+    }
+  }
+
+  private static boolean bool(JsonObject cfg, String section, String name) {
+    Object v = value(cfg, section, name);
+    if (!(v instanceof Boolean b)) {
+      throw new ConfigException(section + "." + name, "must be true or false");
+    }
+    return b;
+  }
+
+  private static final Pattern BUCKET = Pattern.compile("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]");
+  private static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*");
+
+  private static NodeConfig.Tiering tiering(JsonObject cfg) {
+    boolean enabled = bool(cfg, "tiering", "enabled");
+    String bucket = string(cfg, "tiering", "bucket");
+    if (enabled && (bucket == null || !BUCKET.matcher(bucket).matches())) {
+      throw new ConfigException(
+          "tiering.bucket",
+          bucket == null
+              ? "missing: name the bucket segments are archived to"
+              : "not an S3 bucket name (3-63 lower-case letters, digits, '.' or '-')");
+    }
+    String prefix = string(cfg, "tiering", "prefix");
+    if (prefix == null || !PREFIX.matcher(prefix).matches()) {
+      throw new ConfigException(
+          "tiering.prefix", "must be path segments of letters, digits, '.', '_' or '-'");
+    }
+    String keyId = string(cfg, "tiering", "accessKeyId");
+    String secretFile = string(cfg, "tiering", "secretAccessKeyFile");
+    if ((keyId == null) != (secretFile == null)) {
+      throw new ConfigException(
+          "tiering.accessKeyId",
+          "tiering.accessKeyId and tiering.secretAccessKeyFile go together (or neither: the SDK's"
+              + " default credential chain)");
+    }
+    String compression = string(cfg, "tiering", "compression");
+    if (!io.scribeledger.ledger.SegmentArchived.CODECS.contains(compression)) {
+      throw new ConfigException("tiering.compression", "must be gzip or none");
+    }
+    return new NodeConfig.Tiering(
+        enabled,
+        endpoint(string(cfg, "tiering", "endpoint")),
+        string(cfg, "tiering", "region"),
+        bucket,
+        prefix,
+        bool(cfg, "tiering", "pathStyle"),
+        keyId == null
+            ? Optional.empty()
+            : Optional.of(new NodeConfig.Credentials(keyId, Path.of(secretFile))),
+        compression,
+        (int) number(cfg, "tiering", "retainSegments", 0, 1_000_000),
+        number(cfg, "tiering", "retainAgeMs", 0, 365L * 24 * 3_600_000),
+        number(cfg, "tiering", "cacheBytes", 0, 1L << 50),
+        (int) number(cfg, "tiering", "uploadConcurrency", 1, 64),
+        number(cfg, "tiering", "intervalMs", 10, 3_600_000),
+        // S3 refuses parts under 5 MiB (the last excepted) and above 5 GiB.
+        number(cfg, "tiering", "partBytes", 5L << 20, 5L << 30),
+        (int) number(cfg, "tiering", "maxLagSegments", 1, 1_000_000),
+        number(cfg, "tiering", "maxLagAgeMs", 1000, 365L * 24 * 3_600_000));
+  }
+
+  private static Optional<java.net.URI> endpoint(String raw) {
+    if (raw == null) {
+      return Optional.empty();
+    }
+    try {
+      java.net.URI uri = new java.net.URI(raw);
+      if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))
+          || uri.getHost() == null) {
+        throw new ConfigException("tiering.endpoint", "must be an http:// or https:// URL");
+      }
+      return Optional.of(uri);
+    } catch (java.net.URISyntaxException e) {
+      throw new ConfigException("tiering.endpoint", "not a URL: " + e.getMessage());
     }
   }
 

@@ -70,7 +70,26 @@ public final class ConfigSchema {
           new ConfigKey("tls", "caFile", ConfigKey.Type.STRING, null),
           new ConfigKey("security", "tokensFile", ConfigKey.Type.STRING, null),
           new ConfigKey("security", "allowInsecure", ConfigKey.Type.BOOLEAN, false),
-          new ConfigKey("security", "signingKeyFile", ConfigKey.Type.STRING, null));
+          new ConfigKey("security", "signingKeyFile", ConfigKey.Type.STRING, null),
+          // The S3 cold tier (docs/TIERING.md): off unless asked for; then bucket is required.
+          new ConfigKey("tiering", "enabled", ConfigKey.Type.BOOLEAN, false),
+          new ConfigKey("tiering", "endpoint", ConfigKey.Type.STRING, null),
+          new ConfigKey("tiering", "region", ConfigKey.Type.STRING, "us-east-1"),
+          new ConfigKey("tiering", "bucket", ConfigKey.Type.STRING, null),
+          new ConfigKey("tiering", "prefix", ConfigKey.Type.STRING, "scribe-ledger"),
+          new ConfigKey("tiering", "pathStyle", ConfigKey.Type.BOOLEAN, false),
+          // Both or neither; without them the SDK's default chain finds credentials.
+          new ConfigKey("tiering", "accessKeyId", ConfigKey.Type.STRING, null),
+          new ConfigKey("tiering", "secretAccessKeyFile", ConfigKey.Type.STRING, null),
+          new ConfigKey("tiering", "compression", ConfigKey.Type.STRING, "gzip"),
+          new ConfigKey("tiering", "retainSegments", ConfigKey.Type.INT, 2),
+          new ConfigKey("tiering", "retainAgeMs", ConfigKey.Type.LONG, 0L),
+          new ConfigKey("tiering", "cacheBytes", ConfigKey.Type.LONG, 256L * 1024 * 1024),
+          new ConfigKey("tiering", "uploadConcurrency", ConfigKey.Type.INT, 2),
+          new ConfigKey("tiering", "intervalMs", ConfigKey.Type.LONG, 1000L),
+          new ConfigKey("tiering", "partBytes", ConfigKey.Type.LONG, 8L * 1024 * 1024),
+          new ConfigKey("tiering", "maxLagSegments", ConfigKey.Type.INT, 16),
+          new ConfigKey("tiering", "maxLagAgeMs", ConfigKey.Type.LONG, 3_600_000L));
 
   public static final Set<String> SECTIONS =
       KEYS.stream().map(ConfigKey::section).collect(Collectors.toUnmodifiableSet());

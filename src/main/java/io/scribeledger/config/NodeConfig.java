@@ -12,7 +12,8 @@ public record NodeConfig(
     Storage storage,
     Limits limits,
     RateLimit rateLimit,
-    Security security) {
+    Security security,
+    Tiering tiering) {
 
   /**
    * Identity and data directory of this node, and the id of the cluster it belongs to (signed into
@@ -94,6 +95,35 @@ public record NodeConfig(
    * signs every member (Raft peers must present a certificate it signed).
    */
   public record Tls(Path certFile, Path keyFile, Path caFile) {}
+
+  /**
+   * The S3 cold tier (docs/TIERING.md): where sealed segments are archived, how they are
+   * compressed, how many stay on this node's disk, and when the archive's lag makes the node
+   * degraded. {@code credentials} empty means the SDK's default chain.
+   */
+  public record Tiering(
+      boolean enabled,
+      Optional<java.net.URI> endpoint,
+      String region,
+      String bucket,
+      String prefix,
+      boolean pathStyle,
+      Optional<Credentials> credentials,
+      String compression,
+      int retainSegments,
+      long retainAgeMs,
+      long cacheBytes,
+      int uploadConcurrency,
+      long intervalMs,
+      long partBytes,
+      int maxLagSegments,
+      long maxLagAgeMs) {}
+
+  /**
+   * Explicit S3 credentials: the key id, and the file holding the secret (read when the client is
+   * built, never logged).
+   */
+  public record Credentials(String accessKeyId, Path secretAccessKeyFile) {}
 
   /** This node's Raft address, {@code host:port}. */
   public String raftAddress() {

@@ -8,6 +8,7 @@ import io.scribeledger.ledger.Proposal;
 import io.scribeledger.ledger.RegisterMember;
 import io.scribeledger.ledger.RemoveMember;
 import io.scribeledger.ledger.SealSegment;
+import io.scribeledger.ledger.SegmentArchived;
 import io.scribeledger.ledger.StampedCommand;
 import io.scribeledger.merkle.Hashes;
 import java.nio.BufferUnderflowException;
@@ -32,6 +33,7 @@ public final class CommandCodec {
   private static final byte MEMBER_WITH_KEY = 6;
 
   private static final byte REMOVE_MEMBER = 7;
+  private static final byte ARCHIVED = 8;
   private static final byte COND_NONE = 0;
   private static final byte COND_ABSENT = 1;
   private static final byte COND_MATCH = 2;
@@ -61,6 +63,10 @@ public final class CommandCodec {
       Bytes.put(b, http);
       Bytes.put(b, key);
       return b.array();
+    }
+    if (proposal instanceof SegmentArchived a) {
+      byte[] body = a.encode();
+      return ByteBuffer.allocate(1 + body.length).put(ARCHIVED).put(body).array();
     }
     if (proposal instanceof RemoveMember r) {
       byte[] id = Bytes.utf8(r.nodeId());
@@ -129,6 +135,9 @@ public final class CommandCodec {
       }
       if (kind == MEMBER_WITH_KEY) {
         return new RegisterMember(Bytes.getString(b), Bytes.getString(b), Bytes.getString(b));
+      }
+      if (kind == ARCHIVED) {
+        return SegmentArchived.decode(b);
       }
       if (kind == REMOVE_MEMBER) {
         return new RemoveMember(Bytes.getString(b));

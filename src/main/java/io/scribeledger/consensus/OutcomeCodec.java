@@ -5,6 +5,7 @@ import io.scribeledger.error.ErrorCode;
 import io.scribeledger.ledger.Bytes;
 import io.scribeledger.ledger.Op;
 import io.scribeledger.ledger.Receipt;
+import io.scribeledger.ledger.SegmentArchived;
 import io.scribeledger.ledger.SegmentInfo;
 import io.scribeledger.ledger.WriteOutcome;
 import io.scribeledger.merkle.Hashes;
@@ -20,6 +21,7 @@ public final class OutcomeCodec {
   private static final byte SEALED = 3;
   private static final byte REGISTERED = 4;
   private static final byte BATCHED = 5;
+  private static final byte ARCHIVED = 6;
 
   private OutcomeCodec() {}
 
@@ -50,6 +52,14 @@ public final class OutcomeCodec {
     }
     if (outcome instanceof WriteOutcome.Sealed sealed) {
       return ByteBuffer.allocate(1 + 8).put(SEALED).putLong(sealed.segment().id()).array();
+    }
+    if (outcome instanceof WriteOutcome.Archived archived) {
+      byte[] record = archived.record().encode();
+      return ByteBuffer.allocate(2 + record.length)
+          .put(ARCHIVED)
+          .put((byte) (archived.first() ? 1 : 0))
+          .put(record)
+          .array();
     }
     ApiError error = ((WriteOutcome.Rejected) outcome).error();
     byte[] code = Bytes.utf8(error.code().name());
@@ -95,6 +105,10 @@ public final class OutcomeCodec {
     if (kind == SEALED) {
       // The proposer only needs to know the seal happened; the manifest holds the details.
       return new WriteOutcome.Sealed(new SegmentInfo(b.getLong(), 0, 0, new byte[0], 0, 0));
+    }
+    if (kind == ARCHIVED) {
+      boolean first = b.get() == 1;
+      return new WriteOutcome.Archived(SegmentArchived.decode(b), first);
     }
     throw new IllegalArgumentException("unknown outcome kind " + kind);
   }

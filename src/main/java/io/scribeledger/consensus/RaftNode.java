@@ -7,6 +7,7 @@ import io.scribeledger.error.ErrorCode;
 import io.scribeledger.error.LedgerException;
 import io.scribeledger.failure.FailStop;
 import io.scribeledger.ledger.Batch;
+import io.scribeledger.ledger.ColdTier;
 import io.scribeledger.ledger.Command;
 import io.scribeledger.ledger.LedgerState;
 import io.scribeledger.ledger.MemberRecord;
@@ -176,7 +177,8 @@ public final class RaftNode implements AutoCloseable {
    * Opens the ledger state, starts the Raft server and joins (or forms) the configured group.
    * Blocking.
    */
-  public static RaftNode start(NodeConfig config, FailStop failStop, DiskSpace disk)
+  public static RaftNode start(
+      NodeConfig config, FailStop failStop, DiskSpace disk, Optional<ColdTier> coldTier)
       throws IOException {
     Path dataDir = config.node().dataDir();
     Path raftDir = dataDir.resolve(RAFT_DIR);
@@ -191,7 +193,12 @@ public final class RaftNode implements AutoCloseable {
     Optional<Path> latestSnapshot = LedgerSnapshots.latestIn(groupDir.resolve("sm"));
     long openStart = System.nanoTime();
     LedgerState state =
-        new LedgerState(dataDir, config.storage().segmentSizeBytes(), latestSnapshot);
+        new LedgerState(
+            dataDir,
+            config.storage().segmentSizeBytes(),
+            latestSnapshot,
+            io.scribeledger.storage.FileOpener.DEFAULT,
+            coldTier);
     if (state.restoredAtOpen()) {
       LOG.info(
           "the ledger index was behind the latest snapshot (lost, or a restore was cut short): restored from {}, "
@@ -757,15 +764,15 @@ public final class RaftNode implements AutoCloseable {
   }
 
   /**
-   * Records or drops a member's record (HTTP address, signing key) through Raft: a {@link
-   * RegisterMember} or a {@link RemoveMember}.
+   * Records a change to the replicated records through Raft, in order with the writes: a member's
+   * record ({@link RegisterMember}, {@link RemoveMember}) or a segment's archived copy.
    */
-  public CompletableFuture<WriteOutcome> recordMember(Proposal change) {
+  public CompletableFuture<WriteOutcome> record(Proposal change) {
     return sendOrdered(Message.valueOf(ByteString.copyFrom(CommandCodec.encode(change))))
         .handle(
             (reply, error) ->
                 OutcomeCodec.decode(
-                    checked(reply, error, "member record")
+                    checked(reply, error, "record")
                         .getMessage()
                         .getContent()
                         .asReadOnlyByteBuffer()));

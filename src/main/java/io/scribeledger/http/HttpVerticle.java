@@ -6,6 +6,7 @@ import io.scribeledger.auth.TokenStore;
 import io.scribeledger.config.NodeConfig;
 import io.scribeledger.error.ErrorCode;
 import io.scribeledger.service.LedgerClient;
+import io.scribeledger.tier.TierClient;
 import io.vertx.core.AbstractVerticle;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
@@ -101,7 +102,15 @@ public final class HttpVerticle extends AbstractVerticle {
   private Router router(LedgerClient ledger) {
     RequestMetrics requests = new RequestMetrics(registry, config.node().id());
     KvHandler kv = new KvHandler(config.limits(), ledger);
-    NodeHandler node = new NodeHandler(ledger, registry, requests, admission);
+    NodeHandler node =
+        new NodeHandler(
+            ledger,
+            registry,
+            requests,
+            admission,
+            config.tiering().enabled()
+                ? Optional.of(new TierClient(vertx, config.node().id()))
+                : Optional.empty());
     ProofHandler proofs = new ProofHandler(config.limits(), ledger);
     Router router = Router.router(vertx);
 

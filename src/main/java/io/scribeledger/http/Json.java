@@ -2,8 +2,10 @@ package io.scribeledger.http;
 
 import io.scribeledger.ledger.EntryRecord;
 import io.scribeledger.ledger.Receipt;
+import io.scribeledger.ledger.SegmentArchived;
 import io.scribeledger.ledger.SegmentInfo;
 import io.scribeledger.merkle.Hashes;
+import io.scribeledger.tier.ArchiveManifest;
 import io.scribeledger.verify.TreeHead;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -55,16 +57,20 @@ public final class Json {
     return h.toJson();
   }
 
-  public static JsonObject segment(SegmentInfo s) {
-    return new JsonObject()
-        .put("id", s.id())
-        .put("firstIndex", s.firstIndex())
-        .put("lastIndex", s.lastIndex())
-        .put("merkleRoot", Hashes.hex(s.merkleRoot()))
-        .put("sizeBytes", s.sizeBytes())
-        .put("createdAt", s.createdAt())
-        .put("tier", "local")
-        .putNull("objectKey");
+  /**
+   * A sealed segment of {@code /segments}: {@code tier} is {@code archived} once the manifest holds
+   * its archived copy ({@code object}), {@code local} before; {@code onThisNode} says whether its
+   * file is on this node's disk (an evicted one is read back from the archive).
+   */
+  public static JsonObject segment(
+      SegmentInfo s, java.util.Optional<SegmentArchived> archived, boolean onThisNode) {
+    JsonObject json =
+        ArchiveManifest.segmentJson(s)
+            .put("tier", archived.isPresent() ? "archived" : "local")
+            .put("objectKey", archived.map(SegmentArchived::objectKey).orElse(null))
+            .put("onThisNode", onThisNode);
+    archived.ifPresent(a -> json.put("object", ArchiveManifest.objectJson(a)));
+    return json;
   }
 
   public static JsonArray hexList(List<byte[]> hashes) {

@@ -8,6 +8,8 @@ import io.scribeledger.error.ErrorCode;
 import io.scribeledger.ledger.MemberRules;
 import io.scribeledger.service.LedgerClient;
 import io.scribeledger.service.LedgerRequest;
+import io.scribeledger.tier.TierClient;
+import io.scribeledger.tier.TierStatus;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -24,16 +26,42 @@ public final class NodeHandler {
 
   private final Admission admission;
 
+  /** The tiering verticle's door, when tiering is on. */
+  private final Optional<TierClient> tier;
+
   public NodeHandler(
-      LedgerClient ledger, MeterRegistry registry, RequestMetrics requests, Admission admission) {
+      LedgerClient ledger,
+      MeterRegistry registry,
+      RequestMetrics requests,
+      Admission admission,
+      Optional<TierClient> tier) {
     this.ledger = ledger;
     this.registry = registry;
     this.requests = requests;
     this.admission = admission;
+    this.tier = tier;
   }
 
   private void withStatus(RoutingContext ctx, java.util.function.Consumer<NodeStatus> then) {
     ledger.status().onSuccess(then::accept).onFailure(e -> ErrorResponses.fail(ctx, e));
+  }
+
+  /** This node's status with the archive's lag (empty when tiering is off or does not answer). */
+  private void withStatusAndTier(
+      RoutingContext ctx, java.util.function.BiConsumer<NodeStatus, Optional<TierStatus>> then) {
+    withStatus(
+        ctx,
+        s -> {
+          if (tier.isEmpty()) {
+            then.accept(s, Optional.empty());
+            return;
+          }
+          tier.get()
+              .status()
+              .onComplete(
+                  ar ->
+                      then.accept(s, ar.succeeded() ? Optional.of(ar.result()) : Optional.empty()));
+        });
   }
 
   /**
@@ -45,9 +73,10 @@ public final class NodeHandler {
    * alone.
    */
   public void health(RoutingContext ctx, boolean details) {
-    withStatus(
+    withStatusAndTier(
         ctx,
-        s -> {
+        (s, t) -> {
+          Optional<String> tierProblem = t.flatMap(TierStatus::degraded);
           boolean serving = s.hasLeader() && !s.failed() && s.restoring() == null;
           String status;
           if (s.failed()) {
@@ -57,7 +86,10 @@ public final class NodeHandler {
           } else if (!s.hasLeader()) {
             status = "unavailable";
           } else {
-            status = s.integrityProblems().isEmpty() && s.diskProblem() == null ? "ok" : "degraded";
+            status =
+                s.integrityProblems().isEmpty() && s.diskProblem() == null && tierProblem.isEmpty()
+                    ? "ok"
+                    : "degraded";
           }
           if (!details) {
             Json.send(ctx, serving ? 200 : 503, new JsonObject().put("status", status));
@@ -82,6 +114,7 @@ public final class NodeHandler {
           if (s.diskProblem() != null) {
             body.put("storage", s.diskProblem());
           }
+          t.ifPresent(tiering -> body.put("tiering", tiering.toJson()));
           Json.send(ctx, serving ? 200 : 503, body);
         });
   }
@@ -176,23 +209,24 @@ public final class NodeHandler {
   }
 
   public void clusterStatus(RoutingContext ctx) {
-    withStatus(
+    withStatusAndTier(
         ctx,
-        s ->
-            Json.send(
-                ctx,
-                200,
-                new JsonObject()
-                    .put("nodeId", s.nodeId())
-                    .put("role", s.role())
-                    .put("term", s.term())
-                    .put("leaderId", s.leaderId())
-                    .put("commitIndex", s.commitIndex())
-                    .put("leaderCommitIndex", s.leaderCommitIndex())
-                    .put("leaderSilentMs", s.leaderSilentMs())
-                    .put("appliedIndex", s.appliedIndex())
-                    .put("raftAppliedIndex", s.raftAppliedIndex())
-                    .put("members", members(s))));
+        (s, t) -> {
+          JsonObject body =
+              new JsonObject()
+                  .put("nodeId", s.nodeId())
+                  .put("role", s.role())
+                  .put("term", s.term())
+                  .put("leaderId", s.leaderId())
+                  .put("commitIndex", s.commitIndex())
+                  .put("leaderCommitIndex", s.leaderCommitIndex())
+                  .put("leaderSilentMs", s.leaderSilentMs())
+                  .put("appliedIndex", s.appliedIndex())
+                  .put("raftAppliedIndex", s.raftAppliedIndex())
+                  .put("members", members(s));
+          t.ifPresent(tiering -> body.put("tiering", tiering.toJson()));
+          Json.send(ctx, 200, body);
+        });
   }
 
   public void clusterMembers(RoutingContext ctx) {

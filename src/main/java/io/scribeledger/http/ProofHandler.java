@@ -10,6 +10,7 @@ import io.scribeledger.service.Proof;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -137,7 +138,14 @@ public final class ProofHandler {
         .onSuccess(
             list -> {
               JsonArray out = new JsonArray();
-              list.segments().forEach(s -> out.add(Json.segment(s)));
+              list.segments()
+                  .forEach(
+                      s ->
+                          out.add(
+                              Json.segment(
+                                  s,
+                                  Optional.ofNullable(list.archived().get(s.id())),
+                                  list.onThisNode().contains(s.id()))));
               Json.send(ctx, 200, new JsonObject().put("segments", out));
             })
         .onFailure(e -> ErrorResponses.fail(ctx, e));
@@ -153,6 +161,7 @@ public final class ProofHandler {
                     200,
                     new JsonObject()
                         .put("segmentsChecked", r.segmentsChecked())
+                        .put("archivedNotChecked", r.archivedNotChecked())
                         .put("clean", r.clean())
                         .put("problems", new JsonArray(r.problems()))
                         .put("finishedAt", r.finishedAt())))

@@ -21,7 +21,8 @@ public final class IntegrityScrub {
    * What a scrub found; an empty problem list means every sealed segment matched its manifest
    * entry.
    */
-  public record Report(int segmentsChecked, List<String> problems, long finishedAt) {
+  public record Report(
+      int segmentsChecked, int archivedNotChecked, List<String> problems, long finishedAt) {
     public boolean clean() {
       return problems.isEmpty();
     }
@@ -29,19 +30,42 @@ public final class IntegrityScrub {
 
   private IntegrityScrub() {}
 
-  public static Report run(LedgerState state) {
+  /**
+   * Checks every sealed segment on this node's disk; a segment evicted to the cold tier is fetched
+   * and checked too when {@code withArchived} (an operator's scrub), and only counted otherwise
+   * (the scrub at start, which must not download the whole archive).
+   */
+  public static Report run(LedgerState state, boolean withArchived) {
     List<String> problems = new ArrayList<>();
     List<SegmentInfo> segments = state.segments();
+    int[] skipped = {0};
     state.withSegments(
         store -> {
           store.shortfall().ifPresent(problems::add);
-          segments.forEach(segment -> check(store, segment, problems));
+          for (SegmentInfo segment : segments) {
+            if (store.isLocal(segment.id())) {
+              problems.addAll(
+                  check(SegmentStore.fileOf(state.segmentsDir(), segment.id()), segment));
+            } else if (withArchived) {
+              problems.addAll(state.checkArchived(segment));
+            } else {
+              skipped[0]++;
+            }
+          }
           return null;
         });
-    return new Report(segments.size(), List.copyOf(problems), System.currentTimeMillis());
+    return new Report(
+        segments.size() - skipped[0],
+        skipped[0],
+        List.copyOf(problems),
+        System.currentTimeMillis());
   }
 
-  private static void check(SegmentStore store, SegmentInfo segment, List<String> problems) {
+  /**
+   * What is wrong with {@code file} as the segment {@code segment} describes (records in order,
+   * checksums, value hashes, leaf count, Merkle root); empty when it matches.
+   */
+  public static List<String> check(java.nio.file.Path file, SegmentInfo segment) {
     String where =
         "segment "
             + segment.id()
@@ -54,8 +78,8 @@ public final class IntegrityScrub {
     long[] next = {segment.firstIndex()};
     List<String> found = new ArrayList<>();
     try {
-      store.forEachRecord(
-          segment.id(),
+      SegmentStore.forEachRecord(
+          file,
           record -> {
             long index = ByteBuffer.wrap(record.header(), 1, 8).getLong();
             if (index != next[0]) {
@@ -91,6 +115,6 @@ public final class IntegrityScrub {
     if (found.isEmpty() && !MessageDigest.isEqual(tree.root(leaves), segment.merkleRoot())) {
       found.add(where + ": Merkle root recomputed from the file differs from the manifest");
     }
-    problems.addAll(found);
+    return found;
   }
 }

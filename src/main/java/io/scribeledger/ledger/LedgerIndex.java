@@ -1,6 +1,7 @@
 package io.scribeledger.ledger;
 
 import io.scribeledger.storage.SegmentStore;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,6 +38,10 @@ public final class LedgerIndex implements AutoCloseable {
 
   private final BTreeMap<Long, byte[]> manifest;
   private final BTreeMap<String, String> members;
+
+  /** Each archived segment's object record ({@link SegmentArchived}), by segment id. */
+  private final BTreeMap<Long, byte[]> archived;
+
   private final Atomic.Long size;
   private final Atomic.Long lastAppliedRaftIndex;
   private final Atomic.Long lastAppliedRaftTerm;
@@ -146,6 +151,7 @@ public final class LedgerIndex implements AutoCloseable {
             .createOrOpen();
     manifest = db.treeMap("manifest", Serializer.LONG, Serializer.BYTE_ARRAY).createOrOpen();
     members = db.treeMap("members", Serializer.STRING, Serializer.STRING).createOrOpen();
+    archived = db.treeMap("archived", Serializer.LONG, Serializer.BYTE_ARRAY).createOrOpen();
     size = db.atomicLong("size").createOrOpen();
     lastAppliedRaftIndex = db.atomicLong("lastAppliedRaftIndex").createOrOpen();
     lastAppliedRaftTerm = db.atomicLong("lastAppliedRaftTerm").createOrOpen();
@@ -172,6 +178,7 @@ public final class LedgerIndex implements AutoCloseable {
       entries.accept(fresh::rebuildEntry);
       meta.segments().forEach(fresh::addSegment);
       meta.members().forEach((id, stored) -> fresh.putMember(id, MemberRecord.decode(stored)));
+      meta.archived().forEach(fresh::putArchived);
       fresh.segmentId.set(meta.position().segmentId());
       fresh.segmentLength.set(meta.position().length());
       fresh.size.set(meta.size());
@@ -323,10 +330,35 @@ public final class LedgerIndex implements AutoCloseable {
         : Optional.of(SegmentInfo.decode(e.getValue())).filter(s -> s.contains(index));
   }
 
+  /** The sealed segment with id {@code segmentId}, if it is sealed. */
+  public Optional<SegmentInfo> segment(long segmentId) {
+    return segments().stream().filter(s -> s.id() == segmentId).findFirst();
+  }
+
   /** Every sealed segment, oldest first. */
   public List<SegmentInfo> segments() {
     List<SegmentInfo> out = new ArrayList<>();
     manifest.values().forEach(v -> out.add(SegmentInfo.decode(v)));
+    return out;
+  }
+
+  /** Records a segment's archived copy (the caller keeps the first per segment). */
+  public void putArchived(SegmentArchived record) {
+    archived.put(record.segmentId(), record.encode());
+  }
+
+  /** The archived copy of segment {@code segmentId}, if it has one. */
+  public Optional<SegmentArchived> archived(long segmentId) {
+    byte[] raw = archived.get(segmentId);
+    return raw == null
+        ? Optional.empty()
+        : Optional.of(SegmentArchived.decode(ByteBuffer.wrap(raw)));
+  }
+
+  /** Every archived copy, by segment id. */
+  public java.util.SortedMap<Long, SegmentArchived> archived() {
+    java.util.SortedMap<Long, SegmentArchived> out = new java.util.TreeMap<>();
+    archived.forEach((id, raw) -> out.put(id, SegmentArchived.decode(ByteBuffer.wrap(raw))));
     return out;
   }
 

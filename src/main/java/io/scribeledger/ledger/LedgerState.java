@@ -82,11 +82,26 @@ public final class LedgerState implements AutoCloseable {
   /** As above, appending to segments and index files through channels from {@code opener}. */
   public LedgerState(
       Path dataDir, long segmentSizeBytes, Optional<Path> latestSnapshot, FileOpener opener) {
+    this(dataDir, segmentSizeBytes, latestSnapshot, opener, Optional.empty());
+  }
+
+  /**
+   * As above, reading segments this node evicted back from {@code coldTier} (without one, an
+   * evicted segment cannot be read here).
+   */
+  public LedgerState(
+      Path dataDir,
+      long segmentSizeBytes,
+      Optional<Path> latestSnapshot,
+      FileOpener opener,
+      Optional<ColdTier> coldTier) {
+    this.coldTier = coldTier.orElse(null);
     this.dataDir = dataDir;
     this.opener = opener;
     this.segmentSizeBytes = segmentSizeBytes;
     try {
       Files.createDirectories(dataDir);
+      clearRecalls();
       boolean cutShort = Files.exists(dataDir.resolve(RESTORING_FILE));
       if (cutShort && latestSnapshot.isEmpty()) {
         throw new IllegalStateException(
@@ -120,6 +135,23 @@ public final class LedgerState implements AutoCloseable {
     return dataDir.resolve(SEGMENTS_DIR);
   }
 
+  /** Deletes recall downloads a crash left half-done. */
+  private void clearRecalls() throws IOException {
+    Path dir = dataDir.resolve(RECALL_DIR);
+    if (Files.isDirectory(dir)) {
+      try (var files = Files.list(dir)) {
+        for (Path f : (Iterable<Path>) files::iterator) {
+          Files.delete(f);
+        }
+      }
+    }
+  }
+
+  /** Where this ledger's segment files live. */
+  public Path segmentsDir() {
+    return segmentsDir(dataDir);
+  }
+
   /** Whether opening found the index behind the latest snapshot and restored from it. */
   public boolean restoredAtOpen() {
     return restoredAtOpen;
@@ -130,7 +162,9 @@ public final class LedgerState implements AutoCloseable {
    * position}.
    */
   private void openFiles(SegmentStore.Position position, long size) {
-    segments = new SegmentStore(dataDir.resolve(SEGMENTS_DIR), segmentSizeBytes, position, opener);
+    segments =
+        new SegmentStore(
+            dataDir.resolve(SEGMENTS_DIR), segmentSizeBytes, position, opener, this::recall);
     nodes = new MerkleNodeFile(dataDir.resolve(NODES_FILE), size, opener);
     entries = new EntryIndexFile(dataDir.resolve(ENTRIES_FILE), size, opener);
     tree = new MerkleTree(nodes);
@@ -196,7 +230,8 @@ public final class LedgerState implements AutoCloseable {
             segments.position(),
             tree.root(size),
             index.segments(),
-            encoded(index.members()))
+            encoded(index.members()),
+            List.copyOf(index.archived().values()))
         .write(dir);
   }
 
@@ -238,6 +273,7 @@ public final class LedgerState implements AutoCloseable {
     SegmentStore.replaceAll(dataDir.resolve(SEGMENTS_DIR), snapshot.resolve(SEGMENTS_DIR));
     Directories.sync(dataDir);
     Directories.sync(dataDir.resolve(SEGMENTS_DIR));
+    restoring = meta; // the manifest to recall evicted segments by, until the index is rebuilt
     openFiles(meta.position(), meta.size());
     try {
       if (!Arrays.equals(tree.verifyStored(meta.size()), meta.rootHash())) {
@@ -268,6 +304,7 @@ public final class LedgerState implements AutoCloseable {
       restoreProgress = null;
     }
     index = new LedgerIndex(dataDir.resolve(INDEX_FILE));
+    restoring = null;
     Files.delete(marker);
     Directories.sync(dataDir);
   }
@@ -445,6 +482,8 @@ public final class LedgerState implements AutoCloseable {
       } else if (stamped.proposal() instanceof RemoveMember removed) {
         index.removeMember(removed.nodeId());
         outcome = new WriteOutcome.Registered();
+      } else if (stamped.proposal() instanceof SegmentArchived archived) {
+        outcome = archive(archived);
       } else {
         outcome = seal(stamped.timestamp());
       }
@@ -548,6 +587,27 @@ public final class LedgerState implements AutoCloseable {
   }
 
   /**
+   * Records a segment's archived copy; the first record per segment is kept (a second upload, by a
+   * leader after a failover, wrote the same content-derived key). Refused alike on every replica
+   * when malformed or when the segment is not sealed.
+   */
+  private WriteOutcome archive(SegmentArchived record) {
+    Optional<String> problem = record.problem();
+    if (problem.isEmpty() && index.segment(record.segmentId()).isEmpty()) {
+      problem = Optional.of("segment " + record.segmentId() + " is not sealed");
+    }
+    if (problem.isPresent()) {
+      return new WriteOutcome.Rejected(ApiError.of(ErrorCode.INVALID_REQUEST, problem.get()));
+    }
+    Optional<SegmentArchived> earlier = index.archived(record.segmentId());
+    if (earlier.isPresent()) {
+      return new WriteOutcome.Archived(earlier.get(), false);
+    }
+    index.putArchived(record);
+    return new WriteOutcome.Archived(record, true);
+  }
+
+  /**
    * Whether the leader should propose a seal: the active segment is full, or its oldest entry is
    * too old.
    */
@@ -591,6 +651,171 @@ public final class LedgerState implements AutoCloseable {
         () -> {
           return index.segmentContaining(ledgerIndex);
         });
+  }
+
+  /** The archived copies of sealed segments in the committed manifest, by segment id. */
+  public java.util.SortedMap<Long, SegmentArchived> archivedSegments() {
+    return readLocked(() -> index.archived());
+  }
+
+  /** Sealed segment files on this node's disk (evicted ones are not). Blocking. */
+  public List<SegmentStore.LocalSegment> localSealedSegments() {
+    return readLocked(() -> segments.localSealed());
+  }
+
+  /** Where evicted segments are read back from; null: they cannot be read on this node. */
+  private final ColdTier coldTier;
+
+  /** Set while a restore rebuilds the index: the manifest that recalls look segments up in. */
+  private volatile SnapshotMeta restoring;
+
+  /** Recalls under way, by segment id: readers of one segment wait for one download. */
+  private final java.util.concurrent.ConcurrentHashMap<
+          Long, java.util.concurrent.CompletableFuture<Void>>
+      recalls = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private static final String RECALL_DIR = "recall";
+
+  /** A sealed segment and its archived copy, as the manifest has them. */
+  private record ArchivedCopy(SegmentInfo segment, SegmentArchived record) {}
+
+  private Optional<ArchivedCopy> archivedCopy(long segmentId) {
+    SnapshotMeta meta = restoring;
+    if (meta != null) {
+      Optional<SegmentInfo> segment =
+          meta.segments().stream().filter(s -> s.id() == segmentId).findFirst();
+      Optional<SegmentArchived> record =
+          meta.archived().stream().filter(a -> a.segmentId() == segmentId).findFirst();
+      return segment.isPresent() && record.isPresent()
+          ? Optional.of(new ArchivedCopy(segment.get(), record.get()))
+          : Optional.empty();
+    }
+    Optional<SegmentInfo> segment = index.segment(segmentId);
+    Optional<SegmentArchived> record = index.archived(segmentId);
+    return segment.isPresent() && record.isPresent()
+        ? Optional.of(new ArchivedCopy(segment.get(), record.get()))
+        : Optional.empty();
+  }
+
+  /**
+   * Brings an evicted segment back from the cold tier into {@code target}: downloaded (object size
+   * and SHA-256 checked), decompressed, then every record and the Merkle root recomputed against
+   * the manifest before the file is moved into place. One download however many readers wait.
+   */
+  private void recall(long segmentId, Path target) throws IOException {
+    java.util.concurrent.CompletableFuture<Void> mine =
+        new java.util.concurrent.CompletableFuture<>();
+    java.util.concurrent.CompletableFuture<Void> running = recalls.putIfAbsent(segmentId, mine);
+    if (running != null) {
+      try {
+        running.join();
+        return;
+      } catch (java.util.concurrent.CompletionException e) {
+        throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+      }
+    }
+    try {
+      if (!Files.exists(target)) {
+        fetchChecked(segmentId, target);
+        LOG.info("segment {} recalled from the cold tier", segmentId);
+      }
+      mine.complete(null);
+    } catch (IOException | RuntimeException e) {
+      mine.completeExceptionally(e);
+      throw e;
+    } finally {
+      recalls.remove(segmentId, mine);
+    }
+  }
+
+  private void fetchChecked(long segmentId, Path target) throws IOException {
+    List<String> problems = new java.util.ArrayList<>();
+    Path tmp = fetchToTemp(segmentId, problems);
+    if (!problems.isEmpty()) {
+      throw new IOException(String.join("; ", problems));
+    }
+    Files.move(tmp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  /**
+   * Downloads segment {@code segmentId}'s archived copy into a temporary file and checks it; what
+   * is wrong goes into {@code problems} (the file is then deleted and null returned).
+   */
+  private Path fetchToTemp(long segmentId, List<String> problems) throws IOException {
+    ColdTier tier = coldTier;
+    Optional<ArchivedCopy> copy = archivedCopy(segmentId);
+    if (tier == null || copy.isEmpty()) {
+      problems.add(
+          "segment "
+              + segmentId
+              + " is not on this node and "
+              + (tier == null
+                  ? "no cold tier is configured"
+                  : "the manifest has no archived copy"));
+      return null;
+    }
+    Path dir = Files.createDirectories(dataDir.resolve(RECALL_DIR));
+    Path tmp = Files.createTempFile(dir, "seg-" + segmentId + "-", ".tmp");
+    try {
+      tier.download(copy.get().record(), tmp);
+      problems.addAll(
+          IntegrityScrub.check(tmp, copy.get().segment()).stream()
+              .map(p -> "archived copy " + copy.get().record().objectKey() + ": " + p)
+              .toList());
+    } catch (IOException e) {
+      problems.add(
+          "segment "
+              + segmentId
+              + ": archived copy "
+              + copy.get().record().objectKey()
+              + " unusable: "
+              + e.getMessage());
+    }
+    if (!problems.isEmpty()) {
+      Files.deleteIfExists(tmp);
+      return null;
+    }
+    return tmp;
+  }
+
+  /**
+   * Fetches and checks the archived copy of an evicted segment without keeping it (the operator's
+   * scrub); what is wrong with it, or nothing.
+   */
+  List<String> checkArchived(SegmentInfo segment) {
+    List<String> problems = new java.util.ArrayList<>();
+    try {
+      Path tmp = fetchToTemp(segment.id(), problems);
+      if (tmp != null) {
+        Files.delete(tmp);
+      }
+    } catch (IOException e) {
+      problems.add(
+          "segment " + segment.id() + ": cannot check its archived copy: " + e.getMessage());
+    }
+    return problems;
+  }
+
+  /**
+   * Removes a sealed segment's file from this node when the committed manifest holds its archived
+   * copy and no read is using it: false (nothing done) while reads or a restore hold the state.
+   */
+  public boolean evict(long segmentId) throws IOException {
+    if (!swap.writeLock().tryLock()) {
+      return false; // never queue behind reads: the next round tries again
+    }
+    try {
+      ensureOpen();
+      ensureNotFailedForReads();
+      if (index.archived(segmentId).isEmpty() || index.segment(segmentId).isEmpty()) {
+        throw new IllegalStateException(
+            "segment " + segmentId + " has no archived copy in the manifest: not evicted");
+      }
+      segments.evict(segmentId);
+      return true;
+    } finally {
+      swap.writeLock().unlock();
+    }
   }
 
   /** Audit path of entry {@code ledgerIndex} in the tree of {@code treeSize} entries. */

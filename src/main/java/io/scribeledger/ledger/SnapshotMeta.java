@@ -18,8 +18,8 @@ import java.util.TreeMap;
 /**
  * What a snapshot holds besides its linked files: how far each file reaches, the Raft position, the
  * tree root a restore must reproduce, and the replicated data that is not derived from the entries
- * (the segment manifest and the registered members). Key lookups are not in it: a restore rebuilds
- * them from the entries.
+ * (the segment manifest, the archived copies of segments and the registered members). Key lookups
+ * are not in it: a restore rebuilds them from the entries.
  */
 // Hashes and bytes: compared by content where it matters, never by record equality.
 @SuppressWarnings("ArrayRecordComponent")
@@ -30,10 +30,12 @@ public record SnapshotMeta(
     SegmentStore.Position position,
     byte[] rootHash,
     List<SegmentInfo> segments,
-    Map<String, String> members) {
+    Map<String, String> members,
+    List<SegmentArchived> archived) {
 
   static final String FILE = "ledger.meta";
-  private static final int MAGIC = 0x53434d31; // "SCM1"
+  private static final int MAGIC_V1 = 0x53434d31; // "SCM1": no archive records
+  private static final int MAGIC = 0x53434d32; // "SCM2"
 
   void write(Path dir) throws IOException {
     Path file = dir.resolve(FILE);
@@ -55,6 +57,12 @@ public record SnapshotMeta(
         out.writeUTF(m.getKey());
         out.writeUTF(m.getValue());
       }
+      out.writeInt(archived.size());
+      for (SegmentArchived a : archived) {
+        byte[] raw = a.encode();
+        out.writeInt(raw.length);
+        out.write(raw);
+      }
       out.flush();
       fos.getFD().sync();
     }
@@ -68,7 +76,8 @@ public record SnapshotMeta(
     }
     try (DataInputStream in =
         new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
-      if (in.readInt() != MAGIC) {
+      int magic = in.readInt();
+      if (magic != MAGIC && magic != MAGIC_V1) {
         throw new IOException(file + " is not a Scribe Ledger snapshot description");
       }
       long size = in.readLong();
@@ -89,7 +98,23 @@ public record SnapshotMeta(
       for (int i = 0; i < memberCount; i++) {
         members.put(in.readUTF(), in.readUTF());
       }
-      return new SnapshotMeta(size, term, index, position, root, segments, members);
+      List<SegmentArchived> archived = new ArrayList<>();
+      int archivedCount = magic == MAGIC_V1 ? 0 : in.readInt();
+      if (archivedCount < 0 || archivedCount > segmentCount) {
+        throw new IOException(file + " counts " + archivedCount + " archived segments");
+      }
+      for (int i = 0; i < archivedCount; i++) {
+        int length = in.readInt();
+        if (length < 0 || length > 4096) {
+          throw new IOException(file + " holds an archive record of " + length + " bytes");
+        }
+        try {
+          archived.add(SegmentArchived.decode(java.nio.ByteBuffer.wrap(bytes(in, length))));
+        } catch (IllegalArgumentException e) {
+          throw new IOException(file + ": " + e.getMessage(), e);
+        }
+      }
+      return new SnapshotMeta(size, term, index, position, root, segments, members, archived);
     } catch (java.io.EOFException e) {
       throw new IOException(file + " is cut short", e);
     }

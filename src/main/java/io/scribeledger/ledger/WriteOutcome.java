@@ -17,6 +17,12 @@ public sealed interface WriteOutcome {
   /** The active segment was sealed into the manifest. */
   record Sealed(SegmentInfo segment) implements WriteOutcome {}
 
+  /**
+   * A segment's archived copy is in the manifest: {@code record} is the one kept, which is the
+   * proposed one when {@code first}, or an earlier one when the segment was archived before.
+   */
+  record Archived(SegmentArchived record, boolean first) implements WriteOutcome {}
+
   /** Nothing was appended (failed precondition, delete of a missing key). */
   record Rejected(ApiError error) implements WriteOutcome {}
 }

@@ -97,6 +97,22 @@ public final class LedgerClient {
     return request(new LedgerRequest.Scrub(), IntegrityScrub.Report.class);
   }
 
+  public Future<TierView> tiering() {
+    return request(new LedgerRequest.Tiering(), TierView.class);
+  }
+
+  public Future<WriteOutcome> archive(io.scribeledger.ledger.SegmentArchived record) {
+    return request(new LedgerRequest.Archive(record), WriteOutcome.class);
+  }
+
+  public Future<TreeHead> signedHead(long size) {
+    return request(new LedgerRequest.SignedHead(size), TreeHead.class);
+  }
+
+  public Future<Boolean> evict(long segmentId) {
+    return request(new LedgerRequest.Evict(segmentId), Boolean.class);
+  }
+
   private <T> Future<T> request(LedgerRequest request, Class<T> type) {
     return request(request, type, options);
   }

@@ -104,7 +104,11 @@ public final class LedgerReads {
     return headAt(state.size());
   }
 
-  private TreeHead headAt(long size) {
+  /** A head over the first {@code size} entries (at most the ledger's size), signed now. */
+  public TreeHead headAt(long size) {
+    if (size < 0 || size > state.size()) {
+      throw new IllegalArgumentException("no tree of " + size + " entries here");
+    }
     return keys.sign(clusterId, nodeId, size, state.root(size), System.currentTimeMillis());
   }
 
@@ -171,6 +175,8 @@ public final class LedgerReads {
   }
 
   public SegmentList segments() {
-    return new SegmentList(state.segments());
+    java.util.Set<Long> local = new java.util.HashSet<>();
+    state.localSealedSegments().forEach(l -> local.add(l.id()));
+    return new SegmentList(state.segments(), state.archivedSegments(), local);
   }
 }

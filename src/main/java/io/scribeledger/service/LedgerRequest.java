@@ -61,6 +61,31 @@ public sealed interface LedgerRequest {
    */
   record Scrub() implements LedgerRequest {}
 
+  /**
+   * What the tiering verticle works from: the sealed segments, their archived copies, the files on
+   * this node, and whether it leads (after a read barrier, so the manifest is current); replies
+   * with a {@link TierView}.
+   */
+  record Tiering() implements LedgerRequest {}
+
+  /**
+   * Records a segment's archived copy through Raft; replies with the {@link
+   * io.scribeledger.ledger.WriteOutcome} (the record kept).
+   */
+  record Archive(io.scribeledger.ledger.SegmentArchived record) implements LedgerRequest {}
+
+  /**
+   * A tree head over the first {@code size} entries, signed now; replies with a {@link
+   * io.scribeledger.verify.TreeHead}.
+   */
+  record SignedHead(long size) implements LedgerRequest {}
+
+  /**
+   * Remove an archived segment's file from this node; replies true, or false when reads held it
+   * (tried again later).
+   */
+  record Evict(long segmentId) implements LedgerRequest {}
+
   /** Which version of a key a read wants. */
   sealed interface Selector {
     /** The latest version. */

@@ -75,9 +75,20 @@ public final class LedgerVerticle extends AbstractVerticle {
 
   private final List<Meter> gauges = new ArrayList<>();
 
+  /** Where segments this node evicted are read back from, when tiering is on. */
+  private final Optional<io.scribeledger.ledger.ColdTier> coldTier;
+
   public LedgerVerticle(NodeConfig config, MeterRegistry registry) {
+    this(config, registry, Optional.empty());
+  }
+
+  public LedgerVerticle(
+      NodeConfig config,
+      MeterRegistry registry,
+      Optional<io.scribeledger.ledger.ColdTier> coldTier) {
     this.config = config;
     this.registry = registry;
+    this.coldTier = coldTier;
   }
 
   /**
@@ -107,7 +118,7 @@ public final class LedgerVerticle extends AbstractVerticle {
               FailStop failStop = new FailStop(config.node().id());
               failStop.onFail(
                   fault -> vertx.eventBus().publish(FAILED_ADDRESS, config.node().id()));
-              RaftNode raft = RaftNode.start(config, failStop, disk);
+              RaftNode raft = RaftNode.start(config, failStop, disk, coldTier);
               reads =
                   new LedgerReads(
                       raft.state(), keys, config.node().clusterId(), config.node().id());
@@ -116,12 +127,14 @@ public final class LedgerVerticle extends AbstractVerticle {
         .onSuccess(
             n -> {
               node = n;
-              scrub()
+              scrub(false)
                   .onSuccess(
                       r ->
                           LOG.info(
-                              "integrity scrub at start: {} sealed segments checked, {}",
+                              "integrity scrub at start: {} sealed segments checked ({} archived"
+                                  + " and evicted, checked when read), {}",
                               r.segmentsChecked(),
+                              r.archivedNotChecked(),
                               r.clean()
                                   ? "all match the manifest"
                                   : r.problems().size() + " problems"));
@@ -304,7 +317,23 @@ public final class LedgerVerticle extends AbstractVerticle {
       return Future.succeededFuture(config.node().id());
     }
     if (request instanceof LedgerRequest.Scrub) {
-      return scrub();
+      return scrub(true);
+    }
+    if (request instanceof LedgerRequest.Tiering) {
+      boolean leader = "LEADER".equals(node.progress().role());
+      // A leader reads the manifest after a barrier: every record an earlier leader had committed
+      // is applied here, so it never uploads a segment that is archived already.
+      Future<Void> current = leader ? linearizable() : Future.succeededFuture();
+      return current.compose(v -> blocking(() -> TierView.of(node.state(), leader)));
+    }
+    if (request instanceof LedgerRequest.Archive a) {
+      return Future.fromCompletionStage(node.record(a.record()), context);
+    }
+    if (request instanceof LedgerRequest.SignedHead h) {
+      return blocking(() -> reads.headAt(h.size()));
+    }
+    if (request instanceof LedgerRequest.Evict e) {
+      return blocking(() -> node.state().evict(e.segmentId()));
     }
     if (request instanceof LedgerRequest.Join j) {
       return join(j).map(v -> status());
@@ -444,7 +473,7 @@ public final class LedgerVerticle extends AbstractVerticle {
    * rules every replica checks) fails the future with that refusal.
    */
   private Future<Void> recorded(io.scribeledger.ledger.Proposal change) {
-    return Future.fromCompletionStage(node.recordMember(change), context)
+    return Future.fromCompletionStage(node.record(change), context)
         .compose(
             outcome ->
                 outcome instanceof io.scribeledger.ledger.WriteOutcome.Rejected rejected
@@ -513,11 +542,11 @@ public final class LedgerVerticle extends AbstractVerticle {
   }
 
   /**
-   * Recomputes sealed segments from their files; problems are logged once and make /health
-   * degraded.
+   * Recomputes sealed segments from their files (and from their archived copies when {@code
+   * withArchived}); problems are logged once and make /health degraded.
    */
-  private Future<IntegrityScrub.Report> scrub() {
-    return blocking(() -> IntegrityScrub.run(node.state()))
+  private Future<IntegrityScrub.Report> scrub(boolean withArchived) {
+    return blocking(() -> IntegrityScrub.run(node.state(), withArchived))
         .onSuccess(
             report -> {
               lastScrub = report;

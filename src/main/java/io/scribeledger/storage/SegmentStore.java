@@ -31,10 +31,33 @@ public final class SegmentStore implements AutoCloseable {
   private final FileOpener opener;
   private final long segmentSizeBytes;
   private final Map<Long, FileChannel> readers = new ConcurrentHashMap<>();
+
+  /** When each sealed segment was last read (ms), for keeping recalled segments by recency. */
+  private final Map<Long, Long> lastRead = new ConcurrentHashMap<>();
+
+  private final Recall recall;
   private volatile FileChannel active;
   private volatile long activeId;
   private long activeLength;
   private Optional<String> shortfall = Optional.empty();
+
+  /**
+   * Brings back the file of a sealed segment this node evicted (read-through from the cold tier).
+   */
+  @FunctionalInterface
+  public interface Recall {
+    /**
+     * Writes segment {@code segmentId}'s checked bytes to {@code target}, atomically (the file
+     * appears whole or not at all); blocking.
+     */
+    void into(long segmentId, Path target) throws IOException;
+  }
+
+  /** Where nothing can be recalled: an evicted segment cannot be read. */
+  public static final Recall NO_RECALL =
+      (id, target) -> {
+        throw new IOException("segment " + id + " is not on this node and no cold tier is set");
+      };
 
   /** Where the durable part of the segment files ends: the active segment and its length. */
   public record Position(long segmentId, long length) {}
@@ -44,13 +67,18 @@ public final class SegmentStore implements AutoCloseable {
    * last index commit belong to entries that Raft will apply again.
    */
   public SegmentStore(Path dir, long segmentSizeBytes, Position committed) {
-    this(dir, segmentSizeBytes, committed, FileOpener.DEFAULT);
+    this(dir, segmentSizeBytes, committed, FileOpener.DEFAULT, NO_RECALL);
   }
 
-  /** As above, appending through channels from {@code opener}. */
-  public SegmentStore(Path dir, long segmentSizeBytes, Position committed, FileOpener opener) {
+  /**
+   * As above, appending through channels from {@code opener}, and reading sealed segments that are
+   * not on disk through {@code recall}.
+   */
+  public SegmentStore(
+      Path dir, long segmentSizeBytes, Position committed, FileOpener opener, Recall recall) {
     this.dir = dir;
     this.opener = opener;
+    this.recall = recall;
     this.segmentSizeBytes = segmentSizeBytes;
     try {
       Files.createDirectories(dir);
@@ -95,6 +123,11 @@ public final class SegmentStore implements AutoCloseable {
   }
 
   private Path fileOf(long id) {
+    return fileOf(dir, id);
+  }
+
+  /** The file of segment {@code id} in segment directory {@code dir}. */
+  public static Path fileOf(Path dir, long id) {
     return dir.resolve(String.format("seg-%020d.log", id));
   }
 
@@ -230,7 +263,12 @@ public final class SegmentStore implements AutoCloseable {
    * inside a record, or a length that points past its end, fails with an IOException.
    */
   public void forEachRecord(long id, Consumer<StoredRecord> visitor) throws IOException {
-    try (FileChannel ch = FileChannel.open(fileOf(id), StandardOpenOption.READ)) {
+    forEachRecord(fileOf(id), visitor);
+  }
+
+  /** As above, for a segment file anywhere (one being recalled, or in an archive). */
+  public static void forEachRecord(Path file, Consumer<StoredRecord> visitor) throws IOException {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       long size = ch.size();
       long pos = 0;
       while (pos < size) {
@@ -297,6 +335,7 @@ public final class SegmentStore implements AutoCloseable {
    * restore) never cuts a send short, and the file it reads stays the one it opened.
    */
   public FileChannel openForSending(ValueLocation location) {
+    ensureLocal(location.segmentId());
     return openReader(location.segmentId());
   }
 
@@ -305,7 +344,7 @@ public final class SegmentStore implements AutoCloseable {
    * it whole); each buffer is valid only during its call.
    */
   public void readPieces(ValueLocation location, Consumer<ByteBuffer> piece) {
-    readPieces(readers.computeIfAbsent(location.segmentId(), this::openReader), location, piece);
+    readPieces(reader(location.segmentId()), location, piece);
   }
 
   /** As above, through {@code ch} (a channel from {@link #openForSending}). */
@@ -332,7 +371,7 @@ public final class SegmentStore implements AutoCloseable {
     byte[] out = new byte[location.length()];
     ByteBuffer buf = ByteBuffer.wrap(out);
     try {
-      FileChannel ch = readers.computeIfAbsent(location.segmentId(), this::openReader);
+      FileChannel ch = reader(location.segmentId());
       readFully(ch, buf, location.offset(), location.segmentId());
       return out;
     } catch (IOException e) {
@@ -350,6 +389,74 @@ public final class SegmentStore implements AutoCloseable {
       }
       pos += n;
     }
+  }
+
+  /** The shared read channel of segment {@code id}, recalling the file first if it was evicted. */
+  private FileChannel reader(long id) {
+    if (id < activeId) {
+      lastRead.put(id, System.currentTimeMillis());
+    }
+    FileChannel ch = readers.get(id);
+    if (ch != null) {
+      return ch;
+    }
+    ensureLocal(id); // outside computeIfAbsent: a download must not hold the map's lock
+    return readers.computeIfAbsent(id, this::openReader);
+  }
+
+  /** Brings back a sealed segment's file if this node evicted it. */
+  private void ensureLocal(long id) {
+    Path file = fileOf(id);
+    if (id < activeId && !Files.exists(file)) {
+      try {
+        recall.into(id, file);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot recall segment " + id, e);
+      }
+    }
+  }
+
+  /** Whether sealed segment {@code id}'s file is on this node's disk. */
+  public boolean isLocal(long id) {
+    return Files.exists(fileOf(id));
+  }
+
+  /**
+   * A sealed segment file on this node: its size, and when it was last read (0: not since start).
+   */
+  public record LocalSegment(long id, long sizeBytes, long lastReadMs) {}
+
+  /** The sealed segment files on this node's disk, oldest first. Blocking (lists the directory). */
+  public java.util.List<LocalSegment> localSealed() {
+    java.util.List<LocalSegment> out = new java.util.ArrayList<>();
+    for (long id = 1; id < activeId; id++) {
+      Path f = fileOf(id);
+      try {
+        out.add(new LocalSegment(id, Files.size(f), lastRead.getOrDefault(id, 0L)));
+      } catch (java.nio.file.NoSuchFileException gone) {
+        // evicted
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read the size of " + f, e);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Removes sealed segment {@code id}'s file from this node (its archived copy stays the one to
+   * read it from). The caller makes sure no read uses it meanwhile.
+   */
+  public void evict(long id) throws IOException {
+    if (id >= activeId) {
+      throw new IllegalArgumentException("segment " + id + " is not sealed");
+    }
+    FileChannel ch = readers.remove(id);
+    if (ch != null) {
+      ch.close();
+    }
+    lastRead.remove(id);
+    Files.deleteIfExists(fileOf(id));
+    Directories.sync(dir);
   }
 
   private FileChannel openReader(long id) {

@@ -95,6 +95,54 @@ public record TreeHead(
         .put("publicKey", Base64.getEncoder().encodeToString(publicKey));
   }
 
+  /**
+   * Reads {@link #toJson}'s form (a head without {@code version} is version 1); {@link
+   * IllegalArgumentException} naming the field when anything is missing or malformed.
+   */
+  public static TreeHead fromJson(JsonObject h) {
+    Object v = h.getValue("version", 1);
+    if (!(v instanceof Number n) || (n.intValue() != 1 && n.intValue() != 2)) {
+      throw new IllegalArgumentException("a tree head of unknown version " + v);
+    }
+    int version = n.intValue();
+    byte[] root = decoded(h, "rootHash", Hashes::fromHex);
+    if (root.length != Hashes.SIZE) {
+      throw new IllegalArgumentException("rootHash is not a 32-byte hash");
+    }
+    return new TreeHead(
+        version,
+        version >= 2 ? text(h, "clusterId") : "",
+        number(h, "treeSize"),
+        root,
+        number(h, "timestamp"),
+        text(h, "nodeId"),
+        decoded(h, "signature", Base64.getDecoder()::decode),
+        decoded(h, "publicKey", Base64.getDecoder()::decode));
+  }
+
+  private static String text(JsonObject h, String field) {
+    if (!(h.getValue(field) instanceof String s)) {
+      throw new IllegalArgumentException(field + " is missing");
+    }
+    return s;
+  }
+
+  private static long number(JsonObject h, String field) {
+    if (!(h.getValue(field) instanceof Number n) || n.doubleValue() != n.longValue()) {
+      throw new IllegalArgumentException(field + " is missing or not an integer");
+    }
+    return n.longValue();
+  }
+
+  private static byte[] decoded(
+      JsonObject h, String field, java.util.function.Function<String, byte[]> decoder) {
+    try {
+      return decoder.apply(text(h, field).trim());
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException(field + " is missing or not encoded as it should be", e);
+    }
+  }
+
   /** Whether the signature is valid for this head under the embedded public key. */
   public boolean signatureValid() {
     return signatureValid(publicKey);

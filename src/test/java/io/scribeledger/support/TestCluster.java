@@ -51,9 +51,14 @@ public final class TestCluster {
    * on each.
    */
   public static List<TestNode> start(List<JsonObject> configs) {
+    return start(configs, new io.vertx.core.VertxOptions());
+  }
+
+  /** As above, each node on a Vert.x instance made with {@code options}. */
+  public static List<TestNode> start(List<JsonObject> configs, io.vertx.core.VertxOptions options) {
     List<CompletableFuture<TestNode>> starting = new ArrayList<>();
     for (JsonObject c : configs) {
-      starting.add(CompletableFuture.supplyAsync(() -> TestNode.start(c)));
+      starting.add(CompletableFuture.supplyAsync(() -> TestNode.start(c, options)));
     }
     List<TestNode> nodes = new ArrayList<>();
     RuntimeException failure = null;

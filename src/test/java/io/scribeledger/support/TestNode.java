@@ -60,7 +60,12 @@ public final class TestNode implements AutoCloseable {
   }
 
   public static TestNode start(JsonObject config) {
-    TestNode node = launch(config);
+    return start(config, new VertxOptions());
+  }
+
+  /** As above, on a Vert.x instance made with {@code options} (metrics added). */
+  public static TestNode start(JsonObject config, VertxOptions options) {
+    TestNode node = launch(config, options);
     try {
       node.awaitLeader();
     } catch (RuntimeException e) {
@@ -75,13 +80,17 @@ public final class TestNode implements AutoCloseable {
    * none).
    */
   public static TestNode launch(JsonObject config) {
+    return launch(config, new VertxOptions());
+  }
+
+  private static TestNode launch(JsonObject config, VertxOptions options) {
     if (!SLF4JBridgeHandler.isInstalled()) {
       // As the launcher does: gRPC inside Ratis logs through java.util.logging.
       SLF4JBridgeHandler.removeHandlersForRootLogger();
       SLF4JBridgeHandler.install();
     }
     Vertx vertx =
-        Vertx.vertx(new VertxOptions().setMetricsOptions(ScribeLauncher.metricsOptions()));
+        Vertx.vertx(new VertxOptions(options).setMetricsOptions(ScribeLauncher.metricsOptions()));
     try {
       vertx
           .deployVerticle(new MainVerticle(), new DeploymentOptions().setConfig(config))
@@ -109,6 +118,11 @@ public final class TestNode implements AutoCloseable {
     } catch (IOException | GeneralSecurityException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /** The node's own Vert.x instance. */
+  public Vertx vertx() {
+    return vertx;
   }
 
   public JsonObject config() {
