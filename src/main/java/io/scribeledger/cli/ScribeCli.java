@@ -10,8 +10,14 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "scribe 0.1.0",
     description =
-        "Verifies entries and audits the history of a Scribe Ledger node; makes API tokens.",
-    subcommands = {VerifyCommand.class, AuditCommand.class, TokenCommand.class},
+        "Verifies entries and audits the history of a Scribe Ledger node or its S3 archive;"
+            + " restores a data directory from the archive; makes API tokens.",
+    subcommands = {
+      VerifyCommand.class,
+      AuditCommand.class,
+      RestoreCommand.class,
+      TokenCommand.class
+    },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
       "0:everything verified",

@@ -495,6 +495,16 @@ public final class LedgerState implements AutoCloseable {
     return Optional.of(outcome);
   }
 
+  /**
+   * Makes the ledger count no Raft entry: after a rebuild from the archive ({@link SegmentReplay})
+   * a new Raft group's log, from index 1, applies on top of it.
+   */
+  public synchronized void startNewRaftLog() {
+    ensureNotFailed();
+    index.setLastApplied(0, 0);
+    commit();
+  }
+
   /** Records a Raft entry that carried nothing for the ledger (e.g. an undecodable one). */
   public synchronized Optional<WriteOutcome> reject(long term, long raftIndex, ApiError error) {
     ensureNotFailed();

@@ -25,6 +25,19 @@ public final class Hashes {
   }
 
   /** {@code SHA-256(0x00 || leaf)}. */
+  /** SHA-256 of a file's bytes, read 64 KiB at a time. */
+  public static byte[] sha256(java.nio.file.Path file) throws java.io.IOException {
+    MessageDigest sha = sha256();
+    try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
+      byte[] buf = new byte[64 * 1024];
+      int n;
+      while ((n = in.read(buf)) > 0) {
+        sha.update(buf, 0, n);
+      }
+    }
+    return sha.digest();
+  }
+
   public static byte[] leafHash(byte[] leaf) {
     MessageDigest d = sha256();
     d.update((byte) 0x00);

@@ -368,7 +368,7 @@ public final class S3Archive implements ColdTier, AutoCloseable {
                 + " bytes, the manifest says "
                 + record.objectSize());
       }
-      if (!MessageDigest.isEqual(SegmentCodec.sha256(object), record.objectSha256())) {
+      if (!MessageDigest.isEqual(Hashes.sha256(object), record.objectSha256())) {
         throw new IOException(
             "object " + record.objectKey() + " does not match its SHA-256 in the manifest");
       }

@@ -112,19 +112,6 @@ public final class SegmentCodec {
     }
   }
 
-  /** SHA-256 of a file's bytes. */
-  public static byte[] sha256(Path file) throws IOException {
-    MessageDigest sha = Hashes.sha256();
-    byte[] buf = new byte[64 * 1024];
-    try (InputStream in = Files.newInputStream(file)) {
-      int n;
-      while ((n = in.read(buf)) > 0) {
-        sha.update(buf, 0, n);
-      }
-    }
-    return sha.digest();
-  }
-
   private static MessageDigest md5() {
     try {
       // Only the store's transfer check (Content-MD5), never an integrity claim of ours.

@@ -22,8 +22,8 @@ import software.amazon.awssdk.services.s3.S3AsyncClient;
 public final class EmbeddedS3 implements AutoCloseable {
 
   public static final String BUCKET = "scribe-archive";
-  static final String KEY_ID = "scribe-test-key";
-  static final String SECRET = "scribe-test-secret-0123456789";
+  public static final String KEY_ID = "scribe-test-key";
+  public static final String SECRET = "scribe-test-secret-0123456789";
 
   private final Path blobs;
   private final int port;

@@ -1,0 +1,202 @@
+package io.scribeledger.tier;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.scribeledger.cli.ScribeCli;
+import io.scribeledger.support.Api;
+import io.scribeledger.support.EmbeddedS3;
+import io.scribeledger.support.TestNode;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Disaster recovery from the bucket alone: {@code scribe audit --archive} proves the archive is the
+ * history the node signed (and fails on a tampered one), {@code scribe restore} rebuilds a data
+ * directory a new node serves the archived history from, with the same root.
+ */
+@ExtendWith(VertxExtension.class)
+class ArchiveRecoveryTest {
+
+  record Run(int code, String out, String err) {}
+
+  static Run cli(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = ScribeCli.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  static List<String> s3Args(EmbeddedS3 s3, Path dir) {
+    return List.of(
+        "--endpoint",
+        s3.endpoint().toString(),
+        "--path-style",
+        "--access-key-id",
+        EmbeddedS3.KEY_ID,
+        "--secret-key-file",
+        dir.resolve("s3-secret").toString());
+  }
+
+  static String[] args(List<String> head, List<String> tail) {
+    List<String> all = new ArrayList<>(head);
+    all.addAll(tail);
+    return all.toArray(String[]::new);
+  }
+
+  @Test
+  void theArchiveAloneIsAuditedAndRestoredToTheSignedRoot(Vertx vertx, @TempDir Path dir)
+      throws Exception {
+    try (EmbeddedS3 s3 = EmbeddedS3.start(dir.resolve("s3"))) {
+      JsonObject overrides = TieringTest.overrides(s3, dir, "dr");
+      String publicKey;
+      long archived;
+      try (TestNode node = TestNode.start(TestNode.config("n1", dir.resolve("n1"), overrides));
+          Api api = new Api(vertx, node.httpPort(), 8)) {
+        for (int i = 0; i < 60; i++) {
+          // Overwrites and deletes too: versions and tombstones must come back as they were.
+          assertEquals(201, api.put("/kv/k" + (i % 20), TieringTest.value(i)).statusCode());
+          if (i % 13 == 12) {
+            assertEquals(200, api.delete("/kv/k" + (i % 20)).statusCode());
+          }
+        }
+        TieringTest.await(
+            "every sealed segment is archived",
+            20_000,
+            () -> {
+              JsonObject t = TieringTest.tiering(api);
+              return t.getLong("archivedSegments") >= 4 && t.getLong("lagSegments") == 0;
+            });
+        var segs = TieringTest.segments(api);
+        archived = segs.getJsonObject(segs.size() - 1).getLong("lastIndex");
+        // The manifest objects are written just after each record commits.
+        var client = s3.client();
+        TieringTest.await(
+            "every manifest object is written",
+            10_000,
+            () ->
+                client
+                        .listObjectsV2(b -> b.bucket(EmbeddedS3.BUCKET).prefix("dr/manifest/"))
+                        .join()
+                        .contents()
+                        .size()
+                    == segs.size());
+        client.close();
+        JsonObject head = api.get("/ledger/head").bodyAsJsonObject();
+        publicKey = head.getString("publicKey");
+      }
+      List<String> s3opts = s3Args(s3, dir);
+
+      Run audit =
+          cli(
+              args(
+                  List.of("audit", "--archive", "s3://scribe-archive/dr"),
+                  s3List(s3opts, publicKey)));
+      assertEquals(0, audit.code(), audit::err);
+      assertTrue(audit.out().contains("archive verified"), audit::out);
+      assertTrue(audit.out().contains("entries 1.." + archived), audit::out);
+
+      Run noKey = cli(args(List.of("audit", "--archive", "s3://scribe-archive/dr"), s3opts));
+      assertEquals(1, noKey.code(), noKey::out);
+      Run otherKey =
+          cli(
+              args(
+                  List.of("audit", "--archive", "s3://scribe-archive/dr"),
+                  s3List(s3opts, otherKey())));
+      assertEquals(1, otherKey.code(), otherKey::out);
+      assertTrue(otherKey.err().contains("not pinned"), otherKey::err);
+
+      Path restored = dir.resolve("restored");
+      Run restore =
+          cli(
+              args(
+                  List.of(
+                      "restore",
+                      "--from",
+                      "s3://scribe-archive/dr",
+                      "--data-dir",
+                      restored.toString(),
+                      "--segment-size",
+                      "4096"),
+                  s3List(s3opts, publicKey)));
+      assertEquals(0, restore.code(), restore::err);
+      assertTrue(restore.out().contains("restored " + archived + " entries"), restore::out);
+
+      // A new node (a new Raft group) on the restored directory serves the archived history.
+      JsonObject fresh = TestNode.config("r1", restored, new JsonObject());
+      try (TestNode node = TestNode.start(fresh);
+          Api api = new Api(vertx, node.httpPort(), 8)) {
+        assertEquals(archived, api.ledgerSize());
+        String signedRoot = restore.out().replaceAll("(?s).*root ([0-9a-f]{64}).*", "$1");
+        assertEquals(signedRoot, api.get("/ledger/head").bodyAsJsonObject().getString("rootHash"));
+        assertEquals(
+            signedRoot, audit.out().replaceAll("(?s).*root ([0-9a-f]{64}).*", "$1"), audit::out);
+        for (int i = 40; i < 60; i++) {
+          var got = api.get("/kv/k" + (i % 20));
+          assertTrue(got.statusCode() == 200 || got.statusCode() == 404, got::bodyAsString);
+        }
+        var history = api.get("/history/k0").bodyAsJsonObject();
+        assertFalse(history.getJsonArray("versions").isEmpty(), history::encode);
+        assertEquals(201, api.put("/kv/after-restore", "new").statusCode());
+        assertEquals(archived + 1, api.ledgerSize());
+      }
+
+      // One flipped byte in an archived object: the audit and the restore both refuse it.
+      Path object;
+      try (var walk = Files.walk(s3Bucket(dir))) {
+        object = walk.filter(p -> p.toString().contains("dr/segments/")).sorted().findFirst().get();
+      }
+      byte[] bytes = Files.readAllBytes(object);
+      bytes[bytes.length / 2] ^= 0x01;
+      Files.write(object, bytes);
+      Run tampered =
+          cli(
+              args(
+                  List.of("audit", "--archive", "s3://scribe-archive/dr"),
+                  s3List(s3opts, publicKey)));
+      assertEquals(1, tampered.code(), tampered::out);
+      assertTrue(tampered.err().contains("ARCHIVE AUDIT FAILED"), tampered::err);
+      Path second = dir.resolve("restored-2");
+      Run refused =
+          cli(
+              args(
+                  List.of(
+                      "restore",
+                      "--from",
+                      "s3://scribe-archive/dr",
+                      "--data-dir",
+                      second.toString()),
+                  s3List(s3opts, publicKey)));
+      assertEquals(1, refused.code(), refused::out);
+      assertFalse(Files.exists(second), "a failed restore leaves no directory");
+    }
+  }
+
+  static Path s3Bucket(Path dir) {
+    return dir.resolve("s3").resolve("blobs").resolve(EmbeddedS3.BUCKET);
+  }
+
+  static List<String> s3List(List<String> s3, String key) {
+    List<String> out = new ArrayList<>(s3);
+    out.add("--public-key");
+    out.add(key);
+    return out;
+  }
+
+  static String otherKey() throws Exception {
+    var gen = java.security.KeyPairGenerator.getInstance("Ed25519");
+    return java.util.Base64.getEncoder()
+        .encodeToString(gen.generateKeyPair().getPublic().getEncoded());
+  }
+}
