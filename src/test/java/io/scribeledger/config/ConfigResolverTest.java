@@ -92,6 +92,55 @@ class ConfigResolverTest {
     assertEquals(1, e.getMessage().lines().count(), "one line");
   }
 
+  /** A valid config with tiering on, then {@code key} set to {@code value} (or removed: null). */
+  static JsonObject tiering(String key, Object value) {
+    JsonObject t =
+        new JsonObject()
+            .put("enabled", true)
+            .put("bucket", "ledger-archive")
+            .put("endpoint", "http://127.0.0.1:9000")
+            .put("accessKeyId", "id")
+            .put("secretAccessKeyFile", "/run/secrets/s3");
+    if (value == null) {
+      t.remove(key);
+    } else {
+      t.put(key, value);
+    }
+    return valid().put("tiering", t);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "no bucket           | bucket              |                 | tiering.bucket: missing",
+        "bad bucket          | bucket              | Ledger_Archive  | tiering.bucket: not an S3 bucket",
+        "bad prefix          | prefix              | /abs/           | tiering.prefix:",
+        "ftp endpoint        | endpoint            | ftp://host/     | tiering.endpoint:",
+        "key without secret  | secretAccessKeyFile |                 | tiering.accessKeyId:",
+        "unknown codec       | compression         | zstd            | tiering.compression:",
+      })
+  void tieringRefusesWhatCannotWork(String name, String key, String value, String message) {
+    JsonObject cfg = tiering(key, value);
+    ConfigException e = assertThrows(ConfigException.class, () -> ConfigResolver.resolve(cfg));
+    assertTrue(e.getMessage().startsWith(message), e.getMessage());
+  }
+
+  @Test
+  void tieringIsOffByDefaultAndTakesItsSettings() {
+    assertEquals(false, ConfigResolver.resolve(valid()).tiering().enabled());
+    NodeConfig.Tiering t =
+        ConfigResolver.resolve(
+                tiering("partBytes", 6L << 20).put("SCRIBE_TIERING_RETAIN_SEGMENTS", "5"))
+            .tiering();
+    assertEquals("ledger-archive", t.bucket());
+    assertEquals(6L << 20, t.partBytes());
+    assertEquals(5, t.retainSegments());
+    assertEquals(Path.of("/run/secrets/s3"), t.credentials().get().secretAccessKeyFile());
+    assertThrows(
+        ConfigException.class, () -> ConfigResolver.resolve(tiering("partBytes", 1L << 20)));
+  }
+
   @Test
   void missingDataDir() {
     JsonObject cfg = valid();
