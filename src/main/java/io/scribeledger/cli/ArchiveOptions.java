@@ -35,6 +35,14 @@ final class ArchiveOptions {
       description = "file holding the S3 secret access key (never on the command line)")
   Path secretKeyFile;
 
+  @Option(
+      names = "--max-segment-bytes",
+      defaultValue = "1073741824",
+      description =
+          "refuse a segment the archive says is larger (default ${DEFAULT-VALUE}): an untrusted"
+              + " manifest must not make the tool download or inflate without bound")
+  long maxSegmentBytes;
+
   /** Opens {@code location} ({@code s3://bucket/prefix}); blocking. */
   S3Archive open(String location) throws IOException {
     URI uri;

@@ -37,6 +37,12 @@ final class ArchiveTrust {
     return head -> EntryCheck.signature(head, keys, cluster);
   }
 
+  /** Said when the archive holds no newest head: nothing shows that it was not cut short. */
+  static final String NO_LATEST_HEAD =
+      "WARNING: the archive holds no newest published head (heads/latest.json): nothing here shows"
+          + " whether archived segments after the last one were removed; compare with a head you"
+          + " trust";
+
   /** A short fingerprint of the key that signed {@code head}. */
   static String signer(TreeHead head) {
     return head.nodeId() + " (key " + Wire.fingerprint(head.publicKey()) + ")";

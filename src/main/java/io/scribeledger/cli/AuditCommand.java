@@ -101,8 +101,10 @@ final class AuditCommand implements Callable<Integer> {
     try (S3Archive store = s3.open(archive)) {
       Path work = Files.createTempDirectory("scribe-audit");
       try {
+        // A segment at a time is downloaded into work and deleted once checked.
         ArchiveReader.Result r =
-            ArchiveReader.walk(store, work, archiveTrust.trust(pins.cluster), (m, file) -> {});
+            ArchiveReader.walk(
+                store, work, s3.maxSegmentBytes, archiveTrust.trust(pins.cluster), (m, file) -> {});
         out.printf(
             "archive verified: %d segments, entries 1..%d, root %s as signed by %s%n",
             r.segments(), r.entries(), Hashes.hex(r.root()), ArchiveTrust.signer(r.lastSigned()));
@@ -113,6 +115,9 @@ final class AuditCommand implements Callable<Integer> {
                     out.printf(
                         "not yet archived: entries %d..%d (newest published head)%n",
                         r.entries() + 1, h.treeSize()));
+        if (r.latest().isEmpty()) {
+          out.println(ArchiveTrust.NO_LATEST_HEAD);
+        }
         return 0;
       } finally {
         Files.deleteIfExists(work);

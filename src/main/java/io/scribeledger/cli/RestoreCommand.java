@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
@@ -56,42 +57,53 @@ final class RestoreCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    boolean existed = Files.exists(dataDir);
+    Path target = dataDir.toAbsolutePath().normalize();
     try {
-      if (existed && !isEmptyDirectory(dataDir)) {
+      if (Files.exists(target) && !isEmptyDirectory(target)) {
         err.println(
-            "scribe restore: " + dataDir + " is not empty: a restore only fills a new directory");
+            "scribe restore: " + target + " is not empty: a restore only fills a new directory");
         return ScribeCli.UNREACHABLE;
       }
     } catch (IOException e) {
       err.println("scribe restore: " + e.getMessage());
       return ScribeCli.UNREACHABLE;
     }
+    // Built beside the target and renamed into place only when complete: a restore cut short (an
+    // error, a kill, out of memory) never leaves a directory a node could start from.
+    Path building = target.resolveSibling(target.getFileName() + ".restoring");
+    boolean done = false;
     long started = System.nanoTime();
     try (S3Archive archive = s3.open(from)) {
+      deleteTree(building); // left by a restore that was killed
       ArchiveReader.Trust check = trust.trust(cluster);
       ArchiveReader.Result result;
-      try (SegmentReplay replay = new SegmentReplay(dataDir, segmentSize)) {
+      try (SegmentReplay replay = new SegmentReplay(building.resolve("data"), segmentSize)) {
         result =
             ArchiveReader.walk(
                 archive,
-                dataDir.resolve("restore-work"),
+                building.resolve("work"),
+                s3.maxSegmentBytes,
                 check,
                 (m, file) -> replay.segment(m.segment(), m.object(), file));
         if (!java.security.MessageDigest.isEqual(replay.root(), result.root())) {
           throw new Failed("the rebuilt ledger's root differs from the archive's signed root");
         }
+        replay.finish();
       }
-      deleteTree(dataDir.resolve("restore-work"));
+      Files.deleteIfExists(target); // empty, checked above
+      Files.move(building.resolve("data"), target, StandardCopyOption.ATOMIC_MOVE);
+      done = true;
       out.printf(
           "restored %d entries from %d segments into %s in %.1f s; root %s, signed by %s%n",
           result.entries(),
           result.segments(),
-          dataDir,
+          target,
           (System.nanoTime() - started) / 1e9,
           Hashes.hex(result.root()),
           ArchiveTrust.signer(result.lastSigned()));
-      if (result.latest().isPresent() && result.latest().get().treeSize() > result.entries()) {
+      if (result.latest().isEmpty()) {
+        out.println(ArchiveTrust.NO_LATEST_HEAD);
+      } else if (result.latest().get().treeSize() > result.entries()) {
         out.printf(
             "NOT ARCHIVED: entries %d..%d (the newest head the leader published has %d entries);"
                 + " they are not in this restore%n",
@@ -104,37 +116,25 @@ final class RestoreCommand implements Callable<Integer> {
       return 0;
     } catch (Failed e) {
       err.println("RESTORE FAILED: " + e.getMessage());
-      cleanUp(existed);
       return ScribeCli.FAILED;
     } catch (IOException | RuntimeException e) {
       err.println("scribe restore: " + e.getMessage());
-      cleanUp(existed);
       return ScribeCli.UNREACHABLE;
+    } finally {
+      try {
+        deleteTree(building);
+      } catch (IOException e) {
+        err.println("could not remove " + building + ": " + e.getMessage());
+      }
+      if (!done) {
+        err.println("nothing was restored into " + target);
+      }
     }
   }
 
   private static boolean isEmptyDirectory(Path dir) throws IOException {
     try (Stream<Path> files = Files.list(dir)) {
       return files.findAny().isEmpty();
-    }
-  }
-
-  /** A failed restore leaves no half-built directory a node could start from. */
-  private void cleanUp(boolean existed) {
-    try {
-      if (existed) {
-        try (Stream<Path> files = Files.list(dataDir)) {
-          for (Path f : (Iterable<Path>) files::iterator) {
-            deleteTree(f);
-          }
-        }
-      } else {
-        deleteTree(dataDir);
-      }
-    } catch (IOException e) {
-      spec.commandLine()
-          .getErr()
-          .println("could not remove the partial restore in " + dataDir + ": " + e.getMessage());
     }
   }
 

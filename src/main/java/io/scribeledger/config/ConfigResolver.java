@@ -406,7 +406,8 @@ public final class ConfigResolver {
             ? Optional.empty()
             : Optional.of(new NodeConfig.Credentials(keyId, Path.of(secretFile))),
         compression,
-        (int) number(cfg, "tiering", "retainSegments", 0, 1_000_000),
+        // At least the newest sealed segment stays: a node reads its last entry when it starts.
+        (int) number(cfg, "tiering", "retainSegments", 1, 1_000_000),
         number(cfg, "tiering", "retainAgeMs", 0, 365L * 24 * 3_600_000),
         number(cfg, "tiering", "cacheBytes", 0, 1L << 50),
         (int) number(cfg, "tiering", "uploadConcurrency", 1, 64),

@@ -11,8 +11,9 @@ public interface ColdTier {
 
   /**
    * Writes the segment file archived as {@code record} to {@code target}, decompressed, after
-   * checking the stored object's size and SHA-256 against the record. Blocking; fails with an
-   * IOException when the object is missing, unreadable or does not match.
+   * checking the stored object's size and SHA-256 against the record; never reads more than the
+   * record's size, nor writes more than {@code segmentBytes}. Blocking; fails with an IOException
+   * when the object is missing, unreadable, larger or does not match.
    */
-  void download(SegmentArchived record, Path target) throws IOException;
+  void download(SegmentArchived record, long segmentBytes, Path target) throws IOException;
 }

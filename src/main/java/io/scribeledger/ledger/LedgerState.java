@@ -284,11 +284,18 @@ public final class LedgerState implements AutoCloseable {
     }
     restoreProgress = new RestoreProgress(0, meta.size());
     long started = System.nanoTime();
+    // Segments the snapshot does not hold (evicted to the cold tier) are recalled to read their
+    // entries, then dropped again as soon as they are read: a restore never needs the disk space of
+    // the whole archive.
+    List<SegmentInfo> sealed = meta.segments();
+    java.util.Set<Long> recalledOnly = new java.util.HashSet<>();
+    sealed.stream().filter(s -> !segments.isLocal(s.id())).forEach(s -> recalledOnly.add(s.id()));
     try {
       LedgerIndex.rebuild(
           dataDir.resolve(INDEX_FILE),
           meta,
           sink -> {
+            int next = 0;
             for (long i = 1; i <= meta.size(); i++) {
               EntryRecord entry =
                   record(i)
@@ -297,6 +304,12 @@ public final class LedgerState implements AutoCloseable {
               sink.entry(entry.key(), entry.version(), i);
               if (i % PROGRESS_EVERY == 0) {
                 reportProgress(i, meta.size(), started);
+              }
+              while (next < sealed.size() && sealed.get(next).lastIndex() == i) {
+                if (recalledOnly.contains(sealed.get(next).id())) {
+                  dropRecalled(sealed.get(next).id());
+                }
+                next++;
               }
             }
           });
@@ -307,6 +320,14 @@ public final class LedgerState implements AutoCloseable {
     restoring = null;
     Files.delete(marker);
     Directories.sync(dataDir);
+  }
+
+  private void dropRecalled(long segmentId) {
+    try {
+      segments.evict(segmentId);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot drop recalled segment " + segmentId, e);
+    }
   }
 
   /** How far a restore has rebuilt the key lookups: entries done of the snapshot's total. */
@@ -744,7 +765,13 @@ public final class LedgerState implements AutoCloseable {
     if (!problems.isEmpty()) {
       throw new IOException(String.join("; ", problems));
     }
+    // Forced before the rename: after a crash the name never points at bytes not yet on disk.
+    try (java.nio.channels.FileChannel ch =
+        java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
+      ch.force(true);
+    }
     Files.move(tmp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    Directories.sync(target.getParent());
   }
 
   /**
@@ -767,12 +794,12 @@ public final class LedgerState implements AutoCloseable {
     Path dir = Files.createDirectories(dataDir.resolve(RECALL_DIR));
     Path tmp = Files.createTempFile(dir, "seg-" + segmentId + "-", ".tmp");
     try {
-      tier.download(copy.get().record(), tmp);
+      tier.download(copy.get().record(), copy.get().segment().sizeBytes(), tmp);
       problems.addAll(
           IntegrityScrub.check(tmp, copy.get().segment()).stream()
               .map(p -> "archived copy " + copy.get().record().objectKey() + ": " + p)
               .toList());
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException e) {
       problems.add(
           "segment "
               + segmentId
@@ -806,13 +833,26 @@ public final class LedgerState implements AutoCloseable {
     return problems;
   }
 
+  /** How long an eviction waits for reads in progress to finish. */
+  private static final long EVICT_WAIT_MS = 200;
+
   /**
    * Removes a sealed segment's file from this node when the committed manifest holds its archived
    * copy and no read is using it: false (nothing done) while reads or a restore hold the state.
    */
-  public boolean evict(long segmentId) throws IOException {
-    if (!swap.writeLock().tryLock()) {
-      return false; // never queue behind reads: the next round tries again
+  public synchronized boolean evict(long segmentId) throws IOException {
+    // Under the monitor: no snapshot links the segment files meanwhile. The write lock, waited for
+    // briefly: a steady stream of reads must not starve eviction, and a long recall must not hold
+    // new reads up for more than this.
+    boolean locked;
+    try {
+      locked = swap.writeLock().tryLock(EVICT_WAIT_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+    if (!locked) {
+      return false; // the next round tries again
     }
     try {
       ensureOpen();

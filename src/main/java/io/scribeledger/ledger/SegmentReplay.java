@@ -90,13 +90,17 @@ public final class SegmentReplay implements AutoCloseable {
     return state.root(state.size());
   }
 
-  /** Leaves the ledger ready for a new Raft group and closes it. */
+  /** Leaves the complete ledger ready for a new Raft group (it counts no Raft entry). */
+  public void finish() {
+    state.startNewRaftLog();
+  }
+
+  /**
+   * Closes the ledger; without {@link #finish} first it still counts the replay's own Raft entries,
+   * so no node could start on it unnoticed (the caller removes it anyway).
+   */
   @Override
   public void close() {
-    try {
-      state.startNewRaftLog();
-    } finally {
-      state.close();
-    }
+    state.close();
   }
 }

@@ -259,14 +259,10 @@ public final class SegmentStore implements AutoCloseable {
   public record StoredRecord(long offset, byte[] header, byte[] value, boolean checksumValid) {}
 
   /**
-   * Reads every record of segment {@code id} in order, for the integrity scrub. A file that ends
-   * inside a record, or a length that points past its end, fails with an IOException.
+   * Reads every record of the segment file {@code file} in order (the integrity scrub, a recalled
+   * or archived segment). A file that ends inside a record, or a length that points past its end,
+   * fails with an IOException.
    */
-  public void forEachRecord(long id, Consumer<StoredRecord> visitor) throws IOException {
-    forEachRecord(fileOf(id), visitor);
-  }
-
-  /** As above, for a segment file anywhere (one being recalled, or in an archive). */
   public static void forEachRecord(Path file, Consumer<StoredRecord> visitor) throws IOException {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       long size = ch.size();

@@ -56,7 +56,8 @@ public final class ArchiveReader {
    * Walks the archive in segment order, fails on the first thing that does not check out, and hands
    * each checked segment file (in {@code workDir}) to {@code visitor}.
    */
-  public static Result walk(S3Archive archive, Path workDir, Trust trust, Visitor visitor)
+  public static Result walk(
+      S3Archive archive, Path workDir, long maxSegmentBytes, Trust trust, Visitor visitor)
       throws IOException, Failed {
     List<ArchiveManifest> manifests = manifests(archive);
     if (manifests.isEmpty()) {
@@ -84,9 +85,19 @@ public final class ArchiveReader {
       if (!m.object().objectKey().equals(archive.segmentKey(m.segment(), m.object().codec()))) {
         throw new Failed(where + ": object key " + m.object().objectKey() + " is not its own");
       }
+      if (m.segment().sizeBytes() > maxSegmentBytes || m.object().objectSize() > maxSegmentBytes) {
+        // The manifest is not trusted yet: it must not make us download or inflate without bound.
+        throw new Failed(
+            where
+                + " claims "
+                + Math.max(m.segment().sizeBytes(), m.object().objectSize())
+                + " bytes, more than the "
+                + maxSegmentBytes
+                + " allowed (--max-segment-bytes)");
+      }
       Path file = workDir.resolve("seg-" + m.segment().id() + ".log");
       try {
-        archive.download(m.object(), file);
+        archive.download(m.object(), m.segment().sizeBytes(), file);
         List<String> problems = IntegrityScrub.check(file, m.segment());
         if (!problems.isEmpty()) {
           throw new Failed(String.join("; ", problems));
@@ -123,10 +134,16 @@ public final class ArchiveReader {
     }
     Optional<TreeHead> latest = latestHead(archive);
     if (latest.isPresent()) {
-      trust.check(latest.get());
-      if (latest.get().treeSize() == last.treeSize()
-          && !MessageDigest.isEqual(latest.get().rootHash(), last.rootHash())) {
-        throw new Failed("the newest published head has another root for the same tree size");
+      TreeHead h = latest.get();
+      trust.check(h);
+      // A newest head inside the archived range must carry the archive's root at its size: else
+      // the archive and what the members signed have parted (or the head is an old one, replayed).
+      if (h.treeSize() <= last.treeSize()
+          && !MessageDigest.isEqual(h.rootHash(), tree.root(h.treeSize()))) {
+        throw new Failed(
+            "the newest published head (size "
+                + h.treeSize()
+                + ") has another root than the archive at that size");
       }
     }
     return new Result(manifests.size(), next - 1, last.rootHash(), last, latest);

@@ -172,7 +172,7 @@ public final class S3Archive implements ColdTier, AutoCloseable {
   }
 
   /** Whether the object at {@code key} is {@code prepared}'s: same size and recorded SHA-256. */
-  public static boolean matches(Optional<HeadObjectResponse> head, SegmentCodec.Prepared prepared) {
+  static boolean matches(Optional<HeadObjectResponse> head, SegmentCodec.Prepared prepared) {
     return head.isPresent()
         && head.get().contentLength() != null
         && head.get().contentLength() == prepared.size()
@@ -350,14 +350,16 @@ public final class S3Archive implements ColdTier, AutoCloseable {
   }
 
   /**
-   * Downloads the object of {@code record}, checks its size and SHA-256 against the record, and
-   * writes it decompressed to {@code target}. Blocking: called by reads on workers.
+   * Downloads the object of {@code record} (never more than its recorded size: a larger object is
+   * cut there and then fails its SHA-256), checks size and SHA-256 against the record, and writes
+   * it decompressed, at most {@code segmentBytes}, to {@code target}. Blocking: called by reads on
+   * workers and by the recovery tools.
    */
   @Override
-  public void download(SegmentArchived record, Path target) throws IOException {
+  public void download(SegmentArchived record, long segmentBytes, Path target) throws IOException {
     Path object = target.resolveSibling(target.getFileName() + ".object");
     try {
-      fetch(record.objectKey(), object).join();
+      fetch(record.objectKey(), object, record.objectSize()).join();
       long size = Files.size(object);
       if (size != record.objectSize()) {
         throw new IOException(
@@ -372,7 +374,7 @@ public final class S3Archive implements ColdTier, AutoCloseable {
         throw new IOException(
             "object " + record.objectKey() + " does not match its SHA-256 in the manifest");
       }
-      SegmentCodec.restore(object, record.codec(), target);
+      SegmentCodec.restore(object, record.codec(), target, segmentBytes);
     } catch (CompletionException e) {
       throw new IOException(
           "cannot fetch "
@@ -384,10 +386,17 @@ public final class S3Archive implements ColdTier, AutoCloseable {
     }
   }
 
-  /** Downloads the object at {@code key} into {@code file} (replaced if it exists). */
-  public CompletableFuture<Void> fetch(String key, Path file) {
+  /**
+   * Downloads the first {@code maxBytes} of the object at {@code key} into {@code file} (replaced
+   * if it exists).
+   */
+  public CompletableFuture<Void> fetch(String key, Path file, long maxBytes) {
     return s3.getObject(
-            GetObjectRequest.builder().bucket(bucket).key(key).build(),
+            GetObjectRequest.builder()
+                .bucket(bucket)
+                .key(key)
+                .range("bytes=0-" + Math.max(0, maxBytes - 1))
+                .build(),
             AsyncResponseTransformer.toFile(
                 file, FileTransformerConfiguration.defaultCreateOrReplaceExisting()))
         .thenApply(r -> null);

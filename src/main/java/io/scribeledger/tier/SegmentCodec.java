@@ -98,17 +98,31 @@ public final class SegmentCodec {
         List.copyOf(parts));
   }
 
-  /** Decodes an archived object {@code object} written with {@code codec} into {@code target}. */
-  public static void restore(Path object, String codec, Path target) throws IOException {
-    if ("gzip".equals(codec)) {
-      try (InputStream in = new GZIPInputStream(Files.newInputStream(object), 64 * 1024);
-          OutputStream out = Files.newOutputStream(target)) {
-        in.transferTo(out);
-      }
-    } else if ("none".equals(codec)) {
-      Files.copy(object, target, StandardCopyOption.REPLACE_EXISTING);
-    } else {
+  /**
+   * Decodes an archived object {@code object} written with {@code codec} into {@code target}; more
+   * than {@code maxBytes} of output is an error (a compressed object that expands without bound).
+   */
+  public static void restore(Path object, String codec, Path target, long maxBytes)
+      throws IOException {
+    if (!"gzip".equals(codec) && !"none".equals(codec)) {
       throw new IOException("unknown codec " + codec);
+    }
+    try (InputStream in =
+            "gzip".equals(codec)
+                ? new GZIPInputStream(Files.newInputStream(object), 64 * 1024)
+                : Files.newInputStream(object);
+        OutputStream out = Files.newOutputStream(target)) {
+      byte[] buf = new byte[64 * 1024];
+      long written = 0;
+      int n;
+      while ((n = in.read(buf)) > 0) {
+        written += n;
+        if (written > maxBytes) {
+          throw new IOException(
+              "the object decodes to more than the segment's " + maxBytes + " bytes");
+        }
+        out.write(buf, 0, n);
+      }
     }
   }
 

@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.scribeledger.config.NodeConfig;
+import io.scribeledger.ledger.IntegrityScrub;
 import io.scribeledger.ledger.LedgerState;
 import io.scribeledger.ledger.SegmentArchived;
 import io.scribeledger.ledger.SegmentInfo;
@@ -295,34 +296,34 @@ public final class TierVerticle extends AbstractVerticle {
   }
 
   /**
-   * Prepares the object on a worker, uploads it unless the same bytes are already stored under its
-   * key (a leader before a failover got that far), confirms it, records it through Raft, then
-   * writes its manifest object.
+   * Checks the segment file against the manifest and prepares the object on a worker (bytes that do
+   * not match their Merkle root are never archived: every node would then drop its good copy),
+   * uploads and confirms it, records it through Raft, then writes its manifest object. The object
+   * is always written, never taken as it is found under its key: metadata found there proves
+   * nothing.
    */
   private Future<Void> upload(SegmentInfo segment) {
     String codec = tiering.compression();
     String key = archive.segmentKey(segment, codec);
+    Path file = SegmentStore.fileOf(segmentsDir, segment.id());
     Path object = uploadDir.resolve("seg-" + segment.id() + ".object");
     long started = System.nanoTime();
     return vertx
         .executeBlocking(
-            () ->
-                SegmentCodec.prepare(
-                    SegmentStore.fileOf(segmentsDir, segment.id()),
-                    codec,
-                    object,
-                    tiering.partBytes()),
+            () -> {
+              List<String> problems = IntegrityScrub.check(file, segment);
+              if (!problems.isEmpty()) {
+                throw new IllegalStateException(
+                    "not archived, the file does not match the manifest: "
+                        + String.join("; ", problems));
+              }
+              return SegmentCodec.prepare(file, codec, object, tiering.partBytes());
+            },
             false)
         .compose(
             prepared ->
-                sdk(() -> archive.head(key))
-                    .compose(
-                        stored ->
-                            S3Archive.matches(stored, prepared)
-                                ? Future.succeededFuture()
-                                : sdk(() -> archive.upload(key, prepared))
-                                    .onSuccess(
-                                        v -> uploadedBytes.increment((double) prepared.size())))
+                sdk(() -> archive.upload(key, prepared))
+                    .onSuccess(v -> uploadedBytes.increment((double) prepared.size()))
                     .map(v -> prepared))
         .compose(
             prepared ->
@@ -338,6 +339,7 @@ public final class TierVerticle extends AbstractVerticle {
                             + ((WriteOutcome.Rejected) outcome).error().message()));
               }
               uploaded.increment();
+              lastError = Optional.empty();
               LOG.info(
                   "segment {} archived as {} ({} bytes, {} ms)",
                   segment.id(),
@@ -367,10 +369,21 @@ public final class TierVerticle extends AbstractVerticle {
     }
   }
 
+  /** At most one WARN line per kind of failure per minute; the rest only update lastError. */
+  private static final long WARN_EVERY_MS = 60_000;
+
+  private final Map<String, Long> warnedAt = new HashMap<>();
+
   private void note(String what, Throwable cause) {
     String line = describe(what, cause);
     lastError = Optional.of(line);
-    LOG.warn("tiering: {}; retrying with backoff", line);
+    String kind = what.replaceAll("[0-9]+", "N");
+    long now = System.currentTimeMillis();
+    Long last = warnedAt.get(kind);
+    if (what.startsWith("uploading") || last == null || now - last >= WARN_EVERY_MS) {
+      warnedAt.put(kind, now);
+      LOG.warn("tiering: {}; retrying with backoff", line);
+    }
   }
 
   /** What failed and the innermost cause's own words (S3 errors name no secret). */
