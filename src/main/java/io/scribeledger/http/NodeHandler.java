@@ -155,46 +155,49 @@ public final class NodeHandler {
   }
 
   public void metrics(RoutingContext ctx) {
-    withStatus(
+    withStatusAndTier(
         ctx,
-        s ->
-            Json.send(
-                ctx,
-                200,
-                new JsonObject()
-                    .put("nodeId", s.nodeId())
-                    .put("requests", requests.summary())
-                    .put(
-                        "http",
-                        new JsonObject()
-                            .put("connections", admission.connections())
-                            .put("bytesInFlight", admission.bytesInFlight()))
-                    .put(
-                        "ledger",
-                        new JsonObject()
-                            .put("size", s.appliedIndex())
-                            .put("treeSize", s.appliedIndex()))
-                    .put(
-                        "raft",
-                        new JsonObject()
-                            .put("role", s.role())
-                            .put("term", s.term())
-                            .put("leaderId", s.leaderId())
-                            .put("commitIndex", s.commitIndex())
-                            .put("appliedIndex", s.raftAppliedIndex()))
-                    .put(
-                        "segments",
-                        new JsonObject().put("local", s.segmentCount()).put("archived", 0))
-                    .put(
-                        "integrity", new JsonObject().put("problems", s.integrityProblems().size()))
-                    .put(
-                        "snapshots",
-                        new JsonObject()
-                            .put("taken", s.snapshots().taken())
-                            .put("installed", s.snapshots().installed())
-                            .put("lastIndex", s.snapshots().lastIndex())
-                            .put("lastSizeBytes", s.snapshots().lastSizeBytes())
-                            .put("lastDurationMs", s.snapshots().lastDurationMs()))));
+        (s, t) -> {
+          JsonObject body =
+              new JsonObject()
+                  .put("nodeId", s.nodeId())
+                  .put("requests", requests.summary())
+                  .put(
+                      "http",
+                      new JsonObject()
+                          .put("connections", admission.connections())
+                          .put("bytesInFlight", admission.bytesInFlight()))
+                  .put(
+                      "ledger",
+                      new JsonObject()
+                          .put("size", s.appliedIndex())
+                          .put("treeSize", s.appliedIndex()))
+                  .put(
+                      "raft",
+                      new JsonObject()
+                          .put("role", s.role())
+                          .put("term", s.term())
+                          .put("leaderId", s.leaderId())
+                          .put("commitIndex", s.commitIndex())
+                          .put("appliedIndex", s.raftAppliedIndex()))
+                  .put(
+                      "segments",
+                      new JsonObject()
+                          .put("files", s.segmentCount())
+                          .put("localSealed", t.map(TierStatus::localSealedSegments).orElse(null))
+                          .put("archived", t.map(TierStatus::archivedSegments).orElse(null)))
+                  .put("integrity", new JsonObject().put("problems", s.integrityProblems().size()))
+                  .put(
+                      "snapshots",
+                      new JsonObject()
+                          .put("taken", s.snapshots().taken())
+                          .put("installed", s.snapshots().installed())
+                          .put("lastIndex", s.snapshots().lastIndex())
+                          .put("lastSizeBytes", s.snapshots().lastSizeBytes())
+                          .put("lastDurationMs", s.snapshots().lastDurationMs()));
+          t.ifPresent(tiering -> body.put("tiering", tiering.toJson()));
+          Json.send(ctx, 200, body);
+        });
   }
 
   public void prometheus(RoutingContext ctx) {
