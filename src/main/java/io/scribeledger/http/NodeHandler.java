@@ -183,8 +183,7 @@ public final class NodeHandler {
                   .put(
                       "segments",
                       new JsonObject()
-                          .put("files", s.segmentCount())
-                          .put("localSealed", t.map(TierStatus::localSealedSegments).orElse(null))
+                          .put("local", s.segmentCount())
                           .put("archived", t.map(TierStatus::archivedSegments).orElse(null)))
                   .put("integrity", new JsonObject().put("problems", s.integrityProblems().size()))
                   .put(

@@ -167,6 +167,9 @@ class TieringTest {
           JsonObject page = api.get("/ledger/entries?from=1&limit=1000").bodyAsJsonObject();
           assertEquals(size, page.getJsonArray("entries").size());
           assertEquals(200, api.get("/history/k5").statusCode());
+          JsonObject metrics = api.get("/metrics").bodyAsJsonObject();
+          assertEquals(
+              segs.size(), metrics.getJsonObject("segments").getLong("archived"), metrics::encode);
         }
         client.close();
         for (List<String> b : blocked) {
