@@ -8,6 +8,7 @@ import io.scribeledger.auth.TokenStore;
 import io.scribeledger.config.ConfigException;
 import io.scribeledger.config.ConfigResolver;
 import io.scribeledger.config.NodeConfig;
+import io.scribeledger.discovery.DiscoveryVerticle;
 import io.scribeledger.http.Admission;
 import io.scribeledger.http.HttpVerticle;
 import io.scribeledger.http.RateLimits;
@@ -121,6 +122,11 @@ public final class MainVerticle extends VerticleBase {
                             ? Future.succeededFuture(id)
                             : vertx.deployVerticle(
                                 new TierVerticle(config, metrics, archive.get())))
+                .compose(
+                    id ->
+                        config.discovery().enabled()
+                            ? vertx.deployVerticle(new DiscoveryVerticle(config, metrics))
+                            : Future.succeededFuture(id))
                 .compose(
                     id ->
                         vertx.deployVerticle(

@@ -66,7 +66,8 @@ public final class ConfigResolver {
             limits(effective),
             rateLimit(effective),
             security(effective),
-            tiering(effective));
+            tiering(effective),
+            discovery(effective));
     if (!config.raft().peers().isEmpty()
         && config.raft().peers().stream().noneMatch(p -> p.id().equals(config.node().id()))) {
       throw new ConfigException(
@@ -416,6 +417,60 @@ public final class ConfigResolver {
         number(cfg, "tiering", "partBytes", 5L << 20, 5L << 30),
         (int) number(cfg, "tiering", "maxLagSegments", 1, 1_000_000),
         number(cfg, "tiering", "maxLagAgeMs", 1000, 365L * 24 * 3_600_000));
+  }
+
+  private static NodeConfig.Discovery discovery(JsonObject cfg) {
+    boolean enabled = bool(cfg, "discovery", "enabled");
+    String host = string(cfg, "discovery", "host");
+    if (host == null || host.isBlank() || host.contains(":")) {
+      throw new ConfigException("discovery.host", "must be a host name or IPv4 address");
+    }
+    Object rawSeeds = value(cfg, "discovery", "seeds");
+    List<String> seeds = new ArrayList<>();
+    if (rawSeeds != null) {
+      if (!(rawSeeds instanceof JsonArray array)) {
+        throw new ConfigException("discovery.seeds", "must be an array of \"host:port\"");
+      }
+      for (int i = 0; i < array.size(); i++) {
+        if (!(array.getValue(i) instanceof String seed) || !isHostPort(seed)) {
+          throw new ConfigException("discovery.seeds[" + i + "]", "must be host:port");
+        }
+        seeds.add(seed);
+      }
+    }
+    String keyFile = string(cfg, "discovery", "keyFile");
+    if (enabled && (keyFile == null || keyFile.isBlank())) {
+      throw new ConfigException(
+          "discovery.keyFile",
+          "missing: every discovery packet is authenticated; name the file of shared keys"
+              + " (docs/OPERATIONS.md, \"Discovery\")");
+    }
+    long interval = number(cfg, "discovery", "intervalMs", 50, 60_000);
+    long probe = number(cfg, "discovery", "probeTimeoutMs", 10, 60_000);
+    if (probe * 2 >= interval) {
+      throw new ConfigException(
+          "discovery.probeTimeoutMs",
+          "must be below half of discovery.intervalMs (a direct and an indirect probe fit in a"
+              + " round)");
+    }
+    long suspicionMin = number(cfg, "discovery", "suspicionMinMs", 100, 3_600_000);
+    long suspicionMax = number(cfg, "discovery", "suspicionMaxMs", 100, 3_600_000);
+    if (suspicionMax < suspicionMin) {
+      throw new ConfigException(
+          "discovery.suspicionMaxMs", "must be at least discovery.suspicionMinMs");
+    }
+    return new NodeConfig.Discovery(
+        enabled,
+        host,
+        (int) number(cfg, "discovery", "port", 1, 65535),
+        List.copyOf(seeds),
+        Optional.ofNullable(keyFile).filter(k -> !k.isBlank()).map(Path::of),
+        interval,
+        probe,
+        (int) number(cfg, "discovery", "indirectProbes", 0, 16),
+        suspicionMin,
+        suspicionMax,
+        number(cfg, "discovery", "maxClockSkewMs", 1000, 3_600_000));
   }
 
   private static Optional<java.net.URI> endpoint(String raw) {

@@ -89,7 +89,21 @@ public final class ConfigSchema {
           new ConfigKey("tiering", "intervalMs", ConfigKey.Type.LONG, 1000L),
           new ConfigKey("tiering", "partBytes", ConfigKey.Type.LONG, 8L * 1024 * 1024),
           new ConfigKey("tiering", "maxLagSegments", ConfigKey.Type.INT, 16),
-          new ConfigKey("tiering", "maxLagAgeMs", ConfigKey.Type.LONG, 3_600_000L));
+          new ConfigKey("tiering", "maxLagAgeMs", ConfigKey.Type.LONG, 3_600_000L),
+          // UDP failure detection (docs/OPERATIONS.md, "Discovery"): off unless asked for; then a
+          // key file is required, since every packet is authenticated.
+          new ConfigKey("discovery", "enabled", ConfigKey.Type.BOOLEAN, false),
+          new ConfigKey("discovery", "host", ConfigKey.Type.STRING, "127.0.0.1"),
+          new ConfigKey("discovery", "port", ConfigKey.Type.INT, 7946),
+          // host:port of members to announce to; the addresses other members learn come with them.
+          new ConfigKey("discovery", "seeds", ConfigKey.Type.ARRAY, null),
+          new ConfigKey("discovery", "keyFile", ConfigKey.Type.STRING, null),
+          new ConfigKey("discovery", "intervalMs", ConfigKey.Type.LONG, 1000L),
+          new ConfigKey("discovery", "probeTimeoutMs", ConfigKey.Type.LONG, 300L),
+          new ConfigKey("discovery", "indirectProbes", ConfigKey.Type.INT, 3),
+          new ConfigKey("discovery", "suspicionMinMs", ConfigKey.Type.LONG, 4000L),
+          new ConfigKey("discovery", "suspicionMaxMs", ConfigKey.Type.LONG, 8000L),
+          new ConfigKey("discovery", "maxClockSkewMs", ConfigKey.Type.LONG, 30_000L));
 
   public static final Set<String> SECTIONS =
       KEYS.stream().map(ConfigKey::section).collect(Collectors.toUnmodifiableSet());

@@ -13,7 +13,8 @@ public record NodeConfig(
     Limits limits,
     RateLimit rateLimit,
     Security security,
-    Tiering tiering) {
+    Tiering tiering,
+    Discovery discovery) {
 
   /**
    * Identity and data directory of this node, and the id of the cluster it belongs to (signed into
@@ -124,6 +125,29 @@ public record NodeConfig(
    * built, never logged).
    */
   public record Credentials(String accessKeyId, Path secretAccessKeyFile) {}
+
+  /**
+   * UDP failure detection (SWIM with Lifeguard's refinements): where this node listens, whom it
+   * announces itself to, the key file that authenticates every packet, and the timings.
+   */
+  public record Discovery(
+      boolean enabled,
+      String host,
+      int port,
+      List<String> seeds,
+      Optional<Path> keyFile,
+      long intervalMs,
+      long probeTimeoutMs,
+      int indirectProbes,
+      long suspicionMinMs,
+      long suspicionMaxMs,
+      long maxClockSkewMs) {
+
+    /** This node's discovery address as others reach it. */
+    public String address() {
+      return host + ":" + port;
+    }
+  }
 
   /** This node's Raft address, {@code host:port}. */
   public String raftAddress() {

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.scribeledger.auth.Role;
 import io.scribeledger.auth.TokenStore;
 import io.scribeledger.config.NodeConfig;
+import io.scribeledger.discovery.DiscoveryClient;
 import io.scribeledger.error.ErrorCode;
 import io.scribeledger.service.LedgerClient;
 import io.scribeledger.tier.TierClient;
@@ -110,6 +111,9 @@ public final class HttpVerticle extends AbstractVerticle {
             admission,
             config.tiering().enabled()
                 ? Optional.of(new TierClient(vertx, config.node().id()))
+                : Optional.empty(),
+            config.discovery().enabled()
+                ? Optional.of(new DiscoveryClient(vertx, config.node().id()))
                 : Optional.empty());
     ProofHandler proofs = new ProofHandler(config.limits(), ledger);
     Router router = Router.router(vertx);

@@ -4,6 +4,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.scribeledger.config.ConfigResolver;
 import io.scribeledger.consensus.NodeStatus;
+import io.scribeledger.discovery.DiscoveryClient;
+import io.scribeledger.discovery.DiscoveryStatus;
 import io.scribeledger.error.ErrorCode;
 import io.scribeledger.ledger.MemberRules;
 import io.scribeledger.service.LedgerClient;
@@ -29,17 +31,36 @@ public final class NodeHandler {
   /** The tiering verticle's door, when tiering is on. */
   private final Optional<TierClient> tier;
 
+  /** The discovery verticle's door, when discovery is on. */
+  private final Optional<DiscoveryClient> discovery;
+
   public NodeHandler(
       LedgerClient ledger,
       MeterRegistry registry,
       RequestMetrics requests,
       Admission admission,
-      Optional<TierClient> tier) {
+      Optional<TierClient> tier,
+      Optional<DiscoveryClient> discovery) {
     this.ledger = ledger;
     this.registry = registry;
     this.requests = requests;
     this.admission = admission;
     this.tier = tier;
+    this.discovery = discovery;
+  }
+
+  /** The failure detector's view (empty when discovery is off or does not answer). */
+  private void withDiscovery(
+      NodeStatus s, java.util.function.BiConsumer<NodeStatus, Optional<DiscoveryStatus>> then) {
+    if (discovery.isEmpty()) {
+      then.accept(s, Optional.empty());
+      return;
+    }
+    discovery
+        .get()
+        .status()
+        .onComplete(
+            ar -> then.accept(s, ar.succeeded() ? Optional.of(ar.result()) : Optional.empty()));
   }
 
   private void withStatus(RoutingContext ctx, java.util.function.Consumer<NodeStatus> then) {
@@ -74,49 +95,64 @@ public final class NodeHandler {
    */
   public void health(RoutingContext ctx, boolean details) {
     withStatusAndTier(
-        ctx,
-        (s, t) -> {
-          Optional<String> tierProblem = t.flatMap(TierStatus::degraded);
-          boolean serving = s.hasLeader() && !s.failed() && s.restoring() == null;
-          String status;
-          if (s.failed()) {
-            status = "failed";
-          } else if (s.restoring() != null) {
-            status = "restoring";
-          } else if (!s.hasLeader()) {
-            status = "unavailable";
-          } else {
-            status =
-                s.integrityProblems().isEmpty() && s.diskProblem() == null && tierProblem.isEmpty()
-                    ? "ok"
-                    : "degraded";
-          }
-          if (!details) {
-            Json.send(ctx, serving ? 200 : 503, new JsonObject().put("status", status));
-            return;
-          }
-          JsonObject body =
-              new JsonObject()
-                  .put("status", status)
-                  .put("nodeId", s.nodeId())
-                  .put("role", s.role())
-                  .put("leaderId", s.leaderId())
-                  .put("appliedIndex", s.appliedIndex());
-          if (!s.integrityProblems().isEmpty()) {
-            body.put("problems", new JsonArray(s.integrityProblems()));
-          }
-          if (s.failed()) {
-            body.put("failure", s.failure());
-          }
-          if (s.restoring() != null) {
-            body.put("restoring", s.restoring());
-          }
-          if (s.diskProblem() != null) {
-            body.put("storage", s.diskProblem());
-          }
-          t.ifPresent(tiering -> body.put("tiering", tiering.toJson()));
-          Json.send(ctx, serving ? 200 : 503, body);
-        });
+        ctx, (status, t) -> withDiscovery(status, (s, d) -> health(ctx, details, s, t, d)));
+  }
+
+  private void health(
+      RoutingContext ctx,
+      boolean details,
+      NodeStatus s,
+      Optional<TierStatus> t,
+      Optional<DiscoveryStatus> d) {
+    {
+      Optional<String> tierProblem = t.flatMap(TierStatus::degraded);
+      long down = d.map(DiscoveryStatus::down).orElse(0L);
+      boolean serving = s.hasLeader() && !s.failed() && s.restoring() == null;
+      String status;
+      if (s.failed()) {
+        status = "failed";
+      } else if (s.restoring() != null) {
+        status = "restoring";
+      } else if (!s.hasLeader()) {
+        status = "unavailable";
+      } else {
+        status =
+            s.integrityProblems().isEmpty()
+                    && s.diskProblem() == null
+                    && tierProblem.isEmpty()
+                    && down == 0
+                ? "ok"
+                : "degraded";
+      }
+      if (!details) {
+        Json.send(ctx, serving ? 200 : 503, new JsonObject().put("status", status));
+        return;
+      }
+      JsonObject body =
+          new JsonObject()
+              .put("status", status)
+              .put("nodeId", s.nodeId())
+              .put("role", s.role())
+              .put("leaderId", s.leaderId())
+              .put("appliedIndex", s.appliedIndex());
+      if (!s.integrityProblems().isEmpty()) {
+        body.put("problems", new JsonArray(s.integrityProblems()));
+      }
+      if (s.failed()) {
+        body.put("failure", s.failure());
+      }
+      if (s.restoring() != null) {
+        body.put("restoring", s.restoring());
+      }
+      if (s.diskProblem() != null) {
+        body.put("storage", s.diskProblem());
+      }
+      t.ifPresent(tiering -> body.put("tiering", tiering.toJson()));
+      if (d.isPresent()) {
+        body.put("membersDown", down);
+      }
+      Json.send(ctx, serving ? 200 : 503, body);
+    }
   }
 
   /**
@@ -213,26 +249,37 @@ public final class NodeHandler {
   public void clusterStatus(RoutingContext ctx) {
     withStatusAndTier(
         ctx,
-        (s, t) -> {
-          JsonObject body =
-              new JsonObject()
-                  .put("nodeId", s.nodeId())
-                  .put("role", s.role())
-                  .put("term", s.term())
-                  .put("leaderId", s.leaderId())
-                  .put("commitIndex", s.commitIndex())
-                  .put("leaderCommitIndex", s.leaderCommitIndex())
-                  .put("leaderSilentMs", s.leaderSilentMs())
-                  .put("appliedIndex", s.appliedIndex())
-                  .put("raftAppliedIndex", s.raftAppliedIndex())
-                  .put("members", members(s));
-          t.ifPresent(tiering -> body.put("tiering", tiering.toJson()));
-          Json.send(ctx, 200, body);
-        });
+        (status, t) ->
+            withDiscovery(
+                status,
+                (s, d) -> {
+                  JsonObject body =
+                      new JsonObject()
+                          .put("nodeId", s.nodeId())
+                          .put("role", s.role())
+                          .put("term", s.term())
+                          .put("leaderId", s.leaderId())
+                          .put("commitIndex", s.commitIndex())
+                          .put("leaderCommitIndex", s.leaderCommitIndex())
+                          .put("leaderSilentMs", s.leaderSilentMs())
+                          .put("appliedIndex", s.appliedIndex())
+                          .put("raftAppliedIndex", s.raftAppliedIndex())
+                          .put("members", members(s, d));
+                  t.ifPresent(tiering -> body.put("tiering", tiering.toJson()));
+                  d.ifPresent(
+                      ds ->
+                          body.put("membersDown", ds.down()).put("localHealth", ds.localHealth()));
+                  Json.send(ctx, 200, body);
+                }));
   }
 
   public void clusterMembers(RoutingContext ctx) {
-    withStatus(ctx, s -> Json.send(ctx, 200, new JsonObject().put("members", members(s))));
+    withStatus(
+        ctx,
+        status ->
+            withDiscovery(
+                status,
+                (s, d) -> Json.send(ctx, 200, new JsonObject().put("members", members(s, d)))));
   }
 
   public void clusterLeader(RoutingContext ctx) {
@@ -286,7 +333,7 @@ public final class NodeHandler {
                     new JsonObject()
                         .put("nodeId", nodeId)
                         .put("voter", true)
-                        .put("members", members(s))))
+                        .put("members", members(s, Optional.empty()))))
         .onFailure(e -> ErrorResponses.fail(ctx, e));
   }
 
@@ -306,7 +353,7 @@ public final class NodeHandler {
                     new JsonObject()
                         .put("nodeId", nodeId)
                         .put("removed", true)
-                        .put("members", members(s))))
+                        .put("members", members(s, Optional.empty()))))
         .onFailure(e -> ErrorResponses.fail(ctx, e));
   }
 
@@ -318,12 +365,20 @@ public final class NodeHandler {
     }
   }
 
-  private static JsonArray members(NodeStatus s) {
+  /**
+   * Raft's members, each with its liveness as the failure detector sees it (when discovery is on),
+   * then members discovery knows and Raft does not; {@code inRaft} and {@code inDiscovery} flag a
+   * member only one of them knows.
+   */
+  private static JsonArray members(NodeStatus s, Optional<DiscoveryStatus> d) {
+    java.util.Map<String, DiscoveryStatus.Member> seen = new java.util.LinkedHashMap<>();
+    d.ifPresent(ds -> ds.members().forEach(m -> seen.put(m.nodeId(), m)));
     JsonArray out = new JsonArray();
     for (NodeStatus.Member m : s.members()) {
       boolean self = m.nodeId().equals(s.nodeId());
       boolean leader = m.nodeId().equals(s.leaderId());
-      out.add(
+      DiscoveryStatus.Member live = seen.remove(m.nodeId());
+      JsonObject member =
           new JsonObject()
               .put("nodeId", m.nodeId())
               .put("httpAddress", m.httpAddress())
@@ -337,10 +392,35 @@ public final class NodeHandler {
                       ? Base64.getEncoder().encodeToString(s.publicKey())
                       : m.publicKey())
               .put("role", leader ? "LEADER" : m.voter() ? "FOLLOWER" : "LISTENER")
-              // Liveness of other members comes with discovery; until then only what Raft proves is
-              // claimed.
-              .put("status", self || leader ? "alive" : "unknown"));
+              // Without discovery only what Raft proves is claimed.
+              .put("status", live != null ? live.status() : self || leader ? "alive" : "unknown")
+              .put("inRaft", true);
+      if (d.isPresent()) {
+        member.put("inDiscovery", live != null);
+        if (live != null) {
+          discoveryFields(member, live);
+        }
+      }
+      out.add(member);
+    }
+    for (DiscoveryStatus.Member live : seen.values()) {
+      JsonObject member =
+          new JsonObject()
+              .put("nodeId", live.nodeId())
+              .put("status", live.status())
+              .put("inRaft", false)
+              .put("inDiscovery", true);
+      discoveryFields(member, live);
+      out.add(member);
     }
     return out;
+  }
+
+  private static void discoveryFields(JsonObject member, DiscoveryStatus.Member live) {
+    member
+        .put("discoveryAddress", live.address())
+        .put("lastSeen", live.lastSeenMs())
+        .put("incarnation", live.incarnation())
+        .put("suspectedBy", live.suspectedBy());
   }
 }

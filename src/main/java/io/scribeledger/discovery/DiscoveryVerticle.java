@@ -1,0 +1,284 @@
+package io.scribeledger.discovery;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.scribeledger.config.ConfigException;
+import io.scribeledger.config.NodeConfig;
+import io.scribeledger.service.LocalCodec;
+import io.vertx.core.AbstractVerticle;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.datagram.DatagramPacket;
+import io.vertx.core.datagram.DatagramSocket;
+import io.vertx.core.datagram.DatagramSocketOptions;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import java.io.IOException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * UDP discovery and failure detection (SWIM with Lifeguard's refinements, see {@link Swim}) on a
+ * Vert.x datagram socket: every datagram authenticated ({@link PacketCodec}), unicast to the seeds
+ * and the members learned from them. Raft stays the only source of truth for membership; this gives
+ * liveness. Its door {@code scribe.discovery.<node>} answers {@link DiscoveryRequest.Status};
+ * member events go out on {@link #EVENTS} and as one INFO line each.
+ */
+public final class DiscoveryVerticle extends AbstractVerticle {
+
+  private static final Logger LOG = LoggerFactory.getLogger(DiscoveryVerticle.class);
+  static final DeliveryOptions LOCAL = new DeliveryOptions().setCodecName(LocalCodec.NAME);
+
+  /** Where {@link MemberEvent}s are published. */
+  public static final String EVENTS = "scribe.discovery.events";
+
+  private final NodeConfig config;
+  private final NodeConfig.Discovery discovery;
+  private final MeterRegistry registry;
+
+  private PacketCodec codec;
+  private DatagramSocket socket;
+  private Swim swim;
+  private long timer = -1;
+  private MessageConsumer<Object> consumer;
+  private final Map<DropReason, Counter> dropped = new EnumMap<>(DropReason.class);
+  private final List<Meter> meters = new ArrayList<>();
+  private Timer rtt;
+  private List<Future<Void>> leaving;
+
+  public DiscoveryVerticle(NodeConfig config, MeterRegistry registry) {
+    this.config = config;
+    this.discovery = config.discovery();
+    this.registry = registry;
+  }
+
+  /** The event-bus address of a node's discovery verticle. */
+  public static String address(String nodeId) {
+    return "scribe.discovery." + nodeId;
+  }
+
+  @Override
+  public void start(Promise<Void> started) {
+    vertx
+        .executeBlocking(
+            () -> {
+              try {
+                return Keyring.load(discovery.keyFile().orElseThrow());
+              } catch (IOException | IllegalArgumentException e) {
+                throw new ConfigException("discovery.keyFile", e.getMessage());
+              }
+            })
+        .compose(
+            keys -> {
+              codec = new PacketCodec(keys, config.node().clusterId(), discovery.maxClockSkewMs());
+              swim =
+                  new Swim(
+                      config.node().id(),
+                      discovery.address(),
+                      System.currentTimeMillis(),
+                      new Swim.Timing(
+                          discovery.intervalMs(),
+                          discovery.probeTimeoutMs(),
+                          discovery.indirectProbes(),
+                          discovery.suspicionMinMs(),
+                          discovery.suspicionMaxMs()),
+                      discovery.seeds(),
+                      this::send,
+                      new Swim.Listener() {
+                        @Override
+                        public void changed(Swim.MemberView m, Packet.Status before) {
+                          announce(m, before);
+                        }
+
+                        @Override
+                        public void probeAcked(long rttMs) {
+                          rtt.record(Duration.ofMillis(rttMs));
+                        }
+                      },
+                      new SecureRandom());
+              registerMeters();
+              socket = vertx.createDatagramSocket(new DatagramSocketOptions());
+              socket.handler(this::receive);
+              return socket.listen(discovery.port(), discovery.host());
+            })
+        .onSuccess(
+            s -> {
+              timer = vertx.setPeriodic(discovery.intervalMs(), t -> tick());
+              consumer = vertx.eventBus().consumer(address(config.node().id()), this::handle);
+              LOG.info(
+                  "discovery on udp {} (cluster {}, key {}), seeds {}",
+                  discovery.address(),
+                  config.node().clusterId(),
+                  codec == null ? "?" : "set",
+                  discovery.seeds());
+              started.complete();
+            })
+        .onFailure(started::fail);
+  }
+
+  private void tick() {
+    long now = System.currentTimeMillis();
+    swim.tick(now);
+    long timeout = swim.probeTimeoutMs();
+    vertx.setTimer(
+        timeout,
+        t -> {
+          swim.probeTimedOut(System.currentTimeMillis());
+          vertx.setTimer(timeout, u -> swim.indirectTimedOut(System.currentTimeMillis()));
+        });
+  }
+
+  private void receive(DatagramPacket datagram) {
+    long now = System.currentTimeMillis();
+    try {
+      PacketCodec.Result result = codec.decode(datagram.data().getBytes(), now);
+      if (result instanceof PacketCodec.Result.Dropped d) {
+        dropped.get(d.reason()).increment();
+      } else {
+        swim.receive(((PacketCodec.Result.Accepted) result).packet(), now);
+      }
+    } catch (RuntimeException e) {
+      // Never reached by input (the codec refuses what it cannot read); a bug must not stop the
+      // socket's handler.
+      LOG.warn("discovery: a datagram could not be handled: {}", e.toString());
+    }
+  }
+
+  private void send(String address, Packet packet) {
+    int colon = address.lastIndexOf(':');
+    int port;
+    try {
+      port = Integer.parseInt(address.substring(colon + 1));
+    } catch (NumberFormatException | StringIndexOutOfBoundsException e) {
+      return; // an address gossiped by a member that is not host:port: nothing to send to
+    }
+    List<Packet.Update> gossip = swim.gossip();
+    PacketCodec.Encoded encoded = codec.encode(packet, gossip);
+    swim.sent(gossip, encoded.updates());
+    Future<Void> sent =
+        socket.send(Buffer.buffer(encoded.bytes()), port, address.substring(0, colon));
+    if (leaving != null) {
+      leaving.add(sent);
+    }
+  }
+
+  private void announce(Swim.MemberView m, Packet.Status before) {
+    LOG.info(
+        "member {} at {} is {}{} (incarnation {})",
+        m.id(),
+        m.address(),
+        m.status().label(),
+        before == null ? "" : ", was " + before.label(),
+        m.incarnation());
+    vertx
+        .eventBus()
+        .publish(
+            EVENTS,
+            new MemberEvent(m.id(), m.address(), before, m.status(), m.incarnation()),
+            LOCAL);
+  }
+
+  private void handle(Message<Object> message) {
+    if (message.body() instanceof DiscoveryRequest.Status) {
+      message.reply(status(), LOCAL);
+    } else {
+      message.fail(400, "unknown discovery request");
+    }
+  }
+
+  private DiscoveryStatus status() {
+    long now = System.currentTimeMillis();
+    List<DiscoveryStatus.Member> members = new ArrayList<>();
+    for (Swim.MemberView m : swim.members(now)) {
+      members.add(
+          new DiscoveryStatus.Member(
+              m.id(),
+              m.address(),
+              m.status().label(),
+              m.lastSeenMs(),
+              m.incarnation(),
+              m.suspectedBy()));
+    }
+    Map<String, Long> drops = new TreeMap<>();
+    dropped.forEach((reason, c) -> drops.put(reason.label(), (long) c.count()));
+    return new DiscoveryStatus(members, swim.health(), drops);
+  }
+
+  private void registerMeters() {
+    String node = config.node().id();
+    for (DropReason reason : DropReason.values()) {
+      Counter c =
+          Counter.builder("scribe.discovery.dropped")
+              .description("discovery datagrams dropped, by reason")
+              .tag("node", node)
+              .tag("reason", reason.label())
+              .register(registry);
+      dropped.put(reason, c);
+      meters.add(c);
+    }
+    for (Packet.Status status : Packet.Status.values()) {
+      meters.add(
+          Gauge.builder(
+                  "scribe.discovery.members",
+                  () ->
+                      swim.members(System.currentTimeMillis()).stream()
+                          .filter(m -> m.status() == status)
+                          .count())
+              .description("members by status as this node sees them")
+              .tag("node", node)
+              .tag("status", status.label())
+              .register(registry));
+    }
+    meters.add(
+        Gauge.builder("scribe.discovery.local.health", swim::health)
+            .description("Lifeguard local health score: 0 healthy, up to 8")
+            .tag("node", node)
+            .register(registry));
+    meters.add(
+        FunctionCounter.builder("scribe.discovery.suspicions", swim, Swim::suspicions)
+            .description("members this node suspected")
+            .tag("node", node)
+            .register(registry));
+    meters.add(
+        FunctionCounter.builder("scribe.discovery.refutations", swim, Swim::refutations)
+            .description("suspicions of this node that it refuted")
+            .tag("node", node)
+            .register(registry));
+    rtt =
+        Timer.builder("scribe.discovery.probe.rtt")
+            .description("round-trip time of answered probes")
+            .tag("node", node)
+            .register(registry);
+    meters.add(rtt);
+  }
+
+  @Override
+  public void stop(Promise<Void> stopped) {
+    vertx.cancelTimer(timer);
+    meters.forEach(registry::remove);
+    if (socket == null) {
+      stopped.complete();
+      return;
+    }
+    // A graceful stop says so: the others mark this node left, not down.
+    leaving = new ArrayList<>();
+    swim.leave(System.currentTimeMillis());
+    Future.join(leaving)
+        .eventually(() -> consumer == null ? Future.succeededFuture() : consumer.unregister())
+        .eventually(socket::close)
+        .onComplete(ar -> stopped.complete());
+  }
+}

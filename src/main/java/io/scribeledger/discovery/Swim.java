@@ -1,0 +1,557 @@
+package io.scribeledger.discovery;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * The failure detector, without I/O or clocks of its own (the verticle feeds it ticks, datagrams
+ * and the time): SWIM's probe rounds — one member pinged per round in shuffled round-robin, {@code
+ * k} others asked to ping it when no ack comes in time, {@code suspect} at the end of a round
+ * without any ack, {@code down} once a suspicion outlives a timeout that shrinks as other members
+ * confirm it — with Lifeguard's refinements: a local health score that stretches this node's probe
+ * timeout when it is itself slow, and no conviction in a round whose tick came far too late (this
+ * node was paused, not the others). A suspected member refutes with a higher incarnation;
+ * membership updates ride on every packet. Not thread-safe: the verticle calls it from its own
+ * event loop.
+ */
+final class Swim {
+
+  /** Where packets go; the verticle encodes them with the gossip of {@link #gossip}. */
+  interface Out {
+    void send(String address, Packet packet);
+  }
+
+  /** Told of every status change of a member, and of each probe answered. */
+  interface Listener {
+    void changed(MemberView member, Packet.Status before);
+
+    default void probeAcked(long rttMs) {}
+  }
+
+  /** A member as this node sees it. */
+  record MemberView(
+      String id,
+      String address,
+      Packet.Status status,
+      long incarnation,
+      long lastSeenMs,
+      int suspectedBy) {}
+
+  /** Timings and fan-out, from the configuration. */
+  record Timing(
+      long intervalMs,
+      long probeTimeoutMs,
+      int indirectProbes,
+      long suspicionMinMs,
+      long suspicionMaxMs) {}
+
+  private static final int MAX_HEALTH = 8;
+
+  private final String selfId;
+  private final String selfAddress;
+  private final Timing timing;
+  private final List<String> seeds;
+  private final Out out;
+  private final Listener listener;
+  private final Random random;
+
+  private long incarnation;
+  private long seq;
+  private long nextProbeId = 1;
+  private long lastTick;
+  private int health;
+  private long refutations;
+  private long suspicions;
+
+  private final Map<String, Member> members = new HashMap<>();
+  private final List<String> order = new ArrayList<>();
+  private int orderAt;
+  private Probe probe;
+  private final Map<Long, Relay> relays = new HashMap<>();
+  private final Map<String, Gossip> gossip = new LinkedHashMap<>();
+
+  private static final class Member {
+    final String id;
+    String address;
+    Packet.Status status;
+    long incarnation;
+    long lastSeen;
+    long suspectSince;
+    final Set<String> suspecters = new HashSet<>();
+
+    Member(String id, String address, Packet.Status status, long incarnation, long now) {
+      this.id = id;
+      this.address = address;
+      this.status = status;
+      this.incarnation = incarnation;
+      this.lastSeen = now;
+    }
+  }
+
+  /** The probe of this round: its id, target, when it went out, whether an ack came. */
+  private static final class Probe {
+    final long id;
+    final String target;
+    final long sentAt;
+    boolean acked;
+    boolean concluded;
+    long rttMs = -1;
+
+    Probe(long id, String target, long sentAt) {
+      this.id = id;
+      this.target = target;
+      this.sentAt = sentAt;
+    }
+  }
+
+  /** A ping made for another member: whom to forward the ack to, and under which probe id. */
+  private record Relay(String requesterAddress, long requesterProbe, String target, long until) {}
+
+  private static final class Gossip {
+    final Packet.Update update;
+    int transmits;
+
+    Gossip(Packet.Update update) {
+      this.update = update;
+    }
+  }
+
+  Swim(
+      String selfId,
+      String selfAddress,
+      long startIncarnation,
+      Timing timing,
+      List<String> seeds,
+      Out out,
+      Listener listener,
+      Random random) {
+    this.selfId = selfId;
+    this.selfAddress = selfAddress;
+    this.incarnation = startIncarnation;
+    this.seq = startIncarnation * 1000; // grows across restarts too: peers' replay windows hold
+    this.timing = timing;
+    this.seeds = List.copyOf(seeds);
+    this.out = out;
+    this.listener = listener;
+    this.random = random;
+    spread(new Packet.Update(selfId, selfAddress, Packet.Status.ALIVE, incarnation, selfId));
+  }
+
+  long incarnation() {
+    return incarnation;
+  }
+
+  int health() {
+    return health;
+  }
+
+  long refutations() {
+    return refutations;
+  }
+
+  long suspicions() {
+    return suspicions;
+  }
+
+  /** Every member known, this node included. */
+  List<MemberView> members(long now) {
+    List<MemberView> views = new ArrayList<>();
+    views.add(new MemberView(selfId, selfAddress, Packet.Status.ALIVE, incarnation, now, 0));
+    members.values().stream()
+        .sorted(Comparator.comparing(m -> m.id))
+        .forEach(m -> views.add(view(m)));
+    return views;
+  }
+
+  private static MemberView view(Member m) {
+    return new MemberView(
+        m.id,
+        m.address,
+        m.status,
+        m.incarnation,
+        m.lastSeen,
+        m.status == Packet.Status.SUSPECT ? m.suspecters.size() : 0);
+  }
+
+  /**
+   * One protocol round at {@code now}: concludes the last probe, times out suspicions, sends the
+   * next probe and announces this node to seeds it does not know yet. A tick more than two
+   * intervals after the last convicts nobody: this node was the slow one.
+   */
+  void tick(long now) {
+    boolean late = lastTick > 0 && now - lastTick > 2 * timing.intervalMs();
+    lastTick = now;
+    if (late) {
+      health = Math.min(MAX_HEALTH, health + 1);
+    }
+    if (probe != null) {
+      if (probe.acked) {
+        health = Math.max(0, health - 1);
+      } else if (!late && !probe.concluded) {
+        health = Math.min(MAX_HEALTH, health + 1);
+        suspect(probe.target, now);
+      }
+      probe = null;
+    }
+    relays.values().removeIf(r -> r.until < now);
+    if (!late) {
+      for (Member m : List.copyOf(members.values())) {
+        if (m.status == Packet.Status.SUSPECT && now - m.suspectSince >= suspicionTimeout(m)) {
+          change(m, Packet.Status.DOWN, m.incarnation, now);
+          spread(new Packet.Update(m.id, m.address, Packet.Status.DOWN, m.incarnation, selfId));
+          tellOthers(m.id, now);
+        }
+      }
+    }
+    Member target = nextTarget();
+    if (target != null) {
+      probe = new Probe(nextProbeId++, target.id, now);
+      send(target.address, Packet.Type.PING, probe.id, "", "", now);
+    }
+    for (String seed : seeds) {
+      if (!seed.equals(selfAddress)
+          && members.values().stream().noneMatch(m -> seed.equals(m.address))) {
+        send(seed, Packet.Type.PING, 0, "", "", now);
+      }
+    }
+  }
+
+  /**
+   * How long after a tick {@link #probeTimedOut} runs, and again after that {@link
+   * #indirectTimedOut}: stretched by poor local health (Lifeguard), never past the round.
+   */
+  long probeTimeoutMs() {
+    return Math.min(timing.probeTimeoutMs() * (health + 1), timing.intervalMs() * 2 / 5);
+  }
+
+  /** No ack in time for this round's probe: ask up to {@code k} others to probe the target. */
+  void probeTimedOut(long now) {
+    if (probe == null || probe.acked) {
+      return;
+    }
+    Member target = members.get(probe.target);
+    if (target == null) {
+      return;
+    }
+    List<Member> helpers = new ArrayList<>();
+    for (Member m : members.values()) {
+      if (m.status == Packet.Status.ALIVE && !m.id.equals(probe.target)) {
+        helpers.add(m);
+      }
+    }
+    Collections.shuffle(helpers, random);
+    for (Member h : helpers.subList(0, Math.min(timing.indirectProbes(), helpers.size()))) {
+      send(h.address, Packet.Type.PING_REQ, probe.id, target.id, target.address, now);
+    }
+  }
+
+  /**
+   * The indirect probes had their time too (another {@link #probeTimeoutMs} after {@link
+   * #probeTimedOut}) and no ack came: the target is suspected now rather than at the next tick. Not
+   * when this call itself comes late (this node was paused, not the target).
+   */
+  void indirectTimedOut(long now) {
+    if (probe == null || probe.acked || probe.concluded) {
+      return;
+    }
+    if (now - probe.sentAt > 3 * probeTimeoutMs() + timing.intervalMs() / 2) {
+      return; // we ran late: the next tick decides, and a late tick convicts nobody
+    }
+    probe.concluded = true;
+    health = Math.min(MAX_HEALTH, health + 1);
+    suspect(probe.target, now);
+    tellOthers(probe.target, now);
+  }
+
+  /** Members told at once of a suspicion or a conviction: the news need not wait for a round. */
+  private static final int FAN_OUT = 3;
+
+  /**
+   * Sends the fresh gossip (least-sent first, so this news) to a few members other than {@code
+   * about} right away, riding on pings nobody waits for.
+   */
+  private void tellOthers(String about, long now) {
+    List<Member> others = new ArrayList<>();
+    for (Member m : members.values()) {
+      if (m.status == Packet.Status.ALIVE && !m.id.equals(about)) {
+        others.add(m);
+      }
+    }
+    Collections.shuffle(others, random);
+    for (Member m : others.subList(0, Math.min(FAN_OUT, others.size()))) {
+      send(m.address, Packet.Type.PING, 0, "", "", now);
+    }
+  }
+
+  /** The round-trip time of this round's probe once acked (-1 before). */
+  long lastRttMs() {
+    return probe == null ? -1 : probe.rttMs;
+  }
+
+  /** An authenticated packet, received at {@code now}. */
+  void receive(Packet p, long now) {
+    if (p.sender().equals(selfId)) {
+      return; // our own, looped back: nothing to learn
+    }
+    Member sender = heardFrom(p, now);
+    for (Packet.Update u : p.updates()) {
+      apply(u, now);
+    }
+    switch (p.type()) {
+      case PING -> send(p.senderAddress(), Packet.Type.ACK, p.probe(), "", "", now);
+      case ACK -> {
+        if (probe != null && p.probe() == probe.id && !probe.acked) {
+          probe.acked = true;
+          probe.rttMs = now - probe.sentAt;
+          listener.probeAcked(probe.rttMs);
+        }
+        Relay relay = relays.remove(p.probe());
+        if (relay != null && relay.target.equals(p.sender())) {
+          send(
+              relay.requesterAddress, Packet.Type.ACK, relay.requesterProbe, relay.target, "", now);
+        }
+      }
+      case PING_REQ -> {
+        if (!p.targetAddress().isEmpty() && !p.targetId().equals(selfId)) {
+          long id = nextProbeId++;
+          relays.put(
+              id, new Relay(p.senderAddress(), p.probe(), p.targetId(), now + timing.intervalMs()));
+          send(p.targetAddress(), Packet.Type.PING, id, "", "", now);
+        }
+      }
+      case LEAVE -> {
+        if (sender != null && sender.status != Packet.Status.LEFT) {
+          change(sender, Packet.Status.LEFT, p.incarnation(), now);
+          spread(
+              new Packet.Update(
+                  sender.id, sender.address, Packet.Status.LEFT, p.incarnation(), selfId));
+        }
+      }
+    }
+  }
+
+  /** Says goodbye to every member this node believes alive (a graceful stop). */
+  void leave(long now) {
+    for (Member m : members.values()) {
+      if (m.status == Packet.Status.ALIVE || m.status == Packet.Status.SUSPECT) {
+        send(m.address, Packet.Type.LEAVE, 0, "", "", now);
+      }
+    }
+  }
+
+  /** A packet straight from its sender proves it is up, at its incarnation. */
+  private Member heardFrom(Packet p, long now) {
+    Member m = members.get(p.sender());
+    if (m == null) {
+      m = new Member(p.sender(), p.senderAddress(), Packet.Status.ALIVE, p.incarnation(), now);
+      members.put(m.id, m);
+      listener.changed(view(m), null);
+      spread(new Packet.Update(m.id, m.address, Packet.Status.ALIVE, m.incarnation, m.id));
+      return m;
+    }
+    m.lastSeen = now;
+    if (p.incarnation() > m.incarnation && p.type() != Packet.Type.LEAVE) {
+      m.address = p.senderAddress();
+      if (m.status != Packet.Status.ALIVE) {
+        change(m, Packet.Status.ALIVE, p.incarnation(), now);
+      } else {
+        m.incarnation = p.incarnation();
+      }
+      spread(new Packet.Update(m.id, m.address, Packet.Status.ALIVE, m.incarnation, m.id));
+    } else if (m.status == Packet.Status.DOWN || m.status == Packet.Status.SUSPECT) {
+      // It still runs at the incarnation we hold against it: tell it, so that it refutes.
+      spread(new Packet.Update(m.id, m.address, m.status, m.incarnation, selfId));
+    }
+    return m;
+  }
+
+  private void apply(Packet.Update u, long now) {
+    if (u.memberId().isEmpty()) {
+      return;
+    }
+    if (u.memberId().equals(selfId)) {
+      if ((u.status() == Packet.Status.SUSPECT || u.status() == Packet.Status.DOWN)
+          && u.incarnation() >= incarnation) {
+        incarnation = u.incarnation() + 1;
+        refutations++;
+        health = Math.min(MAX_HEALTH, health + 1);
+        spread(new Packet.Update(selfId, selfAddress, Packet.Status.ALIVE, incarnation, selfId));
+      }
+      return;
+    }
+    Member m = members.get(u.memberId());
+    if (m == null) {
+      if (u.address().isEmpty()) {
+        return;
+      }
+      m = new Member(u.memberId(), u.address(), u.status(), u.incarnation(), 0);
+      if (u.status() == Packet.Status.SUSPECT) {
+        m.suspectSince = now;
+        m.suspecters.add(u.by());
+      }
+      members.put(m.id, m);
+      listener.changed(view(m), null);
+      spread(u);
+      return;
+    }
+    boolean newer = u.incarnation() > m.incarnation;
+    boolean same = u.incarnation() == m.incarnation;
+    switch (u.status()) {
+      case ALIVE -> {
+        if (newer) {
+          if (!u.address().isEmpty()) {
+            m.address = u.address();
+          }
+          change(m, Packet.Status.ALIVE, u.incarnation(), now);
+          spread(u);
+        }
+      }
+      case SUSPECT -> {
+        if ((m.status == Packet.Status.ALIVE && (newer || same))
+            || (m.status == Packet.Status.SUSPECT && newer)) {
+          change(m, Packet.Status.SUSPECT, u.incarnation(), now);
+          m.suspecters.clear();
+          m.suspecters.add(u.by());
+          spread(u);
+        } else if (m.status == Packet.Status.SUSPECT && same && m.suspecters.add(u.by())) {
+          spread(u); // a confirmation: shortens the suspicion everywhere
+        }
+      }
+      case DOWN -> {
+        if (((m.status == Packet.Status.ALIVE || m.status == Packet.Status.SUSPECT)
+                && (newer || same))
+            || (m.status == Packet.Status.DOWN && newer)) {
+          change(m, Packet.Status.DOWN, u.incarnation(), now);
+          spread(u);
+        }
+      }
+      case LEFT -> {
+        if ((newer || same) && m.status != Packet.Status.LEFT) {
+          change(m, Packet.Status.LEFT, u.incarnation(), now);
+          spread(u);
+        }
+      }
+    }
+  }
+
+  private void suspect(String id, long now) {
+    Member m = members.get(id);
+    if (m == null) {
+      return;
+    }
+    if (m.status == Packet.Status.ALIVE) {
+      change(m, Packet.Status.SUSPECT, m.incarnation, now);
+      m.suspecters.clear();
+      m.suspecters.add(selfId);
+      suspicions++;
+      spread(new Packet.Update(m.id, m.address, Packet.Status.SUSPECT, m.incarnation, selfId));
+    } else if (m.status == Packet.Status.SUSPECT && m.suspecters.add(selfId)) {
+      spread(new Packet.Update(m.id, m.address, Packet.Status.SUSPECT, m.incarnation, selfId));
+    }
+  }
+
+  /**
+   * Lifeguard's suspicion timeout: from the maximum down to the minimum as independent
+   * confirmations come in (log-scaled, full at {@code k} confirmations).
+   */
+  private long suspicionTimeout(Member m) {
+    int confirmations = Math.max(0, m.suspecters.size() - 1);
+    long alive = members.values().stream().filter(x -> x.status == Packet.Status.ALIVE).count();
+    int k = (int) Math.max(1, Math.min(3, alive - 1));
+    double fraction = Math.log(confirmations + 1.0) / Math.log(k + 1.0);
+    long span = timing.suspicionMaxMs() - timing.suspicionMinMs();
+    return Math.max(timing.suspicionMinMs(), timing.suspicionMaxMs() - (long) (span * fraction));
+  }
+
+  private void change(Member m, Packet.Status to, long inc, long now) {
+    Packet.Status before = m.status;
+    m.status = to;
+    m.incarnation = inc;
+    if (to == Packet.Status.SUSPECT && before != Packet.Status.SUSPECT) {
+      m.suspectSince = now;
+    }
+    if (to != Packet.Status.SUSPECT) {
+      m.suspecters.clear();
+    }
+    if (before != to) {
+      listener.changed(view(m), before);
+    }
+  }
+
+  private Member nextTarget() {
+    if (orderAt >= order.size()) {
+      order.clear();
+      members.values().stream()
+          .filter(m -> m.status == Packet.Status.ALIVE || m.status == Packet.Status.SUSPECT)
+          .forEach(m -> order.add(m.id));
+      Collections.sort(order);
+      Collections.shuffle(order, random);
+      orderAt = 0;
+    }
+    while (orderAt < order.size()) {
+      Member m = members.get(order.get(orderAt++));
+      if (m != null && (m.status == Packet.Status.ALIVE || m.status == Packet.Status.SUSPECT)) {
+        return m;
+      }
+    }
+    return null;
+  }
+
+  private void spread(Packet.Update u) {
+    gossip.remove(u.memberId());
+    gossip.put(u.memberId(), new Gossip(u));
+  }
+
+  /** Updates to piggyback, least sent first. */
+  List<Packet.Update> gossip() {
+    List<Gossip> all = new ArrayList<>(gossip.values());
+    all.sort(Comparator.comparingInt(g -> g.transmits));
+    List<Packet.Update> out = new ArrayList<>(all.size());
+    all.forEach(g -> out.add(g.update));
+    return out;
+  }
+
+  /**
+   * The first {@code count} of the last {@link #gossip} went out; each update is sent about 3 ×
+   * log2(n) times, then dropped.
+   */
+  void sent(List<Packet.Update> updates, int count) {
+    int limit = 3 * (32 - Integer.numberOfLeadingZeros(members.size() + 1));
+    for (Packet.Update u : updates.subList(0, count)) {
+      Gossip g = gossip.get(u.memberId());
+      if (g != null && g.update.equals(u) && ++g.transmits >= limit) {
+        gossip.remove(u.memberId());
+      }
+    }
+  }
+
+  private void send(
+      String address,
+      Packet.Type type,
+      long probeId,
+      String targetId,
+      String targetAddr,
+      long now) {
+    out.send(
+        address,
+        new Packet(
+            type,
+            selfId,
+            selfAddress,
+            incarnation,
+            ++seq,
+            now,
+            probeId,
+            targetId,
+            targetAddr,
+            List.of()));
+  }
+}

@@ -1,0 +1,150 @@
+package io.scribeledger.discovery;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The failure detector's behaviour over a simulated network (SwimSimulation: real protocol code,
+ * virtual clock, injected loss): convergence, crash detection within the targets, restart with a
+ * higher incarnation, no false conviction during a pause or under 5 % and 20 % loss.
+ */
+class SwimTest {
+
+  static List<String> ids(int n) {
+    List<String> ids = new ArrayList<>();
+    for (int i = 1; i <= n; i++) {
+      ids.add("n" + i);
+    }
+    return ids;
+  }
+
+  static SwimSimulation cluster(long seed, int n) {
+    SwimSimulation sim = new SwimSimulation(seed);
+    List<String> seeds = List.of(SwimSimulation.address("n1"));
+    for (String id : ids(n)) {
+      sim.start(id, seeds);
+    }
+    return sim;
+  }
+
+  static boolean allAlive(SwimSimulation sim) {
+    for (String a : sim.nodes.keySet()) {
+      if (sim.crashed.contains(a)) {
+        continue;
+      }
+      for (String b : sim.nodes.keySet()) {
+        if (!a.equals(b) && !sim.crashed.contains(b) && sim.statusOf(a, b) != Packet.Status.ALIVE) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  @Test
+  void fiveMembersSeeEachOtherAliveWithinAFewRounds() {
+    SwimSimulation sim = cluster(1, 5);
+    sim.run(5_000);
+    assertTrue(allAlive(sim), "every member sees every other alive after 5 rounds");
+  }
+
+  @Test
+  void aCrashIsSuspectedThenDownEverywhereAndARestartComesBackAlive() {
+    List<Long> suspectMs = new ArrayList<>();
+    List<Long> firstSuspectMs = new ArrayList<>();
+    List<Long> downMs = new ArrayList<>();
+    for (int round = 0; round < 20; round++) {
+      SwimSimulation sim = cluster(100 + round, 5);
+      sim.run(10_000);
+      assertTrue(allAlive(sim));
+      long crashAt = sim.now;
+      sim.crashed.add("n3");
+      sim.run(20_000);
+      long first = Long.MAX_VALUE;
+      for (String observer : List.of("n1", "n2", "n4", "n5")) {
+        long suspect = sim.firstChange(observer, "n3", "suspect", crashAt);
+        long down = sim.firstChange(observer, "n3", "down", crashAt);
+        assertTrue(down > 0, observer + " sees n3 down");
+        suspectMs.add((suspect > 0 ? suspect : down) - crashAt);
+        first = Math.min(first, (suspect > 0 ? suspect : down) - crashAt);
+        downMs.add(down - crashAt);
+      }
+      firstSuspectMs.add(first);
+      long before = sim.incarnationOf("n1", "n3");
+      sim.start("n3", List.of(SwimSimulation.address("n1")));
+      sim.run(5_000);
+      for (String observer : List.of("n1", "n2", "n4", "n5")) {
+        assertEquals(Packet.Status.ALIVE, sim.statusOf(observer, "n3"), observer);
+        assertTrue(sim.incarnationOf(observer, "n3") > before, "a higher incarnation");
+      }
+    }
+    long downP99 = p99(downMs);
+    System.out.printf(
+        "SWIM (simulated, 5 members, 20 crashes): first suspicion anywhere p50 %d ms, p99 %d ms;"
+            + " at each observer p50 %d ms, p99 %d ms; down at each observer p50 %d ms, p99 %d"
+            + " ms%n",
+        p50(firstSuspectMs),
+        p99(firstSuspectMs),
+        p50(suspectMs),
+        p99(suspectMs),
+        p50(downMs),
+        downP99);
+    assertTrue(downP99 <= 10_000, "down within 10 s, p99: " + downP99);
+  }
+
+  static long p50(List<Long> values) {
+    List<Long> sorted = values.stream().sorted().toList();
+    return sorted.get(sorted.size() / 2);
+  }
+
+  static long p99(List<Long> values) {
+    List<Long> sorted = values.stream().sorted().toList();
+    return sorted.get((int) Math.ceil(sorted.size() * 0.99) - 1);
+  }
+
+  @Test
+  void aPausedMemberConvictsNobodyWhenItWakesAndNobodyHealthyGoesDown() {
+    for (int round = 0; round < 10; round++) {
+      SwimSimulation sim = cluster(200 + round, 5);
+      sim.run(10_000);
+      long pauseAt = sim.now;
+      sim.paused.add("n2");
+      sim.run(5_000);
+      sim.paused.remove("n2");
+      sim.run(15_000);
+      for (String other : List.of("n1", "n3", "n4", "n5")) {
+        assertEquals(-1, sim.firstChange("n2", other, "suspect", pauseAt), "n2 suspects " + other);
+        assertEquals(-1, sim.firstChange("n2", other, "down", pauseAt), "n2 convicts " + other);
+        for (String observer : List.of("n1", "n3", "n4", "n5")) {
+          if (!observer.equals(other)) {
+            assertEquals(-1, sim.firstChange(observer, other, "down", pauseAt));
+          }
+        }
+      }
+      assertTrue(allAlive(sim), "everyone alive again once n2 runs");
+    }
+  }
+
+  @Test
+  void packetLossOfFiveAndTwentyPercentDeclaresNoHealthyMemberDown() {
+    for (double loss : new double[] {0.05, 0.20}) {
+      SwimSimulation sim = cluster(300, 5);
+      sim.run(10_000);
+      long start = sim.now;
+      sim.loss = loss;
+      sim.run(5 * 60_000); // five minutes
+      for (String a : sim.nodes.keySet()) {
+        for (String b : sim.nodes.keySet()) {
+          if (!a.equals(b)) {
+            assertEquals(
+                -1, sim.firstChange(a, b, "down", start), a + " sees " + b + " down at " + loss);
+          }
+        }
+      }
+    }
+  }
+}
