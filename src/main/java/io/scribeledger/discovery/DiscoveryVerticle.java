@@ -132,12 +132,13 @@ public final class DiscoveryVerticle extends AbstractVerticle {
   private void tick() {
     long now = System.currentTimeMillis();
     swim.tick(now);
+    long probe = swim.currentProbe();
     long timeout = swim.probeTimeoutMs();
     vertx.setTimer(
         timeout,
         t -> {
-          swim.probeTimedOut(System.currentTimeMillis());
-          vertx.setTimer(timeout, u -> swim.indirectTimedOut(System.currentTimeMillis()));
+          swim.probeTimedOut(probe, System.currentTimeMillis());
+          vertx.setTimer(timeout, u -> swim.indirectTimedOut(probe, System.currentTimeMillis()));
         });
   }
 

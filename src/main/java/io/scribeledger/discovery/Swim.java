@@ -187,6 +187,9 @@ final class Swim {
    * intervals after the last convicts nobody: this node was the slow one.
    */
   void tick(long now) {
+    if (lastTick > 0 && now - lastTick < timing.intervalMs() / 2) {
+      return; // a timer catching up after a pause: one round per interval at most
+    }
     boolean late = lastTick > 0 && now - lastTick > 2 * timing.intervalMs();
     lastTick = now;
     if (late) {
@@ -195,7 +198,7 @@ final class Swim {
     if (probe != null) {
       if (probe.acked) {
         health = Math.max(0, health - 1);
-      } else if (!late && !probe.concluded) {
+      } else if (!late && !probe.concluded && now - probe.sentAt >= 2 * probeTimeoutMs()) {
         health = Math.min(MAX_HEALTH, health + 1);
         suspect(probe.target, now);
       }
@@ -232,9 +235,17 @@ final class Swim {
     return Math.min(timing.probeTimeoutMs() * (health + 1), timing.intervalMs() * 2 / 5);
   }
 
-  /** No ack in time for this round's probe: ask up to {@code k} others to probe the target. */
-  void probeTimedOut(long now) {
-    if (probe == null || probe.acked) {
+  /** The probe sent by the last tick, or 0 when none went out. */
+  long currentProbe() {
+    return probe == null ? 0 : probe.id;
+  }
+
+  /**
+   * No ack in time for probe {@code probeId}: ask up to {@code k} others to probe the target. A
+   * timeout for an earlier round's probe (a timer that fired late) does nothing.
+   */
+  void probeTimedOut(long probeId, long now) {
+    if (probe == null || probe.id != probeId || probe.acked) {
       return;
     }
     Member target = members.get(probe.target);
@@ -258,8 +269,8 @@ final class Swim {
    * #probeTimedOut}) and no ack came: the target is suspected now rather than at the next tick. Not
    * when this call itself comes late (this node was paused, not the target).
    */
-  void indirectTimedOut(long now) {
-    if (probe == null || probe.acked || probe.concluded) {
+  void indirectTimedOut(long probeId, long now) {
+    if (probe == null || probe.id != probeId || probe.acked || probe.concluded) {
       return;
     }
     if (now - probe.sentAt > 3 * probeTimeoutMs() + timing.intervalMs() / 2) {

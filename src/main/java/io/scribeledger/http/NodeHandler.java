@@ -193,46 +193,62 @@ public final class NodeHandler {
   public void metrics(RoutingContext ctx) {
     withStatusAndTier(
         ctx,
-        (s, t) -> {
-          JsonObject body =
-              new JsonObject()
-                  .put("nodeId", s.nodeId())
-                  .put("requests", requests.summary())
-                  .put(
-                      "http",
+        (status, t) ->
+            withDiscovery(
+                status,
+                (s, d) -> {
+                  JsonObject body =
                       new JsonObject()
-                          .put("connections", admission.connections())
-                          .put("bytesInFlight", admission.bytesInFlight()))
-                  .put(
-                      "ledger",
-                      new JsonObject()
-                          .put("size", s.appliedIndex())
-                          .put("treeSize", s.appliedIndex()))
-                  .put(
-                      "raft",
-                      new JsonObject()
-                          .put("role", s.role())
-                          .put("term", s.term())
-                          .put("leaderId", s.leaderId())
-                          .put("commitIndex", s.commitIndex())
-                          .put("appliedIndex", s.raftAppliedIndex()))
-                  .put(
-                      "segments",
-                      new JsonObject()
-                          .put("local", s.segmentCount())
-                          .put("archived", t.map(TierStatus::archivedSegments).orElse(null)))
-                  .put("integrity", new JsonObject().put("problems", s.integrityProblems().size()))
-                  .put(
-                      "snapshots",
-                      new JsonObject()
-                          .put("taken", s.snapshots().taken())
-                          .put("installed", s.snapshots().installed())
-                          .put("lastIndex", s.snapshots().lastIndex())
-                          .put("lastSizeBytes", s.snapshots().lastSizeBytes())
-                          .put("lastDurationMs", s.snapshots().lastDurationMs()));
-          t.ifPresent(tiering -> body.put("tiering", tiering.toJson()));
-          Json.send(ctx, 200, body);
-        });
+                          .put("nodeId", s.nodeId())
+                          .put("requests", requests.summary())
+                          .put(
+                              "http",
+                              new JsonObject()
+                                  .put("connections", admission.connections())
+                                  .put("bytesInFlight", admission.bytesInFlight()))
+                          .put(
+                              "ledger",
+                              new JsonObject()
+                                  .put("size", s.appliedIndex())
+                                  .put("treeSize", s.appliedIndex()))
+                          .put(
+                              "raft",
+                              new JsonObject()
+                                  .put("role", s.role())
+                                  .put("term", s.term())
+                                  .put("leaderId", s.leaderId())
+                                  .put("commitIndex", s.commitIndex())
+                                  .put("appliedIndex", s.raftAppliedIndex()))
+                          .put(
+                              "segments",
+                              new JsonObject()
+                                  .put("local", s.segmentCount())
+                                  .put(
+                                      "archived", t.map(TierStatus::archivedSegments).orElse(null)))
+                          .put(
+                              "integrity",
+                              new JsonObject().put("problems", s.integrityProblems().size()))
+                          .put(
+                              "snapshots",
+                              new JsonObject()
+                                  .put("taken", s.snapshots().taken())
+                                  .put("installed", s.snapshots().installed())
+                                  .put("lastIndex", s.snapshots().lastIndex())
+                                  .put("lastSizeBytes", s.snapshots().lastSizeBytes())
+                                  .put("lastDurationMs", s.snapshots().lastDurationMs()));
+                  t.ifPresent(tiering -> body.put("tiering", tiering.toJson()));
+                  d.ifPresent(
+                      ds ->
+                          body.put(
+                              "discovery",
+                              new JsonObject()
+                                  .put("localHealth", ds.localHealth())
+                                  .put("membersDown", ds.down())
+                                  .put(
+                                      "dropped",
+                                      new JsonObject(new java.util.TreeMap<>(ds.dropped())))));
+                  Json.send(ctx, 200, body);
+                }));
   }
 
   public void prometheus(RoutingContext ctx) {

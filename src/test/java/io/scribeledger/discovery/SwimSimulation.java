@@ -61,35 +61,46 @@ final class SwimSimulation {
     nodes.put(id, swim);
     crashed.remove(id);
     long phase = random.nextInt((int) TIMING.intervalMs());
-    schedule(now + phase, () -> tick(id, swim));
+    periodic(id, swim, now + phase);
     return swim;
   }
 
-  private void tick(String id, Swim swim) {
+  /**
+   * A fixed-rate timer like the verticle's: it keeps its schedule while the member is paused, and
+   * the rounds that fell in a pause all fire at once when it runs again (as a stopped process's
+   * timers do).
+   */
+  private void periodic(String id, Swim swim, long at) {
+    schedule(
+        at,
+        () -> {
+          if (nodes.get(id) == swim && !crashed.contains(id)) {
+            whenRunning(id, swim, () -> tick(swim));
+            periodic(id, swim, at + TIMING.intervalMs());
+          }
+        });
+  }
+
+  /** Runs {@code action} now, or as soon as member {@code id} runs again; never once it is gone. */
+  private void whenRunning(String id, Swim swim, Runnable action) {
     if (nodes.get(id) != swim || crashed.contains(id)) {
-      return; // replaced by a restart, or dead
-    }
-    if (paused.contains(id)) {
-      schedule(now + 50, () -> tick(id, swim)); // its timer fires once it runs again
       return;
     }
+    if (paused.contains(id)) {
+      schedule(now + 50, () -> whenRunning(id, swim, action));
+      return;
+    }
+    action.run();
+  }
+
+  private void tick(Swim swim) {
+    String id = swim.members(now).get(0).id();
     swim.tick(now);
+    long probe = swim.currentProbe();
     long timeout = swim.probeTimeoutMs();
+    schedule(now + timeout, () -> whenRunning(id, swim, () -> swim.probeTimedOut(probe, now)));
     schedule(
-        now + timeout,
-        () -> {
-          if (!paused.contains(id) && !crashed.contains(id) && nodes.get(id) == swim) {
-            swim.probeTimedOut(now);
-          }
-        });
-    schedule(
-        now + 2 * timeout,
-        () -> {
-          if (!paused.contains(id) && !crashed.contains(id) && nodes.get(id) == swim) {
-            swim.indirectTimedOut(now);
-          }
-        });
-    schedule(now + TIMING.intervalMs(), () -> tick(id, swim));
+        now + 2 * timeout, () -> whenRunning(id, swim, () -> swim.indirectTimedOut(probe, now)));
   }
 
   private void send(Swim from, String address, Packet packet) {

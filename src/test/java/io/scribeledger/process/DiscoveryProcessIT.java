@@ -1,0 +1,200 @@
+package io.scribeledger.process;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.scribeledger.support.Api;
+import io.scribeledger.support.HttpProbe;
+import io.scribeledger.support.JarProcess;
+import io.scribeledger.support.Ports;
+import io.scribeledger.support.TestCluster;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.CleanupMode;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Discovery between three real node processes over real UDP on loopback, default timings (1 s
+ * rounds): all alive; kill -9 of one, suspect then down on the others; its restart, alive again
+ * with a higher incarnation; a 5 s SIGSTOP of another, after which it convicts nobody and no
+ * healthy member is declared down; datagrams from a stranger dropped and counted.
+ */
+@ExtendWith(VertxExtension.class)
+class DiscoveryProcessIT {
+
+  static void await(String what, long timeoutMs, BooleanSupplier done) throws Exception {
+    long deadline = System.currentTimeMillis() + timeoutMs;
+    while (!done.getAsBoolean()) {
+      if (System.currentTimeMillis() > deadline) {
+        throw new AssertionError("timed out waiting until " + what);
+      }
+      Thread.sleep(50); // a deadline poll over HTTP
+    }
+  }
+
+  static JsonObject member(Api api, String id) {
+    JsonArray members = api.get("/cluster/members").bodyAsJsonObject().getJsonArray("members");
+    return members.stream()
+        .map(JsonObject.class::cast)
+        .filter(m -> id.equals(m.getString("nodeId")))
+        .findFirst()
+        .orElse(new JsonObject());
+  }
+
+  static String status(Api api, String id) {
+    return member(api, id).getString("status", "absent");
+  }
+
+  @Test
+  void membersAreDetectedDownAndBackAndAPausedMemberConvictsNobody(
+      Vertx vertx, @TempDir(cleanup = CleanupMode.ON_SUCCESS) Path dir) throws Exception {
+    byte[] secret = new byte[32];
+    new Random(7).nextBytes(secret);
+    Path keys =
+        Files.writeString(
+            dir.resolve("discovery.keys"), "k1:" + Base64.getEncoder().encodeToString(secret));
+    int[] udp = {Ports.free(), Ports.free(), Ports.free()};
+    JsonArray seeds = new JsonArray();
+    for (int port : udp) {
+      seeds.add("127.0.0.1:" + port);
+    }
+    List<JsonObject> configs = TestCluster.configs(dir, 3, new JsonObject());
+    for (int i = 0; i < 3; i++) {
+      configs
+          .get(i)
+          .put(
+              "discovery",
+              new JsonObject()
+                  .put("enabled", true)
+                  .put("port", udp[i])
+                  .put("seeds", seeds)
+                  .put("keyFile", keys.toString()));
+    }
+    List<JarProcess> procs = new ArrayList<>();
+    List<Api> apis = new ArrayList<>();
+    try {
+      for (int i = 0; i < 3; i++) {
+        procs.add(JarProcess.start(dir.resolve("work-n" + (i + 1)), configs.get(i), Map.of()));
+      }
+      for (JsonObject c : configs) {
+        new HttpProbe("http://127.0.0.1:" + c.getJsonObject("http").getInteger("port"))
+            .awaitStatus("/health", 200, 90_000);
+        apis.add(new Api(vertx, c.getJsonObject("http").getInteger("port"), 4));
+      }
+      await(
+          "every node sees every member alive",
+          15_000,
+          () -> {
+            for (Api api : apis) {
+              for (String id : List.of("n1", "n2", "n3")) {
+                if (!"alive".equals(status(api, id))) {
+                  return false;
+                }
+              }
+            }
+            return true;
+          });
+      long incarnation = member(apis.get(0), "n3").getLong("incarnation");
+
+      procs.get(2).kill();
+      long killedAt = System.currentTimeMillis();
+      await(
+          "n3 is suspect or down on n1 and n2",
+          10_000,
+          () ->
+              !"alive".equals(status(apis.get(0), "n3"))
+                  && !"alive".equals(status(apis.get(1), "n3")));
+      long suspectMs = System.currentTimeMillis() - killedAt;
+      await(
+          "n3 is down on n1 and n2",
+          20_000,
+          () ->
+              "down".equals(status(apis.get(0), "n3")) && "down".equals(status(apis.get(1), "n3")));
+      long downMs = System.currentTimeMillis() - killedAt;
+      System.out.printf(
+          "discovery, 3 processes: kill -9 seen suspect on both others after %d ms, down after %d"
+              + " ms%n",
+          suspectMs, downMs);
+      JsonObject health = apis.get(0).get("/health").bodyAsJsonObject();
+      assertEquals("degraded", health.getString("status"), health::encode);
+      assertEquals(1, health.getLong("membersDown"), health::encode);
+
+      procs.set(2, JarProcess.start(dir.resolve("work-n3b"), configs.get(2), Map.of()));
+      await(
+          "n3 is alive again with a higher incarnation",
+          30_000,
+          () ->
+              "alive".equals(status(apis.get(0), "n3"))
+                  && "alive".equals(status(apis.get(1), "n3"))
+                  && member(apis.get(0), "n3").getLong("incarnation") > incarnation);
+
+      // A pause: n2 stops for 5 s. When it runs again it convicts nobody.
+      int[] logAt = new int[3];
+      for (int i = 0; i < 3; i++) {
+        logAt[i] = procs.get(i).stdout().length();
+      }
+      procs.get(1).signal("STOP");
+      Thread.sleep(5_000); // the pause itself is what is tested
+      procs.get(1).signal("CONT");
+      await("n2 answers again", 10_000, () -> "alive".equals(status(apis.get(1), "n1")));
+      await(
+          "everyone sees n2 alive again",
+          20_000,
+          () ->
+              "alive".equals(status(apis.get(0), "n2"))
+                  && "alive".equals(status(apis.get(2), "n2")));
+      Thread.sleep(3_000); // a few more rounds for a false conviction to show, if any
+      String afterPause = procs.get(1).stdout().substring(logAt[1]);
+      assertFalse(
+          afterPause.matches("(?s).*member n[13] at \\S+ is (suspect|down).*"),
+          "n2 convicted a healthy member after its pause:\n" + afterPause);
+      // n1 and n3 may suspect the paused n2, but never each other.
+      assertFalse(
+          procs.get(0).stdout().substring(logAt[0]).matches("(?s).*member n3 at \\S+ is down.*"));
+      assertFalse(
+          procs.get(2).stdout().substring(logAt[2]).matches("(?s).*member n1 at \\S+ is down.*"));
+
+      // Datagrams from someone without the key: dropped, counted, nothing changes.
+      try (DatagramSocket stranger = new DatagramSocket()) {
+        byte[] junk = "SD\u0001 not a packet".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        for (int i = 0; i < 100; i++) {
+          stranger.send(
+              new DatagramPacket(junk, junk.length, InetAddress.getLoopbackAddress(), udp[0]));
+        }
+      }
+      await(
+          "the junk is counted",
+          5_000,
+          () ->
+              apis.get(0)
+                      .get("/metrics")
+                      .bodyAsJsonObject()
+                      .getJsonObject("discovery")
+                      .getJsonObject("dropped")
+                      .getLong("malformed", 0L)
+                  >= 100);
+      for (String id : List.of("n1", "n2", "n3")) {
+        assertTrue("alive".equals(status(apis.get(0), id)), id);
+      }
+    } finally {
+      apis.forEach(Api::close);
+      procs.forEach(JarProcess::close);
+    }
+  }
+}
