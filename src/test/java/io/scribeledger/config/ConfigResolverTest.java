@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -139,6 +140,30 @@ class ConfigResolverTest {
     assertEquals(Path.of("/run/secrets/s3"), t.credentials().get().secretAccessKeyFile());
     assertThrows(
         ConfigException.class, () -> ConfigResolver.resolve(tiering("partBytes", 1L << 20)));
+  }
+
+  @Test
+  void discoveryNeedsAKeyFileAndSaneTimings() {
+    JsonObject on = new JsonObject().put("enabled", true);
+    assertTrue(
+        assertThrows(
+                ConfigException.class, () -> ConfigResolver.resolve(valid().put("discovery", on)))
+            .getMessage()
+            .startsWith("discovery.keyFile: missing"));
+    JsonObject keyed = on.copy().put("keyFile", "/run/secrets/discovery");
+    NodeConfig.Discovery d = ConfigResolver.resolve(valid().put("discovery", keyed)).discovery();
+    assertEquals(7946, d.port());
+    assertEquals(1000, d.intervalMs());
+    for (JsonObject bad :
+        List.of(
+            keyed.copy().put("seeds", new JsonArray().add("no-port")),
+            keyed.copy().put("probeTimeoutMs", 600),
+            keyed.copy().put("suspicionMaxMs", 1000),
+            keyed.copy().put("host", "::1"))) {
+      assertThrows(
+          ConfigException.class, () -> ConfigResolver.resolve(valid().put("discovery", bad)));
+    }
+    assertEquals(false, ConfigResolver.resolve(valid()).discovery().enabled());
   }
 
   @Test
