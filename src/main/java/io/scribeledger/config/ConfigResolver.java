@@ -422,8 +422,14 @@ public final class ConfigResolver {
   private static NodeConfig.Discovery discovery(JsonObject cfg) {
     boolean enabled = bool(cfg, "discovery", "enabled");
     String host = string(cfg, "discovery", "host");
-    if (host == null || host.isBlank() || host.contains(":")) {
-      throw new ConfigException("discovery.host", "must be a host name or IPv4 address");
+    if (host == null || host.isBlank() || host.contains(":") || "0.0.0.0".equals(host)) {
+      throw new ConfigException(
+          "discovery.host",
+          "must be the host name or IPv4 address other members reach this node at (it is sent in"
+              + " every packet), not a wildcard");
+    }
+    if ((host + ":65535").getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 64) {
+      throw new ConfigException("discovery.host", "at most 58 bytes (host:port fits 64)");
     }
     Object rawSeeds = value(cfg, "discovery", "seeds");
     List<String> seeds = new ArrayList<>();

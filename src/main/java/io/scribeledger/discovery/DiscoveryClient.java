@@ -18,7 +18,12 @@ public final class DiscoveryClient {
   public Future<DiscoveryStatus> status() {
     return vertx
         .eventBus()
-        .<Object>request(address, new DiscoveryRequest.Status(), DiscoveryVerticle.LOCAL)
+        .<Object>request(
+            address,
+            new DiscoveryRequest.Status(),
+            // /health waits for this: a stalled verticle must not hold the probe up.
+            new io.vertx.core.eventbus.DeliveryOptions(DiscoveryVerticle.LOCAL)
+                .setSendTimeout(2000))
         .map(reply -> (DiscoveryStatus) reply.body());
   }
 }

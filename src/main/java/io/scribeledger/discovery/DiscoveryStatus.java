@@ -17,9 +17,4 @@ public record DiscoveryStatus(List<Member> members, int localHealth, Map<String,
       long lastSeenMs,
       long incarnation,
       int suspectedBy) {}
-
-  /** How many members are down (or left) as this node sees them. */
-  public long down() {
-    return members.stream().filter(m -> m.status().equals("down")).count();
-  }
 }

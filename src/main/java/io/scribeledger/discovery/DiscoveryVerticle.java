@@ -88,6 +88,8 @@ public final class DiscoveryVerticle extends AbstractVerticle {
                   new Swim(
                       config.node().id(),
                       discovery.address(),
+                      // Start incarnation and sequence numbers from the wall clock: a restart is
+                      // newer than anything its earlier run sent.
                       System.currentTimeMillis(),
                       new Swim.Timing(
                           discovery.intervalMs(),
@@ -105,17 +107,21 @@ public final class DiscoveryVerticle extends AbstractVerticle {
 
                         @Override
                         public void probeAcked(long rttMs) {
-                          rtt.record(Duration.ofMillis(rttMs));
+                          if (rtt != null) {
+                            rtt.record(Duration.ofMillis(rttMs));
+                          }
                         }
                       },
-                      new SecureRandom());
-              registerMeters();
+                      new SecureRandom(),
+                      System::currentTimeMillis);
               socket = vertx.createDatagramSocket(new DatagramSocketOptions());
               socket.handler(this::receive);
               return socket.listen(discovery.port(), discovery.host());
             })
         .onSuccess(
             s -> {
+              registerMeters();
+              snapshot = swim.members();
               timer = vertx.setPeriodic(discovery.intervalMs(), t -> tick());
               consumer = vertx.eventBus().consumer(address(config.node().id()), this::handle);
               LOG.info(
@@ -129,27 +135,48 @@ public final class DiscoveryVerticle extends AbstractVerticle {
         .onFailure(started::fail);
   }
 
-  private void tick() {
-    long now = System.currentTimeMillis();
-    swim.tick(now);
-    long probe = swim.currentProbe();
-    long timeout = swim.probeTimeoutMs();
-    vertx.setTimer(
-        timeout,
-        t -> {
-          swim.probeTimedOut(probe, System.currentTimeMillis());
-          vertx.setTimer(timeout, u -> swim.indirectTimedOut(probe, System.currentTimeMillis()));
-        });
+  /** Protocol time: monotonic, so a wall-clock step neither stops rounds nor convicts anyone. */
+  private static long monotonicMs() {
+    return System.nanoTime() / 1_000_000;
   }
 
-  private void receive(DatagramPacket datagram) {
-    long now = System.currentTimeMillis();
+  private void tick() {
     try {
-      PacketCodec.Result result = codec.decode(datagram.data().getBytes(), now);
+      if (!swim.tick(monotonicMs())) {
+        return;
+      }
+      long probe = swim.currentProbe();
+      long timeout = swim.probeTimeoutMs();
+      vertx.setTimer(
+          timeout,
+          t -> {
+            swim.probeTimedOut(probe, monotonicMs());
+            vertx.setTimer(timeout, u -> swim.indirectTimedOut(probe, monotonicMs()));
+          });
+    } catch (RuntimeException e) {
+      LOG.warn("discovery: a round failed: {}", e.toString());
+    } finally {
+      snapshot = swim.members();
+      snapshotHealth = swim.health();
+    }
+  }
+
+  /** The members as of the last round, for gauges read on other threads. */
+  private volatile List<Swim.MemberView> snapshot = List.of();
+
+  private volatile int snapshotHealth;
+
+  private void receive(DatagramPacket datagram) {
+    try {
+      // Timestamps are checked against the wall clock (the sender's is one too).
+      PacketCodec.Result result =
+          codec.decode(datagram.data().getBytes(), System.currentTimeMillis());
       if (result instanceof PacketCodec.Result.Dropped d) {
-        dropped.get(d.reason()).increment();
+        if (dropped.containsKey(d.reason())) {
+          dropped.get(d.reason()).increment();
+        }
       } else {
-        swim.receive(((PacketCodec.Result.Accepted) result).packet(), now);
+        swim.receive(((PacketCodec.Result.Accepted) result).packet(), monotonicMs());
       }
     } catch (RuntimeException e) {
       // Never reached by input (the codec refuses what it cannot read); a bug must not stop the
@@ -165,6 +192,9 @@ public final class DiscoveryVerticle extends AbstractVerticle {
       port = Integer.parseInt(address.substring(colon + 1));
     } catch (NumberFormatException | StringIndexOutOfBoundsException e) {
       return; // an address gossiped by a member that is not host:port: nothing to send to
+    }
+    if (colon <= 0 || port < 1 || port > 65535) {
+      return;
     }
     List<Packet.Update> gossip = swim.gossip();
     PacketCodec.Encoded encoded = codec.encode(packet, gossip);
@@ -201,9 +231,8 @@ public final class DiscoveryVerticle extends AbstractVerticle {
   }
 
   private DiscoveryStatus status() {
-    long now = System.currentTimeMillis();
     List<DiscoveryStatus.Member> members = new ArrayList<>();
-    for (Swim.MemberView m : swim.members(now)) {
+    for (Swim.MemberView m : swim.members()) {
       members.add(
           new DiscoveryStatus.Member(
               m.id(),
@@ -234,17 +263,14 @@ public final class DiscoveryVerticle extends AbstractVerticle {
       meters.add(
           Gauge.builder(
                   "scribe.discovery.members",
-                  () ->
-                      swim.members(System.currentTimeMillis()).stream()
-                          .filter(m -> m.status() == status)
-                          .count())
+                  () -> snapshot.stream().filter(m -> m.status() == status).count())
               .description("members by status as this node sees them")
               .tag("node", node)
               .tag("status", status.label())
               .register(registry));
     }
     meters.add(
-        Gauge.builder("scribe.discovery.local.health", swim::health)
+        Gauge.builder("scribe.discovery.local.health", () -> snapshotHealth)
             .description("Lifeguard local health score: 0 healthy, up to 8")
             .tag("node", node)
             .register(registry));
@@ -276,7 +302,7 @@ public final class DiscoveryVerticle extends AbstractVerticle {
     }
     // A graceful stop says so: the others mark this node left, not down.
     leaving = new ArrayList<>();
-    swim.leave(System.currentTimeMillis());
+    swim.leave(monotonicMs());
     Future.join(leaving)
         .eventually(() -> consumer == null ? Future.succeededFuture() : consumer.unregister())
         .eventually(socket::close)

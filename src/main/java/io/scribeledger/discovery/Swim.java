@@ -63,13 +63,20 @@ final class Swim {
   private final Listener listener;
   private final Random random;
 
+  /**
+   * Wall-clock time, for packet timestamps and lastSeen; protocol timing uses the monotonic now.
+   */
+  private final java.util.function.LongSupplier wallClock;
+
   private long incarnation;
   private long seq;
-  private long nextProbeId = 1;
   private long lastTick;
   private int health;
-  private long refutations;
-  private long suspicions;
+  // Read by metrics on other threads.
+  private final java.util.concurrent.atomic.AtomicLong refutations =
+      new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong suspicions =
+      new java.util.concurrent.atomic.AtomicLong();
 
   private final Map<String, Member> members = new HashMap<>();
   private final List<String> order = new ArrayList<>();
@@ -87,12 +94,15 @@ final class Swim {
     long suspectSince;
     final Set<String> suspecters = new HashSet<>();
 
-    Member(String id, String address, Packet.Status status, long incarnation, long now) {
+    /** When the status last changed (monotonic ms): left and down members are forgotten later. */
+    long changedAt;
+
+    Member(String id, String address, Packet.Status status, long incarnation, long lastSeen) {
       this.id = id;
       this.address = address;
       this.status = status;
       this.incarnation = incarnation;
-      this.lastSeen = now;
+      this.lastSeen = lastSeen;
     }
   }
 
@@ -132,7 +142,9 @@ final class Swim {
       List<String> seeds,
       Out out,
       Listener listener,
-      Random random) {
+      Random random,
+      java.util.function.LongSupplier wallClock) {
+    this.wallClock = wallClock;
     this.selfId = selfId;
     this.selfAddress = selfAddress;
     this.incarnation = startIncarnation;
@@ -154,17 +166,19 @@ final class Swim {
   }
 
   long refutations() {
-    return refutations;
+    return refutations.get();
   }
 
   long suspicions() {
-    return suspicions;
+    return suspicions.get();
   }
 
   /** Every member known, this node included. */
-  List<MemberView> members(long now) {
+  List<MemberView> members() {
     List<MemberView> views = new ArrayList<>();
-    views.add(new MemberView(selfId, selfAddress, Packet.Status.ALIVE, incarnation, now, 0));
+    views.add(
+        new MemberView(
+            selfId, selfAddress, Packet.Status.ALIVE, incarnation, wallClock.getAsLong(), 0));
     members.values().stream()
         .sorted(Comparator.comparing(m -> m.id))
         .forEach(m -> views.add(view(m)));
@@ -186,15 +200,21 @@ final class Swim {
    * next probe and announces this node to seeds it does not know yet. A tick more than two
    * intervals after the last convicts nobody: this node was the slow one.
    */
-  void tick(long now) {
+  boolean tick(long now) {
     if (lastTick > 0 && now - lastTick < timing.intervalMs() / 2) {
-      return; // a timer catching up after a pause: one round per interval at most
+      return false; // a timer catching up after a pause: one round per interval at most
     }
     boolean late = lastTick > 0 && now - lastTick > 2 * timing.intervalMs();
-    lastTick = now;
     if (late) {
       health = Math.min(MAX_HEALTH, health + 1);
+      // The time this node was away does not count against the members it suspected: they had no
+      // chance to hear of the suspicion and refute it meanwhile.
+      long away = now - lastTick - timing.intervalMs();
+      members.values().stream()
+          .filter(m -> m.status == Packet.Status.SUSPECT)
+          .forEach(m -> m.suspectSince += away);
     }
+    lastTick = now;
     if (probe != null) {
       if (probe.acked) {
         health = Math.max(0, health - 1);
@@ -210,21 +230,62 @@ final class Swim {
         if (m.status == Packet.Status.SUSPECT && now - m.suspectSince >= suspicionTimeout(m)) {
           change(m, Packet.Status.DOWN, m.incarnation, now);
           spread(new Packet.Update(m.id, m.address, Packet.Status.DOWN, m.incarnation, selfId));
-          tellOthers(m.id, now);
+          tellOthers(m.id);
         }
       }
     }
+    forget(now);
     Member target = nextTarget();
     if (target != null) {
-      probe = new Probe(nextProbeId++, target.id, now);
-      send(target.address, Packet.Type.PING, probe.id, "", "", now);
+      probe = new Probe(probeId(), target.id, now);
+      send(target.address, Packet.Type.PING, probe.id, "", "");
+    }
+    // Gossip to the dead, one a round: a member cut off by a partition hears that it was declared
+    // down, refutes, and both sides see each other alive again once the partition heals.
+    List<Member> down = new ArrayList<>();
+    members.values().stream().filter(m -> m.status == Packet.Status.DOWN).forEach(down::add);
+    if (!down.isEmpty()) {
+      send(down.get(random.nextInt(down.size())).address, Packet.Type.PING, 0, "", "");
     }
     for (String seed : seeds) {
-      if (!seed.equals(selfAddress)
-          && members.values().stream().noneMatch(m -> seed.equals(m.address))) {
-        send(seed, Packet.Type.PING, 0, "", "", now);
+      boolean reached =
+          members.values().stream()
+              .anyMatch(
+                  m ->
+                      seed.equals(m.address)
+                          && (m.status == Packet.Status.ALIVE
+                              || m.status == Packet.Status.SUSPECT));
+      if (!seed.equals(selfAddress) && !reached) {
+        send(seed, Packet.Type.PING, 0, "", ""); // a restarted seed is found again this way
       }
     }
+    return true;
+  }
+
+  /** Members forgotten this long after they left, or were declared down. */
+  private static final long FORGET_LEFT_MS = 60_000;
+
+  private static final long FORGET_DOWN_MS = 3_600_000;
+
+  /** Members remembered at most: what an authenticated but faulty peer can make this node hold. */
+  static final int MAX_MEMBERS = 1024;
+
+  private void forget(long now) {
+    members
+        .values()
+        .removeIf(
+            m ->
+                (m.status == Packet.Status.LEFT && now - m.changedAt > FORGET_LEFT_MS)
+                    || (m.status == Packet.Status.DOWN && now - m.changedAt > FORGET_DOWN_MS));
+  }
+
+  /** A random, non-zero probe id: no other member's probe or ack can be mistaken for ours. */
+  private long probeId() {
+    long id;
+    do {
+      id = random.nextLong();
+    } while (id == 0);
+    return id;
   }
 
   /**
@@ -260,7 +321,7 @@ final class Swim {
     }
     Collections.shuffle(helpers, random);
     for (Member h : helpers.subList(0, Math.min(timing.indirectProbes(), helpers.size()))) {
-      send(h.address, Packet.Type.PING_REQ, probe.id, target.id, target.address, now);
+      send(h.address, Packet.Type.PING_REQ, probe.id, target.id, target.address);
     }
   }
 
@@ -279,7 +340,7 @@ final class Swim {
     probe.concluded = true;
     health = Math.min(MAX_HEALTH, health + 1);
     suspect(probe.target, now);
-    tellOthers(probe.target, now);
+    tellOthers(probe.target);
   }
 
   /** Members told at once of a suspicion or a conviction: the news need not wait for a round. */
@@ -289,7 +350,7 @@ final class Swim {
    * Sends the fresh gossip (least-sent first, so this news) to a few members other than {@code
    * about} right away, riding on pings nobody waits for.
    */
-  private void tellOthers(String about, long now) {
+  private void tellOthers(String about) {
     List<Member> others = new ArrayList<>();
     for (Member m : members.values()) {
       if (m.status == Packet.Status.ALIVE && !m.id.equals(about)) {
@@ -298,7 +359,7 @@ final class Swim {
     }
     Collections.shuffle(others, random);
     for (Member m : others.subList(0, Math.min(FAN_OUT, others.size()))) {
-      send(m.address, Packet.Type.PING, 0, "", "", now);
+      send(m.address, Packet.Type.PING, 0, "", "");
     }
   }
 
@@ -317,25 +378,28 @@ final class Swim {
       apply(u, now);
     }
     switch (p.type()) {
-      case PING -> send(p.senderAddress(), Packet.Type.ACK, p.probe(), "", "", now);
+      case PING -> send(p.senderAddress(), Packet.Type.ACK, p.probe(), "", "");
       case ACK -> {
-        if (probe != null && p.probe() == probe.id && !probe.acked) {
+        // Only the target's own ack, or a helper's that names the target, answers our probe.
+        if (probe != null
+            && p.probe() == probe.id
+            && !probe.acked
+            && (p.sender().equals(probe.target) || p.targetId().equals(probe.target))) {
           probe.acked = true;
           probe.rttMs = now - probe.sentAt;
           listener.probeAcked(probe.rttMs);
         }
         Relay relay = relays.remove(p.probe());
         if (relay != null && relay.target.equals(p.sender())) {
-          send(
-              relay.requesterAddress, Packet.Type.ACK, relay.requesterProbe, relay.target, "", now);
+          send(relay.requesterAddress, Packet.Type.ACK, relay.requesterProbe, relay.target, "");
         }
       }
       case PING_REQ -> {
         if (!p.targetAddress().isEmpty() && !p.targetId().equals(selfId)) {
-          long id = nextProbeId++;
+          long id = probeId();
           relays.put(
               id, new Relay(p.senderAddress(), p.probe(), p.targetId(), now + timing.intervalMs()));
-          send(p.targetAddress(), Packet.Type.PING, id, "", "", now);
+          send(p.targetAddress(), Packet.Type.PING, id, "", "");
         }
       }
       case LEAVE -> {
@@ -353,7 +417,7 @@ final class Swim {
   void leave(long now) {
     for (Member m : members.values()) {
       if (m.status == Packet.Status.ALIVE || m.status == Packet.Status.SUSPECT) {
-        send(m.address, Packet.Type.LEAVE, 0, "", "", now);
+        send(m.address, Packet.Type.LEAVE, 0, "", "");
       }
     }
   }
@@ -362,13 +426,23 @@ final class Swim {
   private Member heardFrom(Packet p, long now) {
     Member m = members.get(p.sender());
     if (m == null) {
-      m = new Member(p.sender(), p.senderAddress(), Packet.Status.ALIVE, p.incarnation(), now);
+      if (members.size() >= MAX_MEMBERS) {
+        return null;
+      }
+      m =
+          new Member(
+              p.sender(),
+              p.senderAddress(),
+              Packet.Status.ALIVE,
+              p.incarnation(),
+              wallClock.getAsLong());
+      m.changedAt = now;
       members.put(m.id, m);
       listener.changed(view(m), null);
       spread(new Packet.Update(m.id, m.address, Packet.Status.ALIVE, m.incarnation, m.id));
       return m;
     }
-    m.lastSeen = now;
+    m.lastSeen = wallClock.getAsLong();
     if (p.incarnation() > m.incarnation && p.type() != Packet.Type.LEAVE) {
       m.address = p.senderAddress();
       if (m.status != Packet.Status.ALIVE) {
@@ -392,7 +466,7 @@ final class Swim {
       if ((u.status() == Packet.Status.SUSPECT || u.status() == Packet.Status.DOWN)
           && u.incarnation() >= incarnation) {
         incarnation = u.incarnation() + 1;
-        refutations++;
+        refutations.incrementAndGet();
         health = Math.min(MAX_HEALTH, health + 1);
         spread(new Packet.Update(selfId, selfAddress, Packet.Status.ALIVE, incarnation, selfId));
       }
@@ -400,10 +474,11 @@ final class Swim {
     }
     Member m = members.get(u.memberId());
     if (m == null) {
-      if (u.address().isEmpty()) {
+      if (u.address().isEmpty() || members.size() >= MAX_MEMBERS) {
         return;
       }
       m = new Member(u.memberId(), u.address(), u.status(), u.incarnation(), 0);
+      m.changedAt = now;
       if (u.status() == Packet.Status.SUSPECT) {
         m.suspectSince = now;
         m.suspecters.add(u.by());
@@ -462,7 +537,7 @@ final class Swim {
       change(m, Packet.Status.SUSPECT, m.incarnation, now);
       m.suspecters.clear();
       m.suspecters.add(selfId);
-      suspicions++;
+      suspicions.incrementAndGet();
       spread(new Packet.Update(m.id, m.address, Packet.Status.SUSPECT, m.incarnation, selfId));
     } else if (m.status == Packet.Status.SUSPECT && m.suspecters.add(selfId)) {
       spread(new Packet.Update(m.id, m.address, Packet.Status.SUSPECT, m.incarnation, selfId));
@@ -485,6 +560,7 @@ final class Swim {
   private void change(Member m, Packet.Status to, long inc, long now) {
     Packet.Status before = m.status;
     m.status = to;
+    m.changedAt = now;
     m.incarnation = inc;
     if (to == Packet.Status.SUSPECT && before != Packet.Status.SUSPECT) {
       m.suspectSince = now;
@@ -545,12 +621,7 @@ final class Swim {
   }
 
   private void send(
-      String address,
-      Packet.Type type,
-      long probeId,
-      String targetId,
-      String targetAddr,
-      long now) {
+      String address, Packet.Type type, long probeId, String targetId, String targetAddr) {
     out.send(
         address,
         new Packet(
@@ -559,7 +630,7 @@ final class Swim {
             selfAddress,
             incarnation,
             ++seq,
-            now,
+            wallClock.getAsLong(),
             probeId,
             targetId,
             targetAddr,

@@ -106,7 +106,7 @@ public final class NodeHandler {
       Optional<DiscoveryStatus> d) {
     {
       Optional<String> tierProblem = t.flatMap(TierStatus::degraded);
-      long down = d.map(DiscoveryStatus::down).orElse(0L);
+      long down = d.map(ds -> raftMembersDown(s, ds)).orElse(0L);
       boolean serving = s.hasLeader() && !s.failed() && s.restoring() == null;
       String status;
       if (s.failed()) {
@@ -243,7 +243,7 @@ public final class NodeHandler {
                               "discovery",
                               new JsonObject()
                                   .put("localHealth", ds.localHealth())
-                                  .put("membersDown", ds.down())
+                                  .put("membersDown", raftMembersDown(s, ds))
                                   .put(
                                       "dropped",
                                       new JsonObject(new java.util.TreeMap<>(ds.dropped())))));
@@ -284,7 +284,8 @@ public final class NodeHandler {
                   t.ifPresent(tiering -> body.put("tiering", tiering.toJson()));
                   d.ifPresent(
                       ds ->
-                          body.put("membersDown", ds.down()).put("localHealth", ds.localHealth()));
+                          body.put("membersDown", raftMembersDown(s, ds))
+                              .put("localHealth", ds.localHealth()));
                   Json.send(ctx, 200, body);
                 }));
   }
@@ -430,6 +431,16 @@ public final class NodeHandler {
       out.add(member);
     }
     return out;
+  }
+
+  /**
+   * Raft members the failure detector sees down: a member only discovery knows (a node not yet, or
+   * no more, in the group) does not make this node degraded.
+   */
+  private static long raftMembersDown(NodeStatus s, DiscoveryStatus d) {
+    java.util.Set<String> down = new java.util.HashSet<>();
+    d.members().stream().filter(m -> m.status().equals("down")).forEach(m -> down.add(m.nodeId()));
+    return s.members().stream().filter(m -> down.contains(m.nodeId())).count();
   }
 
   private static void discoveryFields(JsonObject member, DiscoveryStatus.Member live) {

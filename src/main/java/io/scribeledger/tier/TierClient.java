@@ -18,7 +18,11 @@ public final class TierClient {
   public Future<TierStatus> status() {
     return vertx
         .eventBus()
-        .<Object>request(address, new TierRequest.Status(), TierVerticle.LOCAL)
+        .<Object>request(
+            address,
+            new TierRequest.Status(),
+            // /health waits for this: a stalled verticle must not hold the probe up.
+            new io.vertx.core.eventbus.DeliveryOptions(TierVerticle.LOCAL).setSendTimeout(2000))
         .map(reply -> (TierStatus) reply.body());
   }
 }

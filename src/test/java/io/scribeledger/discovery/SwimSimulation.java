@@ -32,6 +32,9 @@ final class SwimSimulation {
   final Set<String> crashed = new HashSet<>();
   final Set<String> paused = new HashSet<>();
 
+  /** When not empty: these members and the others cannot reach each other (a partition). */
+  final Set<String> sideA = new HashSet<>();
+
   /** Every status change each member saw: observer → (member, status, time). */
   final List<String[]> changes = new ArrayList<>();
 
@@ -56,7 +59,8 @@ final class SwimSimulation {
             seeds,
             (address, packet) -> send(self[0], address, packet),
             (m, before) -> changes.add(new String[] {id, m.id(), m.status().label(), "" + now}),
-            new Random(random.nextLong()));
+            new Random(random.nextLong()),
+            () -> now);
     self[0] = swim;
     nodes.put(id, swim);
     crashed.remove(id);
@@ -94,7 +98,7 @@ final class SwimSimulation {
   }
 
   private void tick(Swim swim) {
-    String id = swim.members(now).get(0).id();
+    String id = swim.members().get(0).id();
     swim.tick(now);
     long probe = swim.currentProbe();
     long timeout = swim.probeTimeoutMs();
@@ -119,10 +123,11 @@ final class SwimSimulation {
             packet.targetId(),
             packet.targetAddress(),
             List.copyOf(gossip.subList(0, n)));
-    if (random.nextDouble() < loss) {
+    String to = address.substring(0, address.indexOf(':'));
+    if (random.nextDouble() < loss
+        || (!sideA.isEmpty() && sideA.contains(packet.sender()) != sideA.contains(to))) {
       return;
     }
-    String to = address.substring(0, address.indexOf(':'));
     long delay = 1L + random.nextInt(5);
     schedule(
         now + delay,
@@ -168,7 +173,7 @@ final class SwimSimulation {
 
   /** Member {@code id}'s status as {@code observer} sees it. */
   Packet.Status statusOf(String observer, String id) {
-    return nodes.get(observer).members(now).stream()
+    return nodes.get(observer).members().stream()
         .filter(m -> m.id().equals(id))
         .map(Swim.MemberView::status)
         .findFirst()
@@ -176,7 +181,7 @@ final class SwimSimulation {
   }
 
   long incarnationOf(String observer, String id) {
-    return nodes.get(observer).members(now).stream()
+    return nodes.get(observer).members().stream()
         .filter(m -> m.id().equals(id))
         .mapToLong(Swim.MemberView::incarnation)
         .findFirst()

@@ -147,4 +147,56 @@ class SwimTest {
       }
     }
   }
+
+  @Test
+  void aHealedPartitionAndARestartedSeedComeBackAlive() {
+    SwimSimulation sim = cluster(400, 5);
+    sim.run(10_000);
+    sim.sideA.addAll(List.of("n1", "n2"));
+    sim.run(20_000);
+    assertEquals(Packet.Status.DOWN, sim.statusOf("n1", "n4"), "the other side is down");
+    assertEquals(Packet.Status.DOWN, sim.statusOf("n4", "n2"));
+    sim.sideA.clear();
+    sim.run(15_000);
+    assertTrue(allAlive(sim), "everyone alive once the partition heals");
+
+    // The only seed crashes and restarts knowing nobody: the others find it again.
+    sim.crashed.add("n1");
+    sim.run(15_000);
+    sim.start("n1", List.of(SwimSimulation.address("n1")));
+    sim.run(10_000);
+    assertTrue(allAlive(sim), "the restarted seed is alive everywhere");
+  }
+
+  @Test
+  void onlyTheTargetOrAHelperNamingItAnswersAProbe() {
+    List<String[]> sent = new ArrayList<>();
+    Swim a =
+        new Swim(
+            "a",
+            "a:1",
+            1,
+            SwimSimulation.TIMING,
+            List.of(),
+            (address, p) -> sent.add(new String[] {address, p.type().name()}),
+            (m, before) -> {},
+            new java.util.Random(1),
+            () -> 0L);
+    for (String id : List.of("b", "c")) {
+      a.receive(new Packet(Packet.Type.ACK, id, id + ":1", 1, 1, 0, 0, "", "", List.of()), 1_000);
+    }
+    a.tick(2_000);
+    long probe = a.currentProbe();
+    String target = sent.stream().filter(x -> x[1].equals("PING")).findFirst().get()[0];
+    String other = target.equals("b:1") ? "c" : "b";
+    // An ack carrying our probe id from someone else, about nobody: not an answer.
+    a.receive(
+        new Packet(Packet.Type.ACK, other, other + ":1", 1, 2, 0, probe, "", "", List.of()), 2_050);
+    a.probeTimedOut(probe, 2_300);
+    a.indirectTimedOut(probe, 2_600);
+    String targetId = target.substring(0, 1);
+    assertEquals(
+        Packet.Status.SUSPECT,
+        a.members().stream().filter(m -> m.id().equals(targetId)).findFirst().get().status());
+  }
 }
