@@ -26,7 +26,7 @@ ENV SCRIBE_JAR=/opt/scribe/scribe-ledger.jar \
     JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=70 -XX:+ExitOnOutOfMemoryError"
 USER 10001:10001
 VOLUME /data
-EXPOSE 8080 9080
+EXPOSE 8080 9080 7946/udp
 # exec form: java is PID 1 and gets SIGTERM, so the node closes Raft and commits its index on stop.
 ENTRYPOINT ["java", "-Dlogback.configurationFile=/opt/scribe/conf/logback.xml", "-jar", "/opt/scribe/scribe-ledger.jar"]
 CMD ["-conf", "/opt/scribe/conf/container.json"]

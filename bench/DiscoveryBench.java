@@ -36,6 +36,8 @@ public class DiscoveryBench {
                         Packet.Type.PING,
                         "n1",
                         "10.0.0.1:7946",
+                        "10.0.0.1:9080",
+                        "10.0.0.1:8080",
                         1,
                         i + 1L,
                         now,

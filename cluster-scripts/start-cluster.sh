@@ -23,6 +23,13 @@ if [ "${1:-}" = "--tls" ]; then
 elif tls_on; then
   rm -f "$TLS_DIR/on"
 fi
+# The shared key that authenticates discovery datagrams (conf/node*.json name it): made once.
+if [ ! -f "$ROOT/data/discovery.keys" ]; then
+  ( umask 077
+    mkdir -p "$ROOT/data"
+    printf 'k1:%s\n' "$(head -c 32 /dev/urandom | base64 | tr -d '\n')" > "$ROOT/data/discovery.keys" )
+  echo "made the discovery key in data/discovery.keys"
+fi
 for i in $NODES; do
   if [ -f "$RUN/n$i.pid" ] && kill -0 "$(cat "$RUN/n$i.pid")" 2>/dev/null; then
     echo "n$i already running (pid $(cat "$RUN/n$i.pid"))"
@@ -45,3 +52,10 @@ for i in $NODES; do
   fi
 done
 echo "cluster up; leader: $(scurl -s "$(base_url 1)/cluster/leader" | json_field leaderId)"
+# Discovery needs a few rounds to see everyone: wait until n1 sees no member in another state.
+for _ in $(seq 1 50); do
+  members=$(scurl -s "$(base_url 1)/cluster/members")
+  echo "$members" | grep -q '"status":"\(suspect\|down\|unknown\)"' || break
+  sleep 0.1
+done
+sh "$ROOT/cluster-scripts/status-cluster.sh"

@@ -422,14 +422,20 @@ public final class ConfigResolver {
   private static NodeConfig.Discovery discovery(JsonObject cfg) {
     boolean enabled = bool(cfg, "discovery", "enabled");
     String host = string(cfg, "discovery", "host");
-    if (host == null || host.isBlank() || host.contains(":") || "0.0.0.0".equals(host)) {
-      throw new ConfigException(
-          "discovery.host",
-          "must be the host name or IPv4 address other members reach this node at (it is sent in"
-              + " every packet), not a wildcard");
+    if (host == null || host.isBlank() || host.contains(":")) {
+      throw new ConfigException("discovery.host", "must be a host name or IPv4 address to bind");
     }
-    if ((host + ":65535").getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 64) {
-      throw new ConfigException("discovery.host", "at most 58 bytes (host:port fits 64)");
+    String advertise = string(cfg, "discovery", "advertiseHost");
+    advertise = advertise == null ? host : advertise;
+    if (advertise.isBlank() || advertise.contains(":") || "0.0.0.0".equals(advertise)) {
+      throw new ConfigException(
+          "discovery." + (advertise.equals(host) ? "host" : "advertiseHost"),
+          "must be the host name or IPv4 address other members reach this node at (it is sent in"
+              + " every packet), not a wildcard: bind to 0.0.0.0 with discovery.advertiseHost set");
+    }
+    if ((advertise + ":65535").getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 64) {
+      throw new ConfigException(
+          "discovery.advertiseHost", "at most 58 bytes (host:port fits a packet's 64)");
     }
     Object rawSeeds = value(cfg, "discovery", "seeds");
     List<String> seeds = new ArrayList<>();
@@ -468,6 +474,7 @@ public final class ConfigResolver {
     return new NodeConfig.Discovery(
         enabled,
         host,
+        advertise,
         (int) number(cfg, "discovery", "port", 1, 65535),
         List.copyOf(seeds),
         Optional.ofNullable(keyFile).filter(k -> !k.isBlank()).map(Path::of),
@@ -476,7 +483,9 @@ public final class ConfigResolver {
         (int) number(cfg, "discovery", "indirectProbes", 0, 16),
         suspicionMin,
         suspicionMax,
-        number(cfg, "discovery", "maxClockSkewMs", 1000, 3_600_000));
+        number(cfg, "discovery", "maxClockSkewMs", 1000, 3_600_000),
+        bool(cfg, "discovery", "autoJoin"),
+        number(cfg, "discovery", "autoJoinAfterMs", 0, 3_600_000));
   }
 
   private static Optional<java.net.URI> endpoint(String raw) {

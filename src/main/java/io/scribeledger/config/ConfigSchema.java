@@ -94,6 +94,8 @@ public final class ConfigSchema {
           // key file is required, since every packet is authenticated.
           new ConfigKey("discovery", "enabled", ConfigKey.Type.BOOLEAN, false),
           new ConfigKey("discovery", "host", ConfigKey.Type.STRING, "127.0.0.1"),
+          // Where the others reach this node, sent in every packet; the bind host when unset.
+          new ConfigKey("discovery", "advertiseHost", ConfigKey.Type.STRING, null),
           new ConfigKey("discovery", "port", ConfigKey.Type.INT, 7946),
           // host:port of members to announce to; the addresses other members learn come with them.
           new ConfigKey("discovery", "seeds", ConfigKey.Type.ARRAY, null),
@@ -103,7 +105,11 @@ public final class ConfigSchema {
           new ConfigKey("discovery", "indirectProbes", ConfigKey.Type.INT, 3),
           new ConfigKey("discovery", "suspicionMinMs", ConfigKey.Type.LONG, 4000L),
           new ConfigKey("discovery", "suspicionMaxMs", ConfigKey.Type.LONG, 8000L),
-          new ConfigKey("discovery", "maxClockSkewMs", ConfigKey.Type.LONG, 30_000L));
+          new ConfigKey("discovery", "maxClockSkewMs", ConfigKey.Type.LONG, 30_000L),
+          // The leader adds a member discovery has seen alive this long, and Raft has not: off
+          // unless asked for (anyone holding the discovery key could then join the group).
+          new ConfigKey("discovery", "autoJoin", ConfigKey.Type.BOOLEAN, false),
+          new ConfigKey("discovery", "autoJoinAfterMs", ConfigKey.Type.LONG, 5000L));
 
   public static final Set<String> SECTIONS =
       KEYS.stream().map(ConfigKey::section).collect(Collectors.toUnmodifiableSet());

@@ -133,6 +133,7 @@ public record NodeConfig(
   public record Discovery(
       boolean enabled,
       String host,
+      String advertiseHost,
       int port,
       List<String> seeds,
       Optional<Path> keyFile,
@@ -141,11 +142,13 @@ public record NodeConfig(
       int indirectProbes,
       long suspicionMinMs,
       long suspicionMaxMs,
-      long maxClockSkewMs) {
+      long maxClockSkewMs,
+      boolean autoJoin,
+      long autoJoinAfterMs) {
 
     /** This node's discovery address as others reach it. */
     public String address() {
-      return host + ":" + port;
+      return advertiseHost + ":" + port;
     }
   }
 

@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.scribeledger.config.ConfigException;
+import io.scribeledger.config.ConfigResolver;
 import io.scribeledger.config.NodeConfig;
 import io.scribeledger.service.LocalCodec;
 import io.vertx.core.AbstractVerticle;
@@ -58,6 +59,12 @@ public final class DiscoveryVerticle extends AbstractVerticle {
   private final List<Meter> meters = new ArrayList<>();
   private Timer rtt;
   private List<Future<Void>> leaving;
+  private io.scribeledger.service.LedgerClient ledger;
+  private boolean joining;
+  private long lastJoinAt = Long.MIN_VALUE / 2;
+
+  /** At most one automatic join is started per this interval (and one runs at a time). */
+  private static final long AUTO_JOIN_EVERY_MS = 5_000;
 
   public DiscoveryVerticle(NodeConfig config, MeterRegistry registry) {
     this.config = config;
@@ -72,6 +79,7 @@ public final class DiscoveryVerticle extends AbstractVerticle {
 
   @Override
   public void start(Promise<Void> started) {
+    ledger = new io.scribeledger.service.LedgerClient(vertx, config.node().id(), config.raft());
     vertx
         .executeBlocking(
             () -> {
@@ -88,6 +96,8 @@ public final class DiscoveryVerticle extends AbstractVerticle {
                   new Swim(
                       config.node().id(),
                       discovery.address(),
+                      config.raftAddress(),
+                      config.httpAddress(),
                       // Start incarnation and sequence numbers from the wall clock: a restart is
                       // newer than anything its earlier run sent.
                       System.currentTimeMillis(),
@@ -135,6 +145,65 @@ public final class DiscoveryVerticle extends AbstractVerticle {
         .onFailure(started::fail);
   }
 
+  /**
+   * On the leader only, one change at a time and at most one per {@link #AUTO_JOIN_EVERY_MS}: a
+   * member discovery has seen alive for {@code autoJoinAfterMs} that Raft does not know is added as
+   * a listener, then promoted to voter once caught up ({@code LedgerRequest.Join}, the same path as
+   * {@code /cluster/join}, certificate check included when TLS is on). Nothing is ever removed
+   * automatically: down is not removed.
+   */
+  private void autoJoin(long now) {
+    if (joining || now - lastJoinAt < AUTO_JOIN_EVERY_MS) {
+      return;
+    }
+    joining = true;
+    ledger
+        .status()
+        .compose(
+            status -> {
+              if (!"LEADER".equals(status.role())) {
+                return Future.succeededFuture();
+              }
+              java.util.Set<String> inRaft = new java.util.HashSet<>();
+              status.members().forEach(m -> inRaft.add(m.nodeId()));
+              Swim.MemberView candidate =
+                  swim.members().stream()
+                      .filter(
+                          m ->
+                              m.status() == Packet.Status.ALIVE
+                                  && !inRaft.contains(m.id())
+                                  && now - m.statusSince() >= discovery.autoJoinAfterMs()
+                                  && ConfigResolver.isNodeId(m.id())
+                                  && ConfigResolver.isHostPort(m.raftAddress())
+                                  && ConfigResolver.isHostPort(m.httpAddress()))
+                      .findFirst()
+                      .orElse(null);
+              if (candidate == null) {
+                return Future.succeededFuture();
+              }
+              lastJoinAt = now;
+              LOG.info(
+                  "auto-join: adding {} (raft {}, http {}) as a listener, then a voter once caught"
+                      + " up",
+                  candidate.id(),
+                  candidate.raftAddress(),
+                  candidate.httpAddress());
+              return ledger
+                  .join(
+                      new io.scribeledger.service.LedgerRequest.Join(
+                          candidate.id(), candidate.raftAddress(), candidate.httpAddress()))
+                  .onSuccess(s -> LOG.info("auto-join: {} is a voter", candidate.id()))
+                  .onFailure(
+                      e ->
+                          LOG.warn(
+                              "auto-join of {} did not complete: {}",
+                              candidate.id(),
+                              io.scribeledger.error.Failures.toApiError(e).message()))
+                  .mapEmpty();
+            })
+        .onComplete(ar -> joining = false);
+  }
+
   /** Protocol time: monotonic, so a wall-clock step neither stops rounds nor convicts anyone. */
   private static long monotonicMs() {
     return System.nanoTime() / 1_000_000;
@@ -144,6 +213,9 @@ public final class DiscoveryVerticle extends AbstractVerticle {
     try {
       if (!swim.tick(monotonicMs())) {
         return;
+      }
+      if (discovery.autoJoin()) {
+        autoJoin(monotonicMs());
       }
       long probe = swim.currentProbe();
       long timeout = swim.probeTimeoutMs();

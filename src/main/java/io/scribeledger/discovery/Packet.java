@@ -3,15 +3,17 @@ package io.scribeledger.discovery;
 import java.util.List;
 
 /**
- * One discovery datagram as the protocol sees it once authenticated: who sent it (id, address,
- * incarnation), its sequence number and time, the probe it belongs to, the member it is about (a
- * ping request's target, or whom an indirect ack vouches for), and the membership updates it
- * carries.
+ * One discovery datagram as the protocol sees it once authenticated: who sent it (id, discovery
+ * address, Raft and HTTP addresses for auto-join, incarnation), its sequence number and time, the
+ * probe it belongs to, the member it is about (a ping request's target, or whom an indirect ack
+ * vouches for), and the membership updates it carries.
  */
 public record Packet(
     Type type,
     String sender,
     String senderAddress,
+    String senderRaft,
+    String senderHttp,
     long incarnation,
     long seq,
     long timestamp,

@@ -80,6 +80,8 @@ public final class PacketCodec {
       putString(b, cluster);
       putString(b, packet.sender());
       putString(b, packet.senderAddress());
+      putString(b, packet.senderRaft());
+      putString(b, packet.senderHttp());
       b.putLong(packet.incarnation())
           .putLong(packet.seq())
           .putLong(packet.timestamp())
@@ -155,6 +157,8 @@ public final class PacketCodec {
       packetCluster = getString(b);
       String sender = getString(b);
       String senderAddress = getString(b);
+      String senderRaft = getString(b);
+      String senderHttp = getString(b);
       long incarnation = b.getLong();
       long seq = b.getLong();
       long timestamp = b.getLong();
@@ -176,6 +180,8 @@ public final class PacketCodec {
               type,
               sender,
               senderAddress,
+              senderRaft,
+              senderHttp,
               incarnation,
               seq,
               timestamp,

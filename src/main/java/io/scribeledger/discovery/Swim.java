@@ -36,14 +36,20 @@ final class Swim {
     default void probeAcked(long rttMs) {}
   }
 
-  /** A member as this node sees it. */
+  /**
+   * A member as this node sees it; its Raft and HTTP addresses as it announced them (empty until it
+   * sent us a packet), and since when (monotonic ms) it has been in its status.
+   */
   record MemberView(
       String id,
       String address,
       Packet.Status status,
       long incarnation,
       long lastSeenMs,
-      int suspectedBy) {}
+      int suspectedBy,
+      String raftAddress,
+      String httpAddress,
+      long statusSince) {}
 
   /** Timings and fan-out, from the configuration. */
   record Timing(
@@ -57,6 +63,8 @@ final class Swim {
 
   private final String selfId;
   private final String selfAddress;
+  private final String selfRaft;
+  private final String selfHttp;
   private final Timing timing;
   private final List<String> seeds;
   private final Out out;
@@ -88,6 +96,8 @@ final class Swim {
   private static final class Member {
     final String id;
     String address;
+    String raftAddress = "";
+    String httpAddress = "";
     Packet.Status status;
     long incarnation;
     long lastSeen;
@@ -137,6 +147,8 @@ final class Swim {
   Swim(
       String selfId,
       String selfAddress,
+      String selfRaft,
+      String selfHttp,
       long startIncarnation,
       Timing timing,
       List<String> seeds,
@@ -147,6 +159,8 @@ final class Swim {
     this.wallClock = wallClock;
     this.selfId = selfId;
     this.selfAddress = selfAddress;
+    this.selfRaft = selfRaft;
+    this.selfHttp = selfHttp;
     this.incarnation = startIncarnation;
     this.seq = startIncarnation * 1000; // grows across restarts too: peers' replay windows hold
     this.timing = timing;
@@ -178,7 +192,15 @@ final class Swim {
     List<MemberView> views = new ArrayList<>();
     views.add(
         new MemberView(
-            selfId, selfAddress, Packet.Status.ALIVE, incarnation, wallClock.getAsLong(), 0));
+            selfId,
+            selfAddress,
+            Packet.Status.ALIVE,
+            incarnation,
+            wallClock.getAsLong(),
+            0,
+            selfRaft,
+            selfHttp,
+            0));
     members.values().stream()
         .sorted(Comparator.comparing(m -> m.id))
         .forEach(m -> views.add(view(m)));
@@ -192,7 +214,10 @@ final class Swim {
         m.status,
         m.incarnation,
         m.lastSeen,
-        m.status == Packet.Status.SUSPECT ? m.suspecters.size() : 0);
+        m.status == Packet.Status.SUSPECT ? m.suspecters.size() : 0,
+        m.raftAddress,
+        m.httpAddress,
+        m.changedAt);
   }
 
   /**
@@ -437,12 +462,16 @@ final class Swim {
               p.incarnation(),
               wallClock.getAsLong());
       m.changedAt = now;
+      m.raftAddress = p.senderRaft();
+      m.httpAddress = p.senderHttp();
       members.put(m.id, m);
       listener.changed(view(m), null);
       spread(new Packet.Update(m.id, m.address, Packet.Status.ALIVE, m.incarnation, m.id));
       return m;
     }
     m.lastSeen = wallClock.getAsLong();
+    m.raftAddress = p.senderRaft();
+    m.httpAddress = p.senderHttp();
     if (p.incarnation() > m.incarnation && p.type() != Packet.Type.LEAVE) {
       m.address = p.senderAddress();
       if (m.status != Packet.Status.ALIVE) {
@@ -628,6 +657,8 @@ final class Swim {
             type,
             selfId,
             selfAddress,
+            selfRaft,
+            selfHttp,
             incarnation,
             ++seq,
             wallClock.getAsLong(),

@@ -134,7 +134,7 @@ class KubernetesManifestTest {
     assertTrue(dockerfile.contains("USER " + user), "the Dockerfile's USER is " + user);
     String expose =
         dockerfile.stream().filter(l -> l.startsWith("EXPOSE ")).findFirst().orElseThrow();
-    for (String port : List.of("http", "raft")) {
+    for (String port : List.of("http", "raft", "discovery")) {
       assertTrue(expose.contains(String.valueOf(containerPort(container(), port))), expose);
     }
   }
@@ -154,7 +154,8 @@ class KubernetesManifestTest {
             tls.certFile(),
             tls.keyFile(),
             tls.caFile(),
-            config.security().tokensFile().orElseThrow())) {
+            config.security().tokensFile().orElseThrow(),
+            config.discovery().keyFile().orElseThrow())) {
       String volume = volumeAt(container, file.getParent());
       assertNotNull(secretOf(volume), file + " comes from a Secret, not the image or a ConfigMap");
     }
@@ -193,6 +194,31 @@ class KubernetesManifestTest {
       }
     }
     assertTrue(raftRuleFound, "a rule names the Raft port");
+
+    // Discovery: on, bound everywhere, advertised under the pod's stable peer name, the seeds are
+    // the StatefulSet's pods at the container's discovery port, and only members reach it.
+    NodeConfig.Discovery discovery = config.discovery();
+    assertTrue(discovery.enabled());
+    assertEquals(containerPort(container, "discovery"), discovery.port());
+    assertEquals("scribe-0.scribe-peers:" + discovery.port(), discovery.address());
+    assertEquals(
+        List.of(
+            "scribe-0.scribe-peers:" + discovery.port(),
+            "scribe-1.scribe-peers:" + discovery.port(),
+            "scribe-2.scribe-peers:" + discovery.port()),
+        discovery.seeds());
+    boolean udpRuleFound = false;
+    for (Object r : list(policy.get("ingress"))) {
+      Map<String, Object> rule = map(r);
+      for (Object p : list(rule.get("ports"))) {
+        if ("UDP".equals(map(p).get("protocol"))
+            && Integer.valueOf(discovery.port()).equals(map(p).get("port"))) {
+          udpRuleFound = true;
+          assertEquals(1, list(rule.get("from")).size(), "only members reach discovery");
+        }
+      }
+    }
+    assertTrue(udpRuleFound, "a rule names the discovery port");
   }
 
   @Test

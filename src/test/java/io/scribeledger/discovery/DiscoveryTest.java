@@ -162,6 +162,8 @@ class DiscoveryTest {
                         Packet.Type.LEAVE,
                         "n3",
                         "127.0.0.1:" + udp[2],
+                        "",
+                        "",
                         Long.MAX_VALUE,
                         Long.MAX_VALUE,
                         System.currentTimeMillis(),

@@ -28,7 +28,18 @@ class PacketCodecTest {
 
   static Packet ping(String sender, long seq, long timestamp) {
     return new Packet(
-        Packet.Type.PING, sender, sender + ":7946", 7, seq, timestamp, 42, "", "", List.of());
+        Packet.Type.PING,
+        sender,
+        sender + ":7946",
+        "",
+        "",
+        7,
+        seq,
+        timestamp,
+        42,
+        "",
+        "",
+        List.of());
   }
 
   static List<Packet.Update> updates(int n) {

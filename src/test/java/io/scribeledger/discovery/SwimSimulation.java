@@ -54,6 +54,8 @@ final class SwimSimulation {
         new Swim(
             id,
             address(id),
+            "",
+            "",
             incarnation,
             TIMING,
             seeds,
@@ -116,6 +118,8 @@ final class SwimSimulation {
             packet.type(),
             packet.sender(),
             packet.senderAddress(),
+            packet.senderRaft(),
+            packet.senderHttp(),
             packet.incarnation(),
             packet.seq(),
             packet.timestamp(),

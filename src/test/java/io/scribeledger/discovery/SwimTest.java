@@ -175,6 +175,8 @@ class SwimTest {
         new Swim(
             "a",
             "a:1",
+            "",
+            "",
             1,
             SwimSimulation.TIMING,
             List.of(),
@@ -183,7 +185,8 @@ class SwimTest {
             new java.util.Random(1),
             () -> 0L);
     for (String id : List.of("b", "c")) {
-      a.receive(new Packet(Packet.Type.ACK, id, id + ":1", 1, 1, 0, 0, "", "", List.of()), 1_000);
+      a.receive(
+          new Packet(Packet.Type.ACK, id, id + ":1", "", "", 1, 1, 0, 0, "", "", List.of()), 1_000);
     }
     a.tick(2_000);
     long probe = a.currentProbe();
@@ -191,7 +194,8 @@ class SwimTest {
     String other = target.equals("b:1") ? "c" : "b";
     // An ack carrying our probe id from someone else, about nobody: not an answer.
     a.receive(
-        new Packet(Packet.Type.ACK, other, other + ":1", 1, 2, 0, probe, "", "", List.of()), 2_050);
+        new Packet(Packet.Type.ACK, other, other + ":1", "", "", 1, 2, 0, probe, "", "", List.of()),
+        2_050);
     a.probeTimedOut(probe, 2_300);
     a.indirectTimedOut(probe, 2_600);
     String targetId = target.substring(0, 1);
