@@ -123,7 +123,6 @@ final class Swim {
     final long sentAt;
     boolean acked;
     boolean concluded;
-    long rttMs = -1;
 
     Probe(long id, String target, long sentAt) {
       this.id = id;
@@ -388,11 +387,6 @@ final class Swim {
     }
   }
 
-  /** The round-trip time of this round's probe once acked (-1 before). */
-  long lastRttMs() {
-    return probe == null ? -1 : probe.rttMs;
-  }
-
   /** An authenticated packet, received at {@code now}. */
   void receive(Packet p, long now) {
     if (p.sender().equals(selfId)) {
@@ -411,8 +405,7 @@ final class Swim {
             && !probe.acked
             && (p.sender().equals(probe.target) || p.targetId().equals(probe.target))) {
           probe.acked = true;
-          probe.rttMs = now - probe.sentAt;
-          listener.probeAcked(probe.rttMs);
+          listener.probeAcked(now - probe.sentAt);
         }
         Relay relay = relays.remove(p.probe());
         if (relay != null && relay.target.equals(p.sender())) {
