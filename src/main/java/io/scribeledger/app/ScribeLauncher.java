@@ -77,6 +77,26 @@ public final class ScribeLauncher extends VertxApplication {
             new VertxPrometheusOptions().setEnabled(true).setPublishQuantiles(true));
   }
 
+  /**
+   * One line for an operator: the message, or the exception's class and where it was thrown when it
+   * has none (an IndexOutOfBoundsException inside a store says more than "null").
+   */
+  static String describe(Throwable t) {
+    if (t == null) {
+      return "timed out";
+    }
+    if (t.getMessage() != null) {
+      return t.getMessage();
+    }
+    // The first frame outside the JDK: where in the node, or in which library, it went wrong.
+    for (StackTraceElement e : t.getStackTrace()) {
+      if (!e.getClassName().startsWith("java.") && !e.getClassName().startsWith("jdk.")) {
+        return t.getClass().getName() + " at " + e.getClassName() + "." + e.getMethodName();
+      }
+    }
+    return t.getClass().getName();
+  }
+
   private static final class Hooks implements VertxApplicationHooks {
     @Override
     public void beforeStartingVertx(HookContext context) {
@@ -99,8 +119,7 @@ public final class ScribeLauncher extends VertxApplication {
         System.err.println("scribe-ledger: invalid configuration: " + config.getMessage());
         System.exit(EXIT_CONFIG);
       }
-      System.err.println(
-          "scribe-ledger: failed to start: " + (t == null ? "timed out" : t.getMessage()));
+      System.err.println("scribe-ledger: failed to start: " + describe(t));
       System.exit(EXIT_START);
     }
   }
