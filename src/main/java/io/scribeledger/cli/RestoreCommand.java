@@ -2,6 +2,7 @@ package io.scribeledger.cli;
 
 import io.scribeledger.ledger.SegmentReplay;
 import io.scribeledger.merkle.Hashes;
+import io.scribeledger.storage.Directories;
 import io.scribeledger.tier.ArchiveReader;
 import io.scribeledger.tier.S3Archive;
 import io.scribeledger.verify.EntryCheck.Failed;
@@ -59,7 +60,7 @@ final class RestoreCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     Path target = dataDir.toAbsolutePath().normalize();
     try {
-      if (Files.exists(target) && !isEmptyDirectory(target)) {
+      if (!Directories.isEmpty(target)) {
         err.println(
             "scribe restore: " + target + " is not empty: a restore only fills a new directory");
         return ScribeCli.UNREACHABLE;
@@ -129,12 +130,6 @@ final class RestoreCommand implements Callable<Integer> {
       if (!done) {
         err.println("nothing was restored into " + target);
       }
-    }
-  }
-
-  private static boolean isEmptyDirectory(Path dir) throws IOException {
-    try (Stream<Path> files = Files.list(dir)) {
-      return files.findAny().isEmpty();
     }
   }
 

@@ -518,14 +518,10 @@ public final class ConfigResolver {
                   readableFile(ca, "tls.caFile")));
     }
     String tokens = string(cfg, "security", "tokensFile");
-    Object insecure = value(cfg, "security", "allowInsecure");
-    if (!(insecure instanceof Boolean allowInsecure)) {
-      throw new ConfigException("security.allowInsecure", "must be true or false");
-    }
     return new NodeConfig.Security(
         tls,
         Optional.ofNullable(tokens).map(t -> readableFile(t, "security.tokensFile")),
-        allowInsecure,
+        bool(cfg, "security", "allowInsecure"),
         Optional.ofNullable(string(cfg, "security", "signingKeyFile"))
             .map(k -> readableFile(k, "security.signingKeyFile")));
   }

@@ -12,6 +12,7 @@ import io.scribeledger.service.LedgerClient;
 import io.scribeledger.service.LedgerRequest;
 import io.scribeledger.tier.TierClient;
 import io.scribeledger.tier.TierStatus;
+import io.vertx.core.Future;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -49,40 +50,34 @@ public final class NodeHandler {
     this.discovery = discovery;
   }
 
-  /** The failure detector's view (empty when discovery is off or does not answer). */
-  private void withDiscovery(
-      NodeStatus s, java.util.function.BiConsumer<NodeStatus, Optional<DiscoveryStatus>> then) {
-    if (discovery.isEmpty()) {
-      then.accept(s, Optional.empty());
-      return;
-    }
-    discovery
-        .get()
-        .status()
-        .onComplete(
-            ar -> then.accept(s, ar.succeeded() ? Optional.of(ar.result()) : Optional.empty()));
-  }
-
   private void withStatus(RoutingContext ctx, java.util.function.Consumer<NodeStatus> then) {
     ledger.status().onSuccess(then::accept).onFailure(e -> ErrorResponses.fail(ctx, e));
   }
 
-  /** This node's status with the archive's lag (empty when tiering is off or does not answer). */
-  private void withStatusAndTier(
-      RoutingContext ctx, java.util.function.BiConsumer<NodeStatus, Optional<TierStatus>> then) {
+  /** Receives this node's status with the tiering and discovery verticles' views. */
+  @FunctionalInterface
+  private interface ViewConsumer {
+    void accept(NodeStatus s, Optional<TierStatus> tier, Optional<DiscoveryStatus> discovery);
+  }
+
+  /**
+   * This node's status, then the archive's lag and the failure detector's view, asked at once (each
+   * empty when its verticle is off or does not answer: the status is served regardless).
+   */
+  private void withView(RoutingContext ctx, ViewConsumer then) {
     withStatus(
         ctx,
         s -> {
-          if (tier.isEmpty()) {
-            then.accept(s, Optional.empty());
-            return;
-          }
-          tier.get()
-              .status()
-              .onComplete(
-                  ar ->
-                      then.accept(s, ar.succeeded() ? Optional.of(ar.result()) : Optional.empty()));
+          Future<Optional<TierStatus>> t = ifAnswered(tier.map(TierClient::status));
+          Future<Optional<DiscoveryStatus>> d = ifAnswered(discovery.map(DiscoveryClient::status));
+          Future.join(t, d).onComplete(ar -> then.accept(s, t.result(), d.result()));
         });
+  }
+
+  private static <T> Future<Optional<T>> ifAnswered(Optional<Future<T>> request) {
+    return request
+        .map(f -> f.map(Optional::of).otherwise(Optional.empty()))
+        .orElse(Future.succeededFuture(Optional.empty()));
   }
 
   /**
@@ -94,8 +89,7 @@ public final class NodeHandler {
    * alone.
    */
   public void health(RoutingContext ctx, boolean details) {
-    withStatusAndTier(
-        ctx, (status, t) -> withDiscovery(status, (s, d) -> health(ctx, details, s, t, d)));
+    withView(ctx, (s, t, d) -> health(ctx, details, s, t, d));
   }
 
   private void health(
@@ -191,64 +185,56 @@ public final class NodeHandler {
   }
 
   public void metrics(RoutingContext ctx) {
-    withStatusAndTier(
+    withView(
         ctx,
-        (status, t) ->
-            withDiscovery(
-                status,
-                (s, d) -> {
-                  JsonObject body =
+        (s, t, d) -> {
+          JsonObject body =
+              new JsonObject()
+                  .put("nodeId", s.nodeId())
+                  .put("requests", requests.summary())
+                  .put(
+                      "http",
                       new JsonObject()
-                          .put("nodeId", s.nodeId())
-                          .put("requests", requests.summary())
-                          .put(
-                              "http",
-                              new JsonObject()
-                                  .put("connections", admission.connections())
-                                  .put("bytesInFlight", admission.bytesInFlight()))
-                          .put(
-                              "ledger",
-                              new JsonObject()
-                                  .put("size", s.appliedIndex())
-                                  .put("treeSize", s.appliedIndex()))
-                          .put(
-                              "raft",
-                              new JsonObject()
-                                  .put("role", s.role())
-                                  .put("term", s.term())
-                                  .put("leaderId", s.leaderId())
-                                  .put("commitIndex", s.commitIndex())
-                                  .put("appliedIndex", s.raftAppliedIndex()))
-                          .put(
-                              "segments",
-                              new JsonObject()
-                                  .put("local", s.segmentCount())
-                                  .put(
-                                      "archived", t.map(TierStatus::archivedSegments).orElse(null)))
-                          .put(
-                              "integrity",
-                              new JsonObject().put("problems", s.integrityProblems().size()))
-                          .put(
-                              "snapshots",
-                              new JsonObject()
-                                  .put("taken", s.snapshots().taken())
-                                  .put("installed", s.snapshots().installed())
-                                  .put("lastIndex", s.snapshots().lastIndex())
-                                  .put("lastSizeBytes", s.snapshots().lastSizeBytes())
-                                  .put("lastDurationMs", s.snapshots().lastDurationMs()));
-                  t.ifPresent(tiering -> body.put("tiering", tiering.toJson()));
-                  d.ifPresent(
-                      ds ->
-                          body.put(
-                              "discovery",
-                              new JsonObject()
-                                  .put("localHealth", ds.localHealth())
-                                  .put("membersDown", raftMembersDown(s, ds))
-                                  .put(
-                                      "dropped",
-                                      new JsonObject(new java.util.TreeMap<>(ds.dropped())))));
-                  Json.send(ctx, 200, body);
-                }));
+                          .put("connections", admission.connections())
+                          .put("bytesInFlight", admission.bytesInFlight()))
+                  .put(
+                      "ledger",
+                      new JsonObject()
+                          .put("size", s.appliedIndex())
+                          .put("treeSize", s.appliedIndex()))
+                  .put(
+                      "raft",
+                      new JsonObject()
+                          .put("role", s.role())
+                          .put("term", s.term())
+                          .put("leaderId", s.leaderId())
+                          .put("commitIndex", s.commitIndex())
+                          .put("appliedIndex", s.raftAppliedIndex()))
+                  .put(
+                      "segments",
+                      new JsonObject()
+                          .put("local", s.segmentCount())
+                          .put("archived", t.map(TierStatus::archivedSegments).orElse(null)))
+                  .put("integrity", new JsonObject().put("problems", s.integrityProblems().size()))
+                  .put(
+                      "snapshots",
+                      new JsonObject()
+                          .put("taken", s.snapshots().taken())
+                          .put("installed", s.snapshots().installed())
+                          .put("lastIndex", s.snapshots().lastIndex())
+                          .put("lastSizeBytes", s.snapshots().lastSizeBytes())
+                          .put("lastDurationMs", s.snapshots().lastDurationMs()));
+          t.ifPresent(tiering -> body.put("tiering", tiering.toJson()));
+          d.ifPresent(
+              ds ->
+                  body.put(
+                      "discovery",
+                      new JsonObject()
+                          .put("localHealth", ds.localHealth())
+                          .put("membersDown", raftMembersDown(s, ds))
+                          .put("dropped", new JsonObject(new java.util.TreeMap<>(ds.dropped())))));
+          Json.send(ctx, 200, body);
+        });
   }
 
   public void prometheus(RoutingContext ctx) {
@@ -263,40 +249,32 @@ public final class NodeHandler {
   }
 
   public void clusterStatus(RoutingContext ctx) {
-    withStatusAndTier(
+    withView(
         ctx,
-        (status, t) ->
-            withDiscovery(
-                status,
-                (s, d) -> {
-                  JsonObject body =
-                      new JsonObject()
-                          .put("nodeId", s.nodeId())
-                          .put("role", s.role())
-                          .put("term", s.term())
-                          .put("leaderId", s.leaderId())
-                          .put("commitIndex", s.commitIndex())
-                          .put("leaderCommitIndex", s.leaderCommitIndex())
-                          .put("leaderSilentMs", s.leaderSilentMs())
-                          .put("appliedIndex", s.appliedIndex())
-                          .put("raftAppliedIndex", s.raftAppliedIndex())
-                          .put("members", members(s, d));
-                  t.ifPresent(tiering -> body.put("tiering", tiering.toJson()));
-                  d.ifPresent(
-                      ds ->
-                          body.put("membersDown", raftMembersDown(s, ds))
-                              .put("localHealth", ds.localHealth()));
-                  Json.send(ctx, 200, body);
-                }));
+        (s, t, d) -> {
+          JsonObject body =
+              new JsonObject()
+                  .put("nodeId", s.nodeId())
+                  .put("role", s.role())
+                  .put("term", s.term())
+                  .put("leaderId", s.leaderId())
+                  .put("commitIndex", s.commitIndex())
+                  .put("leaderCommitIndex", s.leaderCommitIndex())
+                  .put("leaderSilentMs", s.leaderSilentMs())
+                  .put("appliedIndex", s.appliedIndex())
+                  .put("raftAppliedIndex", s.raftAppliedIndex())
+                  .put("members", members(s, d));
+          t.ifPresent(tiering -> body.put("tiering", tiering.toJson()));
+          d.ifPresent(
+              ds ->
+                  body.put("membersDown", raftMembersDown(s, ds))
+                      .put("localHealth", ds.localHealth()));
+          Json.send(ctx, 200, body);
+        });
   }
 
   public void clusterMembers(RoutingContext ctx) {
-    withStatus(
-        ctx,
-        status ->
-            withDiscovery(
-                status,
-                (s, d) -> Json.send(ctx, 200, new JsonObject().put("members", members(s, d)))));
+    withView(ctx, (s, t, d) -> Json.send(ctx, 200, new JsonObject().put("members", members(s, d))));
   }
 
   public void clusterLeader(RoutingContext ctx) {

@@ -101,7 +101,7 @@ public final class LedgerState implements AutoCloseable {
     this.segmentSizeBytes = segmentSizeBytes;
     try {
       Files.createDirectories(dataDir);
-      clearRecalls();
+      Directories.clear(dataDir.resolve(RECALL_DIR)); // downloads a crash left half-done
       boolean cutShort = Files.exists(dataDir.resolve(RESTORING_FILE));
       if (cutShort && latestSnapshot.isEmpty()) {
         throw new IllegalStateException(
@@ -135,18 +135,6 @@ public final class LedgerState implements AutoCloseable {
     return dataDir.resolve(SEGMENTS_DIR);
   }
 
-  /** Deletes recall downloads a crash left half-done. */
-  private void clearRecalls() throws IOException {
-    Path dir = dataDir.resolve(RECALL_DIR);
-    if (Files.isDirectory(dir)) {
-      try (var files = Files.list(dir)) {
-        for (Path f : (Iterable<Path>) files::iterator) {
-          Files.delete(f);
-        }
-      }
-    }
-  }
-
   /** Where this ledger's segment files live. */
   public Path segmentsDir() {
     return segmentsDir(dataDir);
@@ -164,7 +152,12 @@ public final class LedgerState implements AutoCloseable {
   private void openFiles(SegmentStore.Position position, long size) {
     segments =
         new SegmentStore(
-            dataDir.resolve(SEGMENTS_DIR), segmentSizeBytes, position, opener, this::recall);
+            dataDir.resolve(SEGMENTS_DIR),
+            segmentSizeBytes,
+            position,
+            opener,
+            // Without a cold tier an evicted segment cannot come back: reads of it fail at once.
+            coldTier == null ? SegmentStore.NO_RECALL : this::recall);
     nodes = new MerkleNodeFile(dataDir.resolve(NODES_FILE), size, opener);
     entries = new EntryIndexFile(dataDir.resolve(ENTRIES_FILE), size, opener);
     tree = new MerkleTree(nodes);
@@ -712,20 +705,15 @@ public final class LedgerState implements AutoCloseable {
 
   private Optional<ArchivedCopy> archivedCopy(long segmentId) {
     SnapshotMeta meta = restoring;
-    if (meta != null) {
-      Optional<SegmentInfo> segment =
-          meta.segments().stream().filter(s -> s.id() == segmentId).findFirst();
-      Optional<SegmentArchived> record =
-          meta.archived().stream().filter(a -> a.segmentId() == segmentId).findFirst();
-      return segment.isPresent() && record.isPresent()
-          ? Optional.of(new ArchivedCopy(segment.get(), record.get()))
-          : Optional.empty();
-    }
-    Optional<SegmentInfo> segment = index.segment(segmentId);
-    Optional<SegmentArchived> record = index.archived(segmentId);
-    return segment.isPresent() && record.isPresent()
-        ? Optional.of(new ArchivedCopy(segment.get(), record.get()))
-        : Optional.empty();
+    Optional<SegmentInfo> segment =
+        meta != null
+            ? meta.segments().stream().filter(s -> s.id() == segmentId).findFirst()
+            : index.segment(segmentId);
+    Optional<SegmentArchived> record =
+        meta != null
+            ? meta.archived().stream().filter(a -> a.segmentId() == segmentId).findFirst()
+            : index.archived(segmentId);
+    return segment.flatMap(s -> record.map(r -> new ArchivedCopy(s, r)));
   }
 
   /**

@@ -1,9 +1,9 @@
 package io.scribeledger.ledger;
 
 import io.scribeledger.merkle.Hashes;
+import io.scribeledger.storage.Directories;
 import io.scribeledger.storage.SegmentStore;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -25,13 +25,8 @@ public final class SegmentReplay implements AutoCloseable {
 
   /** Opens a new ledger in {@code dataDir}, which must be empty or absent. */
   public SegmentReplay(Path dataDir, long segmentSizeBytes) throws IOException {
-    if (Files.isDirectory(dataDir)) {
-      try (var files = Files.list(dataDir)) {
-        if (files.findAny().isPresent()) {
-          throw new IOException(
-              dataDir + " is not empty: a restore only fills a new data directory");
-        }
-      }
+    if (!Directories.isEmpty(dataDir)) {
+      throw new IOException(dataDir + " is not empty: a restore only fills a new data directory");
     }
     this.dataDir = dataDir;
     this.state = new LedgerState(dataDir, segmentSizeBytes);

@@ -239,11 +239,7 @@ public final class SegmentStore implements AutoCloseable {
    */
   public static void replaceAll(Path dir, Path source) throws IOException {
     Files.createDirectories(dir);
-    try (Stream<Path> old = Files.list(dir)) {
-      for (Path f : (Iterable<Path>) old::iterator) {
-        Files.delete(f);
-      }
-    }
+    Directories.clear(dir);
     if (Files.isDirectory(source)) {
       try (Stream<Path> files = Files.list(source)) {
         for (Path f : (Iterable<Path>) files::iterator) {
@@ -389,7 +385,8 @@ public final class SegmentStore implements AutoCloseable {
 
   /** The shared read channel of segment {@code id}, recalling the file first if it was evicted. */
   private FileChannel reader(long id) {
-    if (id < activeId) {
+    if (recall != NO_RECALL && id < activeId) {
+      // Only a node with a cold tier keeps recalled segments by recency: nobody else reads this.
       lastRead.put(id, System.currentTimeMillis());
     }
     FileChannel ch = readers.get(id);

@@ -13,6 +13,7 @@ import io.scribeledger.ledger.WriteOutcome;
 import io.scribeledger.service.LedgerClient;
 import io.scribeledger.service.LocalCodec;
 import io.scribeledger.service.TierView;
+import io.scribeledger.storage.Directories;
 import io.scribeledger.storage.SegmentStore;
 import io.vertx.core.AbstractVerticle;
 import io.vertx.core.Future;
@@ -113,13 +114,7 @@ public final class TierVerticle extends AbstractVerticle {
         .executeBlocking(
             () -> {
               // Half-written objects of a run that stopped: prepared again when needed.
-              if (Files.isDirectory(uploadDir)) {
-                try (var files = Files.list(uploadDir)) {
-                  for (Path f : (Iterable<Path>) files::iterator) {
-                    Files.delete(f);
-                  }
-                }
-              }
+              Directories.clear(uploadDir);
               Files.createDirectories(uploadDir);
               return null;
             })
