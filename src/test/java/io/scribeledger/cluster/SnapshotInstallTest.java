@@ -28,9 +28,13 @@ import org.junit.jupiter.api.io.TempDir;
  * install.
  */
 @ExtendWith(VertxExtension.class)
-class SnapshotInstallTest {
+public class SnapshotInstallTest {
 
-  static final JsonObject SMALL =
+  /**
+   * Snapshots every 40 entries, 1.2 MB Raft log segments, 256 KiB ledger segments: a few hundred
+   * writes purge the log behind a snapshot (also used by the tiered snapshot-install test).
+   */
+  public static final JsonObject SMALL =
       new JsonObject()
           .put(
               "raft",

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.scribeledger.support.Api;
+import io.scribeledger.support.Await;
 import io.scribeledger.support.Ports;
 import io.scribeledger.support.TestCluster;
 import io.scribeledger.support.TestNode;
@@ -21,7 +22,6 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,27 +35,20 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(VertxExtension.class)
 class DiscoveryTest {
 
-  static void await(String what, long timeoutMs, BooleanSupplier done) {
-    long deadline = System.currentTimeMillis() + timeoutMs;
-    while (!done.getAsBoolean()) {
-      if (System.currentTimeMillis() > deadline) {
-        throw new AssertionError("timed out waiting until " + what);
-      }
-      try {
-        Thread.sleep(20); // a deadline poll over HTTP
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
-    }
-  }
-
-  static JsonObject member(Api api, String id) {
-    return api.get("/cluster/members").bodyAsJsonObject().getJsonArray("members").stream()
-        .map(JsonObject.class::cast)
-        .filter(m -> id.equals(m.getString("nodeId")))
-        .findFirst()
-        .orElse(new JsonObject());
+  /**
+   * Discovery on loopback with fast timings (200 ms rounds) for in-process tests: {@code port},
+   * announced to {@code seeds}, keys from {@code keys}.
+   */
+  static JsonObject fast(int port, JsonArray seeds, Path keys) {
+    return new JsonObject()
+        .put("enabled", true)
+        .put("port", port)
+        .put("seeds", seeds)
+        .put("keyFile", keys.toString())
+        .put("intervalMs", 200)
+        .put("probeTimeoutMs", 60)
+        .put("suspicionMinMs", 1000)
+        .put("suspicionMaxMs", 2000);
   }
 
   static Path keyFile(Path dir) throws Exception {
@@ -80,19 +73,7 @@ class DiscoveryTest {
     JsonArray seeds = new JsonArray().add("127.0.0.1:" + udp[0]);
     List<JsonObject> configs = TestCluster.configs(dir, 3, new JsonObject());
     for (int i = 0; i < 3; i++) {
-      configs
-          .get(i)
-          .put(
-              "discovery",
-              new JsonObject()
-                  .put("enabled", true)
-                  .put("port", udp[i])
-                  .put("seeds", seeds)
-                  .put("keyFile", keys.toString())
-                  .put("intervalMs", 200)
-                  .put("probeTimeoutMs", 60)
-                  .put("suspicionMinMs", 1000)
-                  .put("suspicionMaxMs", 2000));
+      configs.get(i).put("discovery", fast(udp[i], seeds, keys));
     }
     List<TestNode> nodes = new ArrayList<>(TestCluster.start(configs));
     List<Api> apis = new ArrayList<>();
@@ -104,7 +85,7 @@ class DiscoveryTest {
           .vertx()
           .eventBus()
           .<Object>consumer(DiscoveryVerticle.EVENTS, m -> events.add((MemberEvent) m.body()));
-      await(
+      Await.until(
           "every node sees every member alive",
           10_000,
           () ->
@@ -112,9 +93,8 @@ class DiscoveryTest {
                   .allMatch(
                       api ->
                           List.of("n1", "n2", "n3").stream()
-                              .allMatch(
-                                  id -> "alive".equals(member(api, id).getString("status")))));
-      JsonObject n2 = member(apis.get(0), "n2");
+                              .allMatch(id -> "alive".equals(api.member(id).getString("status")))));
+      JsonObject n2 = apis.get(0).member("n2");
       assertEquals(true, n2.getBoolean("inRaft"), n2::encode);
       assertEquals(true, n2.getBoolean("inDiscovery"), n2::encode);
       assertEquals("127.0.0.1:" + udp[1], n2.getString("discoveryAddress"));
@@ -125,19 +105,19 @@ class DiscoveryTest {
 
       nodes.get(1).close(); // graceful: it says it leaves
       apis.get(1).close();
-      await(
-          "n2 is left", 5_000, () -> "left".equals(member(apis.get(0), "n2").getString("status")));
+      Await.until(
+          "n2 is left", 5_000, () -> "left".equals(apis.get(0).member("n2").getString("status")));
       assertTrue(
           events.stream().anyMatch(e -> e.nodeId().equals("n2") && e.now() == Packet.Status.LEFT),
           events::toString);
 
       nodes.set(1, TestNode.start(configs.get(1)));
       apis.set(1, new Api(vertx, nodes.get(1).httpPort(), 4));
-      await(
+      Await.until(
           "n2 is alive again with a higher incarnation",
           10_000,
           () -> {
-            JsonObject m = member(apis.get(0), "n2");
+            JsonObject m = apis.get(0).member("n2");
             return "alive".equals(m.getString("status")) && m.getLong("incarnation") > incarnation;
           });
 
@@ -176,7 +156,7 @@ class DiscoveryTest {
         stranger.send(
             new DatagramPacket(forged, forged.length, InetAddress.getLoopbackAddress(), udp[0]));
       }
-      await(
+      Await.until(
           "the stranger's datagrams are counted",
           5_000,
           () -> {
@@ -188,7 +168,7 @@ class DiscoveryTest {
                     .getJsonObject("dropped");
             return dropped.getLong("oversized") >= 1 && dropped.getLong("bad_mac") >= 1;
           });
-      assertEquals("alive", member(apis.get(0), "n3").getString("status"), "a forged leave");
+      assertEquals("alive", apis.get(0).member("n3").getString("status"), "a forged leave");
       assertTrue(
           apis.get(0)
               .get("/metrics/prometheus")

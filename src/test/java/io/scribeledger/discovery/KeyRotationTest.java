@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.scribeledger.support.Api;
+import io.scribeledger.support.Await;
 import io.scribeledger.support.Ports;
 import io.scribeledger.support.TestCluster;
 import io.scribeledger.support.TestNode;
@@ -48,19 +49,7 @@ class KeyRotationTest {
     for (int i = 0; i < 3; i++) {
       Path keys = Files.writeString(dir.resolve("keys-" + i), oldKey + "\n");
       keyFiles.add(keys);
-      configs
-          .get(i)
-          .put(
-              "discovery",
-              new JsonObject()
-                  .put("enabled", true)
-                  .put("port", udp[i])
-                  .put("seeds", seeds)
-                  .put("keyFile", keys.toString())
-                  .put("intervalMs", 200)
-                  .put("probeTimeoutMs", 60)
-                  .put("suspicionMinMs", 1000)
-                  .put("suspicionMaxMs", 2000));
+      configs.get(i).put("discovery", DiscoveryTest.fast(udp[i], seeds, keys));
     }
     List<TestNode> nodes = new ArrayList<>(TestCluster.start(configs));
     List<String> downs = new CopyOnWriteArrayList<>();
@@ -69,7 +58,7 @@ class KeyRotationTest {
         watch(n, downs);
       }
       Api first = new Api(vertx, nodes.get(0).httpPort(), 4);
-      DiscoveryTest.await("all alive", 10_000, () -> allAlive(first));
+      Await.until("all alive", 10_000, () -> allAlive(first));
       first.close();
       // Three rolling steps; traffic (writes) and probes go on throughout.
       String[] steps = {oldKey + "\n" + newKey, newKey + "\n" + oldKey, newKey};
@@ -81,7 +70,7 @@ class KeyRotationTest {
           watch(nodes.get(i), downs);
           try (Api api = new Api(vertx, nodes.get(i).httpPort(), 4)) {
             assertEquals(201, api.put("/kv/rotation-" + i, keys).statusCode());
-            DiscoveryTest.await("all alive after a restart", 10_000, () -> allAlive(api));
+            Await.until("all alive after a restart", 10_000, () -> allAlive(api));
           }
         }
       }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.scribeledger.support.Api;
+import io.scribeledger.support.Await;
 import io.scribeledger.support.HttpProbe;
 import io.scribeledger.support.JarProcess;
 import io.scribeledger.support.Ports;
@@ -23,7 +24,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.CleanupMode;
@@ -38,27 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(VertxExtension.class)
 class DiscoveryProcessIT {
 
-  static void await(String what, long timeoutMs, BooleanSupplier done) throws Exception {
-    long deadline = System.currentTimeMillis() + timeoutMs;
-    while (!done.getAsBoolean()) {
-      if (System.currentTimeMillis() > deadline) {
-        throw new AssertionError("timed out waiting until " + what);
-      }
-      Thread.sleep(50); // a deadline poll over HTTP
-    }
-  }
-
-  static JsonObject member(Api api, String id) {
-    JsonArray members = api.get("/cluster/members").bodyAsJsonObject().getJsonArray("members");
-    return members.stream()
-        .map(JsonObject.class::cast)
-        .filter(m -> id.equals(m.getString("nodeId")))
-        .findFirst()
-        .orElse(new JsonObject());
-  }
-
   static String status(Api api, String id) {
-    return member(api, id).getString("status", "absent");
+    return api.member(id).getString("status", "absent");
   }
 
   @Test
@@ -97,7 +78,7 @@ class DiscoveryProcessIT {
             .awaitStatus("/health", 200, 90_000);
         apis.add(new Api(vertx, c.getJsonObject("http").getInteger("port"), 4));
       }
-      await(
+      Await.until(
           "every node sees every member alive",
           15_000,
           () -> {
@@ -110,18 +91,18 @@ class DiscoveryProcessIT {
             }
             return true;
           });
-      long incarnation = member(apis.get(0), "n3").getLong("incarnation");
+      long incarnation = apis.get(0).member("n3").getLong("incarnation");
 
       procs.get(2).kill();
       long killedAt = System.currentTimeMillis();
-      await(
+      Await.until(
           "n3 is suspect or down on n1 and n2",
           10_000,
           () ->
               !"alive".equals(status(apis.get(0), "n3"))
                   && !"alive".equals(status(apis.get(1), "n3")));
       long suspectMs = System.currentTimeMillis() - killedAt;
-      await(
+      Await.until(
           "n3 is down on n1 and n2",
           20_000,
           () ->
@@ -136,13 +117,13 @@ class DiscoveryProcessIT {
       assertEquals(1, health.getLong("membersDown"), health::encode);
 
       procs.set(2, JarProcess.start(dir.resolve("work-n3b"), configs.get(2), Map.of()));
-      await(
+      Await.until(
           "n3 is alive again with a higher incarnation",
           30_000,
           () ->
               "alive".equals(status(apis.get(0), "n3"))
                   && "alive".equals(status(apis.get(1), "n3"))
-                  && member(apis.get(0), "n3").getLong("incarnation") > incarnation);
+                  && apis.get(0).member("n3").getLong("incarnation") > incarnation);
 
       // A pause: n2 stops for 5 s. When it runs again it convicts nobody.
       int[] logAt = new int[3];
@@ -152,8 +133,8 @@ class DiscoveryProcessIT {
       procs.get(1).signal("STOP");
       Thread.sleep(5_000); // the pause itself is what is tested
       procs.get(1).signal("CONT");
-      await("n2 answers again", 10_000, () -> "alive".equals(status(apis.get(1), "n1")));
-      await(
+      Await.until("n2 answers again", 10_000, () -> "alive".equals(status(apis.get(1), "n1")));
+      Await.until(
           "everyone sees n2 alive again",
           20_000,
           () ->
@@ -178,7 +159,7 @@ class DiscoveryProcessIT {
               new DatagramPacket(junk, junk.length, InetAddress.getLoopbackAddress(), udp[0]));
         }
       }
-      await(
+      Await.until(
           "the junk is counted",
           5_000,
           () ->

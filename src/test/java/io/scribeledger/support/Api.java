@@ -106,6 +106,15 @@ public final class Api implements AutoCloseable {
         get("/cluster/leader").bodyAsJsonObject().getString("leaderId").substring(1));
   }
 
+  /** Member {@code nodeId}'s entry in this node's {@code /cluster/members}, or an empty object. */
+  public JsonObject member(String nodeId) {
+    return get("/cluster/members").bodyAsJsonObject().getJsonArray("members").stream()
+        .map(JsonObject.class::cast)
+        .filter(m -> nodeId.equals(m.getString("nodeId")))
+        .findFirst()
+        .orElse(new JsonObject());
+  }
+
   /** The ledger size as the node reports it, to check that refused input appended nothing. */
   public long ledgerSize() {
     JsonObject m = get("/metrics").bodyAsJsonObject();

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.scribeledger.cli.ScribeCli;
 import io.scribeledger.support.Api;
+import io.scribeledger.support.Await;
 import io.scribeledger.support.EmbeddedS3;
 import io.scribeledger.support.TestNode;
 import io.vertx.core.Vertx;
@@ -71,7 +72,7 @@ class ArchiveRecoveryTest {
             assertEquals(200, api.delete("/kv/k" + (i % 20)).statusCode());
           }
         }
-        TieringTest.await(
+        Await.until(
             "every sealed segment is archived",
             20_000,
             () -> {
@@ -82,7 +83,7 @@ class ArchiveRecoveryTest {
         archived = segs.getJsonObject(segs.size() - 1).getLong("lastIndex");
         // The manifest objects are written just after each record commits.
         var client = s3.client();
-        TieringTest.await(
+        Await.until(
             "every manifest object is written",
             10_000,
             () ->

@@ -3,6 +3,7 @@ package io.scribeledger.tier;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.scribeledger.support.Api;
+import io.scribeledger.support.Await;
 import io.scribeledger.support.TestNode;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -78,7 +79,7 @@ class MinioTieringTest {
       for (int i = 0; i < 60; i++) {
         assertEquals(201, api.put("/kv/k" + i, TieringTest.value(i)).statusCode());
       }
-      TieringTest.await(
+      Await.until(
           "segments are archived and evicted",
           30_000,
           () -> {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.scribeledger.support.Api;
+import io.scribeledger.support.Await;
 import io.scribeledger.support.EmbeddedS3;
 import io.scribeledger.support.TestCluster;
 import io.scribeledger.support.TestNode;
@@ -82,7 +83,7 @@ class TieredClusterTest {
         nodes.get(leader).close(); // mid-upload: some parts sent, the upload never completed
         apis.get(leader).close();
         int survivor = (leader + 1) % 3;
-        TieringTest.await(
+        Await.until(
             "a new leader archives the segment",
             60_000,
             () ->
@@ -92,7 +93,7 @@ class TieredClusterTest {
         nodes.set(leader, TestNode.start(configs.get(leader)));
         apis.set(leader, new Api(vertx, nodes.get(leader).httpPort(), 16));
         JsonArray segments = TieringTest.segments(apis.get(survivor));
-        TieringTest.await(
+        Await.until(
             "no incomplete upload is left",
             20_000,
             () ->
@@ -104,12 +105,12 @@ class TieredClusterTest {
         List<String> recorded = new ArrayList<>();
         segments.forEach(s -> recorded.add(((JsonObject) s).getString("objectKey")));
         assertEquals(recorded, keys(client, "fo/segments/"), "one object per segment, no orphan");
-        TieringTest.await(
+        Await.until(
             "one manifest object per segment",
             10_000,
             () -> keys(client, "fo/manifest/").size() == segments.size());
         for (Api api : apis) {
-          TieringTest.await(
+          Await.until(
               "every node has the same manifest",
               30_000,
               () ->
@@ -129,14 +130,8 @@ class TieredClusterTest {
       Vertx vertx, @TempDir Path dir) throws Exception {
     try (EmbeddedS3 s3 = EmbeddedS3.start(dir.resolve("s3"))) {
       JsonObject overrides =
-          new JsonObject()
-              .put(
-                  "raft",
-                  new JsonObject()
-                      .put("snapshotEveryEntries", 40)
-                      .put("logSegmentSizeBytes", 1_200_000))
-              .put("limits", new JsonObject().put("maxValueBytes", 65536))
-              .put("storage", new JsonObject().put("segmentSizeBytes", 256 * 1024))
+          io.scribeledger.cluster.SnapshotInstallTest.SMALL
+              .copy()
               .put("tiering", s3.tiering(dir, "si"));
       List<JsonObject> configs = TestCluster.configs(dir, 3, overrides);
       List<TestNode> nodes = new ArrayList<>(TestCluster.start(configs));
@@ -149,7 +144,7 @@ class TieredClusterTest {
         nodes.get(follower).close();
         apis.get(follower).close();
         writeAll(apis.get(leader), "away-", 700, "x".repeat(4096));
-        TieringTest.await(
+        Await.until(
             "the leader evicts archived segments",
             30_000,
             () ->

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.scribeledger.support.Api;
+import io.scribeledger.support.Await;
 import io.scribeledger.support.EmbeddedS3;
 import io.scribeledger.support.TestCluster;
 import io.scribeledger.support.TestNode;
@@ -22,7 +23,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -64,21 +64,6 @@ class TieringTest {
               }
             });
     return blocked;
-  }
-
-  static void await(String what, long timeoutMs, BooleanSupplier done) {
-    long deadline = System.currentTimeMillis() + timeoutMs;
-    while (!done.getAsBoolean()) {
-      if (System.currentTimeMillis() > deadline) {
-        throw new AssertionError("timed out waiting until " + what);
-      }
-      try {
-        Thread.sleep(50); // a deadline poll over HTTP: the node offers no event to wait on
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
-    }
   }
 
   static JsonArray segments(Api api) {
@@ -129,7 +114,7 @@ class TieringTest {
         // Every node's manifest shows the sealed segments archived, and evicted but the newest.
         for (int n = 0; n < apis.size(); n++) {
           Api api = apis.get(n);
-          await(
+          Await.until(
               "segments are archived and evicted on node n" + (n + 1),
               30_000,
               () -> {
@@ -198,7 +183,7 @@ class TieringTest {
         for (int i = 0; i < 60; i++) {
           assertEquals(201, api.put("/kv/k" + i, value(i)).statusCode(), "write " + i);
         }
-        await(
+        Await.until(
             "the lag passes its bound, and the failure is reported",
             20_000,
             () -> tiering(api).getLong("lagSegments") > 2 && tiering(api).containsKey("lastError"));
@@ -211,9 +196,9 @@ class TieringTest {
         assertEquals(201, api.put("/kv/during", "still written").statusCode());
 
         s3.resume();
-        await("the lag drains", 30_000, () -> tiering(api).getLong("lagSegments") == 0);
+        Await.until("the lag drains", 30_000, () -> tiering(api).getLong("lagSegments") == 0);
         assertEquals("ok", api.get("/health").bodyAsJsonObject().getString("status"));
-        await(
+        Await.until(
             "old segments are evicted",
             10_000,
             () -> count(segments(api), seg -> !seg.getBoolean("onThisNode")) >= 3);
@@ -234,7 +219,7 @@ class TieringTest {
       for (int i = 0; i < 60; i++) {
         assertEquals(201, api.put("/kv/k" + i, value(i)).statusCode());
       }
-      await(
+      Await.until(
           "segments are archived and evicted",
           20_000,
           () -> {
@@ -283,7 +268,7 @@ class TieringTest {
           assertEquals(201, api.put("/kv/k" + i, value(i)).statusCode());
         }
         // An attempt that failed on the missing store: the next one checks the file again.
-        await(
+        Await.until(
             "an upload attempt fails",
             10_000,
             () ->
@@ -294,7 +279,7 @@ class TieringTest {
         bytes[bytes.length - 10] ^= 0x01; // inside the last record's value
         Files.write(first, bytes);
         s3.resume();
-        await(
+        Await.until(
             "the intact segments are archived",
             30_000,
             () -> count(segments(api), seg -> "archived".equals(seg.getString("tier"))) >= 2);
