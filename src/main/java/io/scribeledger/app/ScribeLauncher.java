@@ -1,6 +1,7 @@
 package io.scribeledger.app;
 
 import io.scribeledger.config.ConfigException;
+import io.scribeledger.error.Failures;
 import io.scribeledger.service.LedgerVerticle;
 import io.vertx.launcher.application.HookContext;
 import io.vertx.launcher.application.VertxApplication;
@@ -77,24 +78,9 @@ public final class ScribeLauncher extends VertxApplication {
             new VertxPrometheusOptions().setEnabled(true).setPublishQuantiles(true));
   }
 
-  /**
-   * One line for an operator: the message, or the exception's class and where it was thrown when it
-   * has none (an IndexOutOfBoundsException inside a store says more than "null").
-   */
+  /** One line for an operator; a start-up that never finished has no failure to describe. */
   static String describe(Throwable t) {
-    if (t == null) {
-      return "timed out";
-    }
-    if (t.getMessage() != null) {
-      return t.getMessage();
-    }
-    // The first frame outside the JDK: where in the node, or in which library, it went wrong.
-    for (StackTraceElement e : t.getStackTrace()) {
-      if (!e.getClassName().startsWith("java.") && !e.getClassName().startsWith("jdk.")) {
-        return t.getClass().getName() + " at " + e.getClassName() + "." + e.getMethodName();
-      }
-    }
-    return t.getClass().getName();
+    return t == null ? "timed out" : Failures.describe(t);
   }
 
   private static final class Hooks implements VertxApplicationHooks {

@@ -31,11 +31,16 @@ public record NodeStatus(
     String diskProblem) {
 
   /**
-   * A Raft member: its addresses, whether it votes, and its signing key as replicated (base64
-   * X.509; null until it registered one).
+   * A Raft member: its addresses, whether it votes, its signing key as replicated (base64 X.509;
+   * null until it registered one), and its Raft match index as this node knows it (-1 when not).
    */
   public record Member(
-      String nodeId, String raftAddress, String httpAddress, boolean voter, String publicKey) {}
+      String nodeId,
+      String raftAddress,
+      String httpAddress,
+      boolean voter,
+      String publicKey,
+      long matchIndex) {}
 
   /**
    * This status with what the ledger verticle adds: the last scrub's problems, the node's public

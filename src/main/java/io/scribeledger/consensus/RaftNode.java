@@ -201,7 +201,7 @@ public final class RaftNode implements AutoCloseable {
             coldTier);
     if (state.restoredAtOpen()) {
       LOG.info(
-          "the ledger index was behind the latest snapshot (lost, or a restore was cut short): restored from {}, "
+          "the ledger index was behind the latest snapshot (lost, damaged, or a restore was cut short): restored from {}, "
               + "{} entries, key lookups rebuilt in {} ms",
           latestSnapshot.get().getFileName(),
           state.size(),
@@ -983,14 +983,15 @@ public final class RaftNode implements AutoCloseable {
     try {
       RaftServer.Division division = server.getDivision(GROUP_ID);
       Map<String, MemberRecord> joined = stateMachine.state().members();
+      Map<String, Long> match = matchIndices(division);
       division
           .getRaftConf()
           .getCurrentPeers(RaftPeerRole.FOLLOWER)
-          .forEach(p -> members.add(member(p, true, joined)));
+          .forEach(p -> members.add(member(p, true, joined, match)));
       division
           .getRaftConf()
           .getCurrentPeers(RaftPeerRole.LISTENER)
-          .forEach(p -> members.add(member(p, false, joined)));
+          .forEach(p -> members.add(member(p, false, joined, match)));
     } catch (IOException e) {
       // the group is not on this server (any more): no members to list, as progress() says UNKNOWN
     }
@@ -1079,7 +1080,8 @@ public final class RaftNode implements AutoCloseable {
    * A member with its HTTP address: from the config for bootstrap peers, else as recorded by its
    * join.
    */
-  private NodeStatus.Member member(RaftPeer peer, boolean voter, Map<String, MemberRecord> joined) {
+  private NodeStatus.Member member(
+      RaftPeer peer, boolean voter, Map<String, MemberRecord> joined, Map<String, Long> match) {
     String id = peer.getId().toString();
     MemberRecord record = joined.get(id);
     return new NodeStatus.Member(
@@ -1087,7 +1089,31 @@ public final class RaftNode implements AutoCloseable {
         peer.getAddress(),
         httpAddresses.getOrDefault(id, record == null ? null : record.httpAddress()),
         voter,
-        record == null || record.publicKey().isEmpty() ? null : record.publicKey());
+        record == null || record.publicKey().isEmpty() ? null : record.publicKey(),
+        match.getOrDefault(id, -1L));
+  }
+
+  /**
+   * The Raft match index of each member this node knows one for: its own (the end of its durable
+   * log) everywhere, every follower's and listener's on the leader. Ratis gives the leader's as an
+   * array in the order of its follower list; a membership change between the two reads changes
+   * their sizes, and then the others are left out rather than matched to the wrong member.
+   */
+  private Map<String, Long> matchIndices(RaftServer.Division division) {
+    Map<String, Long> out = new java.util.HashMap<>();
+    out.put(config.node().id(), division.getRaftLog().getFlushIndex());
+    var info = division.getInfo();
+    var role = info.getRoleInfoProto();
+    long[] match = info.getFollowerMatchIndices();
+    if (role.hasLeaderInfo() && match != null) {
+      var followers = role.getLeaderInfo().getFollowerInfoList();
+      if (followers.size() == match.length) {
+        for (int i = 0; i < match.length; i++) {
+          out.put(followers.get(i).getId().getId().toStringUtf8(), match[i]);
+        }
+      }
+    }
+    return out;
   }
 
   @Override

@@ -54,6 +54,10 @@ public final class DiscoveryVerticle extends AbstractVerticle {
   private DatagramSocket socket;
   private Swim swim;
   private long timer = -1;
+  private IncarnationFile incarnations;
+  // Written by the start's blocking step before the event loop reads it (the future orders them).
+  private volatile long recordedIncarnation;
+  private boolean recording;
   private MessageConsumer<Object> consumer;
   private final Map<DropReason, Counter> dropped = new EnumMap<>(DropReason.class);
   private final List<Meter> meters = new ArrayList<>();
@@ -66,10 +70,23 @@ public final class DiscoveryVerticle extends AbstractVerticle {
   /** At most one automatic join is started per this interval (and one runs at a time). */
   private static final long AUTO_JOIN_EVERY_MS = 5_000;
 
+  /**
+   * Whether a datagram that arrived is handled: always, but for tests that inject packet loss on
+   * real sockets (a real network cannot lose packets on demand).
+   */
+  private final java.util.function.BooleanSupplier delivered;
+
   public DiscoveryVerticle(NodeConfig config, MeterRegistry registry) {
+    this(config, registry, () -> true);
+  }
+
+  /** As above, dropping each datagram that arrives when {@code delivered} says so. */
+  DiscoveryVerticle(
+      NodeConfig config, MeterRegistry registry, java.util.function.BooleanSupplier delivered) {
     this.config = config;
     this.discovery = config.discovery();
     this.registry = registry;
+    this.delivered = delivered;
   }
 
   /** The event-bus address of a node's discovery verticle. */
@@ -80,14 +97,18 @@ public final class DiscoveryVerticle extends AbstractVerticle {
   @Override
   public void start(Promise<Void> started) {
     ledger = new io.scribeledger.service.LedgerClient(vertx, config.node().id(), config.raft());
+    incarnations = new IncarnationFile(config.node().dataDir());
     vertx
         .executeBlocking(
             () -> {
+              Keyring keys;
               try {
-                return Keyring.load(discovery.keyFile().orElseThrow());
+                keys = Keyring.load(discovery.keyFile().orElseThrow());
               } catch (IOException | IllegalArgumentException e) {
                 throw new ConfigException("discovery.keyFile", e.getMessage());
               }
+              recordedIncarnation = incarnations.start(System.currentTimeMillis());
+              return keys;
             })
         .compose(
             keys -> {
@@ -98,9 +119,9 @@ public final class DiscoveryVerticle extends AbstractVerticle {
                       discovery.address(),
                       config.raftAddress(),
                       config.httpAddress(),
-                      // Start incarnation and sequence numbers from the wall clock: a restart is
+                      // From the wall clock, never below what an earlier run used: a restart is
                       // newer than anything its earlier run sent.
-                      System.currentTimeMillis(),
+                      recordedIncarnation,
                       new Swim.Timing(
                           discovery.intervalMs(),
                           discovery.probeTimeoutMs(),
@@ -132,7 +153,7 @@ public final class DiscoveryVerticle extends AbstractVerticle {
             s -> {
               registerMeters();
               snapshot = swim.members();
-              timer = vertx.setPeriodic(discovery.intervalMs(), t -> tick());
+              scheduleTick();
               consumer = vertx.eventBus().consumer(address(config.node().id()), this::handle);
               LOG.info(
                   "discovery on udp {} (cluster {}, key {}), seeds {}",
@@ -209,8 +230,23 @@ public final class DiscoveryVerticle extends AbstractVerticle {
     return System.nanoTime() / 1_000_000;
   }
 
+  /**
+   * Ticks at the start of each round on the wall clock, as every member does: the probe schedule
+   * they share ({@link Swim}) pings each member once a round only if rounds line up.
+   */
+  private void scheduleTick() {
+    timer =
+        vertx.setTimer(
+            Swim.untilNextRound(System.currentTimeMillis(), discovery.intervalMs()),
+            t -> {
+              tick();
+              scheduleTick(); // stop() cancels the latest timer, on this same event loop
+            });
+  }
+
   private void tick() {
     try {
+      recordIncarnation();
       if (!swim.tick(monotonicMs())) {
         return;
       }
@@ -233,12 +269,43 @@ public final class DiscoveryVerticle extends AbstractVerticle {
     }
   }
 
+  /**
+   * Records an incarnation that refutations raised since the last round, off the event loop (one
+   * write at a time; a failed one is tried again next round).
+   */
+  private void recordIncarnation() {
+    long now = swim.incarnation();
+    if (now <= recordedIncarnation || recording) {
+      return;
+    }
+    recording = true;
+    vertx
+        .executeBlocking(
+            () -> {
+              incarnations.record(now);
+              return now;
+            },
+            false)
+        .onComplete(
+            ar -> {
+              recording = false;
+              if (ar.succeeded()) {
+                recordedIncarnation = ar.result();
+              } else {
+                LOG.warn("discovery: cannot record incarnation {}: {}", now, ar.cause().toString());
+              }
+            });
+  }
+
   /** The members as of the last round, for gauges read on other threads. */
   private volatile List<Swim.MemberView> snapshot = List.of();
 
   private volatile int snapshotHealth;
 
   private void receive(DatagramPacket datagram) {
+    if (!delivered.getAsBoolean()) {
+      return;
+    }
     try {
       // Timestamps are checked against the wall clock (the sender's is one too).
       PacketCodec.Result result =

@@ -208,7 +208,9 @@ public final class PacketCodec {
       return new Result.Dropped(DropReason.STALE);
     }
     synchronized (windows) {
-      if (!windows.computeIfAbsent(packet.sender(), s -> new ReplayWindow()).accept(packet.seq())) {
+      if (!windows
+          .computeIfAbsent(packet.sender(), s -> new ReplayWindow())
+          .accept(packet.incarnation(), packet.seq())) {
         return new Result.Dropped(DropReason.REPLAYED);
       }
     }

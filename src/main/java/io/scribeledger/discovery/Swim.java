@@ -13,14 +13,14 @@ import java.util.Set;
 
 /**
  * The failure detector, without I/O or clocks of its own (the verticle feeds it ticks, datagrams
- * and the time): SWIM's probe rounds — one member pinged per round in shuffled round-robin, {@code
- * k} others asked to ping it when no ack comes in time, {@code suspect} at the end of a round
- * without any ack, {@code down} once a suspicion outlives a timeout that shrinks as other members
- * confirm it — with Lifeguard's refinements: a local health score that stretches this node's probe
- * timeout when it is itself slow, and no conviction in a round whose tick came far too late (this
- * node was paused, not the others). A suspected member refutes with a higher incarnation;
- * membership updates ride on every packet. Not thread-safe: the verticle calls it from its own
- * event loop.
+ * and the time): SWIM's probe rounds — one member pinged per round in a shuffled round-robin that
+ * all members share (so that each member is pinged once a round: {@link #nextTarget}), {@code k}
+ * others asked to ping it when no ack comes in time, {@code suspect} at the end of a round without
+ * any ack, {@code down} once a suspicion outlives a timeout that shrinks as other members confirm
+ * it — with Lifeguard's refinements: a local health score that stretches this node's probe timeout
+ * when it is itself slow, and no conviction in a round whose tick came far too late (this node was
+ * paused, not the others). A suspected member refutes with a higher incarnation; membership updates
+ * ride on every packet. Not thread-safe: the verticle calls it from its own event loop.
  */
 final class Swim {
 
@@ -87,8 +87,6 @@ final class Swim {
       new java.util.concurrent.atomic.AtomicLong();
 
   private final Map<String, Member> members = new HashMap<>();
-  private final List<String> order = new ArrayList<>();
-  private int orderAt;
   private Probe probe;
   private final Map<Long, Relay> relays = new HashMap<>();
   private final Map<String, Gossip> gossip = new LinkedHashMap<>();
@@ -595,23 +593,46 @@ final class Swim {
     }
   }
 
+  /**
+   * This round's target, on a schedule all members share: the members this node can probe, itself
+   * included, in an order every member computes alike (sorted by id, then shuffled by the number of
+   * the current cycle of n - 1 rounds), each member pinging the one {@code step} places after
+   * itself, with {@code step} going through 1 … n - 1 over a cycle. While members agree on who is
+   * there, every member is pinged exactly once a round and by every other member once a cycle: a
+   * crashed member is probed in the next round, not whenever independent shuffles reach it (which
+   * left a first suspicion at p99 4.3 s with 1 s rounds). Rounds are numbered by the wall clock,
+   * which the verticle's ticks follow; members that disagree on the membership or the time only
+   * probe less evenly.
+   */
   private Member nextTarget() {
-    if (orderAt >= order.size()) {
-      order.clear();
-      members.values().stream()
-          .filter(m -> m.status == Packet.Status.ALIVE || m.status == Packet.Status.SUSPECT)
-          .forEach(m -> order.add(m.id));
-      Collections.sort(order);
-      Collections.shuffle(order, random);
-      orderAt = 0;
+    List<String> ring = new ArrayList<>();
+    ring.add(selfId);
+    members.values().stream()
+        .filter(m -> m.status == Packet.Status.ALIVE || m.status == Packet.Status.SUSPECT)
+        .forEach(m -> ring.add(m.id));
+    int n = ring.size();
+    if (n < 2) {
+      return null;
     }
-    while (orderAt < order.size()) {
-      Member m = members.get(order.get(orderAt++));
-      if (m != null && (m.status == Packet.Status.ALIVE || m.status == Packet.Status.SUSPECT)) {
-        return m;
-      }
-    }
-    return null;
+    Collections.sort(ring);
+    long round = roundAt(wallClock.getAsLong(), timing.intervalMs());
+    // The same seed gives the same order on every member: java.util.Random is specified exactly.
+    Collections.shuffle(ring, new Random(Math.floorDiv(round, n - 1)));
+    int step = 1 + (int) Math.floorMod(round, (long) n - 1);
+    return members.get(ring.get((ring.indexOf(selfId) + step) % n));
+  }
+
+  /**
+   * The number of the round a tick at wall-clock {@code wallMs} belongs to: the nearest multiple of
+   * the interval, so a tick that fires a little early or late still counts for its own round.
+   */
+  static long roundAt(long wallMs, long intervalMs) {
+    return Math.floorDiv(wallMs + intervalMs / 2, intervalMs);
+  }
+
+  /** Milliseconds from wall-clock {@code wallMs} to the start of the next round. */
+  static long untilNextRound(long wallMs, long intervalMs) {
+    return intervalMs - Math.floorMod(wallMs, intervalMs);
   }
 
   private void spread(Packet.Update u) {

@@ -18,6 +18,23 @@ public final class Failures {
 
   private Failures() {}
 
+  /**
+   * One line for an operator: the message, or the exception's class and where it was thrown when it
+   * has none (an IndexOutOfBoundsException inside a store says more than "null").
+   */
+  public static String describe(Throwable t) {
+    if (t.getMessage() != null) {
+      return t.getMessage();
+    }
+    // The first frame outside the JDK: where in the node, or in which library, it went wrong.
+    for (StackTraceElement e : t.getStackTrace()) {
+      if (!e.getClassName().startsWith("java.") && !e.getClassName().startsWith("jdk.")) {
+        return t.getClass().getName() + " at " + e.getClassName() + "." + e.getMethodName();
+      }
+    }
+    return t.getClass().getName();
+  }
+
   public static ApiError toApiError(Throwable failure) {
     Throwable cause = failure;
     // Futures wrap what a stage threw; the API error is the first LedgerException inside.

@@ -387,6 +387,8 @@ public final class NodeHandler {
                       ? Base64.getEncoder().encodeToString(s.publicKey())
                       : m.publicKey())
               .put("role", leader ? "LEADER" : m.voter() ? "FOLLOWER" : "LISTENER")
+              // Known for every member on the leader, and for this node itself elsewhere.
+              .put("matchIndex", m.matchIndex() < 0 ? null : m.matchIndex())
               // Without discovery only what Raft proves is claimed.
               .put("status", live != null ? live.status() : self || leader ? "alive" : "unknown")
               .put("inRaft", true);

@@ -1,5 +1,6 @@
 package io.scribeledger.ledger;
 
+import io.scribeledger.error.Failures;
 import io.scribeledger.storage.SegmentStore;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -13,6 +14,7 @@ import java.util.function.Function;
 import org.mapdb.Atomic;
 import org.mapdb.BTreeMap;
 import org.mapdb.DB;
+import org.mapdb.DBException;
 import org.mapdb.DBMaker;
 import org.mapdb.Serializer;
 
@@ -129,8 +131,58 @@ public final class LedgerIndex implements AutoCloseable {
     }
   }
 
-  public LedgerIndex(Path file) {
-    this(maker(file).transactionEnable().make());
+  /**
+   * Opens (or creates) the index at {@code file}.
+   *
+   * @throws DamagedIndexException when the file cannot be read back as an index (MapDB's
+   *     write-ahead log is known to leave a store it cannot reopen after a kill at the wrong
+   *     moment); any other failure, such as a file locked by another process or a read error, is
+   *     thrown as it is
+   */
+  public static LedgerIndex open(Path file) {
+    DB db;
+    try {
+      db = maker(file).transactionEnable().make();
+    } catch (RuntimeException e) {
+      throw classify(file, e);
+    }
+    try {
+      return new LedgerIndex(db);
+    } catch (RuntimeException e) {
+      try {
+        db.close(); // releases the file lock and mappings before the caller moves the file
+      } catch (RuntimeException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw classify(file, e);
+    }
+  }
+
+  /**
+   * Whether MapDB failed because the store's content is unreadable, as opposed to a failure of the
+   * file system, the JVM or another process holding the file.
+   */
+  private static RuntimeException classify(Path file, RuntimeException e) {
+    boolean environment =
+        e instanceof DBException.FileLocked
+            || e instanceof DBException.Interrupted
+            || e instanceof DBException.VolumeClosed
+            || e instanceof DBException.VolumeClosedByInterrupt
+            || e instanceof DBException.WrongConfiguration
+            || (e instanceof DBException.VolumeIOError && !(e instanceof DBException.VolumeEOF));
+    return environment ? e : new DamagedIndexException(file, e);
+  }
+
+  /**
+   * The index file's content cannot be read back. It holds only what the entries and the latest
+   * snapshot can rebuild, so a node restores rather than stops.
+   */
+  public static final class DamagedIndexException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    DamagedIndexException(Path file, RuntimeException cause) {
+      super(file + " cannot be read back: " + Failures.describe(cause), cause);
+    }
   }
 
   /**

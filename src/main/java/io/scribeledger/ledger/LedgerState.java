@@ -43,6 +43,9 @@ public final class LedgerState implements AutoCloseable {
    */
   private static final String RESTORING_FILE = "RESTORING";
 
+  /** Where the files of an index that could not be read back are kept for a post-mortem. */
+  private static final String DAMAGED_DIR = "damaged-index";
+
   private final Path dataDir;
   private final long segmentSizeBytes;
   private final FileOpener opener;
@@ -108,14 +111,28 @@ public final class LedgerState implements AutoCloseable {
             dataDir
                 + " holds a restore that was cut short, and there is no snapshot to finish it from");
       }
+      boolean damaged = false;
       if (!cutShort) { // a restore cut short may have left a half-written index: not opened
-        index = new LedgerIndex(dataDir.resolve(INDEX_FILE));
+        try {
+          index = LedgerIndex.open(dataDir.resolve(INDEX_FILE));
+        } catch (LedgerIndex.DamagedIndexException e) {
+          if (latestSnapshot.isEmpty()) {
+            throw new IllegalStateException(
+                e.getMessage()
+                    + "; there is no snapshot to rebuild it from: empty the data directory and let"
+                    + " the node catch up from the leader",
+                e);
+          }
+          setDamagedIndexAside(e);
+          damaged = true;
+        }
       }
       Optional<SnapshotMeta> meta =
           latestSnapshot.isEmpty()
               ? Optional.empty()
               : Optional.of(SnapshotMeta.read(latestSnapshot.get()));
-      if (meta.isPresent() && (cutShort || index.lastAppliedRaftIndex() < meta.get().raftIndex())) {
+      if (meta.isPresent()
+          && (cutShort || damaged || index.lastAppliedRaftIndex() < meta.get().raftIndex())) {
         closeStores();
         restoreStores(latestSnapshot.get(), meta.get());
         restoredAtOpen = true;
@@ -309,7 +326,7 @@ public final class LedgerState implements AutoCloseable {
     } finally {
       restoreProgress = null;
     }
-    index = new LedgerIndex(dataDir.resolve(INDEX_FILE));
+    index = LedgerIndex.open(dataDir.resolve(INDEX_FILE));
     restoring = null;
     Files.delete(marker);
     Directories.sync(dataDir);
@@ -348,13 +365,34 @@ public final class LedgerState implements AutoCloseable {
     return Optional.ofNullable(restoreProgress);
   }
 
-  private void deleteIndexFiles() throws IOException {
+  /**
+   * Moves a damaged index's files into {@link #DAMAGED_DIR} (replacing what an earlier damage left
+   * there) for a post-mortem; the restore that follows rebuilds the index.
+   */
+  private void setDamagedIndexAside(LedgerIndex.DamagedIndexException damage) throws IOException {
+    Path aside = dataDir.resolve(DAMAGED_DIR);
+    Directories.clear(aside);
+    Files.createDirectories(aside);
+    for (Path f : indexFiles()) {
+      Files.move(f, aside.resolve(f.getFileName()));
+    }
+    Directories.sync(dataDir);
+    LOG.warn(
+        "{}; the index holds only key lookups that the entries rebuild: moved to {} and restoring"
+            + " from the latest snapshot",
+        damage.getMessage(),
+        aside);
+  }
+
+  private List<Path> indexFiles() throws IOException {
     try (var files = Files.list(dataDir)) {
-      for (Path f :
-          (Iterable<Path>)
-              files.filter(p -> p.getFileName().toString().startsWith(INDEX_FILE))::iterator) {
-        Files.delete(f);
-      }
+      return files.filter(p -> p.getFileName().toString().startsWith(INDEX_FILE)).toList();
+    }
+  }
+
+  private void deleteIndexFiles() throws IOException {
+    for (Path f : indexFiles()) {
+      Files.delete(f);
     }
   }
 

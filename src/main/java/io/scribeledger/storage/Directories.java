@@ -9,7 +9,8 @@ import java.nio.file.StandardOpenOption;
 /**
  * Directory operations: fsync (a file that was created, renamed or linked survives a power loss
  * only once its directory entry is on disk too, which syncing the file itself does not promise:
- * POSIX), emptying a directory of work files, and asking whether one is empty.
+ * POSIX), replacing a small file so that a crash leaves the old content or the new, emptying a
+ * directory of work files, and asking whether one is empty.
  */
 public final class Directories {
 
@@ -20,6 +21,33 @@ public final class Directories {
     try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
       channel.force(true);
     }
+  }
+
+  /**
+   * Replaces {@code file}'s content with {@code content}: written to a temporary file beside it,
+   * forced, renamed over it and the directory forced, so that after a crash the file holds the old
+   * content or the new, never a part.
+   */
+  public static void replaceDurably(Path file, byte[] content) throws IOException {
+    Path dir = file.toAbsolutePath().getParent();
+    Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
+    try {
+      try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+        java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(content);
+        while (buffer.hasRemaining()) {
+          channel.write(buffer);
+        }
+        channel.force(true);
+      }
+      Files.move(
+          tmp,
+          file,
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+    sync(dir);
   }
 
   /** Deletes the files directly in {@code dir}, if it exists (work files a stopped run left). */

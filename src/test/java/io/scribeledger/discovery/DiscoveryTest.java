@@ -103,6 +103,28 @@ class DiscoveryTest {
       JsonObject status = apis.get(0).get("/cluster/status").bodyAsJsonObject();
       assertEquals(0, status.getLong("membersDown"), status::encode);
 
+      // Raft's view beside discovery's: the leader knows every member's match index, a follower
+      // only its own.
+      int leader = apis.get(0).leaderNumber();
+      long committed =
+          apis.get(leader - 1).get("/cluster/status").bodyAsJsonObject().getLong("commitIndex");
+      Await.until(
+          "the leader reports every member's match index up to its commit index",
+          5_000,
+          () ->
+              List.of("n1", "n2", "n3").stream()
+                  .allMatch(
+                      id -> {
+                        Long match = apis.get(leader - 1).member(id).getLong("matchIndex");
+                        return match != null && match >= committed;
+                      }));
+      Api follower = apis.get(leader % 3);
+      String followerId = "n" + (leader % 3 + 1);
+      for (String id : List.of("n1", "n2", "n3")) {
+        Long match = follower.member(id).getLong("matchIndex");
+        assertEquals(id.equals(followerId), match != null, id + " on " + followerId + ": " + match);
+      }
+
       nodes.get(1).close(); // graceful: it says it leaves
       apis.get(1).close();
       Await.until(

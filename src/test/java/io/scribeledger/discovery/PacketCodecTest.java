@@ -6,12 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Every datagram is authenticated and fits one UDP packet: round trips, the size limit, and a
@@ -166,13 +168,35 @@ class PacketCodecTest {
   @Test
   void theReplayWindowTakesReorderedPacketsOnce() {
     ReplayWindow w = new ReplayWindow();
-    assertTrue(w.accept(100));
-    assertTrue(w.accept(98));
-    assertTrue(!w.accept(98));
-    assertTrue(w.accept(150));
-    assertTrue(w.accept(99));
-    assertTrue(!w.accept(80), "older than the window");
-    assertTrue(w.accept(1000));
-    assertTrue(!w.accept(150));
+    assertTrue(w.accept(7, 100));
+    assertTrue(w.accept(7, 98));
+    assertTrue(!w.accept(7, 98));
+    assertTrue(w.accept(7, 150));
+    assertTrue(w.accept(7, 99));
+    assertTrue(!w.accept(7, 80), "older than the window");
+    assertTrue(w.accept(7, 1000));
+    assertTrue(!w.accept(7, 150));
+    // A refutation: the same run numbers on, and what it sent before stays refused.
+    assertTrue(w.accept(8, 1001));
+    assertTrue(!w.accept(8, 1000));
+    assertTrue(!w.accept(7, 1002), "an older incarnation");
+    // A restart whose clock stepped back: numbers start lower, the incarnation is higher.
+    assertTrue(w.accept(9, 5));
+    assertTrue(w.accept(9, 6));
+    assertTrue(!w.accept(9, 5));
+    assertTrue(!w.accept(8, 2000), "the earlier run's, even with a higher number");
+  }
+
+  @Test
+  void aRestartIsNewerThanTheRunBeforeEvenWhenTheClockSteppedBack(@TempDir Path dir)
+      throws Exception {
+    IncarnationFile file = new IncarnationFile(dir);
+    assertEquals(NOW, file.start(NOW));
+    file.record(NOW + 3); // refuted three times
+    assertEquals(NOW + 4, file.start(NOW - 60_000), "the clock went back a minute");
+    assertEquals(NOW + 60_000, file.start(NOW + 60_000));
+    java.nio.file.Files.writeString(dir.resolve("discovery.incarnation"), "garbage");
+    java.io.IOException damaged = assertThrows(java.io.IOException.class, () -> file.start(NOW));
+    assertTrue(damaged.getMessage().contains("discovery.incarnation"), damaged.getMessage());
   }
 }

@@ -46,7 +46,7 @@ final class SwimSimulation {
     return id + ":7946";
   }
 
-  /** Starts member {@code id} now with the given seeds; its ticks begin at a random phase. */
+  /** Starts member {@code id} now with the given seeds; its ticks follow the wall-clock rounds. */
   Swim start(String id, List<String> seeds) {
     long incarnation = now;
     Swim[] self = new Swim[1];
@@ -66,8 +66,10 @@ final class SwimSimulation {
     self[0] = swim;
     nodes.put(id, swim);
     crashed.remove(id);
-    long phase = random.nextInt((int) TIMING.intervalMs());
-    periodic(id, swim, now + phase);
+    // Ticks at the start of each wall-clock round, as the verticle's, give or take a timer's
+    // lateness and the members' clock differences.
+    long skew = random.nextInt(40);
+    periodic(id, swim, now + Swim.untilNextRound(now, TIMING.intervalMs()) + skew);
     return swim;
   }
 

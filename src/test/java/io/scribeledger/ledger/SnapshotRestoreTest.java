@@ -132,6 +132,65 @@ class SnapshotRestoreTest {
   }
 
   @Test
+  void anIndexThatCannotBeReadBackIsSetAsideAndRestoredFromTheSnapshot(@TempDir Path dir)
+      throws IOException {
+    Path data = dir.resolve("data");
+    Path snapshot = Files.createDirectories(dir.resolve("snapshot"));
+    byte[] root;
+    long size;
+    try (LedgerState state = new LedgerState(data, SEGMENT_BYTES)) {
+      apply(state, 1, 40);
+      state.writeSnapshot(snapshot);
+      apply(state, 41, ENTRIES);
+      size = state.size();
+      root = state.root(size);
+    }
+    // What a kill at the wrong moment has left of MapDB's store: its catalogue unreadable.
+    long length = Files.size(data.resolve("state.mapdb"));
+    try (var ch =
+        java.nio.channels.FileChannel.open(data.resolve("state.mapdb"), StandardOpenOption.WRITE)) {
+      ch.write(java.nio.ByteBuffer.wrap(new byte[(int) Math.min(length - 64, 1 << 16)]), 64);
+    }
+    // On a copy: MapDB keeps the file it failed to open locked in this JVM (a node exits then).
+    Path copy = dir.resolve("copy");
+    Trees.copy(data, copy);
+    IllegalStateException noSnapshot =
+        assertThrows(IllegalStateException.class, () -> new LedgerState(copy, SEGMENT_BYTES));
+    assertTrue(
+        noSnapshot.getMessage().contains("no snapshot to rebuild it from"),
+        noSnapshot.getMessage());
+    try (LedgerState state = new LedgerState(data, SEGMENT_BYTES, Optional.of(snapshot))) {
+      assertTrue(state.restoredAtOpen());
+      assertEquals(40, state.lastAppliedRaftIndex(), "restored to the snapshot");
+      assertTrue(Files.exists(data.resolve("damaged-index/state.mapdb")), "kept for a post-mortem");
+      apply(state, 41, ENTRIES); // Raft replays its log after the snapshot
+      assertEquals(size, state.size());
+      assertArrayEquals(root, state.root(size));
+    }
+  }
+
+  @Test
+  void anIndexInUseByAnotherOpenLedgerIsNeitherSetAsideNorRestored(@TempDir Path dir)
+      throws IOException {
+    Path data = dir.resolve("data");
+    Path snapshot = Files.createDirectories(dir.resolve("snapshot"));
+    try (LedgerState running = new LedgerState(data, SEGMENT_BYTES)) {
+      apply(running, 1, 40);
+      running.writeSnapshot(snapshot);
+      apply(running, 41, ENTRIES);
+      // A second node started on the same directory by mistake must not cut the files back.
+      RuntimeException refused =
+          assertThrows(
+              RuntimeException.class,
+              () -> new LedgerState(data, SEGMENT_BYTES, Optional.of(snapshot)).close());
+      assertTrue(refused instanceof org.mapdb.DBException.FileLocked, String.valueOf(refused));
+      assertFalse(Files.exists(data.resolve("damaged-index")));
+      assertEquals(ENTRIES, running.lastAppliedRaftIndex());
+      assertTrue(running.entry(running.size()).isPresent(), "the running ledger still reads");
+    }
+  }
+
+  @Test
   void aRestoreCutShortIsDoneAgainOnTheNextStart(@TempDir Path dir) throws IOException {
     Path data = dir.resolve("data");
     Path snapshot = Files.createDirectories(dir.resolve("snapshot"));
