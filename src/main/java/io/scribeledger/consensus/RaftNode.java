@@ -192,13 +192,24 @@ public final class RaftNode implements AutoCloseable {
     boolean existing = Files.isDirectory(groupDir);
     Optional<Path> latestSnapshot = LedgerSnapshots.latestIn(groupDir.resolve("sm"));
     long openStart = System.nanoTime();
-    LedgerState state =
-        new LedgerState(
-            dataDir,
-            config.storage().segmentSizeBytes(),
-            latestSnapshot,
-            io.scribeledger.storage.FileOpener.DEFAULT,
-            coldTier);
+    LedgerState state;
+    try {
+      state = openLedger(config, latestSnapshot, coldTier);
+    } catch (io.scribeledger.ledger.LedgerIndex.DamagedIndexException damage) {
+      // No snapshot to restore from: the Raft log rebuilds the ledger if it still holds every
+      // entry (Ratis purges only up to a snapshot, so without one it does, unless someone deleted
+      // snapshots by hand).
+      if (!logFromFirstEntry(groupDir)) {
+        throw new IllegalStateException(
+            damage.getMessage()
+                + "; there is no snapshot to restore from and the Raft log no longer starts at its"
+                + " first entry: remove this member (POST /cluster/leave) and add it back with an"
+                + " empty data directory",
+            damage);
+      }
+      LedgerState.clearForFullReplay(dataDir, damage);
+      state = openLedger(config, latestSnapshot, coldTier);
+    }
     if (state.restoredAtOpen()) {
       LOG.info(
           "the ledger index was behind the latest snapshot (lost, damaged, or a restore was cut short): restored from {}, "
@@ -1017,6 +1028,34 @@ public final class RaftNode implements AutoCloseable {
     }
   }
 
+  private static LedgerState openLedger(
+      NodeConfig config, Optional<Path> latestSnapshot, Optional<ColdTier> coldTier) {
+    return new LedgerState(
+        config.node().dataDir(),
+        config.storage().segmentSizeBytes(),
+        latestSnapshot,
+        io.scribeledger.storage.FileOpener.DEFAULT,
+        coldTier);
+  }
+
+  /** Ratis's log segment names: {@code log_<first>-<last>} and {@code log_inprogress_<first>}. */
+  private static final java.util.regex.Pattern LOG_SEGMENT =
+      java.util.regex.Pattern.compile("log_(?:inprogress_)?(\\d+)(?:-\\d+)?");
+
+  /** Whether the Raft log under {@code groupDir} holds its first entry (index 0). */
+  static boolean logFromFirstEntry(Path groupDir) throws IOException {
+    Path current = groupDir.resolve("current");
+    if (!Files.isDirectory(current)) {
+      return false;
+    }
+    try (var files = Files.list(current)) {
+      return files
+          .map(f -> LOG_SEGMENT.matcher(f.getFileName().toString()))
+          .filter(java.util.regex.Matcher::matches)
+          .anyMatch(m -> Long.parseLong(m.group(1)) == 0);
+    }
+  }
+
   /**
    * The leader's commit index as last heard from it (-1: no leader, or nothing heard since this
    * node started). A follower's own commit index stops at the end of its log, so after a restart it
@@ -1096,24 +1135,32 @@ public final class RaftNode implements AutoCloseable {
   /**
    * The Raft match index of each member this node knows one for: its own (the end of its durable
    * log) everywhere, every follower's and listener's on the leader. Ratis gives the leader's as an
-   * array in the order of its follower list; a membership change between the two reads changes
-   * their sizes, and then the others are left out rather than matched to the wrong member.
+   * array in the order of its follower list, read in a separate pass, and a follower whose appender
+   * restarts moves to the end of that list: the list is read before and after the array, and the
+   * others are left out unless both reads agree (never matched to the wrong member).
    */
   private Map<String, Long> matchIndices(RaftServer.Division division) {
     Map<String, Long> out = new java.util.HashMap<>();
     out.put(config.node().id(), division.getRaftLog().getFlushIndex());
     var info = division.getInfo();
-    var role = info.getRoleInfoProto();
+    List<String> before = followerIds(info.getRoleInfoProto());
     long[] match = info.getFollowerMatchIndices();
-    if (role.hasLeaderInfo() && match != null) {
-      var followers = role.getLeaderInfo().getFollowerInfoList();
-      if (followers.size() == match.length) {
-        for (int i = 0; i < match.length; i++) {
-          out.put(followers.get(i).getId().getId().toStringUtf8(), match[i]);
-        }
+    List<String> after = followerIds(info.getRoleInfoProto());
+    if (match != null && before.equals(after) && before.size() == match.length) {
+      for (int i = 0; i < match.length; i++) {
+        out.put(before.get(i), match[i]);
       }
     }
     return out;
+  }
+
+  private static List<String> followerIds(org.apache.ratis.proto.RaftProtos.RoleInfoProto role) {
+    if (!role.hasLeaderInfo()) {
+      return List.of();
+    }
+    return role.getLeaderInfo().getFollowerInfoList().stream()
+        .map(f -> f.getId().getId().toStringUtf8())
+        .toList();
   }
 
   @Override

@@ -55,9 +55,11 @@ public final class DiscoveryVerticle extends AbstractVerticle {
   private Swim swim;
   private long timer = -1;
   private IncarnationFile incarnations;
-  // Written by the start's blocking step before the event loop reads it (the future orders them).
-  private volatile long recordedIncarnation;
-  private boolean recording;
+  // Written by the start's blocking step before the event loop reads them (the future orders
+  // them), then by the event loop only.
+  private volatile long startIncarnation;
+  private volatile long reservedIncarnations;
+  private boolean reserving;
   private MessageConsumer<Object> consumer;
   private final Map<DropReason, Counter> dropped = new EnumMap<>(DropReason.class);
   private final List<Meter> meters = new ArrayList<>();
@@ -107,7 +109,19 @@ public final class DiscoveryVerticle extends AbstractVerticle {
               } catch (IOException | IllegalArgumentException e) {
                 throw new ConfigException("discovery.keyFile", e.getMessage());
               }
-              recordedIncarnation = incarnations.start(System.currentTimeMillis());
+              long wall = System.currentTimeMillis();
+              try {
+                startIncarnation = incarnations.start(wall);
+                reservedIncarnations = startIncarnation + IncarnationFile.BLOCK;
+              } catch (IOException | ArithmeticException e) {
+                // Liveness is worth more than this safeguard: the clock alone is right unless it
+                // stepped back since the last run.
+                LOG.warn(
+                    "discovery: cannot reserve incarnations ({}); starting from the clock",
+                    e.getMessage());
+                startIncarnation = wall;
+                reservedIncarnations = Long.MAX_VALUE;
+              }
               return keys;
             })
         .compose(
@@ -121,13 +135,14 @@ public final class DiscoveryVerticle extends AbstractVerticle {
                       config.httpAddress(),
                       // From the wall clock, never below what an earlier run used: a restart is
                       // newer than anything its earlier run sent.
-                      recordedIncarnation,
+                      startIncarnation,
                       new Swim.Timing(
                           discovery.intervalMs(),
                           discovery.probeTimeoutMs(),
                           discovery.indirectProbes(),
                           discovery.suspicionMinMs(),
-                          discovery.suspicionMaxMs()),
+                          discovery.suspicionMaxMs(),
+                          discovery.maxClockSkewMs()),
                       discovery.seeds(),
                       this::send,
                       new Swim.Listener() {
@@ -239,14 +254,17 @@ public final class DiscoveryVerticle extends AbstractVerticle {
         vertx.setTimer(
             Swim.untilNextRound(System.currentTimeMillis(), discovery.intervalMs()),
             t -> {
-              tick();
-              scheduleTick(); // stop() cancels the latest timer, on this same event loop
+              try {
+                tick();
+              } finally {
+                scheduleTick(); // stop() cancels the latest timer, on this same event loop
+              }
             });
   }
 
   private void tick() {
     try {
-      recordIncarnation();
+      reserveIncarnations();
       if (!swim.tick(monotonicMs())) {
         return;
       }
@@ -270,29 +288,27 @@ public final class DiscoveryVerticle extends AbstractVerticle {
   }
 
   /**
-   * Records an incarnation that refutations raised since the last round, off the event loop (one
-   * write at a time; a failed one is tried again next round).
+   * Reserves the next block of incarnations once refutations have used half of this one, off the
+   * event loop (one write at a time; a failed one is tried again next round).
    */
-  private void recordIncarnation() {
+  private void reserveIncarnations() {
     long now = swim.incarnation();
-    if (now <= recordedIncarnation || recording) {
+    if (now < reservedIncarnations - IncarnationFile.BLOCK / 2 || reserving) {
       return;
     }
-    recording = true;
+    reserving = true;
     vertx
-        .executeBlocking(
-            () -> {
-              incarnations.record(now);
-              return now;
-            },
-            false)
+        .executeBlocking(() -> incarnations.reserveFrom(now), false)
         .onComplete(
             ar -> {
-              recording = false;
+              reserving = false;
               if (ar.succeeded()) {
-                recordedIncarnation = ar.result();
+                reservedIncarnations = ar.result();
               } else {
-                LOG.warn("discovery: cannot record incarnation {}: {}", now, ar.cause().toString());
+                LOG.warn(
+                    "discovery: cannot reserve incarnations from {}: {}",
+                    now,
+                    ar.cause().toString());
               }
             });
   }

@@ -7,11 +7,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * The highest incarnation this node has used, kept in its data directory: a restart must be newer
- * than the run before it (the others ignore an older incarnation's news, and a sequence window
- * keyed to it), even when the wall clock it normally starts from stepped back in between.
+ * How far this node's incarnations are reserved, kept in its data directory: a restart must be
+ * newer than anything the run before it used (the others ignore an older incarnation's news and
+ * datagrams), even when the wall clock it normally starts from stepped back in between. A block is
+ * reserved before any incarnation in it is used, so a kill between a refutation and its record
+ * cannot lose one.
  */
 final class IncarnationFile {
+
+  /** Incarnations reserved at a time: a run refutes a handful of suspicions, not thousands. */
+  static final long BLOCK = 10_000;
 
   private final Path file;
 
@@ -20,23 +25,24 @@ final class IncarnationFile {
   }
 
   /**
-   * The incarnation to start at: the wall clock's milliseconds, or one past the highest recorded
-   * when that is not lower; recorded before it is used.
+   * The incarnation to start at — the wall clock's milliseconds, or the first after the reserved
+   * block when that is higher — with a block from it reserved before it is returned.
    */
   long start(long wallMs) throws IOException {
-    long start = Math.max(wallMs, recorded() + 1);
-    record(start);
+    long start = Math.max(wallMs, reserved() + 1);
+    reserveFrom(start);
     return start;
   }
 
-  /** Records {@code incarnation} as the highest used (a refutation raised it). */
-  void record(long incarnation) throws IOException {
+  /** Reserves the block from {@code incarnation}; returns the last incarnation reserved. */
+  long reserveFrom(long incarnation) throws IOException {
+    long upTo = Math.addExact(incarnation, BLOCK);
     Files.createDirectories(file.toAbsolutePath().getParent());
-    Directories.replaceDurably(
-        file, Long.toString(incarnation).getBytes(StandardCharsets.US_ASCII));
+    Directories.replaceDurably(file, Long.toString(upTo).getBytes(StandardCharsets.US_ASCII));
+    return upTo;
   }
 
-  private long recorded() throws IOException {
+  private long reserved() throws IOException {
     if (!Files.exists(file)) {
       return 0;
     }

@@ -51,13 +51,17 @@ final class Swim {
       String httpAddress,
       long statusSince) {}
 
-  /** Timings and fan-out, from the configuration. */
+  /**
+   * Timings and fan-out, from the configuration; {@code maxClockSkewMs} bounds how far ahead of
+   * this node's clock an incarnation of it that others hold can be.
+   */
   record Timing(
       long intervalMs,
       long probeTimeoutMs,
       int indirectProbes,
       long suspicionMinMs,
-      long suspicionMaxMs) {}
+      long suspicionMaxMs,
+      long maxClockSkewMs) {}
 
   private static final int MAX_HEALTH = 8;
 
@@ -159,7 +163,9 @@ final class Swim {
     this.selfRaft = selfRaft;
     this.selfHttp = selfHttp;
     this.incarnation = startIncarnation;
-    this.seq = startIncarnation * 1000; // grows across restarts too: peers' replay windows hold
+    // Numbers sent go on from one incarnation to the next within a run; a restart starts a new
+    // window at peers (ReplayWindow), so where they start does not matter.
+    this.seq = 0;
     this.timing = timing;
     this.seeds = List.copyOf(seeds);
     this.out = out;
@@ -483,8 +489,13 @@ final class Swim {
       return;
     }
     if (u.memberId().equals(selfId)) {
+      // Nobody can hold an incarnation of this node above what it used, or (after its clock
+      // stepped back and its record was lost) above the wall clock: a member with a valid key that
+      // claims more would push this node's incarnation out of reach for good.
+      long plausible = Math.max(incarnation, wallClock.getAsLong() + timing.maxClockSkewMs());
       if ((u.status() == Packet.Status.SUSPECT || u.status() == Packet.Status.DOWN)
-          && u.incarnation() >= incarnation) {
+          && u.incarnation() >= incarnation
+          && u.incarnation() <= plausible) {
         incarnation = u.incarnation() + 1;
         refutations.incrementAndGet();
         health = Math.min(MAX_HEALTH, health + 1);
@@ -616,10 +627,26 @@ final class Swim {
     }
     Collections.sort(ring);
     long round = roundAt(wallClock.getAsLong(), timing.intervalMs());
-    // The same seed gives the same order on every member: java.util.Random is specified exactly.
-    Collections.shuffle(ring, new Random(Math.floorDiv(round, n - 1)));
+    shuffle(ring, Math.floorDiv(round, n - 1));
     int step = 1 + (int) Math.floorMod(round, (long) n - 1);
     return members.get(ring.get((ring.indexOf(selfId) + step) % n));
+  }
+
+  /**
+   * Fisher–Yates with SplitMix64 seeded by {@code seed}: written out here, since every member must
+   * compute the same order, whatever its JDK ({@code Collections.shuffle}'s algorithm is not part
+   * of its contract).
+   */
+  static void shuffle(List<String> list, long seed) {
+    long state = seed;
+    for (int i = list.size() - 1; i > 0; i--) {
+      state += 0x9E3779B97F4A7C15L;
+      long z = state;
+      z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+      z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+      z ^= z >>> 31;
+      Collections.swap(list, i, (int) Math.floorMod(z, (long) i + 1));
+    }
   }
 
   /**

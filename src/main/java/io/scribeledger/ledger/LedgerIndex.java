@@ -159,23 +159,39 @@ public final class LedgerIndex implements AutoCloseable {
   }
 
   /**
-   * Whether MapDB failed because the store's content is unreadable, as opposed to a failure of the
-   * file system, the JVM or another process holding the file.
+   * A {@link DamagedIndexException} when MapDB failed on the store's bytes — it reported
+   * corruption, a truncated file or an unreadable record, or its own code failed while reading (the
+   * IndexOutOfBoundsException a damaged write-ahead log gives) — and {@code e} itself otherwise: a
+   * file locked by another process, a read error, a store from another MapDB version, or a failure
+   * of our own code, none of which a rebuild would mend.
    */
   private static RuntimeException classify(Path file, RuntimeException e) {
-    boolean environment =
-        e instanceof DBException.FileLocked
-            || e instanceof DBException.Interrupted
-            || e instanceof DBException.VolumeClosed
-            || e instanceof DBException.VolumeClosedByInterrupt
-            || e instanceof DBException.WrongConfiguration
-            || (e instanceof DBException.VolumeIOError && !(e instanceof DBException.VolumeEOF));
-    return environment ? e : new DamagedIndexException(file, e);
+    boolean damage =
+        e instanceof DBException
+            ? e instanceof DBException.DataCorruption
+                || e instanceof DBException.GetVoid
+                || e instanceof DBException.VolumeEOF
+                || e instanceof DBException.WrongFormat
+                || e instanceof DBException.SerializationError
+            : thrownInsideMapDb(e);
+    return damage ? new DamagedIndexException(file, e) : e;
+  }
+
+  /** Whether the first frame outside the JDK that threw {@code e} is MapDB's. */
+  private static boolean thrownInsideMapDb(Throwable e) {
+    for (StackTraceElement frame : e.getStackTrace()) {
+      String c = frame.getClassName();
+      if (!c.startsWith("java.") && !c.startsWith("jdk.") && !c.startsWith("kotlin.")) {
+        return c.startsWith("org.mapdb.");
+      }
+    }
+    return false;
   }
 
   /**
-   * The index file's content cannot be read back. It holds only what the entries and the latest
-   * snapshot can rebuild, so a node restores rather than stops.
+   * The index file's content cannot be read back. Everything in it can be rebuilt — the key lookups
+   * from the entries, the manifest, members and archive records from the latest snapshot and the
+   * Raft log after it — so a node rebuilds rather than stops.
    */
   public static final class DamagedIndexException extends RuntimeException {
     private static final long serialVersionUID = 1L;

@@ -111,26 +111,23 @@ public final class LedgerState implements AutoCloseable {
             dataDir
                 + " holds a restore that was cut short, and there is no snapshot to finish it from");
       }
+      // Read first: an index is never set aside for a snapshot that cannot be restored from.
+      Optional<SnapshotMeta> meta =
+          latestSnapshot.isEmpty()
+              ? Optional.empty()
+              : Optional.of(SnapshotMeta.read(latestSnapshot.get()));
       boolean damaged = false;
       if (!cutShort) { // a restore cut short may have left a half-written index: not opened
         try {
           index = LedgerIndex.open(dataDir.resolve(INDEX_FILE));
         } catch (LedgerIndex.DamagedIndexException e) {
-          if (latestSnapshot.isEmpty()) {
-            throw new IllegalStateException(
-                e.getMessage()
-                    + "; there is no snapshot to rebuild it from: empty the data directory and let"
-                    + " the node catch up from the leader",
-                e);
+          if (meta.isEmpty()) {
+            throw e; // the caller knows whether the Raft log can rebuild everything instead
           }
-          setDamagedIndexAside(e);
+          setDamagedIndexAside(dataDir, e, "restoring from the latest snapshot");
           damaged = true;
         }
       }
-      Optional<SnapshotMeta> meta =
-          latestSnapshot.isEmpty()
-              ? Optional.empty()
-              : Optional.of(SnapshotMeta.read(latestSnapshot.get()));
       if (meta.isPresent()
           && (cutShort || damaged || index.lastAppliedRaftIndex() < meta.get().raftIndex())) {
         closeStores();
@@ -367,24 +364,42 @@ public final class LedgerState implements AutoCloseable {
 
   /**
    * Moves a damaged index's files into {@link #DAMAGED_DIR} (replacing what an earlier damage left
-   * there) for a post-mortem; the restore that follows rebuilds the index.
+   * there) for a post-mortem, and says what rebuilds it: {@code next}.
    */
-  private void setDamagedIndexAside(LedgerIndex.DamagedIndexException damage) throws IOException {
+  private static void setDamagedIndexAside(
+      Path dataDir, LedgerIndex.DamagedIndexException damage, String next) throws IOException {
     Path aside = dataDir.resolve(DAMAGED_DIR);
     Directories.clear(aside);
     Files.createDirectories(aside);
-    for (Path f : indexFiles()) {
+    for (Path f : indexFiles(dataDir)) {
       Files.move(f, aside.resolve(f.getFileName()));
     }
+    Directories.sync(aside);
     Directories.sync(dataDir);
-    LOG.warn(
-        "{}; the index holds only key lookups that the entries rebuild: moved to {} and restoring"
-            + " from the latest snapshot",
-        damage.getMessage(),
-        aside);
+    LOG.warn("{}; moved to {} and {}", damage.getMessage(), aside, next);
+  }
+
+  /**
+   * For a ledger whose index is damaged and that has no snapshot, while the Raft log still holds
+   * every entry from the first: sets the index aside and empties the ledger's files, so that the
+   * ledger opens empty and Raft's replay of the whole log rebuilds it exactly as every replica has
+   * it. The caller checks the log first; without it this would lose the ledger.
+   */
+  public static void clearForFullReplay(Path dataDir, LedgerIndex.DamagedIndexException damage)
+      throws IOException {
+    setDamagedIndexAside(
+        dataDir, damage, "rebuilding the ledger by replaying the whole Raft log (no snapshot)");
+    Files.deleteIfExists(dataDir.resolve(ENTRIES_FILE));
+    Files.deleteIfExists(dataDir.resolve(NODES_FILE));
+    Directories.clear(dataDir.resolve(SEGMENTS_DIR));
+    Directories.sync(dataDir);
   }
 
   private List<Path> indexFiles() throws IOException {
+    return indexFiles(dataDir);
+  }
+
+  private static List<Path> indexFiles(Path dataDir) throws IOException {
     try (var files = Files.list(dataDir)) {
       return files.filter(p -> p.getFileName().toString().startsWith(INDEX_FILE)).toList();
     }

@@ -30,9 +30,15 @@ public final class Directories {
    */
   public static void replaceDurably(Path file, byte[] content) throws IOException {
     Path dir = file.toAbsolutePath().getParent();
-    Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
+    // One name, so that a crash's leftover is overwritten next time rather than piling up.
+    Path tmp = dir.resolve("." + file.getFileName() + ".tmp");
     try {
-      try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+      try (FileChannel channel =
+          FileChannel.open(
+              tmp,
+              StandardOpenOption.CREATE,
+              StandardOpenOption.WRITE,
+              StandardOpenOption.TRUNCATE_EXISTING)) {
         java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(content);
         while (buffer.hasRemaining()) {
           channel.write(buffer);

@@ -17,7 +17,7 @@ import java.util.Set;
  */
 final class SwimSimulation {
 
-  static final Swim.Timing TIMING = new Swim.Timing(1000, 300, 3, 4000, 8000);
+  static final Swim.Timing TIMING = new Swim.Timing(1000, 300, 3, 4000, 8000, 30_000);
 
   private record Event(long at, long order, Runnable action) {}
 
@@ -49,6 +49,8 @@ final class SwimSimulation {
   /** Starts member {@code id} now with the given seeds; its ticks follow the wall-clock rounds. */
   Swim start(String id, List<String> seeds) {
     long incarnation = now;
+    // Each member's wall clock is off by up to 50 ms either way (NTP-synchronised hosts).
+    long clockOffset = random.nextInt(101) - 50L;
     Swim[] self = new Swim[1];
     Swim swim =
         new Swim(
@@ -62,14 +64,14 @@ final class SwimSimulation {
             (address, packet) -> send(self[0], address, packet),
             (m, before) -> changes.add(new String[] {id, m.id(), m.status().label(), "" + now}),
             new Random(random.nextLong()),
-            () -> now);
+            () -> now + clockOffset);
     self[0] = swim;
     nodes.put(id, swim);
     crashed.remove(id);
-    // Ticks at the start of each wall-clock round, as the verticle's, give or take a timer's
-    // lateness and the members' clock differences.
-    long skew = random.nextInt(40);
-    periodic(id, swim, now + Swim.untilNextRound(now, TIMING.intervalMs()) + skew);
+    // Ticks at the start of each round on the member's own clock, as the verticle's, plus a
+    // timer's lateness.
+    long late = random.nextInt(20);
+    periodic(id, swim, now + Swim.untilNextRound(now + clockOffset, TIMING.intervalMs()) + late);
     return swim;
   }
 

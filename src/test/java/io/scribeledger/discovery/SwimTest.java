@@ -205,4 +205,55 @@ class SwimTest {
         Packet.Status.SUSPECT,
         a.members().stream().filter(m -> m.id().equals(targetId)).findFirst().get().status());
   }
+
+  @Test
+  void aSuspicionClaimingAnIncarnationThisNodeNeverUsedIsNotRefutedTo() {
+    long now = 1_800_000_000_000L;
+    Swim swim =
+        new Swim(
+            "n1",
+            "n1:7946",
+            "",
+            "",
+            now,
+            SwimSimulation.TIMING,
+            List.of(),
+            (address, packet) -> {},
+            (m, before) -> {},
+            new java.util.Random(1),
+            () -> now);
+    java.util.function.LongFunction<Packet> suspectingN1At =
+        inc ->
+            new Packet(
+                Packet.Type.PING,
+                "n2",
+                "n2:7946",
+                "",
+                "",
+                7,
+                1,
+                now,
+                0,
+                "",
+                "",
+                List.of(new Packet.Update("n1", "n1:7946", Packet.Status.SUSPECT, inc, "n2")));
+    // A member with a valid key but a broken (or hostile) state: refuting to its number would put
+    // this node's incarnation out of reach for good.
+    swim.receive(suspectingN1At.apply(Long.MAX_VALUE - 1), now);
+    assertEquals(now, swim.incarnation());
+    assertEquals(0, swim.refutations());
+    swim.receive(suspectingN1At.apply(now), now);
+    assertEquals(now + 1, swim.incarnation(), "a genuine suspicion is refuted");
+  }
+
+  @Test
+  void everyMemberComputesTheSameProbeOrder() {
+    List<String> a = new ArrayList<>(List.of("n1", "n2", "n3", "n4", "n5"));
+    List<String> b = new ArrayList<>(a);
+    Swim.shuffle(a, 12345);
+    Swim.shuffle(b, 12345);
+    assertEquals(a, b);
+    // Pinned: a change to the shuffle would split a cluster of mixed versions into two schedules.
+    assertEquals(List.of("n4", "n3", "n1", "n2", "n5"), a);
+  }
 }

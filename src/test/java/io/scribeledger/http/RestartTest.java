@@ -1,13 +1,16 @@
 package io.scribeledger.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.scribeledger.support.Api;
 import io.scribeledger.support.TestNode;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,6 +59,56 @@ class RestartTest {
           next.getLong("index"),
           "indices continue without a gap");
       assertEquals("last", api.get("/kv/last").bodyAsString());
+    }
+  }
+
+  @Test
+  void aDamagedIndexWithoutASnapshotIsRebuiltByReplayingTheWholeRaftLog(
+      Vertx vertx, @TempDir Path dir) throws Exception {
+    JsonObject config =
+        TestNode.config(
+            "n1",
+            dir,
+            new JsonObject().put("storage", new JsonObject().put("segmentSizeBytes", 4096)));
+    JsonObject head;
+    JsonObject history;
+    try (TestNode node = TestNode.start(config);
+        Api api = new Api(vertx, node.httpPort())) {
+      for (int i = 0; i < 60; i++) {
+        api.put("/kv/key-" + (i % 10), "value-" + i + "-" + "x".repeat(i * 10));
+      }
+      head = api.get("/ledger/head").bodyAsJsonObject();
+      history = api.get("/history/key-3").bodyAsJsonObject();
+    }
+    // A stop takes a snapshot; a node killed before its first one has none. Its log is whole.
+    deleteSnapshots(dir);
+    // What a kill at the wrong moment has left of MapDB's store: its catalogue unreadable.
+    Path index = dir.resolve("state.mapdb");
+    try (var ch = java.nio.channels.FileChannel.open(index, StandardOpenOption.WRITE)) {
+      ch.write(
+          java.nio.ByteBuffer.wrap(new byte[(int) Math.min(Files.size(index) - 64, 1 << 16)]), 64);
+    }
+    try (TestNode node = TestNode.start(config);
+        Api api = new Api(vertx, node.httpPort())) {
+      api.awaitApplied(head.getLong("treeSize"), 10_000);
+      JsonObject after = api.get("/ledger/head").bodyAsJsonObject();
+      assertEquals(head.getString("rootHash"), after.getString("rootHash"), after::encode);
+      assertEquals(head.getLong("treeSize"), after.getLong("treeSize"));
+      assertEquals(history, api.get("/history/key-3").bodyAsJsonObject());
+      assertTrue(Files.exists(dir.resolve("damaged-index/state.mapdb")), "kept for a post-mortem");
+      assertEquals(
+          head.getLong("treeSize") + 1,
+          api.put("/kv/after", "n").bodyAsJsonObject().getLong("index"),
+          "indices continue without a gap");
+    }
+  }
+
+  private static void deleteSnapshots(Path dir) throws java.io.IOException {
+    try (var files = Files.walk(dir.resolve("raft"))) {
+      for (Path f :
+          files.filter(f -> f.getParent().getFileName().toString().equals("sm")).toList()) {
+        io.scribeledger.support.Trees.delete(f);
+      }
     }
   }
 }

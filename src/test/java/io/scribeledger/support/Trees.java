@@ -25,4 +25,16 @@ public final class Trees {
       }
     }
   }
+
+  /** Deletes {@code root} and everything under it, if it exists. */
+  public static void delete(Path root) throws IOException {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (var files = Files.walk(root)) {
+      for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(f);
+      }
+    }
+  }
 }
