@@ -10,7 +10,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -82,12 +81,7 @@ class RestartTest {
     }
     // A stop takes a snapshot; a node killed before its first one has none. Its log is whole.
     deleteSnapshots(dir);
-    // What a kill at the wrong moment has left of MapDB's store: its catalogue unreadable.
-    Path index = dir.resolve("state.mapdb");
-    try (var ch = java.nio.channels.FileChannel.open(index, StandardOpenOption.WRITE)) {
-      ch.write(
-          java.nio.ByteBuffer.wrap(new byte[(int) Math.min(Files.size(index) - 64, 1 << 16)]), 64);
-    }
+    io.scribeledger.support.Trees.damageMapDb(dir.resolve("state.mapdb"));
     try (TestNode node = TestNode.start(config);
         Api api = new Api(vertx, node.httpPort())) {
       api.awaitApplied(head.getLong("treeSize"), 10_000);

@@ -60,6 +60,23 @@ class SnapshotRestoreTest {
     return new StampedCommand(ts, new Batch(commands));
   }
 
+  /** The ledger's size and root after {@link #snapshotAt40ThenMore}. */
+  @SuppressWarnings("ArrayRecordComponent") // a hash, compared by content
+  private record Written(long size, byte[] root) {}
+
+  /**
+   * Writes entries 1-40 into a ledger at {@code data}, a snapshot of it into {@code snapshot}, then
+   * entries 41 to {@link #ENTRIES}: a node whose index is ahead of its latest snapshot.
+   */
+  private static Written snapshotAt40ThenMore(Path data, Path snapshot) throws IOException {
+    try (LedgerState state = new LedgerState(data, SEGMENT_BYTES)) {
+      apply(state, 1, 40);
+      state.writeSnapshot(snapshot);
+      apply(state, 41, ENTRIES);
+      return new Written(state.size(), state.root(state.size()));
+    }
+  }
+
   private static void apply(LedgerState state, int from, int to) {
     for (int e = from; e <= to; e++) {
       state.apply(1, e, entry(e));
@@ -105,15 +122,9 @@ class SnapshotRestoreTest {
       throws IOException {
     Path data = dir.resolve("data");
     Path snapshot = Files.createDirectories(dir.resolve("snapshot"));
-    byte[] root;
-    long size;
-    try (LedgerState state = new LedgerState(data, SEGMENT_BYTES)) {
-      apply(state, 1, 40);
-      state.writeSnapshot(snapshot);
-      apply(state, 41, ENTRIES);
-      size = state.size();
-      root = state.root(size);
-    }
+    Written written = snapshotAt40ThenMore(data, snapshot);
+    long size = written.size();
+    byte[] root = written.root();
     deleteIndex(
         data); // the index is lost; opened as it is, it would cut every file back to nothing
     try (LedgerState state = new LedgerState(data, SEGMENT_BYTES, Optional.of(snapshot))) {
@@ -136,21 +147,10 @@ class SnapshotRestoreTest {
       throws IOException {
     Path data = dir.resolve("data");
     Path snapshot = Files.createDirectories(dir.resolve("snapshot"));
-    byte[] root;
-    long size;
-    try (LedgerState state = new LedgerState(data, SEGMENT_BYTES)) {
-      apply(state, 1, 40);
-      state.writeSnapshot(snapshot);
-      apply(state, 41, ENTRIES);
-      size = state.size();
-      root = state.root(size);
-    }
-    // What a kill at the wrong moment has left of MapDB's store: its catalogue unreadable.
-    long length = Files.size(data.resolve("state.mapdb"));
-    try (var ch =
-        java.nio.channels.FileChannel.open(data.resolve("state.mapdb"), StandardOpenOption.WRITE)) {
-      ch.write(java.nio.ByteBuffer.wrap(new byte[(int) Math.min(length - 64, 1 << 16)]), 64);
-    }
+    Written written = snapshotAt40ThenMore(data, snapshot);
+    long size = written.size();
+    byte[] root = written.root();
+    Trees.damageMapDb(data.resolve("state.mapdb"));
     // On a copy: MapDB keeps the file it failed to open locked in this JVM (a node exits then).
     Path copy = dir.resolve("copy");
     Trees.copy(data, copy);

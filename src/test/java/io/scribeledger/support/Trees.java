@@ -37,4 +37,16 @@ public final class Trees {
       }
     }
   }
+
+  /**
+   * What a kill at the wrong moment can leave of a MapDB store: up to 64 KiB after its header
+   * zeroed, so that its catalogue of collections cannot be read back.
+   */
+  public static void damageMapDb(Path file) throws IOException {
+    long length = Files.size(file);
+    try (var ch =
+        java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+      ch.write(java.nio.ByteBuffer.wrap(new byte[(int) Math.min(length - 64, 1 << 16)]), 64);
+    }
+  }
 }
