@@ -846,6 +846,7 @@ public final class RaftNode implements AutoCloseable {
    * slow newcomer cannot stall commits. Blocking (a Raft configuration change).
    */
   public void addListener(String nodeId, String raftAddress) throws IOException {
+    checkNewMemberCanCatchUp();
     List<RaftPeer> voters = currentPeers(RaftPeerRole.FOLLOWER);
     List<RaftPeer> listeners = currentPeers(RaftPeerRole.LISTENER);
     listeners.removeIf(p -> p.getId().toString().equals(nodeId));
@@ -856,6 +857,21 @@ public final class RaftNode implements AutoCloseable {
             .setStartupRole(RaftPeerRole.LISTENER)
             .build());
     setConfiguration(voters, listeners, "add " + nodeId + " as a listener");
+  }
+
+  /**
+   * Refuses (503) when a new member could not rebuild this ledger: Ratis sends a new member the
+   * latest snapshot first, then the log; without a snapshot, the log alone, which after a restore
+   * from an archive begins after the restored entries, so the member would fork.
+   */
+  public void checkNewMemberCanCatchUp() {
+    if (stateMachine.state().restoredFromArchive() && stateMachine.getLatestSnapshot() == null) {
+      throw ErrorCode.UNAVAILABLE.error(
+          "this ledger was restored from an archive and has no snapshot yet, so a new member would"
+              + " receive only the Raft log, which begins after the restored entries; take one"
+              + " first (restart this node: a stop takes one, or write raft.snapshotEveryEntries"
+              + " entries), then join again");
+    }
   }
 
   /** Makes a caught-up listener a voter. Blocking. */

@@ -59,6 +59,7 @@ public final class DiscoveryVerticle extends AbstractVerticle {
   // them), then by the event loop only.
   private volatile long startIncarnation;
   private volatile long reservedIncarnations;
+  private volatile boolean reservationFailing;
   private boolean reserving;
   private MessageConsumer<Object> consumer;
   private final Map<DropReason, Counter> dropped = new EnumMap<>(DropReason.class);
@@ -115,12 +116,13 @@ public final class DiscoveryVerticle extends AbstractVerticle {
                 reservedIncarnations = startIncarnation + IncarnationFile.BLOCK;
               } catch (IOException | ArithmeticException e) {
                 // Liveness is worth more than this safeguard: the clock alone is right unless it
-                // stepped back since the last run.
+                // stepped back since the last run. Rounds go on trying to reserve.
                 LOG.warn(
                     "discovery: cannot reserve incarnations ({}); starting from the clock",
                     e.getMessage());
                 startIncarnation = wall;
-                reservedIncarnations = Long.MAX_VALUE;
+                reservedIncarnations = wall;
+                reservationFailing = true;
               }
               return keys;
             })
@@ -141,8 +143,7 @@ public final class DiscoveryVerticle extends AbstractVerticle {
                           discovery.probeTimeoutMs(),
                           discovery.indirectProbes(),
                           discovery.suspicionMinMs(),
-                          discovery.suspicionMaxMs(),
-                          discovery.maxClockSkewMs()),
+                          discovery.suspicionMaxMs()),
                       discovery.seeds(),
                       this::send,
                       new Swim.Listener() {
@@ -159,7 +160,8 @@ public final class DiscoveryVerticle extends AbstractVerticle {
                         }
                       },
                       new SecureRandom(),
-                      System::currentTimeMillis);
+                      System::currentTimeMillis,
+                      this::maxIncarnation);
               socket = vertx.createDatagramSocket(new DatagramSocketOptions());
               socket.handler(this::receive);
               return socket.listen(discovery.port(), discovery.host());
@@ -288,6 +290,18 @@ public final class DiscoveryVerticle extends AbstractVerticle {
   }
 
   /**
+   * The highest incarnation a refutation may take now: the reserved block; while reserving fails (a
+   * full or broken disk), up to the wall clock plus the allowed skew, as nobody can hold a higher
+   * incarnation of this node than its clock gave it.
+   */
+  private long maxIncarnation() {
+    long reserved = reservedIncarnations;
+    return reservationFailing
+        ? Math.max(reserved, System.currentTimeMillis() + discovery.maxClockSkewMs())
+        : reserved;
+  }
+
+  /**
    * Reserves the next block of incarnations once refutations have used half of this one, off the
    * event loop (one write at a time; a failed one is tried again next round).
    */
@@ -304,7 +318,9 @@ public final class DiscoveryVerticle extends AbstractVerticle {
               reserving = false;
               if (ar.succeeded()) {
                 reservedIncarnations = ar.result();
+                reservationFailing = false;
               } else {
+                reservationFailing = true;
                 LOG.warn(
                     "discovery: cannot reserve incarnations from {}: {}",
                     now,

@@ -15,8 +15,11 @@ import java.nio.file.Path;
  */
 final class IncarnationFile {
 
-  /** Incarnations reserved at a time: a run refutes a handful of suspicions, not thousands. */
-  static final long BLOCK = 10_000;
+  /**
+   * Incarnations reserved at a time: a run refutes a handful of suspicions; small, since every
+   * restart starts after the block (ahead of the clock by at most this many milliseconds).
+   */
+  static final long BLOCK = 100;
 
   private final Path file;
 
@@ -26,7 +29,8 @@ final class IncarnationFile {
 
   /**
    * The incarnation to start at — the wall clock's milliseconds, or the first after the reserved
-   * block when that is higher — with a block from it reserved before it is returned.
+   * block when that is higher — with a block from it reserved before it is returned. A file that
+   * does not hold a number is overwritten.
    */
   long start(long wallMs) throws IOException {
     long start = Math.max(wallMs, reserved() + 1);
@@ -50,7 +54,7 @@ final class IncarnationFile {
     try {
       return Long.parseLong(text);
     } catch (NumberFormatException e) {
-      throw new IOException(file + " does not hold an incarnation number", e);
+      return 0; // not ours (a write is atomic): the clock decides, and the file is rewritten
     }
   }
 }

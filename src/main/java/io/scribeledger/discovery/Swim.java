@@ -51,17 +51,13 @@ final class Swim {
       String httpAddress,
       long statusSince) {}
 
-  /**
-   * Timings and fan-out, from the configuration; {@code maxClockSkewMs} bounds how far ahead of
-   * this node's clock an incarnation of it that others hold can be.
-   */
+  /** Timings and fan-out, from the configuration. */
   record Timing(
       long intervalMs,
       long probeTimeoutMs,
       int indirectProbes,
       long suspicionMinMs,
-      long suspicionMaxMs,
-      long maxClockSkewMs) {}
+      long suspicionMaxMs) {}
 
   private static final int MAX_HEALTH = 8;
 
@@ -79,6 +75,9 @@ final class Swim {
    * Wall-clock time, for packet timestamps and lastSeen; protocol timing uses the monotonic now.
    */
   private final java.util.function.LongSupplier wallClock;
+
+  /** The highest incarnation this node may take now: what is reserved for it. */
+  private final java.util.function.LongSupplier maxIncarnation;
 
   private long incarnation;
   private long seq;
@@ -156,8 +155,10 @@ final class Swim {
       Out out,
       Listener listener,
       Random random,
-      java.util.function.LongSupplier wallClock) {
+      java.util.function.LongSupplier wallClock,
+      java.util.function.LongSupplier maxIncarnation) {
     this.wallClock = wallClock;
+    this.maxIncarnation = maxIncarnation;
     this.selfId = selfId;
     this.selfAddress = selfAddress;
     this.selfRaft = selfRaft;
@@ -489,13 +490,13 @@ final class Swim {
       return;
     }
     if (u.memberId().equals(selfId)) {
-      // Nobody can hold an incarnation of this node above what it used, or (after its clock
-      // stepped back and its record was lost) above the wall clock: a member with a valid key that
-      // claims more would push this node's incarnation out of reach for good.
-      long plausible = Math.max(incarnation, wallClock.getAsLong() + timing.maxClockSkewMs());
+      // Refuted only to an incarnation already reserved (IncarnationFile): one used before it is
+      // recorded could be used again after a crash, and a member with a valid key that claims an
+      // absurd one would otherwise push this node's incarnation out of reach for good. A claim
+      // beyond the reservation waits for the next one (the suspicion is gossiped again).
       if ((u.status() == Packet.Status.SUSPECT || u.status() == Packet.Status.DOWN)
           && u.incarnation() >= incarnation
-          && u.incarnation() <= plausible) {
+          && u.incarnation() < maxIncarnation.getAsLong()) {
         incarnation = u.incarnation() + 1;
         refutations.incrementAndGet();
         health = Math.min(MAX_HEALTH, health + 1);

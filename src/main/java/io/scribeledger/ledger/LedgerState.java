@@ -43,6 +43,12 @@ public final class LedgerState implements AutoCloseable {
    */
   private static final String RESTORING_FILE = "RESTORING";
 
+  /**
+   * Present when the ledger holds entries from before its Raft log began (a restore from an
+   * archive): the number of them.
+   */
+  private static final String BASE_FILE = "ledger.base";
+
   /** Where the files of an index that could not be read back are kept for a post-mortem. */
   private static final String DAMAGED_DIR = "damaged-index";
 
@@ -387,6 +393,13 @@ public final class LedgerState implements AutoCloseable {
    */
   public static void clearForFullReplay(Path dataDir, LedgerIndex.DamagedIndexException damage)
       throws IOException {
+    if (Files.exists(dataDir.resolve(BASE_FILE))) {
+      throw new IllegalStateException(
+          damage.getMessage()
+              + "; this ledger was rebuilt from an archive before its Raft log began, and has no"
+              + " snapshot yet: the log alone cannot rebuild it. Run scribe restore again into an"
+              + " empty directory and start the node on it");
+    }
     setDamagedIndexAside(
         dataDir, damage, "rebuilding the ledger by replaying the whole Raft log (no snapshot)");
     Files.deleteIfExists(dataDir.resolve(ENTRIES_FILE));
@@ -564,12 +577,25 @@ public final class LedgerState implements AutoCloseable {
 
   /**
    * Makes the ledger count no Raft entry: after a rebuild from the archive ({@link SegmentReplay})
-   * a new Raft group's log, from index 1, applies on top of it.
+   * a new Raft group's log, from index 1, applies on top of it. Leaves {@link #BASE_FILE} behind:
+   * the Raft log then no longer holds every entry from its first, so it can never rebuild this
+   * ledger alone ({@link #clearForFullReplay} refuses).
    */
-  public synchronized void startNewRaftLog() {
+  public synchronized void startNewRaftLog() throws IOException {
     ensureNotFailed();
     index.setLastApplied(0, 0);
     commit();
+    Directories.replaceDurably(
+        dataDir.resolve(BASE_FILE),
+        Long.toString(index.size()).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+  }
+
+  /**
+   * Whether this ledger holds entries from before its Raft log began ({@link #startNewRaftLog}):
+   * then the log alone cannot rebuild it.
+   */
+  public boolean restoredFromArchive() {
+    return Files.exists(dataDir.resolve(BASE_FILE));
   }
 
   /** Records a Raft entry that carried nothing for the ledger (e.g. an undecodable one). */

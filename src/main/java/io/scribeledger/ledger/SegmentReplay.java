@@ -86,7 +86,7 @@ public final class SegmentReplay implements AutoCloseable {
   }
 
   /** Leaves the complete ledger ready for a new Raft group (it counts no Raft entry). */
-  public void finish() {
+  public void finish() throws IOException {
     state.startNewRaftLog();
   }
 

@@ -24,12 +24,14 @@ import org.junit.jupiter.api.io.TempDir;
  * Five discovery verticles on real UDP sockets on loopback, each dropping a share of the datagrams
  * it receives (5 %, then 20 %): members may be suspected, and refute, but no healthy member is ever
  * declared down. Rounds are 200 ms, so each 30 s phase is 150 rounds: two and a half minutes of
- * protocol time at the default 1 s rounds.
+ * protocol time at the default 1 s rounds ({@code -Dscribe.lossPhaseMs=180000} runs 900 rounds).
  */
 class PacketLossTest {
 
   private static final int MEMBERS = 5;
-  private static final long PHASE_MS = 30_000;
+
+  /** Each phase's length: 30 s in the suite; {@code -Dscribe.lossPhaseMs} for a longer run. */
+  private static final long PHASE_MS = Long.getLong("scribe.lossPhaseMs", 30_000);
 
   /** The share of datagrams each member drops on arrival now (read on the event loops). */
   private volatile double loss;

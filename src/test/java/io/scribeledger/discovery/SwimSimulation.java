@@ -17,7 +17,7 @@ import java.util.Set;
  */
 final class SwimSimulation {
 
-  static final Swim.Timing TIMING = new Swim.Timing(1000, 300, 3, 4000, 8000, 30_000);
+  static final Swim.Timing TIMING = new Swim.Timing(1000, 300, 3, 4000, 8000);
 
   private record Event(long at, long order, Runnable action) {}
 
@@ -64,7 +64,8 @@ final class SwimSimulation {
             (address, packet) -> send(self[0], address, packet),
             (m, before) -> changes.add(new String[] {id, m.id(), m.status().label(), "" + now}),
             new Random(random.nextLong()),
-            () -> now + clockOffset);
+            () -> now + clockOffset,
+            () -> Long.MAX_VALUE);
     self[0] = swim;
     nodes.put(id, swim);
     crashed.remove(id);

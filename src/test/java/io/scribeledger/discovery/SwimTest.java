@@ -185,7 +185,8 @@ class SwimTest {
             (address, p) -> sent.add(new String[] {address, p.type().name()}),
             (m, before) -> {},
             new java.util.Random(1),
-            () -> 0L);
+            () -> 0L,
+            () -> Long.MAX_VALUE);
     for (String id : List.of("b", "c")) {
       a.receive(
           new Packet(Packet.Type.ACK, id, id + ":1", "", "", 1, 1, 0, 0, "", "", List.of()), 1_000);
@@ -221,7 +222,8 @@ class SwimTest {
             (address, packet) -> {},
             (m, before) -> {},
             new java.util.Random(1),
-            () -> now);
+            () -> now,
+            () -> now + IncarnationFile.BLOCK); // what the verticle reserved at its start
     java.util.function.LongFunction<Packet> suspectingN1At =
         inc ->
             new Packet(
@@ -238,7 +240,8 @@ class SwimTest {
                 "",
                 List.of(new Packet.Update("n1", "n1:7946", Packet.Status.SUSPECT, inc, "n2")));
     // A member with a valid key but a broken (or hostile) state: refuting to its number would put
-    // this node's incarnation out of reach for good.
+    // this node's incarnation out of reach for good, and beyond the reserved block a crash could
+    // lose it.
     swim.receive(suspectingN1At.apply(Long.MAX_VALUE - 1), now);
     assertEquals(now, swim.incarnation());
     assertEquals(0, swim.refutations());

@@ -80,7 +80,7 @@ class RestartTest {
       history = api.get("/history/key-3").bodyAsJsonObject();
     }
     // A stop takes a snapshot; a node killed before its first one has none. Its log is whole.
-    deleteSnapshots(dir);
+    io.scribeledger.support.Trees.deleteRaftSnapshots(dir);
     io.scribeledger.support.Trees.damageMapDb(dir.resolve("state.mapdb"));
     try (TestNode node = TestNode.start(config);
         Api api = new Api(vertx, node.httpPort())) {
@@ -94,15 +94,6 @@ class RestartTest {
           head.getLong("treeSize") + 1,
           api.put("/kv/after", "n").bodyAsJsonObject().getLong("index"),
           "indices continue without a gap");
-    }
-  }
-
-  private static void deleteSnapshots(Path dir) throws java.io.IOException {
-    try (var files = Files.walk(dir.resolve("raft"))) {
-      for (Path f :
-          files.filter(f -> f.getParent().getFileName().toString().equals("sm")).toList()) {
-        io.scribeledger.support.Trees.delete(f);
-      }
     }
   }
 }

@@ -49,4 +49,17 @@ public final class Trees {
       ch.write(java.nio.ByteBuffer.wrap(new byte[(int) Math.min(length - 64, 1 << 16)]), 64);
     }
   }
+
+  /**
+   * Deletes every Raft snapshot of the node whose data directory is {@code dataDir}: what a node
+   * killed before its first snapshot has (a stop takes one).
+   */
+  public static void deleteRaftSnapshots(Path dataDir) throws IOException {
+    try (var files = Files.walk(dataDir.resolve("raft"))) {
+      for (Path f :
+          files.filter(f -> f.getParent().getFileName().toString().equals("sm")).toList()) {
+        delete(f);
+      }
+    }
+  }
 }

@@ -2,6 +2,7 @@ package io.scribeledger.tier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.scribeledger.cli.ScribeCli;
@@ -9,6 +10,7 @@ import io.scribeledger.support.Api;
 import io.scribeledger.support.Await;
 import io.scribeledger.support.EmbeddedS3;
 import io.scribeledger.support.TestNode;
+import io.scribeledger.support.Trees;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -151,7 +153,37 @@ class ArchiveRecoveryTest {
         assertFalse(history.getJsonArray("versions").isEmpty(), history::encode);
         assertEquals(201, api.put("/kv/after-restore", "new").statusCode());
         assertEquals(archived + 1, api.ledgerSize());
+        // No snapshot yet: a new member would get only the Raft log, which begins after the
+        // restored entries. Refused, nothing changed.
+        var join =
+            api.send(
+                io.vertx.core.http.HttpMethod.POST,
+                "/cluster/join",
+                new JsonObject()
+                    .put("nodeId", "r2")
+                    .put("raftAddress", "127.0.0.1:1")
+                    .put("httpAddress", "127.0.0.1:2")
+                    .toBuffer(),
+                null);
+        assertEquals(503, join.statusCode(), join::bodyAsString);
+        assertTrue(join.bodyAsString().contains("restored from an archive"), join::bodyAsString);
+        assertEquals(
+            1, api.get("/cluster/members").bodyAsJsonObject().getJsonArray("members").size());
       }
+
+      // Its index damaged before any snapshot (a kill before the first): the Raft log began after
+      // the archived entries, so it cannot rebuild the ledger, and the node refuses to start over
+      // from nothing.
+      Trees.deleteRaftSnapshots(restored);
+      Trees.damageMapDb(restored.resolve("state.mapdb"));
+      RuntimeException refusedStart =
+          assertThrows(RuntimeException.class, () -> TestNode.start(fresh).close());
+      String why = String.valueOf(refusedStart);
+      for (Throwable c = refusedStart.getCause(); c != null; c = c.getCause()) {
+        why += " / " + c;
+      }
+      assertTrue(why.contains("rebuilt from an archive"), why);
+      assertTrue(Files.size(restored.resolve("entries.idx")) > 0, "nothing was cleared");
 
       // One flipped byte in an archived object: the audit and the restore both refuse it.
       Path object;
