@@ -846,7 +846,7 @@ public final class RaftNode implements AutoCloseable {
    * slow newcomer cannot stall commits. Blocking (a Raft configuration change).
    */
   public void addListener(String nodeId, String raftAddress) throws IOException {
-    checkNewMemberCanCatchUp();
+    snapshotOnLeader("add " + nodeId);
     List<RaftPeer> voters = currentPeers(RaftPeerRole.FOLLOWER);
     List<RaftPeer> listeners = currentPeers(RaftPeerRole.LISTENER);
     listeners.removeIf(p -> p.getId().toString().equals(nodeId));
@@ -860,17 +860,20 @@ public final class RaftNode implements AutoCloseable {
   }
 
   /**
-   * Refuses (503) when a new member could not rebuild this ledger: Ratis sends a new member the
-   * latest snapshot first, then the log; without a snapshot, the log alone, which after a restore
-   * from an archive begins after the restored entries, so the member would fork.
+   * Has the leader take a snapshot before a new member is added: Ratis sends a new member the
+   * leader's latest snapshot first and the log after it, but without one the log alone, which after
+   * a restore from an archive begins after the restored entries (the member would fork). Cheap
+   * here: a commit and hard links, whatever the ledger's size.
    */
-  public void checkNewMemberCanCatchUp() {
-    if (stateMachine.state().restoredFromArchive() && stateMachine.getLatestSnapshot() == null) {
+  private void snapshotOnLeader(String what) throws IOException {
+    RaftClientReply reply =
+        client.getSnapshotManagementApi().create(true, config.raft().requestTimeoutMs());
+    if (!reply.isSuccess()) {
       throw ErrorCode.UNAVAILABLE.error(
-          "this ledger was restored from an archive and has no snapshot yet, so a new member would"
-              + " receive only the Raft log, which begins after the restored entries; take one"
-              + " first (restart this node: a stop takes one, or write raft.snapshotEveryEntries"
-              + " entries), then join again");
+          "could not "
+              + what
+              + ": the leader could not take the snapshot a new member starts from: "
+              + reply.getException());
     }
   }
 

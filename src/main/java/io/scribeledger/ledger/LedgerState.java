@@ -397,8 +397,10 @@ public final class LedgerState implements AutoCloseable {
       throw new IllegalStateException(
           damage.getMessage()
               + "; this ledger was rebuilt from an archive before its Raft log began, and has no"
-              + " snapshot yet: the log alone cannot rebuild it. Run scribe restore again into an"
-              + " empty directory and start the node on it");
+              + " snapshot yet: the log alone cannot rebuild it. In a group of several, remove this"
+              + " member (POST /cluster/leave) and add it back with an empty data directory (it"
+              + " receives a snapshot first); alone, restore from the archive again (entries not"
+              + " archived since are lost)");
     }
     setDamagedIndexAside(
         dataDir, damage, "rebuilding the ledger by replaying the whole Raft log (no snapshot)");
@@ -588,14 +590,6 @@ public final class LedgerState implements AutoCloseable {
     Directories.replaceDurably(
         dataDir.resolve(BASE_FILE),
         Long.toString(index.size()).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-  }
-
-  /**
-   * Whether this ledger holds entries from before its Raft log began ({@link #startNewRaftLog}):
-   * then the log alone cannot rebuild it.
-   */
-  public boolean restoredFromArchive() {
-    return Files.exists(dataDir.resolve(BASE_FILE));
   }
 
   /** Records a Raft entry that carried nothing for the ledger (e.g. an undecodable one). */

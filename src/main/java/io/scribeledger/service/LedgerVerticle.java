@@ -423,9 +423,6 @@ public final class LedgerVerticle extends AbstractVerticle {
                 blocking(
                     () -> {
                       RaftNode.Membership m = node.membership(j.nodeId());
-                      if (m == RaftNode.Membership.NONE) {
-                        node.checkNewMemberCanCatchUp(); // before anything is recorded
-                      }
                       return new Existing(
                           m, m == RaftNode.Membership.NONE ? null : knownHttpAddress(j.nodeId()));
                     }))

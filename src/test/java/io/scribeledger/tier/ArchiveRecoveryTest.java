@@ -58,6 +58,14 @@ class ArchiveRecoveryTest {
     return all.toArray(String[]::new);
   }
 
+  /** A node's entry in {@code raft.peers}, from its configuration. */
+  private static JsonObject peer(JsonObject config) {
+    return new JsonObject()
+        .put("id", config.getJsonObject("node").getString("id"))
+        .put("raftAddress", "127.0.0.1:" + config.getJsonObject("raft").getInteger("port"))
+        .put("httpAddress", "127.0.0.1:" + config.getJsonObject("http").getInteger("port"));
+  }
+
   @Test
   void theArchiveAloneIsAuditedAndRestoredToTheSignedRoot(Vertx vertx, @TempDir Path dir)
       throws Exception {
@@ -153,22 +161,33 @@ class ArchiveRecoveryTest {
         assertFalse(history.getJsonArray("versions").isEmpty(), history::encode);
         assertEquals(201, api.put("/kv/after-restore", "new").statusCode());
         assertEquals(archived + 1, api.ledgerSize());
-        // No snapshot yet: a new member would get only the Raft log, which begins after the
-        // restored entries. Refused, nothing changed.
-        var join =
-            api.send(
-                io.vertx.core.http.HttpMethod.POST,
-                "/cluster/join",
-                new JsonObject()
-                    .put("nodeId", "r2")
-                    .put("raftAddress", "127.0.0.1:1")
-                    .put("httpAddress", "127.0.0.1:2")
-                    .toBuffer(),
-                null);
-        assertEquals(503, join.statusCode(), join::bodyAsString);
-        assertTrue(join.bodyAsString().contains("restored from an archive"), join::bodyAsString);
-        assertEquals(
-            1, api.get("/cluster/members").bodyAsJsonObject().getJsonArray("members").size());
+
+        // A new member of the restored group starts from the snapshot the leader takes before
+        // adding it: the Raft log alone begins after the restored entries.
+        JsonObject joiner = TestNode.config("r2", dir.resolve("r2"), new JsonObject());
+        joiner
+            .getJsonObject("raft")
+            .put("peers", new io.vertx.core.json.JsonArray().add(peer(fresh)).add(peer(joiner)));
+        try (TestNode second = TestNode.launch(joiner);
+            Api api2 = new Api(vertx, second.httpPort(), 8)) {
+          var join =
+              api.send(
+                  io.vertx.core.http.HttpMethod.POST,
+                  "/cluster/join",
+                  new JsonObject()
+                      .put("nodeId", "r2")
+                      .put("raftAddress", peer(joiner).getString("raftAddress"))
+                      .put("httpAddress", peer(joiner).getString("httpAddress"))
+                      .toBuffer(),
+                  null);
+          assertEquals(200, join.statusCode(), join::bodyAsString);
+          api2.awaitApplied(archived + 1, 30_000);
+          assertEquals(
+              api.get("/ledger/head").bodyAsJsonObject().getString("rootHash"),
+              api2.get("/ledger/head").bodyAsJsonObject().getString("rootHash"),
+              "the new member has the restored entries too");
+          assertEquals("new", api2.get("/kv/after-restore?consistency=stale").bodyAsString());
+        }
       }
 
       // Its index damaged before any snapshot (a kill before the first): the Raft log began after
