@@ -1,15 +1,14 @@
 package io.scribeledger.discovery;
 
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.FunctionCounter;
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Timer;
 import io.scribeledger.config.ConfigException;
 import io.scribeledger.config.ConfigResolver;
 import io.scribeledger.config.NodeConfig;
 import io.scribeledger.service.LocalCodec;
+import io.scribeledger.service.NodeMeters;
 import io.vertx.core.AbstractVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -48,7 +47,6 @@ public final class DiscoveryVerticle extends AbstractVerticle {
 
   private final NodeConfig config;
   private final NodeConfig.Discovery discovery;
-  private final MeterRegistry registry;
 
   private PacketCodec codec;
   private DatagramSocket socket;
@@ -63,7 +61,7 @@ public final class DiscoveryVerticle extends AbstractVerticle {
   private boolean reserving;
   private MessageConsumer<Object> consumer;
   private final Map<DropReason, Counter> dropped = new EnumMap<>(DropReason.class);
-  private final List<Meter> meters = new ArrayList<>();
+  private final NodeMeters meters;
   private Timer rtt;
   private List<Future<Void>> leaving;
   private io.scribeledger.service.LedgerClient ledger;
@@ -88,7 +86,7 @@ public final class DiscoveryVerticle extends AbstractVerticle {
       NodeConfig config, MeterRegistry registry, java.util.function.BooleanSupplier delivered) {
     this.config = config;
     this.discovery = config.discovery();
-    this.registry = registry;
+    this.meters = new NodeMeters(registry, config.node().id());
     this.delivered = delivered;
   }
 
@@ -419,54 +417,39 @@ public final class DiscoveryVerticle extends AbstractVerticle {
   }
 
   private void registerMeters() {
-    String node = config.node().id();
     for (DropReason reason : DropReason.values()) {
-      Counter c =
-          Counter.builder("scribe.discovery.dropped")
-              .description("discovery datagrams dropped, by reason")
-              .tag("node", node)
-              .tag("reason", reason.label())
-              .register(registry);
-      dropped.put(reason, c);
-      meters.add(c);
+      dropped.put(
+          reason,
+          meters.counter(
+              "scribe.discovery.dropped",
+              "discovery datagrams dropped, by reason",
+              Tag.of("reason", reason.label())));
     }
     for (Packet.Status status : Packet.Status.values()) {
-      meters.add(
-          Gauge.builder(
-                  "scribe.discovery.members",
-                  () -> snapshot.stream().filter(m -> m.status() == status).count())
-              .description("members by status as this node sees them")
-              .tag("node", node)
-              .tag("status", status.label())
-              .register(registry));
+      meters.gauge(
+          "scribe.discovery.members",
+          "members by status as this node sees them",
+          () -> snapshot.stream().filter(m -> m.status() == status).count(),
+          Tag.of("status", status.label()));
     }
-    meters.add(
-        Gauge.builder("scribe.discovery.local.health", () -> snapshotHealth)
-            .description("Lifeguard local health score: 0 healthy, up to 8")
-            .tag("node", node)
-            .register(registry));
-    meters.add(
-        FunctionCounter.builder("scribe.discovery.suspicions", swim, Swim::suspicions)
-            .description("members this node suspected")
-            .tag("node", node)
-            .register(registry));
-    meters.add(
-        FunctionCounter.builder("scribe.discovery.refutations", swim, Swim::refutations)
-            .description("suspicions of this node that it refuted")
-            .tag("node", node)
-            .register(registry));
-    rtt =
-        Timer.builder("scribe.discovery.probe.rtt")
-            .description("round-trip time of answered probes")
-            .tag("node", node)
-            .register(registry);
-    meters.add(rtt);
+    meters.gauge(
+        "scribe.discovery.local.health",
+        "Lifeguard local health score: 0 healthy, up to 8",
+        () -> snapshotHealth);
+    meters.functionCounter(
+        "scribe.discovery.suspicions", "members this node suspected", swim, Swim::suspicions);
+    meters.functionCounter(
+        "scribe.discovery.refutations",
+        "suspicions of this node that it refuted",
+        swim,
+        Swim::refutations);
+    rtt = meters.timer("scribe.discovery.probe.rtt", "round-trip time of answered probes");
   }
 
   @Override
   public void stop(Promise<Void> stopped) {
     vertx.cancelTimer(timer);
-    meters.forEach(registry::remove);
+    meters.removeAll();
     if (socket == null) {
       stopped.complete();
       return;

@@ -1,7 +1,5 @@
 package io.scribeledger.service;
 
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.scribeledger.auth.MemberCertificates;
 import io.scribeledger.config.NodeConfig;
@@ -25,12 +23,10 @@ import io.vertx.core.Promise;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,7 +41,6 @@ public final class LedgerVerticle extends AbstractVerticle {
   private static final DeliveryOptions LOCAL = new DeliveryOptions().setCodecName(LocalCodec.NAME);
 
   private final NodeConfig config;
-  private final MeterRegistry registry;
 
   /** A joining node gets this many request timeouts to catch up before the join answers 503. */
   private static final int JOIN_CATCH_UP_FACTOR = 12;
@@ -73,7 +68,7 @@ public final class LedgerVerticle extends AbstractVerticle {
   /** Checks a joining node's certificate; null when TLS is off. */
   private MemberCertificates memberCertificates;
 
-  private final List<Meter> gauges = new ArrayList<>();
+  private final NodeMeters meters;
 
   /** Where segments this node evicted are read back from, when tiering is on. */
   private final Optional<io.scribeledger.ledger.ColdTier> coldTier;
@@ -87,7 +82,7 @@ public final class LedgerVerticle extends AbstractVerticle {
       MeterRegistry registry,
       Optional<io.scribeledger.ledger.ColdTier> coldTier) {
     this.config = config;
-    this.registry = registry;
+    this.meters = new NodeMeters(registry, config.node().id());
     this.coldTier = coldTier;
   }
 
@@ -192,7 +187,7 @@ public final class LedgerVerticle extends AbstractVerticle {
     if (memberCertificates != null) {
       var unusedClose = memberCertificates.close();
     }
-    gauges.forEach(registry::remove);
+    meters.removeAll();
     Future<Void> unregistered = consumer == null ? Future.succeededFuture() : consumer.unregister();
     unregistered
         .compose(
@@ -210,58 +205,52 @@ public final class LedgerVerticle extends AbstractVerticle {
   private void registerGauges(RaftNode n) {
     // Gauges are read on an event loop: from values published without a lock, never waiting on one
     // (a snapshot restore holds the state's lock for minutes on a large ledger).
-    gauge("scribe.ledger.size", "entries in the ledger", () -> n.watch().applied());
-    gauge(
+    meters.gauge("scribe.ledger.size", "entries in the ledger", () -> n.watch().applied());
+    meters.gauge(
         "scribe.restore.remaining.entries",
         "entries whose key lookups a snapshot restore has still to rebuild (0 when none runs)",
         () -> n.state().restoreProgress().map(r -> r.total() - r.done()).orElse(0L));
-    gauge(
+    meters.gauge(
         "scribe.disk.free.bytes",
         "least free space among the node's data, segment and Raft log directories",
         disk::freeBytes);
-    gauge(
+    meters.gauge(
         "scribe.ledger.segments",
         "segment files",
         () -> {
           var count = n.state().segmentCountNow();
           return count.isPresent() ? count.getAsLong() : Double.NaN;
         });
-    gauge("scribe.raft.term", "current Raft term", () -> n.progress().term());
-    gauge("scribe.raft.commit.index", "Raft commit index", () -> n.progress().commitIndex());
-    gauge("scribe.raft.applied.index", "Raft applied index", () -> n.progress().appliedIndex());
-    gauge("scribe.snapshot.taken", "snapshots taken on this node", () -> n.snapshotStats().taken());
-    gauge(
+    meters.gauge("scribe.raft.term", "current Raft term", () -> n.progress().term());
+    meters.gauge("scribe.raft.commit.index", "Raft commit index", () -> n.progress().commitIndex());
+    meters.gauge(
+        "scribe.raft.applied.index", "Raft applied index", () -> n.progress().appliedIndex());
+    meters.gauge(
+        "scribe.snapshot.taken", "snapshots taken on this node", () -> n.snapshotStats().taken());
+    meters.gauge(
         "scribe.snapshot.installed",
         "snapshots installed from a leader",
         () -> n.snapshotStats().installed());
-    gauge(
+    meters.gauge(
         "scribe.snapshot.size.bytes",
         "size of the latest snapshot",
         () -> n.snapshotStats().lastSizeBytes());
-    gauge(
+    meters.gauge(
         "scribe.snapshot.duration.ms",
         "time the latest snapshot took",
         () -> n.snapshotStats().lastDurationMs());
-    gauge(
+    meters.gauge(
         "scribe.snapshot.index",
         "Raft index of the latest snapshot",
         () -> n.snapshotStats().lastIndex());
-    gauge(
+    meters.gauge(
         "scribe.integrity.problems",
         "problems found by the last integrity scrub",
         () -> integrityProblems().size());
-    gauge(
+    meters.gauge(
         "scribe.raft.leader.known",
         "1 when this node knows a leader",
         () -> n.progress().leaderId() != null ? 1 : 0);
-  }
-
-  private void gauge(String name, String description, Supplier<Number> value) {
-    gauges.add(
-        Gauge.builder(name, value)
-            .description(description)
-            .tag("node", config.node().id())
-            .register(registry));
   }
 
   private void handle(Message<Object> message) {

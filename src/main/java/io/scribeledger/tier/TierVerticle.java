@@ -1,8 +1,6 @@
 package io.scribeledger.tier;
 
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.scribeledger.config.NodeConfig;
 import io.scribeledger.ledger.IntegrityScrub;
@@ -12,6 +10,7 @@ import io.scribeledger.ledger.SegmentInfo;
 import io.scribeledger.ledger.WriteOutcome;
 import io.scribeledger.service.LedgerClient;
 import io.scribeledger.service.LocalCodec;
+import io.scribeledger.service.NodeMeters;
 import io.scribeledger.service.TierView;
 import io.scribeledger.storage.Directories;
 import io.scribeledger.storage.SegmentStore;
@@ -25,7 +24,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -65,7 +63,6 @@ public final class TierVerticle extends AbstractVerticle {
 
   private final NodeConfig config;
   private final NodeConfig.Tiering tiering;
-  private final MeterRegistry registry;
   private final S3Archive archive;
   private final Path uploadDir;
   private final Path segmentsDir;
@@ -83,7 +80,7 @@ public final class TierVerticle extends AbstractVerticle {
   private long headPublishedSize = -1;
   private long headPublishedAt;
   private Optional<String> lastError = Optional.empty();
-  private final List<Meter> meters = new ArrayList<>();
+  private final NodeMeters meters;
   private Counter uploaded;
   private Counter uploadFailures;
   private Counter uploadedBytes;
@@ -95,7 +92,7 @@ public final class TierVerticle extends AbstractVerticle {
   public TierVerticle(NodeConfig config, MeterRegistry registry, S3Archive archive) {
     this.config = config;
     this.tiering = config.tiering();
-    this.registry = registry;
+    this.meters = new NodeMeters(registry, config.node().id());
     this.archive = archive;
     this.uploadDir = config.node().dataDir().resolve("tier-upload");
     this.segmentsDir = LedgerState.segmentsDir(config.node().dataDir());
@@ -136,7 +133,7 @@ public final class TierVerticle extends AbstractVerticle {
   @Override
   public void stop(Promise<Void> stopped) {
     vertx.cancelTimer(timer);
-    meters.forEach(registry::remove);
+    meters.removeAll();
     (consumer == null ? Future.<Void>succeededFuture() : consumer.unregister())
         .onComplete(ar -> stopped.complete());
   }
@@ -150,43 +147,28 @@ public final class TierVerticle extends AbstractVerticle {
   }
 
   private void registerMeters() {
-    String node = config.node().id();
-    gauge(
+    meters.gauge(
         "scribe.tier.lag.segments", "sealed segments not yet archived", () -> status.lagSegments());
-    gauge(
+    meters.gauge(
         "scribe.tier.lag.bytes",
         "bytes of sealed segments not yet archived",
         () -> status.lagBytes());
-    gauge(
+    meters.gauge(
         "scribe.tier.lag.oldest.seconds",
         "age of the oldest sealed segment not yet archived",
         () -> status.oldestLagAgeMs() / 1000.0);
-    gauge(
+    meters.gauge(
         "scribe.tier.archived.segments",
         "segments archived in the manifest",
         () -> status.archivedSegments());
-    gauge(
+    meters.gauge(
         "scribe.tier.local.segments",
         "sealed segment files on this node's disk",
         () -> status.localSealedSegments());
-    uploaded = counter("scribe.tier.uploads", "segments uploaded and recorded", node);
-    uploadFailures = counter("scribe.tier.upload.failures", "upload attempts that failed", node);
-    uploadedBytes = counter("scribe.tier.upload.bytes", "object bytes uploaded", node);
-    evicted = counter("scribe.tier.evictions", "segment files evicted from this node", node);
-  }
-
-  private void gauge(String name, String description, Supplier<Number> value) {
-    meters.add(
-        Gauge.builder(name, value)
-            .description(description)
-            .tag("node", config.node().id())
-            .register(registry));
-  }
-
-  private Counter counter(String name, String description, String node) {
-    Counter c = Counter.builder(name).description(description).tag("node", node).register(registry);
-    meters.add(c);
-    return c;
+    uploaded = meters.counter("scribe.tier.uploads", "segments uploaded and recorded");
+    uploadFailures = meters.counter("scribe.tier.upload.failures", "upload attempts that failed");
+    uploadedBytes = meters.counter("scribe.tier.upload.bytes", "object bytes uploaded");
+    evicted = meters.counter("scribe.tier.evictions", "segment files evicted from this node");
   }
 
   /** One round: look at the ledger, report the lag, upload (leader), publish, evict. */
