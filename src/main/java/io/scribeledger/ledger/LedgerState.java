@@ -410,10 +410,6 @@ public final class LedgerState implements AutoCloseable {
     Directories.sync(dataDir);
   }
 
-  private List<Path> indexFiles() throws IOException {
-    return indexFiles(dataDir);
-  }
-
   private static List<Path> indexFiles(Path dataDir) throws IOException {
     try (var files = Files.list(dataDir)) {
       return files.filter(p -> p.getFileName().toString().startsWith(INDEX_FILE)).toList();
@@ -421,7 +417,7 @@ public final class LedgerState implements AutoCloseable {
   }
 
   private void deleteIndexFiles() throws IOException {
-    for (Path f : indexFiles()) {
+    for (Path f : indexFiles(dataDir)) {
       Files.delete(f);
     }
   }
@@ -826,13 +822,7 @@ public final class LedgerState implements AutoCloseable {
     if (!problems.isEmpty()) {
       throw new IOException(String.join("; ", problems));
     }
-    // Forced before the rename: after a crash the name never points at bytes not yet on disk.
-    try (java.nio.channels.FileChannel ch =
-        java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
-      ch.force(true);
-    }
-    Files.move(tmp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-    Directories.sync(target.getParent());
+    Directories.moveDurably(tmp, target);
   }
 
   /**

@@ -25,35 +25,35 @@ public final class Directories {
 
   /**
    * Replaces {@code file}'s content with {@code content}: written to a temporary file beside it,
-   * forced, renamed over it and the directory forced, so that after a crash the file holds the old
+   * then moved over it with {@link #moveDurably}, so that after a crash the file holds the old
    * content or the new, never a part.
    */
   public static void replaceDurably(Path file, byte[] content) throws IOException {
-    Path dir = file.toAbsolutePath().getParent();
     // One name, so that a crash's leftover is overwritten next time rather than piling up.
-    Path tmp = dir.resolve("." + file.getFileName() + ".tmp");
+    Path tmp = file.toAbsolutePath().getParent().resolve("." + file.getFileName() + ".tmp");
     try {
-      try (FileChannel channel =
-          FileChannel.open(
-              tmp,
-              StandardOpenOption.CREATE,
-              StandardOpenOption.WRITE,
-              StandardOpenOption.TRUNCATE_EXISTING)) {
-        java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(content);
-        while (buffer.hasRemaining()) {
-          channel.write(buffer);
-        }
-        channel.force(true);
-      }
-      Files.move(
-          tmp,
-          file,
-          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      Files.write(tmp, content);
+      moveDurably(tmp, file);
     } finally {
       Files.deleteIfExists(tmp);
     }
-    sync(dir);
+  }
+
+  /**
+   * Moves the finished file {@code written} to {@code target} (replacing it) so that a crash never
+   * leaves the name pointing at bytes not yet on disk: the file forced first, the rename atomic,
+   * the directory forced after.
+   */
+  public static void moveDurably(Path written, Path target) throws IOException {
+    try (FileChannel channel = FileChannel.open(written, StandardOpenOption.WRITE)) {
+      channel.force(true);
+    }
+    Files.move(
+        written,
+        target,
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    sync(target.toAbsolutePath().getParent());
   }
 
   /** Deletes the files directly in {@code dir}, if it exists (work files a stopped run left). */
