@@ -110,8 +110,9 @@ public final class DiscoveryVerticle extends AbstractVerticle {
               }
               long wall = System.currentTimeMillis();
               try {
-                startIncarnation = incarnations.start(wall);
-                reservedIncarnations = startIncarnation + IncarnationFile.BLOCK;
+                IncarnationFile.Reservation reserved = incarnations.start(wall);
+                startIncarnation = reserved.start();
+                reservedIncarnations = reserved.upTo();
               } catch (IOException | ArithmeticException e) {
                 // Liveness is worth more than this safeguard: the clock alone is right unless it
                 // stepped back since the last run. Rounds go on trying to reserve.

@@ -32,11 +32,13 @@ final class IncarnationFile {
    * block when that is higher — with a block from it reserved before it is returned. A file that
    * does not hold a number is overwritten.
    */
-  long start(long wallMs) throws IOException {
+  Reservation start(long wallMs) throws IOException {
     long start = Math.max(wallMs, reserved() + 1);
-    reserveFrom(start);
-    return start;
+    return new Reservation(start, reserveFrom(start));
   }
+
+  /** The incarnation to start at, and the last one reserved with it. */
+  record Reservation(long start, long upTo) {}
 
   /** Reserves the block from {@code incarnation}; returns the last incarnation reserved. */
   long reserveFrom(long incarnation) throws IOException {

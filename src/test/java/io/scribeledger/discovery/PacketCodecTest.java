@@ -191,18 +191,18 @@ class PacketCodecTest {
   void aRestartIsNewerThanTheRunBeforeEvenWhenTheClockSteppedBack(@TempDir Path dir)
       throws Exception {
     IncarnationFile file = new IncarnationFile(dir);
-    assertEquals(NOW, file.start(NOW));
+    assertEquals(NOW, file.start(NOW).start());
     // Refutations during that run may use the reserved block without a write each.
     long reserved = NOW + IncarnationFile.BLOCK;
-    assertEquals(reserved + 1, file.start(NOW - 60_000), "the clock went back a minute");
-    assertEquals(NOW + 3_600_000, file.start(NOW + 3_600_000));
+    assertEquals(reserved + 1, file.start(NOW - 60_000).start(), "the clock went back a minute");
+    assertEquals(NOW + 3_600_000, file.start(NOW + 3_600_000).start());
     assertEquals(
         NOW + 3_600_000 + 2 * IncarnationFile.BLOCK,
         file.reserveFrom(NOW + 3_600_000 + IncarnationFile.BLOCK));
-    assertEquals(NOW + 3_600_000 + 2 * IncarnationFile.BLOCK + 1, file.start(NOW));
+    assertEquals(NOW + 3_600_000 + 2 * IncarnationFile.BLOCK + 1, file.start(NOW).start());
     // Not a number (not written by us: writes are atomic): the clock decides, and it is rewritten.
     java.nio.file.Files.writeString(dir.resolve("discovery.incarnation"), "garbage");
-    assertEquals(NOW + 7_200_000, file.start(NOW + 7_200_000));
+    assertEquals(NOW + 7_200_000, file.start(NOW + 7_200_000).start());
     assertEquals(
         Long.toString(NOW + 7_200_000 + IncarnationFile.BLOCK),
         java.nio.file.Files.readString(dir.resolve("discovery.incarnation")));

@@ -52,6 +52,21 @@ class ArchiveRecoveryTest {
         dir.resolve("s3-secret").toString());
   }
 
+  private static final String ARCHIVE = "s3://scribe-archive/dr";
+
+  /** {@code scribe audit --archive} of this test's archive, with {@code options}. */
+  static Run audit(List<String> options) {
+    return cli(args(List.of("audit", "--archive", ARCHIVE), options));
+  }
+
+  /** {@code scribe restore} of this test's archive into {@code target}, with {@code options}. */
+  static Run restore(Path target, List<String> options, String... more) {
+    List<String> head =
+        new ArrayList<>(List.of("restore", "--from", ARCHIVE, "--data-dir", target.toString()));
+    head.addAll(List.of(more));
+    return cli(args(head, options));
+  }
+
   static String[] args(List<String> head, List<String> tail) {
     List<String> all = new ArrayList<>(head);
     all.addAll(tail);
@@ -109,38 +124,19 @@ class ArchiveRecoveryTest {
       }
       List<String> s3opts = s3Args(s3, dir);
 
-      Run audit =
-          cli(
-              args(
-                  List.of("audit", "--archive", "s3://scribe-archive/dr"),
-                  s3List(s3opts, publicKey)));
+      Run audit = audit(s3List(s3opts, publicKey));
       assertEquals(0, audit.code(), audit::err);
       assertTrue(audit.out().contains("archive verified"), audit::out);
       assertTrue(audit.out().contains("entries 1.." + archived), audit::out);
 
-      Run noKey = cli(args(List.of("audit", "--archive", "s3://scribe-archive/dr"), s3opts));
+      Run noKey = audit(s3opts);
       assertEquals(1, noKey.code(), noKey::out);
-      Run otherKey =
-          cli(
-              args(
-                  List.of("audit", "--archive", "s3://scribe-archive/dr"),
-                  s3List(s3opts, otherKey())));
+      Run otherKey = audit(s3List(s3opts, otherKey()));
       assertEquals(1, otherKey.code(), otherKey::out);
       assertTrue(otherKey.err().contains("not pinned"), otherKey::err);
 
       Path restored = dir.resolve("restored");
-      Run restore =
-          cli(
-              args(
-                  List.of(
-                      "restore",
-                      "--from",
-                      "s3://scribe-archive/dr",
-                      "--data-dir",
-                      restored.toString(),
-                      "--segment-size",
-                      "4096"),
-                  s3List(s3opts, publicKey)));
+      Run restore = restore(restored, s3List(s3opts, publicKey), "--segment-size", "4096");
       assertEquals(0, restore.code(), restore::err);
       assertTrue(restore.out().contains("restored " + archived + " entries"), restore::out);
 
@@ -212,24 +208,11 @@ class ArchiveRecoveryTest {
       byte[] bytes = Files.readAllBytes(object);
       bytes[bytes.length / 2] ^= 0x01;
       Files.write(object, bytes);
-      Run tampered =
-          cli(
-              args(
-                  List.of("audit", "--archive", "s3://scribe-archive/dr"),
-                  s3List(s3opts, publicKey)));
+      Run tampered = audit(s3List(s3opts, publicKey));
       assertEquals(1, tampered.code(), tampered::out);
       assertTrue(tampered.err().contains("ARCHIVE AUDIT FAILED"), tampered::err);
       Path second = dir.resolve("restored-2");
-      Run refused =
-          cli(
-              args(
-                  List.of(
-                      "restore",
-                      "--from",
-                      "s3://scribe-archive/dr",
-                      "--data-dir",
-                      second.toString()),
-                  s3List(s3opts, publicKey)));
+      Run refused = restore(second, s3List(s3opts, publicKey));
       assertEquals(1, refused.code(), refused::out);
       assertFalse(Files.exists(second), "a failed restore leaves no directory");
     }
