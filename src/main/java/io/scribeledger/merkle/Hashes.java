@@ -10,9 +10,25 @@ public final class Hashes {
   public static final int SIZE = 32;
   private static final HexFormat HEX = HexFormat.of();
 
+  /**
+   * Never updated, only cloned: a provider lookup per hash ({@code MessageDigest.getInstance})
+   * costs more than the hash of a small leaf, and a restarted node hashes every entry it catches up
+   * on before the JIT has compiled that lookup.
+   */
+  private static final MessageDigest SHA256_PROTOTYPE = newSha256();
+
   private Hashes() {}
 
+  /** A fresh SHA-256 digest. */
   public static MessageDigest sha256() {
+    try {
+      return (MessageDigest) SHA256_PROTOTYPE.clone();
+    } catch (CloneNotSupportedException e) {
+      return newSha256();
+    }
+  }
+
+  private static MessageDigest newSha256() {
     try {
       return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
@@ -24,7 +40,6 @@ public final class Hashes {
     return sha256().digest(data);
   }
 
-  /** {@code SHA-256(0x00 || leaf)}. */
   /** SHA-256 of a file's bytes, read 64 KiB at a time. */
   public static byte[] sha256(java.nio.file.Path file) throws java.io.IOException {
     MessageDigest sha = sha256();
@@ -38,6 +53,7 @@ public final class Hashes {
     return sha.digest();
   }
 
+  /** {@code SHA-256(0x00 || leaf)}. */
   public static byte[] leafHash(byte[] leaf) {
     MessageDigest d = sha256();
     d.update((byte) 0x00);
