@@ -4,6 +4,7 @@ import io.scribeledger.ledger.Batch;
 import io.scribeledger.ledger.Bytes;
 import io.scribeledger.ledger.Command;
 import io.scribeledger.ledger.Condition;
+import io.scribeledger.ledger.HeadCheck;
 import io.scribeledger.ledger.Proposal;
 import io.scribeledger.ledger.RegisterMember;
 import io.scribeledger.ledger.RemoveMember;
@@ -34,6 +35,7 @@ public final class CommandCodec {
 
   private static final byte REMOVE_MEMBER = 7;
   private static final byte ARCHIVED = 8;
+  private static final byte HEAD_CHECK = 9;
   private static final byte COND_NONE = 0;
   private static final byte COND_ABSENT = 1;
   private static final byte COND_MATCH = 2;
@@ -67,6 +69,10 @@ public final class CommandCodec {
     if (proposal instanceof SegmentArchived a) {
       byte[] body = a.encode();
       return ByteBuffer.allocate(1 + body.length).put(ARCHIVED).put(body).array();
+    }
+    if (proposal instanceof HeadCheck check) {
+      byte[] body = check.encode();
+      return ByteBuffer.allocate(1 + body.length).put(HEAD_CHECK).put(body).array();
     }
     if (proposal instanceof RemoveMember r) {
       byte[] id = Bytes.utf8(r.nodeId());
@@ -138,6 +144,9 @@ public final class CommandCodec {
       }
       if (kind == ARCHIVED) {
         return SegmentArchived.decode(b);
+      }
+      if (kind == HEAD_CHECK) {
+        return HeadCheck.decode(b);
       }
       if (kind == REMOVE_MEMBER) {
         return new RemoveMember(Bytes.getString(b));

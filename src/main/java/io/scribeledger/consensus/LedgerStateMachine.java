@@ -57,6 +57,9 @@ public final class LedgerStateMachine extends BaseStateMachine {
   private final ScheduledExecutorService committer;
   private final AtomicBoolean sealInFlight = new AtomicBoolean();
   private volatile Runnable sealProposer = () -> {};
+  private final AtomicBoolean headCheckInFlight = new AtomicBoolean();
+  private volatile long headCheckedSize = -1;
+  private volatile Runnable headCheckProposer = () -> {};
   private volatile Consumer<RaftPeerId> leaderListener = leader -> {};
   private final AtomicBoolean dirty = new AtomicBoolean();
   private final AtomicBoolean checkpointQueued = new AtomicBoolean();
@@ -120,6 +123,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
             () -> {
               commitIfDirty();
               maybeSeal(true);
+              maybeCheckHead();
             },
             storage.commitIntervalMs(),
             storage.commitIntervalMs(),
@@ -340,6 +344,53 @@ public final class LedgerStateMachine extends BaseStateMachine {
 
   void sealFinished() {
     sealInFlight.set(false);
+  }
+
+  /**
+   * Ledger entries between two head checks a leader proposes on its own, besides the one when it
+   * starts leading and the one before each new member: a replica that decided differently is caught
+   * within this many entries. Each check costs every replica one small entry.
+   */
+  static final long HEAD_CHECK_EVERY_ENTRIES = 10_000;
+
+  /**
+   * Set by the Raft node: proposes this leader's tree head as a {@code HeadCheck} and reports back
+   * when it is done.
+   */
+  void onHeadCheckDue(Runnable proposer) {
+    this.headCheckProposer = proposer;
+  }
+
+  void headCheckFinished() {
+    headCheckInFlight.set(false);
+  }
+
+  /**
+   * A new leader has its first entry committed: its head goes into the log at once, so in a group
+   * restored from an archive the check comes before almost every write, and a member that received
+   * that log without the restored entries stops at it.
+   */
+  @Override
+  public void notifyLeaderReady() {
+    proposeHeadCheck();
+  }
+
+  /** Committer thread, on the leader only: a head check every {@link #HEAD_CHECK_EVERY_ENTRIES}. */
+  private void maybeCheckHead() {
+    try {
+      if (isLeader() && state.size() - headCheckedSize >= HEAD_CHECK_EVERY_ENTRIES) {
+        proposeHeadCheck();
+      }
+    } catch (RuntimeException e) {
+      // a state that failed stop: nothing to check
+    }
+  }
+
+  private void proposeHeadCheck() {
+    if (!failStop.failed() && headCheckInFlight.compareAndSet(false, true)) {
+      headCheckedSize = state.size();
+      headCheckProposer.run();
+    }
   }
 
   /**

@@ -22,6 +22,7 @@ public final class OutcomeCodec {
   private static final byte REGISTERED = 4;
   private static final byte BATCHED = 5;
   private static final byte ARCHIVED = 6;
+  private static final byte HEAD_CONFIRMED = 7;
 
   private OutcomeCodec() {}
 
@@ -44,6 +45,9 @@ public final class OutcomeCodec {
     }
     if (outcome instanceof WriteOutcome.Registered) {
       return new byte[] {REGISTERED};
+    }
+    if (outcome instanceof WriteOutcome.HeadConfirmed) {
+      return new byte[] {HEAD_CONFIRMED};
     }
     if (outcome instanceof WriteOutcome.Batched batched) {
       List<byte[]> parts = new ArrayList<>();
@@ -101,6 +105,9 @@ public final class OutcomeCodec {
     }
     if (kind == REGISTERED) {
       return new WriteOutcome.Registered();
+    }
+    if (kind == HEAD_CONFIRMED) {
+      return new WriteOutcome.HeadConfirmed();
     }
     if (kind == SEALED) {
       // The proposer only needs to know the seal happened; the manifest holds the details.

@@ -9,6 +9,7 @@ import io.scribeledger.failure.FailStop;
 import io.scribeledger.ledger.Batch;
 import io.scribeledger.ledger.ColdTier;
 import io.scribeledger.ledger.Command;
+import io.scribeledger.ledger.HeadCheck;
 import io.scribeledger.ledger.LedgerState;
 import io.scribeledger.ledger.MemberRecord;
 import io.scribeledger.ledger.Proposal;
@@ -32,6 +33,7 @@ import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -168,6 +170,7 @@ public final class RaftNode implements AutoCloseable {
         new WriteBatcher(
             batching.maxEntries(), batching.maxBytes(), batching.maxInFlight(), this::propose);
     stateMachine.onSealDue(this::proposeSeal);
+    stateMachine.onHeadCheckDue(this::proposeHeadCheck);
     stateMachine.onLeaderChanged(this::leaderChanged);
     httpAddresses.put(config.node().id(), config.httpAddress());
     config.raft().peers().forEach(p -> httpAddresses.put(p.id(), p.httpAddress()));
@@ -639,6 +642,27 @@ public final class RaftNode implements AutoCloseable {
                 });
   }
 
+  /** Proposes this leader's tree head; the state machine asks for it (see {@link HeadCheck}). */
+  private void proposeHeadCheck() {
+    // The outcome is handled here; nobody waits on the returned future.
+    var unused =
+        record(headCheck())
+            .whenComplete(
+                (outcome, error) -> {
+                  stateMachine.headCheckFinished();
+                  if (error != null) {
+                    LOG.warn("head check proposal failed: {}", error.toString());
+                  }
+                });
+  }
+
+  /** This node's applied tree head, as a check for every replica. */
+  private HeadCheck headCheck() {
+    LedgerState state = stateMachine.state();
+    long size = state.size();
+    return new HeadCheck(size, state.root(size));
+  }
+
   /**
    * Completes once this node has applied every write committed before the call (Raft ReadIndex).
    */
@@ -847,6 +871,7 @@ public final class RaftNode implements AutoCloseable {
    */
   public void addListener(String nodeId, String raftAddress) throws IOException {
     snapshotOnLeader("add " + nodeId);
+    checkHeadBefore("add " + nodeId);
     List<RaftPeer> voters = currentPeers(RaftPeerRole.FOLLOWER);
     List<RaftPeer> listeners = currentPeers(RaftPeerRole.LISTENER);
     listeners.removeIf(p -> p.getId().toString().equals(nodeId));
@@ -874,6 +899,23 @@ public final class RaftNode implements AutoCloseable {
               + what
               + ": the leader could not take the snapshot a new member starts from: "
               + reply.getException());
+    }
+  }
+
+  /**
+   * Puts the leader's head into the log before a new member's configuration: the member confirms it
+   * holds the group's tree as soon as it has caught up to there, or stops (see {@link HeadCheck}),
+   * even if it received the log without the snapshot just taken (leadership moved in between).
+   */
+  private void checkHeadBefore(String what) throws IOException {
+    try {
+      record(headCheck()).get(config.raft().requestTimeoutMs(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted: " + what);
+    } catch (ExecutionException | TimeoutException e) {
+      throw ErrorCode.UNAVAILABLE.error(
+          "could not " + what + ": the leader's head check was not committed: " + e);
     }
   }
 

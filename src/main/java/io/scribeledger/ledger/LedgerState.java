@@ -562,6 +562,8 @@ public final class LedgerState implements AutoCloseable {
         outcome = new WriteOutcome.Registered();
       } else if (stamped.proposal() instanceof SegmentArchived archived) {
         outcome = archive(archived);
+      } else if (stamped.proposal() instanceof HeadCheck check) {
+        outcome = confirm(check);
       } else {
         outcome = seal(stamped.timestamp());
       }
@@ -571,6 +573,47 @@ public final class LedgerState implements AutoCloseable {
     }
     index.setLastApplied(term, raftIndex);
     return Optional.of(outcome);
+  }
+
+  /**
+   * Throws {@link HistoryMismatch} (the apply then fails stop) unless this replica's tree at the
+   * check's size has the check's root. Every replica that applied the same entries before it holds
+   * the same tree, so they all decide alike; one that differs stops before it answers for entries
+   * the others do not have.
+   */
+  private WriteOutcome confirm(HeadCheck check) {
+    long size = index.size();
+    if (size < check.size()) {
+      throw new HistoryMismatch(
+          check,
+          "this replica holds only " + size + " entries: entries before its log are missing");
+    }
+    byte[] here = tree.root(check.size());
+    if (!java.security.MessageDigest.isEqual(here, check.root())) {
+      throw new HistoryMismatch(check, "this replica's root there is " + Hashes.hex(here));
+    }
+    return new WriteOutcome.HeadConfirmed();
+  }
+
+  /**
+   * A replica's tree differs from the head its leader proposed: going on would answer for another
+   * history than the group's, so the apply fails stop. The member needs the group's state again
+   * (removed and added back, which sends it the leader's snapshot).
+   */
+  public static final class HistoryMismatch extends IllegalStateException {
+    private static final long serialVersionUID = 1L;
+
+    HistoryMismatch(HeadCheck check, String detail) {
+      super(
+          "the leader's tree at size "
+              + check.size()
+              + " has root "
+              + Hashes.hex(check.root())
+              + ", but "
+              + detail
+              + "; stopping instead of forking (remove this member with /cluster/leave and add it"
+              + " again)");
+    }
   }
 
   /**

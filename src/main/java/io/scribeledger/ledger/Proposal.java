@@ -1,8 +1,8 @@
 package io.scribeledger.ledger;
 
 /**
- * What travels in a Raft log entry: a client write, a segment seal, a segment's archived copy, or a
- * member's address.
+ * What travels in a Raft log entry: a client write, a segment seal, a segment's archived copy, a
+ * member's address, or the leader's tree head for every replica to confirm.
  */
 public sealed interface Proposal
-    permits Command, Batch, SealSegment, SegmentArchived, RegisterMember, RemoveMember {}
+    permits Command, Batch, SealSegment, SegmentArchived, RegisterMember, RemoveMember, HeadCheck {}

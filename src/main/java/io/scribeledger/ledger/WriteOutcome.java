@@ -23,6 +23,9 @@ public sealed interface WriteOutcome {
    */
   record Archived(SegmentArchived record, boolean first) implements WriteOutcome {}
 
+  /** This replica holds the tree head the leader proposed in a {@link HeadCheck}. */
+  record HeadConfirmed() implements WriteOutcome {}
+
   /** Nothing was appended (failed precondition, delete of a missing key). */
   record Rejected(ApiError error) implements WriteOutcome {}
 }

@@ -9,6 +9,7 @@ import io.scribeledger.error.ApiError;
 import io.scribeledger.error.ErrorCode;
 import io.scribeledger.ledger.Command;
 import io.scribeledger.ledger.Condition;
+import io.scribeledger.ledger.HeadCheck;
 import io.scribeledger.ledger.Op;
 import io.scribeledger.ledger.Receipt;
 import io.scribeledger.ledger.StampedCommand;
@@ -81,6 +82,29 @@ class CodecTest {
         // thrown.
       }
     }
+  }
+
+  @Test
+  void headChecksRoundTripAndTruncatedOnesAreRefused() {
+    byte[] root = new byte[32];
+    root[31] = 7;
+    byte[] good = stamped(5L, new HeadCheck(1234, root));
+    HeadCheck back =
+        assertInstanceOf(
+            HeadCheck.class, CommandCodec.decodeStamped(ByteBuffer.wrap(good)).proposal());
+    assertEquals(1234, back.size());
+    assertArrayEquals(root, back.root());
+    for (int len = CommandCodec.STAMP_BYTES; len < good.length; len++) {
+      byte[] cut = Arrays.copyOf(good, len);
+      assertThrows(
+          IllegalArgumentException.class,
+          () -> CommandCodec.decodeStamped(ByteBuffer.wrap(cut)),
+          "length " + len);
+    }
+    assertInstanceOf(
+        WriteOutcome.HeadConfirmed.class,
+        OutcomeCodec.decode(
+            ByteBuffer.wrap(OutcomeCodec.encode(new WriteOutcome.HeadConfirmed()))));
   }
 
   @Test

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.scribeledger.cli.ScribeCli;
+import io.scribeledger.consensus.RaftNode;
 import io.scribeledger.support.Api;
 import io.scribeledger.support.Await;
 import io.scribeledger.support.EmbeddedS3;
@@ -20,6 +21,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.SetConfigurationRequest;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.util.TimeDuration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -79,6 +90,53 @@ class ArchiveRecoveryTest {
         .put("id", config.getJsonObject("node").getString("id"))
         .put("raftAddress", "127.0.0.1:" + config.getJsonObject("raft").getInteger("port"))
         .put("httpAddress", "127.0.0.1:" + config.getJsonObject("http").getInteger("port"));
+  }
+
+  /**
+   * Adds {@code member} as a listener of {@code leader}'s group through Ratis's own admin call,
+   * skipping the node's join and the snapshot its leader takes first. The call waits for the member
+   * to catch up, which a member that stops never does: it runs on the returned thread until it
+   * times out or its nodes close.
+   */
+  private static Thread addListenerThroughRatis(JsonObject leader, JsonObject member) {
+    RaftPeer voter =
+        RaftPeer.newBuilder()
+            .setId(leader.getJsonObject("node").getString("id"))
+            .setAddress(peer(leader).getString("raftAddress"))
+            .build();
+    RaftPeer listener =
+        RaftPeer.newBuilder()
+            .setId(member.getJsonObject("node").getString("id"))
+            .setAddress(peer(member).getString("raftAddress"))
+            .setStartupRole(RaftPeerRole.LISTENER)
+            .build();
+    RaftProperties properties = new RaftProperties();
+    RaftClientConfigKeys.Rpc.setRequestTimeout(
+        properties, TimeDuration.valueOf(5, TimeUnit.SECONDS));
+    Thread call =
+        new Thread(
+            () -> {
+              try (RaftClient client =
+                  RaftClient.newBuilder()
+                      .setProperties(properties)
+                      .setRetryPolicy(RetryPolicies.noRetry())
+                      .setRaftGroup(RaftGroup.valueOf(RaftNode.GROUP_ID, voter))
+                      .build()) {
+                client
+                    .admin()
+                    .setConfiguration(
+                        SetConfigurationRequest.Arguments.newBuilder()
+                            .setServersInNewConf(List.of(voter))
+                            .setListenersInNewConf(List.of(listener))
+                            .build());
+              } catch (java.io.IOException | RuntimeException expected) {
+                // the member stopped before it caught up: the change never completes
+              }
+            },
+            "test-set-configuration");
+    call.setDaemon(true);
+    call.start();
+    return call;
   }
 
   @Test
@@ -184,6 +242,40 @@ class ArchiveRecoveryTest {
               "the new member has the restored entries too");
           assertEquals("new", api2.get("/kv/after-restore?consistency=stale").bodyAsString());
         }
+      }
+
+      // A member that receives a restored group's log without the snapshot (leadership moved
+      // between the snapshot and the configuration change; injected here by adding the member
+      // through Ratis itself, to a leader that has no snapshot yet) stops at the head check its
+      // leader put into the log on taking office, instead of serving a ledger that begins where
+      // that log does.
+      Path raced = dir.resolve("restored-raced");
+      Run again = restore(raced, s3List(s3opts, publicKey), "--segment-size", "4096");
+      assertEquals(0, again.code(), again::err);
+      JsonObject lonely = TestNode.config("q1", raced, new JsonObject());
+      JsonObject newcomer = TestNode.config("q2", dir.resolve("q2"), new JsonObject());
+      newcomer
+          .getJsonObject("raft")
+          .put("peers", new io.vertx.core.json.JsonArray().add(peer(lonely)).add(peer(newcomer)));
+      Thread adding = null;
+      try (TestNode leader = TestNode.start(lonely);
+          TestNode member = TestNode.launch(newcomer);
+          Api memberApi = new Api(vertx, member.httpPort(), 8)) {
+        adding = addListenerThroughRatis(lonely, newcomer);
+        Await.until(
+            "the newcomer stops at its leader's head check",
+            30_000,
+            () -> "failed".equals(memberApi.get("/health").bodyAsJsonObject().getString("status")));
+        String failure = memberApi.get("/health").bodyAsJsonObject().getString("failure");
+        assertTrue(failure.contains("stopping instead of forking"), failure);
+        assertTrue(failure.contains("holds only 0 entries"), failure);
+        try (Api leaderApi = new Api(vertx, leader.httpPort(), 8)) {
+          assertEquals(archived, leaderApi.ledgerSize(), "the group goes on unharmed");
+        }
+      }
+      if (adding != null) {
+        adding.join(30_000);
+        assertFalse(adding.isAlive(), "the configuration call ended with the nodes");
       }
 
       // Its index damaged before any snapshot (a kill before the first): the Raft log began after
