@@ -27,11 +27,14 @@ import java.util.regex.Pattern;
  * Overload benchmark for a running node (start it with a small heap, e.g. -Xmx512m): UPLOADERS
  * clients send VALUE_MIB-sized PUTs back to back while SLOW clients hold connections open with a
  * declared 1 MiB body that they trickle a byte a second. Prints every status seen, the node's peak
- * heap, and then reads every acknowledged write back and checks its SHA-256. Exit 1 if the node
- * died, answered anything but 2xx/429/503/507, or lost an acknowledged write.
+ * heap, and then reads every acknowledged write back and checks its SHA-256. Then READERS clients
+ * GET the acknowledged values over and over for SECONDS, hashing each body as it streams in, while
+ * the node's heap is sampled: a large value must be sent from disk, not copied into the heap per
+ * request. Exit 1 if the node died, answered anything but 2xx/429/503/507, lost an acknowledged
+ * write, or sent a value with other bytes.
  *
  * <p>{@code java bench/OverloadBench.java http://127.0.0.1:8080 [SECONDS=30] [UPLOADERS=64]
- * [VALUE_MIB=16] [SLOW=1000]}
+ * [VALUE_MIB=16] [SLOW=1000] [READERS=64]}
  */
 public class OverloadBench {
   public static void main(String[] args) throws Exception {
@@ -40,6 +43,7 @@ public class OverloadBench {
     int uploaders = args.length > 2 ? Integer.parseInt(args[2]) : 64;
     int valueMib = args.length > 3 ? Integer.parseInt(args[3]) : 16;
     int slow = args.length > 4 ? Integer.parseInt(args[4]) : 1000;
+    int readers = args.length > 5 ? Integer.parseInt(args[5]) : 64;
     URI uri = URI.create(base);
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     String run = Long.toString(System.currentTimeMillis(), 36);
@@ -147,16 +151,80 @@ public class OverloadBench {
         lost.add(e.getKey() + " -> " + r.statusCode());
       }
     }
-    boolean onlyExpected =
-        statuses.keySet().stream()
+
+    // Phase 2: concurrent GETs of the large values just written and checked.
+    Map<String, Integer> readStatuses = new ConcurrentHashMap<>();
+    List<String> keys = new ArrayList<>(acked.keySet());
+    long readPeakHeap = 0;
+    long readBytes = 0;
+    if (!keys.isEmpty() && readers > 0) {
+      java.util.concurrent.atomic.AtomicLong bytes = new java.util.concurrent.atomic.AtomicLong();
+      ExecutorService readPool = Executors.newFixedThreadPool(readers);
+      long readDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+      for (int r = 0; r < readers; r++) {
+        int reader = r;
+        readPool.submit(
+            () -> {
+              byte[] buf = new byte[64 * 1024];
+              for (int i = reader; System.nanoTime() < readDeadline; i++) {
+                String key = keys.get(i % keys.size());
+                String status;
+                try {
+                  HttpResponse<java.io.InputStream> resp =
+                      http.send(
+                          HttpRequest.newBuilder(URI.create(base + "/kv/" + key))
+                              .timeout(Duration.ofSeconds(60))
+                              .build(),
+                          HttpResponse.BodyHandlers.ofInputStream());
+                  status = Integer.toString(resp.statusCode());
+                  MessageDigest sha = MessageDigest.getInstance("SHA-256");
+                  try (java.io.InputStream in = resp.body()) {
+                    int n;
+                    while ((n = in.read(buf)) > 0) {
+                      sha.update(buf, 0, n);
+                      bytes.addAndGet(n);
+                    }
+                  }
+                  if (resp.statusCode() == 200 && !Arrays.equals(sha.digest(), acked.get(key))) {
+                    status = "200 with other bytes";
+                  }
+                } catch (Exception e) {
+                  status = "connection: " + e.getClass().getSimpleName();
+                }
+                readStatuses.merge(status, 1, Integer::sum);
+              }
+              return null;
+            });
+      }
+      while (System.nanoTime() < readDeadline) {
+        readPeakHeap = Math.max(readPeakHeap, heapUsed(http, base));
+        TimeUnit.MILLISECONDS.sleep(500);
+      }
+      readPool.shutdown();
+      readPool.awaitTermination(120, TimeUnit.SECONDS);
+      readBytes = bytes.get();
+      alive = alive && get(http, base + "/health/live") == 200;
+    }
+    boolean readsExpected =
+        readStatuses.keySet().stream()
             .allMatch(
                 s ->
-                    s.equals("201")
+                    s.equals("200")
                         || s.equals("429")
                         || s.equals("503")
-                        || s.equals("507")
-                        || s.startsWith("connection: ")
-                        || s.startsWith("slow"));
+                        || s.startsWith("connection: "));
+
+    boolean onlyExpected =
+        readsExpected
+            && statuses.keySet().stream()
+                .allMatch(
+                    s ->
+                        s.equals("201")
+                            || s.equals("429")
+                            || s.equals("503")
+                            || s.equals("507")
+                            || s.startsWith("connection: ")
+                            || s.startsWith("slow"));
     System.out.printf(
         "%d s, %d uploaders of %d MiB, %d slow clients%n", seconds, uploaders, valueMib, slow);
     System.out.println("statuses: " + new TreeMap<>(statuses));
@@ -164,6 +232,16 @@ public class OverloadBench {
     System.out.printf(
         "acknowledged %d, read back and verified %d, lost %d%n",
         acked.size(), verified, lost.size());
+    System.out.printf(
+        "then %d readers of those %d values for %d s: %s, %.0f MiB read (%.0f MiB/s),"
+            + " node heap peak %.0f MiB%n",
+        readers,
+        keys.size(),
+        seconds,
+        new TreeMap<>(readStatuses),
+        readBytes / 1048576.0,
+        readBytes / 1048576.0 / seconds,
+        readPeakHeap / 1048576.0);
     System.out.println("node alive afterwards: " + alive);
     lost.stream().limit(10).forEach(l -> System.out.println("  lost: " + l));
     System.exit(alive && onlyExpected && lost.isEmpty() ? 0 : 1);

@@ -100,6 +100,11 @@ public final class CommandCodec {
     return b.array();
   }
 
+  /** Whether an unstamped proposal is a {@link HeadCheck}: its first byte names the kind. */
+  public static boolean isHeadCheck(byte firstByte) {
+    return firstByte == HEAD_CHECK;
+  }
+
   /** The stamp the leader writes in front of an encoded command. */
   public static byte[] stamp(long timestamp) {
     return ByteBuffer.allocate(STAMP_BYTES).put(FORMAT).putLong(timestamp).array();

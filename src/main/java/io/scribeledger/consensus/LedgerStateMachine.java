@@ -5,6 +5,7 @@ import io.scribeledger.config.NodeConfig;
 import io.scribeledger.error.ApiError;
 import io.scribeledger.error.ErrorCode;
 import io.scribeledger.failure.FailStop;
+import io.scribeledger.ledger.HeadCheck;
 import io.scribeledger.ledger.LedgerState;
 import io.scribeledger.ledger.StampedCommand;
 import io.scribeledger.ledger.WriteOutcome;
@@ -57,7 +58,6 @@ public final class LedgerStateMachine extends BaseStateMachine {
   private final ScheduledExecutorService committer;
   private final AtomicBoolean sealInFlight = new AtomicBoolean();
   private volatile Runnable sealProposer = () -> {};
-  private final AtomicBoolean headCheckInFlight = new AtomicBoolean();
   private volatile long headCheckedSize = -1;
   private volatile Runnable headCheckProposer = () -> {};
   private volatile Consumer<RaftPeerId> leaderListener = leader -> {};
@@ -235,9 +235,26 @@ public final class LedgerStateMachine extends BaseStateMachine {
           .build()
           .setException(new StateMachineException(INSUFFICIENT_STORAGE + full.get()));
     }
+    ByteString body = request.getMessage().getContent();
+    if (!body.isEmpty() && CommandCodec.isHeadCheck(body.byteAt(0))) {
+      // Whoever asked (this leader, a member handling a join, a raw Raft client), the check names
+      // this leader's applied tree: entries applied here are committed and precede this one in the
+      // log, so every replica reaches this entry holding them.
+      try {
+        long size = state.size();
+        body = ByteString.copyFrom(CommandCodec.encode(new HeadCheck(size, state.root(size))));
+      } catch (RuntimeException e) {
+        return TransactionContext.newBuilder()
+            .setStateMachine(this)
+            .setClientRequest(request)
+            .build()
+            .setException(
+                new StateMachineException(
+                    "cannot read this leader's tree head: " + e.getMessage()));
+      }
+    }
     long now = lastStamp.accumulateAndGet(System.currentTimeMillis(), Math::max);
-    ByteString data =
-        ByteString.copyFrom(CommandCodec.stamp(now)).concat(request.getMessage().getContent());
+    ByteString data = ByteString.copyFrom(CommandCodec.stamp(now)).concat(body);
     return TransactionContext.newBuilder()
         .setStateMachine(this)
         .setClientRequest(request)
@@ -354,42 +371,61 @@ public final class LedgerStateMachine extends BaseStateMachine {
   static final long HEAD_CHECK_EVERY_ENTRIES = 10_000;
 
   /**
-   * Set by the Raft node: proposes this leader's tree head as a {@code HeadCheck} and reports back
-   * when it is done.
+   * Set by the Raft node: proposes a {@code HeadCheck} (asynchronously; the leader fills in its
+   * head when it admits it).
    */
   void onHeadCheckDue(Runnable proposer) {
     this.headCheckProposer = proposer;
   }
 
-  void headCheckFinished() {
-    headCheckInFlight.set(false);
-  }
-
   /**
    * A new leader has its first entry committed: its head goes into the log at once, so in a group
    * restored from an archive the check comes before almost every write, and a member that received
-   * that log without the restored entries stops at it.
+   * that log without the restored entries stops at it. Called on Ratis's apply thread, which must
+   * neither wait (the Raft client can block while its window is full) nor see a throw (it would
+   * close the server without a fail-stop): the proposal goes from the committer thread.
    */
   @Override
   public void notifyLeaderReady() {
-    proposeHeadCheck();
+    try {
+      committer.execute(this::proposeHeadCheck);
+    } catch (java.util.concurrent.RejectedExecutionException closing) {
+      // closing: no more proposals
+    }
   }
 
-  /** Committer thread, on the leader only: a head check every {@link #HEAD_CHECK_EVERY_ENTRIES}. */
+  /**
+   * Committer thread, on the leader only: a head check every {@link #HEAD_CHECK_EVERY_ENTRIES},
+   * counted from the last one proposed (a failed proposal waits for the next interval, so a leader
+   * below its disk floor does not retry every tick).
+   */
   private void maybeCheckHead() {
-    try {
-      if (isLeader() && state.size() - headCheckedSize >= HEAD_CHECK_EVERY_ENTRIES) {
-        proposeHeadCheck();
-      }
-    } catch (RuntimeException e) {
-      // a state that failed stop: nothing to check
+    // Counted from this node's first check as leader (proposed once it is ready), never before.
+    if (headCheckedSize >= 0
+        && isLeader()
+        && sizeOrZero() - headCheckedSize >= HEAD_CHECK_EVERY_ENTRIES) {
+      proposeHeadCheck();
     }
   }
 
   private void proposeHeadCheck() {
-    if (!failStop.failed() && headCheckInFlight.compareAndSet(false, true)) {
-      headCheckedSize = state.size();
+    if (failStop.failed()) {
+      return;
+    }
+    headCheckedSize = sizeOrZero();
+    try {
       headCheckProposer.run();
+    } catch (RuntimeException e) {
+      LOG.warn("head check not proposed: {}", e.toString());
+    }
+  }
+
+  /** The ledger's size, or 0 while it cannot be read (a state that failed stop). */
+  private long sizeOrZero() {
+    try {
+      return state.size();
+    } catch (RuntimeException e) {
+      return 0;
     }
   }
 

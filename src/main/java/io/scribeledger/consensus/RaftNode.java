@@ -642,25 +642,17 @@ public final class RaftNode implements AutoCloseable {
                 });
   }
 
-  /** Proposes this leader's tree head; the state machine asks for it (see {@link HeadCheck}). */
+  /** Proposes a head check; the state machine asks for it (see {@link HeadCheck}). */
   private void proposeHeadCheck() {
     // The outcome is handled here; nobody waits on the returned future.
     var unused =
-        record(headCheck())
+        record(HeadCheck.toFill())
             .whenComplete(
                 (outcome, error) -> {
-                  stateMachine.headCheckFinished();
                   if (error != null) {
-                    LOG.warn("head check proposal failed: {}", error.toString());
+                    LOG.warn("head check proposal failed: {}", error.getMessage());
                   }
                 });
-  }
-
-  /** This node's applied tree head, as a check for every replica. */
-  private HeadCheck headCheck() {
-    LedgerState state = stateMachine.state();
-    long size = state.size();
-    return new HeadCheck(size, state.root(size));
   }
 
   /**
@@ -908,14 +900,27 @@ public final class RaftNode implements AutoCloseable {
    * even if it received the log without the snapshot just taken (leadership moved in between).
    */
   private void checkHeadBefore(String what) throws IOException {
+    WriteOutcome outcome;
     try {
-      record(headCheck()).get(config.raft().requestTimeoutMs(), TimeUnit.MILLISECONDS);
+      outcome =
+          record(HeadCheck.toFill()).get(config.raft().requestTimeoutMs(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new java.io.InterruptedIOException("interrupted: " + what);
-    } catch (ExecutionException | TimeoutException e) {
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof LedgerException refused) {
+        throw refused; // no leader, insufficient storage, outcome unknown: as the leader said
+      }
       throw ErrorCode.UNAVAILABLE.error(
-          "could not " + what + ": the leader's head check was not committed: " + e);
+          "could not " + what + ": the leader's head check failed: " + e.getCause().getMessage());
+    } catch (TimeoutException e) {
+      throw ErrorCode.TIMEOUT.error(
+          "could not " + what + ": the leader's head check did not commit in time");
+    }
+    if (!(outcome instanceof WriteOutcome.HeadConfirmed)) {
+      // A leader of an older version refuses the entry it cannot decode.
+      throw ErrorCode.UNAVAILABLE.error(
+          "could not " + what + ": the leader did not confirm its head (" + outcome + ")");
     }
   }
 

@@ -536,6 +536,9 @@ public final class LedgerState implements AutoCloseable {
         outcomes.add(decide(stamped.timestamp(), command));
       }
       outcome = new WriteOutcome.Batched(outcomes);
+    } else if (stamped.proposal() instanceof HeadCheck check) {
+      // Writes nothing: the next checkpoint records the applied Raft index, as for writes.
+      outcome = confirm(check);
     } else {
       // Members and the manifest are written to MapDB directly, so the commits around them keep
       // them in the same commit as the Raft index that made them (a replay never sees them early).
@@ -562,8 +565,6 @@ public final class LedgerState implements AutoCloseable {
         outcome = new WriteOutcome.Registered();
       } else if (stamped.proposal() instanceof SegmentArchived archived) {
         outcome = archive(archived);
-      } else if (stamped.proposal() instanceof HeadCheck check) {
-        outcome = confirm(check);
       } else {
         outcome = seal(stamped.timestamp());
       }

@@ -7,6 +7,7 @@ import io.scribeledger.ledger.Batch;
 import io.scribeledger.ledger.Command;
 import io.scribeledger.ledger.Condition;
 import io.scribeledger.ledger.EntryRules;
+import io.scribeledger.ledger.HeadCheck;
 import io.scribeledger.ledger.WriteOutcome;
 import io.scribeledger.support.Api;
 import io.scribeledger.support.TestCluster;
@@ -26,6 +27,7 @@ import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,6 +41,9 @@ import org.junit.jupiter.api.io.TempDir;
 class RawProposalTest {
 
   @Test
+  // A regression that lets a forged head check through stops every replica; the raw client then
+  // retries forever instead of failing.
+  @Timeout(value = 3, unit = java.util.concurrent.TimeUnit.MINUTES)
   void hostileProposalsSentStraightToRaftAreRefusedAtApplyOnEveryNodeAlike(
       Vertx vertx, @TempDir Path dir) throws Exception {
     List<JsonObject> configs = TestCluster.configs(dir, 3, new JsonObject());
@@ -88,6 +93,15 @@ class RawProposalTest {
             OutcomeCodec.decode(reply.getMessage().getContent().asReadOnlyByteBuffer())
                 instanceof WriteOutcome.Rejected);
       }
+      // A head check naming a tree nobody has (which would stop every replica at apply, and again
+      // at every restart): the leader writes its own head into it, so the group confirms it.
+      byte[] noSuchRoot = new byte[32];
+      java.util.Arrays.fill(noSuchRoot, (byte) 0x5a);
+      for (HeadCheck forged :
+          List.of(new HeadCheck(1L << 40, noSuchRoot), new HeadCheck(before, noSuchRoot))) {
+        WriteOutcome confirmed = send(raw, forged);
+        assertTrue(confirmed instanceof WriteOutcome.HeadConfirmed, String.valueOf(confirmed));
+      }
       assertEquals(201, api.put("/kv/after", "the log still moves").statusCode());
       JsonObject headAfter = api.get("/ledger/head").bodyAsJsonObject();
       long after = headAfter.getLong("treeSize");
@@ -101,6 +115,7 @@ class RawProposalTest {
               head,
               each.get("/ledger/head").bodyAsJsonObject().getString("rootHash"),
               "every replica refused the same entries");
+          assertEquals("ok", each.get("/health").bodyAsJsonObject().getString("status"));
           assertEquals(404, each.get("/kv/ok-key?consistency=stale").statusCode());
         }
       }
@@ -221,9 +236,10 @@ class RawProposalTest {
     return new Command.Put(key, contentType, value, Condition.NONE);
   }
 
-  private static WriteOutcome send(RaftClient client, Batch batch) throws Exception {
+  private static WriteOutcome send(RaftClient client, io.scribeledger.ledger.Proposal proposal)
+      throws Exception {
     RaftClientReply reply =
-        client.io().send(Message.valueOf(ByteString.copyFrom(CommandCodec.encode(batch))));
+        client.io().send(Message.valueOf(ByteString.copyFrom(CommandCodec.encode(proposal))));
     assertTrue(reply.isSuccess(), String.valueOf(reply.getException()));
     return OutcomeCodec.decode(reply.getMessage().getContent().asReadOnlyByteBuffer());
   }
