@@ -157,6 +157,8 @@ public class OverloadBench {
     List<String> keys = new ArrayList<>(acked.keySet());
     long readPeakHeap = 0;
     long readBytes = 0;
+    long allocatedBefore = metricSum(http, base, ALLOCATED);
+    long allocatedDuringReads = 0;
     if (!keys.isEmpty() && readers > 0) {
       java.util.concurrent.atomic.AtomicLong bytes = new java.util.concurrent.atomic.AtomicLong();
       ExecutorService readPool = Executors.newFixedThreadPool(readers);
@@ -203,6 +205,7 @@ public class OverloadBench {
       readPool.shutdown();
       readPool.awaitTermination(120, TimeUnit.SECONDS);
       readBytes = bytes.get();
+      allocatedDuringReads = metricSum(http, base, ALLOCATED) - allocatedBefore;
       alive = alive && get(http, base + "/health/live") == 200;
     }
     boolean readsExpected =
@@ -234,14 +237,17 @@ public class OverloadBench {
         acked.size(), verified, lost.size());
     System.out.printf(
         "then %d readers of those %d values for %d s: %s, %.0f MiB read (%.0f MiB/s),"
-            + " node heap peak %.0f MiB%n",
+            + " node heap peak %.0f MiB, node allocated %.0f MiB meanwhile (%.2f bytes per byte"
+            + " sent)%n",
         readers,
         keys.size(),
         seconds,
         new TreeMap<>(readStatuses),
         readBytes / 1048576.0,
         readBytes / 1048576.0 / seconds,
-        readPeakHeap / 1048576.0);
+        readPeakHeap / 1048576.0,
+        allocatedDuringReads / 1048576.0,
+        readBytes == 0 ? 0.0 : (double) allocatedDuringReads / readBytes);
     System.out.println("node alive afterwards: " + alive);
     lost.stream().limit(10).forEach(l -> System.out.println("  lost: " + l));
     System.exit(alive && onlyExpected && lost.isEmpty() ? 0 : 1);
@@ -251,7 +257,16 @@ public class OverloadBench {
       Pattern.compile(
           "^jvm_memory_used_bytes\\{area=\"heap\"[^}]*\\} ([0-9.eE+]+)$", Pattern.MULTILINE);
 
+  /** Bytes the node's JVM allocated, as Micrometer counts them at each collection. */
+  private static final Pattern ALLOCATED =
+      Pattern.compile("^jvm_gc_memory_allocated_bytes_total ([0-9.eE+]+)$", Pattern.MULTILINE);
+
   private static long heapUsed(HttpClient http, String base) {
+    return metricSum(http, base, HEAP);
+  }
+
+  /** The sum of every sample of {@code metric} in the node's Prometheus page, or 0. */
+  private static long metricSum(HttpClient http, String base, Pattern metric) {
     try {
       HttpResponse<String> r =
           http.send(
@@ -259,7 +274,7 @@ public class OverloadBench {
                   .timeout(Duration.ofSeconds(5))
                   .build(),
               HttpResponse.BodyHandlers.ofString());
-      Matcher m = HEAP.matcher(r.body());
+      Matcher m = metric.matcher(r.body());
       double sum = 0;
       while (m.find()) {
         sum += Double.parseDouble(m.group(1));
