@@ -177,12 +177,33 @@ public final class RaftNode implements AutoCloseable {
   }
 
   /**
+   * Refuses to start when the Raft port is taken: Ratis would end the whole process from its gRPC
+   * thread (System.exit, after a stack trace) instead of saying which port. A port freed meanwhile
+   * only delays that to Ratis's own bind.
+   */
+  private static void requirePortFree(NodeConfig.Raft raft) throws IOException {
+    try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+      probe.setReuseAddress(true);
+      probe.bind(new java.net.InetSocketAddress(raft.host(), raft.port()));
+    } catch (java.net.BindException e) {
+      throw new IOException(
+          "the Raft port "
+              + raft.host()
+              + ":"
+              + raft.port()
+              + " is in use (another node, or a process that has not let go of it yet)",
+          e);
+    }
+  }
+
+  /**
    * Opens the ledger state, starts the Raft server and joins (or forms) the configured group.
    * Blocking.
    */
   public static RaftNode start(
       NodeConfig config, FailStop failStop, DiskSpace disk, Optional<ColdTier> coldTier)
       throws IOException {
+    requirePortFree(config.raft());
     Path dataDir = config.node().dataDir();
     Path raftDir = dataDir.resolve(RAFT_DIR);
     Files.createDirectories(raftDir);

@@ -381,12 +381,14 @@ class KubernetesManifestTest {
     return (String) map(object.get("metadata")).get("name");
   }
 
+  // A parsed YAML mapping (string keys); only Map itself can be checked at run time.
   @SuppressWarnings("unchecked")
   private static Map<String, Object> map(Object o) {
     assertTrue(o instanceof Map, "expected a mapping: " + o);
     return (Map<String, Object>) o;
   }
 
+  // A parsed YAML sequence; only List itself can be checked at run time.
   @SuppressWarnings("unchecked")
   private static List<Object> list(Object o) {
     assertTrue(o instanceof List, "expected a list: " + o);

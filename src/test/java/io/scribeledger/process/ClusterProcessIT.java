@@ -154,7 +154,14 @@ class ClusterProcessIT {
           applied = raftApplied(apis.get(leader));
         }
         double catchUpMs = (System.nanoTime() - serving) / 1e6;
-        restarted.awaitStatus("/health/ready", 200, 30_000);
+        try {
+          if (applied < target) {
+            throw new AssertionError("applied Raft index " + applied + " of " + target);
+          }
+          restarted.awaitStatus("/health/ready", 200, 30_000);
+        } catch (AssertionError | IllegalStateException stalled) {
+          throw stalledCatchUp(stalled, procs, apis, leader, dir);
+        }
         double readyMs = (System.nanoTime() - serving) / 1e6;
         System.out.printf(
             "restarted member: %d Raft entries behind the commit index when it served HTTP"
@@ -227,6 +234,44 @@ class ClusterProcessIT {
                 + dir
                 + "); what the others logged:\n"
                 + survivors.stream().map(ClusterProcessIT::events).toList());
+    explained.initCause(failure);
+    return explained;
+  }
+
+  /**
+   * The restarted member did not catch up (seen once in a clean-clone run: its log stopped growing
+   * while the leader's went on, with nothing logged): thread dumps of every node into their stdout
+   * logs, and what the leader and the member say of the member's progress.
+   */
+  private static AssertionError stalledCatchUp(
+      Throwable failure, List<JarProcess> procs, List<Api> apis, int restarted, Path dir) {
+    for (JarProcess p : procs) {
+      try {
+        p.signal("QUIT");
+      } catch (IOException | InterruptedException | IllegalStateException e) {
+        failure.addSuppressed(e);
+      }
+    }
+    StringBuilder seen = new StringBuilder();
+    for (int i = 0; i < apis.size(); i++) {
+      try {
+        seen.append("\n")
+            .append(i == restarted ? "restarted " : "other ")
+            .append(apis.get(i).get("/cluster/status").bodyAsString())
+            .append("\n  members: ")
+            .append(apis.get(i).get("/cluster/members").bodyAsString());
+      } catch (RuntimeException e) {
+        seen.append("\n").append(i).append(": ").append(e);
+      }
+    }
+    AssertionError explained =
+        new AssertionError(
+            "the restarted member did not catch up: "
+                + failure.getMessage()
+                + " (thread dumps in the stdout logs under "
+                + dir
+                + ")"
+                + seen);
     explained.initCause(failure);
     return explained;
   }

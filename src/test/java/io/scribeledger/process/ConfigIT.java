@@ -19,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * An invalid config makes the jar exit non-zero with one line naming the key, and no stack trace.
@@ -84,6 +85,33 @@ class ConfigIT {
       assertFalse((err + p.stdout()).contains("\tat "), "no stack trace");
     } finally {
       p.close();
+    }
+  }
+
+  /** A node whose HTTP or Raft port another process holds says which one, in one line. */
+  @ParameterizedTest(name = "{0} port taken")
+  @ValueSource(strings = {"http", "raft"})
+  void aTakenPortStopsTheStartWithOneLine(String section, @TempDir Path dir) throws Exception {
+    JsonObject config = TestNode.config("n1", dir.resolve("data"), new JsonObject());
+    int port = config.getJsonObject(section).getInteger("port");
+    java.net.ServerSocket taken =
+        new java.net.ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress());
+    try {
+      JarProcess p = JarProcess.start(dir, config, Map.of());
+      try {
+        assertEquals(1, p.awaitExit(60_000), "exit code");
+        String err = p.stderr();
+        List<String> lines = err.lines().filter(l -> !l.isBlank()).toList();
+        assertEquals(1, lines.size(), "exactly one line on stderr: " + err);
+        assertTrue(lines.get(0).startsWith("scribe-ledger: failed to start: "), lines.get(0));
+        assertTrue(lines.get(0).contains("127.0.0.1:" + port), lines.get(0));
+        assertTrue(lines.get(0).contains("in use"), lines.get(0));
+        assertFalse((err + p.stdout()).contains("\tat "), "no stack trace: " + p.stdout());
+      } finally {
+        p.close();
+      }
+    } finally {
+      taken.close();
     }
   }
 
