@@ -211,16 +211,12 @@ public final class LedgerStateMachine extends BaseStateMachine {
     if (request.getMessage().getContent().size() > ConfigResolver.MAX_ENTRY_BYTES) {
       // Every member's log and transport hold entries up to this size; a larger one (a raw
       // proposal, a batch misjudged) would break a follower's log for good. Refused before the log.
-      return TransactionContext.newBuilder()
-          .setStateMachine(this)
-          .setClientRequest(request)
-          .build()
-          .setException(
-              new StateMachineException(
-                  "entry of "
-                      + request.getMessage().getContent().size()
-                      + " bytes is above the cluster's limit of "
-                      + ConfigResolver.MAX_ENTRY_BYTES));
+      return refused(
+          request,
+          "entry of "
+              + request.getMessage().getContent().size()
+              + " bytes is above the cluster's limit of "
+              + ConfigResolver.MAX_ENTRY_BYTES);
     }
     // Only the leader starts transactions: a write that reached it through another member (or
     // straight to Raft) is refused before the log when the leader's own disk is below the floor,
@@ -229,11 +225,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
     // until the next reading: cautious, never short).
     Optional<String> full = disk.admit(request.getMessage().getContent().size());
     if (full.isPresent()) {
-      return TransactionContext.newBuilder()
-          .setStateMachine(this)
-          .setClientRequest(request)
-          .build()
-          .setException(new StateMachineException(INSUFFICIENT_STORAGE + full.get()));
+      return refused(request, INSUFFICIENT_STORAGE + full.get());
     }
     ByteString body = request.getMessage().getContent();
     if (!body.isEmpty() && CommandCodec.isHeadCheck(body.byteAt(0))) {
@@ -244,13 +236,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
         long size = state.size();
         body = ByteString.copyFrom(CommandCodec.encode(new HeadCheck(size, state.root(size))));
       } catch (RuntimeException e) {
-        return TransactionContext.newBuilder()
-            .setStateMachine(this)
-            .setClientRequest(request)
-            .build()
-            .setException(
-                new StateMachineException(
-                    "cannot read this leader's tree head: " + e.getMessage()));
+        return refused(request, "cannot read this leader's tree head: " + e.getMessage());
       }
     }
     long now = lastStamp.accumulateAndGet(System.currentTimeMillis(), Math::max);
@@ -260,6 +246,15 @@ public final class LedgerStateMachine extends BaseStateMachine {
         .setClientRequest(request)
         .setLogData(data)
         .build();
+  }
+
+  /** A proposal refused before the log: its client gets {@code why}, nothing is appended. */
+  private TransactionContext refused(RaftClientRequest request, String why) {
+    return TransactionContext.newBuilder()
+        .setStateMachine(this)
+        .setClientRequest(request)
+        .build()
+        .setException(new StateMachineException(why));
   }
 
   /**
