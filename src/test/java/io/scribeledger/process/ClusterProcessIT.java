@@ -223,13 +223,7 @@ class ClusterProcessIT {
       java.time.Instant faultAt,
       Map<String, AtomicInteger> refusals,
       Path dir) {
-    for (JarProcess p : survivors) {
-      try {
-        p.signal("QUIT");
-      } catch (IOException | InterruptedException | IllegalStateException e) {
-        failure.addSuppressed(e);
-      }
-    }
+    dumpThreads(survivors, failure);
     AssertionError explained =
         new AssertionError(
             failure.getMessage()
@@ -252,13 +246,7 @@ class ClusterProcessIT {
    */
   private static AssertionError stalledCatchUp(
       Throwable failure, List<JarProcess> procs, List<Api> apis, int restarted, Path dir) {
-    for (JarProcess p : procs) {
-      try {
-        p.signal("QUIT");
-      } catch (IOException | InterruptedException | IllegalStateException e) {
-        failure.addSuppressed(e);
-      }
-    }
+    dumpThreads(procs, failure);
     StringBuilder seen = new StringBuilder();
     for (int i = 0; i < apis.size(); i++) {
       try {
@@ -281,6 +269,17 @@ class ClusterProcessIT {
                 + seen);
     explained.initCause(failure);
     return explained;
+  }
+
+  /** Has each node print its thread dump into its stdout log (SIGQUIT). */
+  private static void dumpThreads(List<JarProcess> nodes, Throwable failure) {
+    for (JarProcess p : nodes) {
+      try {
+        p.signal("QUIT");
+      } catch (IOException | InterruptedException | IllegalStateException e) {
+        failure.addSuppressed(e);
+      }
+    }
   }
 
   /** A node's last Raft and warning lines: why a failover took as long as it did. */
