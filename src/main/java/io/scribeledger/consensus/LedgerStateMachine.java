@@ -442,7 +442,21 @@ public final class LedgerStateMachine extends BaseStateMachine {
       return;
     }
     if (sealInFlight.compareAndSet(false, true)) {
-      sealProposer.run();
+      // Proposed from the committer thread, never from Ratis's apply thread: the Raft client blocks
+      // a proposal while its window of pending requests is full, and only applying frees it.
+      try {
+        committer.execute(
+            () -> {
+              try {
+                sealProposer.run();
+              } catch (RuntimeException e) {
+                sealInFlight.set(false);
+                LOG.warn("segment seal not proposed: {}", e.toString());
+              }
+            });
+      } catch (java.util.concurrent.RejectedExecutionException closing) {
+        sealInFlight.set(false);
+      }
     }
   }
 
