@@ -29,6 +29,7 @@ import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -40,8 +41,8 @@ import org.junit.jupiter.api.io.TempDir;
  *
  * <p>A real Ratis member with the node's Raft settings receives what a leader sends when it resends
  * from where an append still being written starts (it does so whenever a heartbeat finds the member
- * behind): the same entries and one more, before the first request is stored. The leader is
- * simulated because a real one cannot be made to resend on demand.
+ * behind), before the first request is stored. The leader is simulated because a real one cannot be
+ * made to resend on demand.
  */
 class AppendAcknowledgementTest {
 
@@ -51,7 +52,30 @@ class AppendAcknowledgementTest {
   private static final ClientId CLIENT = ClientId.randomId();
 
   @Test
-  void aMemberAcknowledgesOnlyWhatItStored(@TempDir Path dir) throws Exception {
+  void aLongerResendIsStoredBeforeItIsAcknowledged(@TempDir Path dir) throws Exception {
+    assertEveryAcknowledgementStored(dir, BATCH, BATCH + 1);
+  }
+
+  /**
+   * The same gap with a resend of exactly the entries still being written: Ratis 3.3 acknowledges
+   * it at once, before they are on disk, with compose on or off (seen: acknowledged up to 49,
+   * stored up to -1). Nothing in the node's settings closes it; the window is the first request's
+   * fsync, and an entry is lost through it only if this member crashes within that window and the
+   * leader's copy is lost too before another member stores it (ARCHITECTURE.md, "Consensus").
+   */
+  @Test
+  @Disabled("Ratis 3.3 acknowledges a resend of entries still being written before they are stored")
+  void aRepeatedResendIsStoredBeforeItIsAcknowledged(@TempDir Path dir) throws Exception {
+    assertEveryAcknowledgementStored(dir, BATCH, BATCH);
+  }
+
+  /**
+   * Sends a real member, in rounds, a request of {@code first} entries and at once, before it is
+   * stored, a resend of {@code resent} entries from the same index, as the leader's appender does;
+   * each reply must come once the member has stored what it acknowledges.
+   */
+  private static void assertEveryAcknowledgementStored(Path dir, int first, int resent)
+      throws Exception {
     List<JsonObject> configs = TestCluster.configs(dir, 2, new JsonObject());
     NodeConfig member = ConfigResolver.resolve(configs.get(0));
     NodeConfig leader = ConfigResolver.resolve(configs.get(1));
@@ -82,29 +106,33 @@ class AppendAcknowledgementTest {
       long next = 0;
       long callId = 0;
       for (int round = 0; round < ROUNDS; round++) {
-        // Sent back to back, as the leader's appender does; the member takes both at once.
-        CompletableFuture<AppendEntriesReplyProto> first =
-            server.appendEntriesAsync(request(group, leaderId, memberId, ++callId, next, BATCH));
-        CompletableFuture<AppendEntriesReplyProto> resent =
-            server.appendEntriesAsync(
-                request(group, leaderId, memberId, ++callId, next, BATCH + 1));
-        for (CompletableFuture<AppendEntriesReplyProto> f : List.of(first, resent)) {
-          AppendEntriesReplyProto reply = f.get(30, TimeUnit.SECONDS);
-          assertEquals(AppendResult.SUCCESS, reply.getResult(), "round " + round + ": " + reply);
+        List<CompletableFuture<Ack>> acks = new ArrayList<>();
+        for (int count : new int[] {first, resent}) {
+          acks.add(
+              server
+                  .appendEntriesAsync(request(group, leaderId, memberId, ++callId, next, count))
+                  .thenApply(reply -> new Ack(reply, log.getFlushIndex())));
+        }
+        for (CompletableFuture<Ack> f : acks) {
+          Ack ack = f.get(30, TimeUnit.SECONDS);
+          assertEquals(AppendResult.SUCCESS, ack.reply().getResult(), "round " + round);
           assertTrue(
-              log.getFlushIndex() >= reply.getMatchIndex(),
+              ack.storedUpTo() >= ack.reply().getMatchIndex(),
               "round "
                   + round
                   + ": acknowledged up to "
-                  + reply.getMatchIndex()
+                  + ack.reply().getMatchIndex()
                   + " but stored only up to "
-                  + log.getFlushIndex());
+                  + ack.storedUpTo());
         }
-        next += BATCH + 1;
+        next += Math.max(first, resent);
       }
       assertEquals(next - 1, log.getLastEntryTermIndex().getIndex(), "every entry stored once");
     }
   }
+
+  /** A member's reply, and how far its log was on disk when the reply was made. */
+  private record Ack(AppendEntriesReplyProto reply, long storedUpTo) {}
 
   /** An appendEntries from {@code leader} with {@code count} entries from index {@code first}. */
   private static AppendEntriesRequestProto request(
