@@ -57,7 +57,9 @@ public final class LedgerStateMachine extends BaseStateMachine {
   private final AtomicLong lastStamp = new AtomicLong();
   private final ScheduledExecutorService committer;
   private final AtomicBoolean sealInFlight = new AtomicBoolean();
-  private volatile Runnable sealProposer = () -> {};
+  // Until the Raft node registers its proposer, a due seal is simply not proposed (and not left
+  // in flight for good).
+  private volatile Runnable sealProposer = this::sealFinished;
   private volatile long headCheckedSize = -1;
   private volatile Runnable headCheckProposer = () -> {};
   private volatile Consumer<RaftPeerId> leaderListener = leader -> {};

@@ -124,6 +124,9 @@ public final class RaftNode implements AutoCloseable {
   /** Closes retired clients. */
   private final ExecutorService clientCloser;
 
+  /** Whether this node, leading, may serve a linearizable read from its own state now. */
+  private final LeaderConfirmation leadership;
+
   private boolean closed;
   private final WriteBatcher batcher;
   private final FailStop failStop;
@@ -165,6 +168,11 @@ public final class RaftNode implements AutoCloseable {
     this.clientCloser =
         Executors.newSingleThreadExecutor(
             daemon("scribe-raft-client-closer-" + config.node().id()));
+    this.leadership =
+        LeaderConfirmation.start(
+            config.raft().electionTimeoutMinMs(),
+            Executors.newSingleThreadScheduledExecutor(
+                daemon("scribe-pause-watch-" + config.node().id())));
     NodeConfig.Batching batching = config.raft().batching();
     this.batcher =
         new WriteBatcher(
@@ -500,8 +508,14 @@ public final class RaftNode implements AutoCloseable {
     // How long the leader waits between attempts to reach a follower that fails: Ratis's default
     // backs off to 1 s and then 5 s, so a follower restarted after a while stayed unreached (and
     // behind, timing out into futile elections) for up to 5 s more — measured 4-19 s to catch up.
-    // A down follower now costs the leader a connection attempt every 250 ms.
-    RaftServerConfigKeys.Log.Appender.setRetryPolicy(p, "1ms,10, 100ms,20, 250ms,1000000");
+    // Ratis sleeps 0.5-1.5 times the step, which is kept below a third of the minimum election
+    // timeout so that every wait ends before the next heartbeat is due (half that minimum): after
+    // a longer one an appender builds only a heartbeat, whose refusal by a follower that is behind
+    // (as after every restart) counts as one more error and another wait, so the first entries of
+    // a catch-up came 125-375 ms late, and a leader whose view of a follower was wrong sent it
+    // heartbeats only, forever. A down follower costs the leader a connection attempt every ~50 ms.
+    RaftServerConfigKeys.Log.Appender.setRetryPolicy(
+        p, "1ms,10, " + appenderRetryMs(raft) + "ms,1000000");
     RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
     RaftServerConfigKeys.Read.setLeaderLeaseEnabled(p, true);
     // Snapshots let Ratis purge its log and bring a far-behind follower or a new member up to date.
@@ -516,6 +530,11 @@ public final class RaftNode implements AutoCloseable {
     // most about twice snapshotEveryEntries entries.
     RaftServerConfigKeys.Log.setPurgePreservationLogNum(p, raft.snapshotEveryEntries());
     return p;
+  }
+
+  /** The leader's wait between attempts to reach a failing follower (see {@link #properties}). */
+  static long appenderRetryMs(NodeConfig.Raft raft) {
+    return Math.max(1, Math.min(50, raft.electionTimeoutMinMs() / 4));
   }
 
   /**
@@ -704,11 +723,14 @@ public final class RaftNode implements AutoCloseable {
   }
 
   /**
-   * Completes once this node is not a leader that has yet to apply its first entry of the term.
-   * Ratis answers a one-member group's ReadIndex with its commit index at once, and after a restart
-   * (the commit index is not persisted) that can be below entries acknowledged before the crash and
-   * not yet replayed: a linearizable read then missed an acknowledged write. Polled on the client
-   * thread every 5 ms until ready or {@code deadlineNanos}.
+   * Completes once this node is not a leader that has yet to apply its first entry of the term, nor
+   * one whose leadership a majority has not confirmed lately. Ratis answers a one-member group's
+   * ReadIndex with its commit index at once, and after a restart (the commit index is not
+   * persisted) that can be below entries acknowledged before the crash and not yet replayed: a
+   * linearizable read then missed an acknowledged write. And Ratis answers a leader's ReadIndex
+   * from confirmations that can predate a pause or a partition ({@link LeaderConfirmation}). Polled
+   * on the client thread every 5 ms until ready or {@code deadlineNanos}, when an unconfirmed
+   * leader refuses the read.
    */
   private CompletableFuture<Void> localLeaderReady(long deadlineNanos) {
     CompletableFuture<Void> ready = new CompletableFuture<>();
@@ -718,23 +740,55 @@ public final class RaftNode implements AutoCloseable {
 
   private void pollLeaderReady(CompletableFuture<Void> ready, long deadlineNanos) {
     boolean unready;
+    boolean unconfirmed;
     try {
-      var info = server.getDivision(GROUP_ID).getInfo();
+      var division = server.getDivision(GROUP_ID);
+      var info = division.getInfo();
       unready = info.isLeader() && !info.isLeaderReady();
+      unconfirmed = info.isLeader() && !unready && !confirmedLeader(division);
     } catch (IOException e) {
       unready = false; // no group here: the barrier itself says so
+      unconfirmed = false;
     }
-    if (!unready || System.nanoTime() > deadlineNanos) {
+    if (!unready && !unconfirmed) {
       ready.complete(null);
       return;
     }
-    try {
-      var unused =
-          clientSwitches.schedule(
-              () -> pollLeaderReady(ready, deadlineNanos), 5, TimeUnit.MILLISECONDS);
-    } catch (java.util.concurrent.RejectedExecutionException closing) {
-      ready.complete(null);
+    boolean closing = false;
+    if (System.nanoTime() <= deadlineNanos) {
+      try {
+        var unused =
+            clientSwitches.schedule(
+                () -> pollLeaderReady(ready, deadlineNanos), 5, TimeUnit.MILLISECONDS);
+        return;
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        closing = true;
+      }
     }
+    if (unconfirmed) {
+      ready.completeExceptionally(
+          ApiError.of(
+                  ErrorCode.NO_LEADER,
+                  closing
+                      ? "this node is stopping; retry on another"
+                      : "this node leads, but a majority of the group has not answered it lately;"
+                          + " retry shortly")
+              .exception());
+    } else {
+      ready.complete(null); // the barrier itself says whether the new leader is ready
+    }
+  }
+
+  /** This leader's view of its voters' last answers, judged by {@link #leadership}. */
+  private boolean confirmedLeader(RaftServer.Division division) {
+    List<String> voters =
+        division.getRaftConf().getCurrentPeers().stream().map(p -> p.getId().toString()).toList();
+    Map<String, Long> ages = new HashMap<>();
+    for (var follower :
+        division.getInfo().getRoleInfoProto().getLeaderInfo().getFollowerInfoList()) {
+      ages.put(follower.getId().getId().toStringUtf8(), follower.getLastRpcElapsedTimeMs());
+    }
+    return leadership.confirmed(selfId.toString(), voters, ages);
   }
 
   private CompletableFuture<Void> readIndexRound() {
@@ -978,6 +1032,7 @@ public final class RaftNode implements AutoCloseable {
       return;
     }
     try {
+      leadership.distrust();
       for (RaftPeer voter : currentPeers(RaftPeerRole.FOLLOWER)) {
         if (voter.getId().equals(selfId)) {
           continue;
@@ -1008,6 +1063,9 @@ public final class RaftNode implements AutoCloseable {
           nodeId + " is the last voter; a group cannot remove its last voter");
     }
     if (nodeId.equals(leaderId())) {
+      if (nodeId.equals(config.node().id())) {
+        leadership.distrust();
+      }
       RaftClientReply moved =
           client
               .admin()
@@ -1280,8 +1338,12 @@ public final class RaftNode implements AutoCloseable {
     try {
       client.close();
     } finally {
-      server.close();
-      barrierCompletions.shutdownNow();
+      try {
+        server.close();
+      } finally {
+        barrierCompletions.shutdownNow();
+        leadership.close();
+      }
     }
     LOG.info("Raft member {} stopped", config.node().id());
   }
