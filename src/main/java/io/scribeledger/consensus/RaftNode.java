@@ -508,9 +508,10 @@ public final class RaftNode implements AutoCloseable {
     // How long the leader waits between attempts to reach a follower that fails: Ratis's default
     // backs off to 1 s and then 5 s, so a follower restarted after a while stayed unreached (and
     // behind, timing out into futile elections) for up to 5 s more — measured 4-19 s to catch up.
-    // Ratis sleeps 0.5-1.5 times the step, which is kept below a third of the minimum election
-    // timeout so that every wait ends before the next heartbeat is due (half that minimum): after
-    // a longer one an appender builds only a heartbeat, whose refusal by a follower that is behind
+    // Ratis sleeps 0.5-1.5 times the step, which is at most a quarter of the minimum election
+    // timeout, so every wait (at most 3/8 of it) ends before the next heartbeat is due (half of
+    // it): after a longer one an appender builds only a heartbeat, whose refusal by a follower that
+    // is behind
     // (as after every restart) counts as one more error and another wait, so the first entries of
     // a catch-up came 125-375 ms late, and a leader whose view of a follower was wrong sent it
     // heartbeats only, forever. A down follower costs the leader a connection attempt every ~50 ms.
