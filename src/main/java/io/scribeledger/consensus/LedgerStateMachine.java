@@ -384,10 +384,19 @@ public final class LedgerStateMachine extends BaseStateMachine {
    */
   @Override
   public void notifyLeaderReady() {
+    onCommitter(this::proposeHeadCheck); // dropped when closing: no more proposals
+  }
+
+  /**
+   * Hands {@code task} to the committer thread; false when the state machine is closing and the
+   * task was dropped.
+   */
+  private boolean onCommitter(Runnable task) {
     try {
-      committer.execute(this::proposeHeadCheck);
+      committer.execute(task);
+      return true;
     } catch (java.util.concurrent.RejectedExecutionException closing) {
-      // closing: no more proposals
+      return false;
     }
   }
 
@@ -446,17 +455,17 @@ public final class LedgerStateMachine extends BaseStateMachine {
     if (sealInFlight.compareAndSet(false, true)) {
       // Proposed from the committer thread, never from Ratis's apply thread: the Raft client blocks
       // a proposal while its window of pending requests is full, and only applying frees it.
-      try {
-        committer.execute(
-            () -> {
-              try {
-                sealProposer.run();
-              } catch (RuntimeException e) {
-                sealInFlight.set(false);
-                LOG.warn("segment seal not proposed: {}", e.toString());
-              }
-            });
-      } catch (java.util.concurrent.RejectedExecutionException closing) {
+      boolean handed =
+          onCommitter(
+              () -> {
+                try {
+                  sealProposer.run();
+                } catch (RuntimeException e) {
+                  sealInFlight.set(false);
+                  LOG.warn("segment seal not proposed: {}", e.toString());
+                }
+              });
+      if (!handed) {
         sealInFlight.set(false);
       }
     }
@@ -480,13 +489,13 @@ public final class LedgerStateMachine extends BaseStateMachine {
     if (++sinceCommit >= storage.commitEveryEntries()
         && checkpointQueued.compareAndSet(false, true)) {
       sinceCommit = 0;
-      try {
-        committer.execute(
-            () -> {
-              checkpointQueued.set(false);
-              commitIfDirty();
-            });
-      } catch (java.util.concurrent.RejectedExecutionException e) {
+      boolean handed =
+          onCommitter(
+              () -> {
+                checkpointQueued.set(false);
+                commitIfDirty();
+              });
+      if (!handed) {
         checkpointQueued.set(false); // closing: close() commits everything
       }
     }

@@ -511,10 +511,10 @@ public final class RaftNode implements AutoCloseable {
     // Ratis sleeps 0.5-1.5 times the step, which is at most a quarter of the minimum election
     // timeout, so every wait (at most 3/8 of it) ends before the next heartbeat is due (half of
     // it): after a longer one an appender builds only a heartbeat, whose refusal by a follower that
-    // is behind
-    // (as after every restart) counts as one more error and another wait, so the first entries of
-    // a catch-up came 125-375 ms late, and a leader whose view of a follower was wrong sent it
-    // heartbeats only, forever. A down follower costs the leader a connection attempt every ~50 ms.
+    // is behind (as after every restart) counts as one more error and another wait, so the first
+    // entries of a catch-up came 125-375 ms late, and a leader whose view of a follower was wrong
+    // sent it heartbeats only, forever. A down follower costs the leader a connection attempt every
+    // ~50 ms.
     RaftServerConfigKeys.Log.Appender.setRetryPolicy(
         p, "1ms,10, " + appenderRetryMs(raft) + "ms,1000000");
     RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
@@ -781,15 +781,13 @@ public final class RaftNode implements AutoCloseable {
   }
 
   /** This leader's view of its voters' last answers, judged by {@link #leadership}. */
-  private boolean confirmedLeader(RaftServer.Division division) {
-    List<String> voters =
-        division.getRaftConf().getCurrentPeers().stream().map(p -> p.getId().toString()).toList();
+  private boolean confirmedLeader(RaftServer.Division division) throws IOException {
     Map<String, Long> ages = new HashMap<>();
     for (var follower :
         division.getInfo().getRoleInfoProto().getLeaderInfo().getFollowerInfoList()) {
       ages.put(follower.getId().getId().toStringUtf8(), follower.getLastRpcElapsedTimeMs());
     }
-    return leadership.confirmed(selfId.toString(), voters, ages);
+    return leadership.confirmed(selfId.toString(), storedVoters(server), ages);
   }
 
   private CompletableFuture<Void> readIndexRound() {
@@ -1244,6 +1242,7 @@ public final class RaftNode implements AutoCloseable {
     }
   }
 
+  /** The voters of the group's current configuration (as its log holds it), by id. */
   private static Set<String> storedVoters(RaftServer server) throws IOException {
     Set<String> ids = new TreeSet<>();
     server

@@ -58,7 +58,7 @@ class PausedLeaderReadIT {
             JarProcess.start(dir.resolve("work-n" + (i + 1)), configs.get(i), java.util.Map.of()));
       }
       for (JsonObject c : configs) {
-        new HttpProbe(url(c)).awaitStatus("/health/ready", 200, 90_000);
+        new HttpProbe(ClusterProcessIT.url(c)).awaitStatus("/health/ready", 200, 90_000);
         apis.add(new Api(vertx, port(c), 4));
       }
       int live = 0;
@@ -70,7 +70,7 @@ class PausedLeaderReadIT {
         int port = port(configs.get(leader));
         String key = "/kv/round-" + attempt;
         assertEquals(201, paused.put(key, "before").statusCode());
-        long term = term(paused);
+        long term = status(paused).getLong("term");
 
         // Both followers stopped for longer than the leader's lease (0.9 x the minimum election
         // timeout): a read on the leader then confirms leadership with a round of heartbeats, as
@@ -89,11 +89,12 @@ class PausedLeaderReadIT {
         RawHttp.Raw confirmed = RawHttp.readUntilClosed(confirming);
         confirming.close();
         procs.get(first).signal("CONT");
-        if (confirmed.status() != 200 || term(paused) != term || !isLeader(paused)) {
+        if (confirmed.status() != 200 || !stillLeads(paused, term)) {
           System.out.printf(
               "attempt %d: stopping the followers of n%d cost it the lead (%s); again%n",
               attempt, leader + 1, confirmed.text());
-          new HttpProbe(url(configs.get(leader))).awaitStatus("/health/ready", 200, 30_000);
+          new HttpProbe(ClusterProcessIT.url(configs.get(leader)))
+              .awaitStatus("/health/ready", 200, 30_000);
           continue;
         }
         assertEquals("before", confirmed.body());
@@ -118,12 +119,13 @@ class PausedLeaderReadIT {
             "a linearizable read on the resumed leader answered "
                 + answer.text()
                 + " after \"after\" was acknowledged");
-        new HttpProbe(url(configs.get(leader))).awaitStatus("/health/ready", 200, 30_000);
+        new HttpProbe(ClusterProcessIT.url(configs.get(leader)))
+            .awaitStatus("/health/ready", 200, 30_000);
         assertEquals("after", paused.get(key).bodyAsString());
         live = leader;
         rounds++;
       }
-      assertEquals(ROUNDS, rounds, "rounds where the short pause kept the leader");
+      assertEquals(ROUNDS, rounds, "rounds where stopping the followers kept the leader");
     } finally {
       apis.forEach(Api::close);
       for (JarProcess p : procs) {
@@ -150,19 +152,17 @@ class PausedLeaderReadIT {
     return "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
   }
 
-  private static long term(Api api) {
-    return api.get("/cluster/status").bodyAsJsonObject().getLong("term");
+  private static JsonObject status(Api api) {
+    return api.get("/cluster/status").bodyAsJsonObject();
   }
 
-  private static boolean isLeader(Api api) {
-    return "LEADER".equals(api.get("/cluster/status").bodyAsJsonObject().getString("role"));
+  /** Whether the node still leads in {@code term}: the followers' stop did not cost it the lead. */
+  private static boolean stillLeads(Api api, long term) {
+    JsonObject s = status(api);
+    return s.getLong("term") == term && "LEADER".equals(s.getString("role"));
   }
 
   private static int port(JsonObject c) {
     return c.getJsonObject("http").getInteger("port");
-  }
-
-  private static String url(JsonObject c) {
-    return "http://127.0.0.1:" + port(c);
   }
 }
