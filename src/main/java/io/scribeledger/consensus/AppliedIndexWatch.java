@@ -9,9 +9,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Lets readers wait until this node has applied a given ledger index ({@code ?minIndex=}). Every
- * wait is removed when it completes or is cancelled, and at most {@code maxWaits} are held at once,
- * so a flood of reads naming far-off indexes cannot grow the heap.
+ * Lets readers wait until this node has applied a given index: a ledger index ({@code ?minIndex=})
+ * or, in a watch of its own, a Raft index (a read barrier's). Every wait is removed when it
+ * completes or is cancelled, and at most {@code maxWaits} are held at once, so a flood of reads
+ * naming far-off indexes cannot grow the heap.
  */
 public final class AppliedIndexWatch {
 
@@ -51,7 +52,7 @@ public final class AppliedIndexWatch {
   }
 
   /**
-   * A wait that completes when the ledger reaches {@code index}. The caller bounds it and {@link
+   * A wait that completes when this node has applied {@code index}. The caller bounds it and {@link
    * #cancel}s it when it gives up. Refused with 503 {@code unavailable} when the cap is reached.
    */
   public Wait await(long index) {
@@ -92,11 +93,14 @@ public final class AppliedIndexWatch {
     wait.ready().cancel(false);
   }
 
-  /** Called by the apply thread after each applied entry. */
-  public void advance(long ledgerSize) {
-    applied.accumulateAndGet(ledgerSize, Math::max);
+  /**
+   * Called by the apply thread after each applied entry, with the index now applied (for ledger
+   * indexes, the ledger's size).
+   */
+  public void advance(long index) {
+    applied.accumulateAndGet(index, Math::max);
     if (anyWaiting) {
-      release(ledgerSize);
+      release(index);
     }
   }
 

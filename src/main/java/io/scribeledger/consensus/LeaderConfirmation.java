@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,12 +26,37 @@ import org.slf4j.LoggerFactory;
  * may be replies buffered during it; later ones answer requests sent after it, and a follower that
  * meanwhile followed another leader answers those with its newer term, which makes this node step
  * down.
+ *
+ * <p>Answers alone do not confirm a leader whose lease lapsed (no majority answered it within the
+ * lease, seen by a read or by the watch) or whose process was paused: the reply that deposes it (a
+ * follower's newer term) refreshes the follower's answer time in Ratis before Ratis steps this node
+ * down, so a leader cut off while the others elected a new one would count it, in the moment the
+ * partition heals, towards a majority. Such a leader is confirmed again only once it has also
+ * committed an entry appended after the lapse was seen: a majority accepted an entry of its term
+ * after it may have been deposed, so it was not (Raft's own argument for a leader's first entry).
+ * The watch has that entry proposed ({@code proofProposer}) as soon as it notices a pause; after a
+ * lapse, a read that waits for it does.
  */
 final class LeaderConfirmation implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(LeaderConfirmation.class);
   private static final long TICK_MS = 20;
 
+  /** What the leader's Raft server shows at one moment. */
+  record View(
+      boolean leading,
+      Collection<String> voters,
+      Map<String, Long> answerAgesMs,
+      long lastLogIndex,
+      long commitIndex) {
+
+    /** A node that does not lead now. */
+    static final View NOT_LEADING = new View(false, java.util.List.of(), Map.of(), -1, -1);
+  }
+
+  private final String self;
+  private final Supplier<View> view;
+  private final Runnable proofProposer;
   private final long leaseMs;
   private final long pauseMs;
   private final long drainMs;
@@ -41,18 +67,40 @@ final class LeaderConfirmation implements AutoCloseable {
   private volatile boolean distrusted;
 
   /**
+   * While at least 0: the leader's lease lapsed (or it was paused) when its log ended here, and
+   * only a commit index above it confirms it again.
+   */
+  private long proofAbove = -1;
+
+  /** The {@link #proofAbove} a proof entry was last proposed for, and when. */
+  private long proposedFor = -1;
+
+  private long proposedAtNanos;
+
+  /** Only the watch thread reads and writes it: the last tick could not read the Raft state. */
+  private boolean viewFailing;
+
+  /**
    * A confirmation for a group with the given minimum election timeout: the lease is 0.9 of it (as
    * Ratis's lease ratio), a pause is a gap of half of it (a follower may time out after that much
    * silence on top of a heartbeat interval), and answers count again a whole timeout after a pause.
    * The watch ticks on {@code ticker}, a thread of its own, which {@link #close} stops.
    */
-  static LeaderConfirmation start(long electionTimeoutMinMs, ScheduledExecutorService ticker) {
+  static LeaderConfirmation start(
+      String self,
+      long electionTimeoutMinMs,
+      Supplier<View> view,
+      Runnable proofProposer,
+      ScheduledExecutorService ticker) {
     LeaderConfirmation c =
         new LeaderConfirmation(
+            self,
             electionTimeoutMinMs * 9 / 10,
             electionTimeoutMinMs / 2,
             electionTimeoutMinMs,
             System::nanoTime,
+            view,
+            proofProposer,
             ticker);
     var unused = ticker.scheduleWithFixedDelay(c::tick, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS);
     return c;
@@ -60,29 +108,60 @@ final class LeaderConfirmation implements AutoCloseable {
 
   /** With an explicit clock; without a {@code ticker} (null), the caller calls {@link #tick}. */
   LeaderConfirmation(
+      String self,
       long leaseMs,
       long pauseMs,
       long drainMs,
       LongSupplier nanoTime,
+      Supplier<View> view,
+      Runnable proofProposer,
       ScheduledExecutorService ticker) {
+    this.self = self;
     this.leaseMs = leaseMs;
     this.pauseMs = pauseMs;
     this.drainMs = drainMs;
     this.nanoTime = nanoTime;
+    this.view = view;
+    this.proofProposer = proofProposer;
     this.ticker = ticker;
     this.lastTickNanos = nanoTime.getAsLong();
   }
 
-  /** Notes a pause when the time since the last tick is far longer than a tick. */
+  /**
+   * Notes a pause when the time since the last tick is far longer than a tick, and a lapse of the
+   * lease while this node leads, even when no read asks.
+   */
   void tick() {
     long now = nanoTime.getAsLong();
     long gapMs = TimeUnit.NANOSECONDS.toMillis(now - lastTickNanos);
+    View v;
+    try {
+      v = view.get();
+      viewFailing = false;
+    } catch (RuntimeException e) {
+      // Handled by the next tick that can read it, as if this process had been paused meanwhile:
+      // until then reads are refused (they could not read it either), never let through.
+      if (!viewFailing) {
+        LOG.warn("cannot read this Raft member's state: {}", e.toString());
+        viewFailing = true;
+      }
+      return;
+    }
     if (gapMs > TICK_MS + pauseMs) {
       distrustAt(now);
+      if (v.leading()) {
+        // Proposed now, so that it is committed by the time answers count again.
+        requireProofAbove(v.lastLogIndex());
+        proposeProof(now);
+      }
       LOG.info(
           "this process was paused for about {} ms: if it leads, it serves linearizable reads"
-              + " again once a majority has answered it since",
+              + " again once a majority has answered it since and it has committed an entry since",
           gapMs);
+    } else if (!v.leading()) {
+      forgetProof(); // a new term starts with its own proof: its first entry, committed
+    } else if (!majorityAnswered(v, leaseMs) && !draining(now)) {
+      requireProofAbove(v.lastLogIndex());
     }
     lastTickNanos = now;
   }
@@ -102,27 +181,80 @@ final class LeaderConfirmation implements AutoCloseable {
   }
 
   /**
-   * Whether a majority of {@code voters} answered this leader recently enough: {@code answerAgesMs}
-   * maps each follower to the milliseconds since its last answer; this node counts for itself.
+   * Whether this leader may serve a linearizable read now: a majority of its voters (itself
+   * included) answered it recently enough, and after a lapse or a pause it committed an entry
+   * appended since. Proposes that entry, once per lapse, when only it is missing.
    */
-  boolean confirmed(String self, Collection<String> voters, Map<String, Long> answerAgesMs) {
+  boolean confirmed(View v) {
     long now = nanoTime.getAsLong();
-    long maxAgeMs = leaseMs;
     if (TimeUnit.NANOSECONDS.toMillis(now - lastTickNanos) > TICK_MS + pauseMs) {
       return false; // paused until a moment ago: the watch has not run since
     }
+    long maxAgeMs = leaseMs;
     if (distrusted) {
       long sinceMs = TimeUnit.NANOSECONDS.toMillis(now - distrustedSinceNanos);
       maxAgeMs = Math.min(maxAgeMs, sinceMs - drainMs);
     }
-    long fresh = voters.contains(self) ? 1 : 0;
-    for (String voter : voters) {
-      Long age = answerAgesMs.get(voter);
+    if (!majorityAnswered(v, maxAgeMs)) {
+      if (!majorityAnswered(v, leaseMs) && !draining(now)) {
+        requireProofAbove(v.lastLogIndex());
+      }
+      return false;
+    }
+    synchronized (this) {
+      if (proofAbove < 0 || v.commitIndex() > proofAbove) {
+        proofAbove = -1;
+        return true;
+      }
+    }
+    proposeProof(now);
+    return false;
+  }
+
+  /**
+   * Within an election timeout of a pause or a handover: answers do not count, and a lapse seen
+   * then is the pause's own (the proof asked for at the pause covers it).
+   */
+  private boolean draining(long now) {
+    return distrusted && TimeUnit.NANOSECONDS.toMillis(now - distrustedSinceNanos) < drainMs;
+  }
+
+  /**
+   * Has the proof entry proposed for the current {@link #proofAbove}: once, and again after an
+   * election timeout, since a proposal can fail (a leader stepping down, a full queue) without
+   * appending anything.
+   */
+  private void proposeProof(long now) {
+    synchronized (this) {
+      if (proofAbove < 0
+          || (proofAbove == proposedFor
+              && TimeUnit.NANOSECONDS.toMillis(now - proposedAtNanos) <= drainMs)) {
+        return;
+      }
+      proposedFor = proofAbove;
+      proposedAtNanos = now;
+    }
+    proofProposer.run();
+  }
+
+  private boolean majorityAnswered(View v, long maxAgeMs) {
+    long fresh = v.voters().contains(self) ? 1 : 0;
+    for (String voter : v.voters()) {
+      Long age = v.answerAgesMs().get(voter);
       if (!voter.equals(self) && age != null && age >= 0 && age < maxAgeMs) {
         fresh++;
       }
     }
-    return fresh > voters.size() / 2;
+    return fresh > v.voters().size() / 2;
+  }
+
+  private synchronized void requireProofAbove(long lastLogIndex) {
+    proofAbove = Math.max(proofAbove, lastLogIndex);
+  }
+
+  private synchronized void forgetProof() {
+    proofAbove = -1;
+    proposedFor = -1;
   }
 
   @Override

@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientRequest;
@@ -54,6 +55,10 @@ public final class LedgerStateMachine extends BaseStateMachine {
   private volatile SnapshotStats snapshotStats = SnapshotStats.NONE;
   private final NodeConfig.Storage storage;
   private final AppliedIndexWatch watch = new AppliedIndexWatch();
+
+  /** The Raft index applied here, for read barriers (a Raft index, unlike {@link #watch}). */
+  private final AppliedIndexWatch raftApplied = new AppliedIndexWatch();
+
   private final AtomicLong lastStamp = new AtomicLong();
   private final ScheduledExecutorService committer;
   private final AtomicBoolean sealInFlight = new AtomicBoolean();
@@ -63,6 +68,8 @@ public final class LedgerStateMachine extends BaseStateMachine {
   private volatile long headCheckedSize = -1;
   private volatile Runnable headCheckProposer = () -> {};
   private volatile Consumer<RaftPeerId> leaderListener = leader -> {};
+  private volatile Supplier<CompletableFuture<LeaderRead>> leaderReads =
+      () -> CompletableFuture.completedFuture(new LeaderRead.Refused("this node is starting"));
   private final AtomicBoolean dirty = new AtomicBoolean();
   private final AtomicBoolean checkpointQueued = new AtomicBoolean();
   private int sinceCommit;
@@ -105,6 +112,34 @@ public final class LedgerStateMachine extends BaseStateMachine {
     return watch;
   }
 
+  /** Lets a read barrier wait until this member has applied a Raft index. */
+  AppliedIndexWatch raftApplied() {
+    return raftApplied;
+  }
+
+  /**
+   * Where this member resumes (a snapshot it loaded or installed). Not an override of {@code
+   * setLastAppliedTermIndex}: Ratis's constructor calls that before this class has its fields.
+   */
+  private void resumeAt(TermIndex snapshot) {
+    setLastAppliedTermIndex(snapshot);
+    raftApplied.advance(snapshot.getIndex());
+  }
+
+  /**
+   * Every applied Raft entry comes here: ledger entries, configuration and metadata entries. After
+   * a fail-stop the watch stays where the ledger stopped: a later configuration entry must not let
+   * a read barrier pass entries the frozen state never applied.
+   */
+  @Override
+  protected boolean updateLastAppliedTermIndex(TermIndex applied) {
+    boolean moved = super.updateLastAppliedTermIndex(applied);
+    if (!failStop.failed()) {
+      raftApplied.advance(applied.getIndex());
+    }
+    return moved;
+  }
+
   @Override
   public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage)
       throws IOException {
@@ -115,7 +150,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
     if (latest != null) {
       // Ratis resumes applying after the snapshot; apply skips whatever the index already holds.
       // (An index behind the snapshot was restored from it when the state opened.)
-      setLastAppliedTermIndex(latest.getTermIndex());
+      resumeAt(latest.getTermIndex());
     }
     lastStamp.set(state.lastTimestamp());
     watch.advance(state.size());
@@ -194,7 +229,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
       throw failStop(
           installed == null ? 0 : installed.getIndex(), "installing the leader's snapshot", t);
     }
-    setLastAppliedTermIndex(installed.getTermIndex());
+    resumeAt(installed.getTermIndex());
     lastStamp.accumulateAndGet(state.lastTimestamp(), Math::max);
     watch.advance(state.size());
     snapshotStats = snapshotStats.withInstalled(installed.getIndex(), snapshots.latestSizeBytes());
@@ -384,7 +419,16 @@ public final class LedgerStateMachine extends BaseStateMachine {
    */
   @Override
   public void notifyLeaderReady() {
-    onCommitter(this::proposeHeadCheck); // dropped when closing: no more proposals
+    proposeHeadCheckSoon();
+  }
+
+  /**
+   * Proposes a head check from the committer thread, never the caller's (Ratis's, or one that must
+   * not wait on the Raft client's window); dropped when closing. A leader whose lease lapsed also
+   * uses its commit as the proof that it still leads ({@link LeaderConfirmation}).
+   */
+  void proposeHeadCheckSoon() {
+    onCommitter(this::proposeHeadCheck);
   }
 
   /**
@@ -518,10 +562,22 @@ public final class LedgerStateMachine extends BaseStateMachine {
     }
   }
 
-  /** Linearizable read barrier: Ratis calls this once the read index is applied here. */
+  /**
+   * Read barriers: on the leader, a {@link LeaderRead#REQUEST} gets the index to read from once the
+   * leader is confirmed. Anything else (the empty query of a member of an earlier version, after
+   * Ratis's ReadIndex) is answered empty, as before.
+   */
   @Override
   public CompletableFuture<Message> query(Message request) {
-    return CompletableFuture.completedFuture(Message.EMPTY);
+    if (!LeaderRead.isRequest(request)) {
+      return CompletableFuture.completedFuture(Message.EMPTY);
+    }
+    return leaderReads.get().thenApply(LeaderRead::toMessage);
+  }
+
+  /** Set by the Raft node: confirms this leader and names the index a read barrier waits for. */
+  void onLeaderRead(Supplier<CompletableFuture<LeaderRead>> confirmer) {
+    this.leaderReads = confirmer;
   }
 
   @Override

@@ -170,7 +170,10 @@ public final class RaftNode implements AutoCloseable {
             daemon("scribe-raft-client-closer-" + config.node().id()));
     this.leadership =
         LeaderConfirmation.start(
+            config.node().id(),
             config.raft().electionTimeoutMinMs(),
+            this::leaderView,
+            stateMachine::proposeHeadCheckSoon,
             Executors.newSingleThreadScheduledExecutor(
                 daemon("scribe-pause-watch-" + config.node().id())));
     NodeConfig.Batching batching = config.raft().batching();
@@ -180,6 +183,7 @@ public final class RaftNode implements AutoCloseable {
     stateMachine.onSealDue(this::proposeSeal);
     stateMachine.onHeadCheckDue(this::proposeHeadCheck);
     stateMachine.onLeaderChanged(this::leaderChanged);
+    stateMachine.onLeaderRead(this::confirmedReadIndex);
     httpAddresses.put(config.node().id(), config.httpAddress());
     config.raft().peers().forEach(p -> httpAddresses.put(p.id(), p.httpAddress()));
   }
@@ -390,8 +394,8 @@ public final class RaftNode implements AutoCloseable {
   private RaftGroup clientGroup() throws IOException {
     RaftGroup group = server.getDivision(GROUP_ID).getGroup();
     RaftPeerId former = formerLeader;
-    // Never this node itself: the client reaches only the members it was built with, and the
-    // read fallback asks this node by name (it would fail with no proxy to ask).
+    // Never this node itself: the client reaches only the members it was built with, and this
+    // node may lead again before the next switch.
     if (former == null
         || former.equals(selfId)
         || group.getPeer(former) == null
@@ -706,108 +710,71 @@ public final class RaftNode implements AutoCloseable {
   }
 
   /**
-   * Completes once this node has applied every write committed before the call (Raft ReadIndex).
+   * Completes once this node has applied every write committed before the call (a read barrier,
+   * confirmed by the leader: {@link LeaderRead}).
    */
   public CompletableFuture<Void> readBarrier() {
     return leaderId() == null ? noLeader() : readBarriers.await();
   }
 
   /**
-   * One ReadIndex round, submitted straight to this node's own server (it asks the leader when it
-   * is a follower; a leader with a valid lease answers at once), skipping the client's loopback
-   * RPC. A failed round is retried once through the Ratis client, whose retry policy covers a
-   * leader change.
+   * One read barrier: the leader names the Raft index to read from once it has confirmed that it
+   * leads ({@link #confirmedReadIndex}), and this node waits until it has applied that index.
    */
   private CompletableFuture<Void> sendReadBarrier() {
-    return localLeaderReady(System.nanoTime() + config.raft().requestTimeoutMs() * 1_000_000L)
-        .thenCompose(v -> readIndexRound());
+    long deadlineNanos = System.nanoTime() + config.raft().requestTimeoutMs() * 1_000_000L;
+    return askLeader()
+        .thenCompose(
+            answer -> {
+              if (answer instanceof LeaderRead.ReadFrom from) {
+                return appliedUpTo(from.raftIndex(), deadlineNanos);
+              }
+              if (answer instanceof LeaderRead.Refused refused) {
+                return CompletableFuture.failedFuture(
+                    ErrorCode.NO_LEADER.error(
+                        "the Raft leader could not confirm that it leads: "
+                            + refused.reason()
+                            + "; retry shortly"));
+              }
+              if (answer instanceof LeaderRead.NotLeading) {
+                return noLeader();
+              }
+              return ratisReadIndex();
+            });
   }
 
   /**
-   * Completes once this node is not a leader that has yet to apply its first entry of the term, nor
-   * one whose leadership a majority has not confirmed lately. Ratis answers a one-member group's
-   * ReadIndex with its commit index at once, and after a restart (the commit index is not
-   * persisted) that can be below entries acknowledged before the crash and not yet replayed: a
-   * linearizable read then missed an acknowledged write. And Ratis answers a leader's ReadIndex
-   * from confirmations that can predate a pause or a partition ({@link LeaderConfirmation}). Polled
-   * on the client thread every 5 ms until ready or {@code deadlineNanos}, when an unconfirmed
-   * leader refuses the read.
+   * Asks the leader for the index to read from: through this node's server when it leads, else
+   * through the client, which the client switch keeps pointed at the leader this node knows. The
+   * request is Ratis's linearizable read, so the leader's own lease (by when it sent the heartbeats
+   * answered) must hold too. When that fails, or the member asked no longer leads, it asks once
+   * more through the client.
    */
-  private CompletableFuture<Void> localLeaderReady(long deadlineNanos) {
-    CompletableFuture<Void> ready = new CompletableFuture<>();
-    pollLeaderReady(ready, deadlineNanos);
-    return ready;
-  }
-
-  private void pollLeaderReady(CompletableFuture<Void> ready, long deadlineNanos) {
-    boolean unready;
-    boolean unconfirmed;
-    try {
-      var division = server.getDivision(GROUP_ID);
-      var info = division.getInfo();
-      unready = info.isLeader() && !info.isLeaderReady();
-      unconfirmed = info.isLeader() && !unready && !confirmedLeader(division);
-    } catch (IOException e) {
-      unready = false; // no group here: the barrier itself says so
-      unconfirmed = false;
-    }
-    if (!unready && !unconfirmed) {
-      ready.complete(null);
-      return;
-    }
-    boolean closing = false;
-    if (System.nanoTime() <= deadlineNanos) {
-      try {
-        var unused =
-            clientSwitches.schedule(
-                () -> pollLeaderReady(ready, deadlineNanos), 5, TimeUnit.MILLISECONDS);
-        return;
-      } catch (java.util.concurrent.RejectedExecutionException e) {
-        closing = true;
-      }
-    }
-    if (unconfirmed) {
-      ready.completeExceptionally(
-          ApiError.of(
-                  ErrorCode.NO_LEADER,
-                  closing
-                      ? "this node is stopping; retry on another"
-                      : "this node leads, but a majority of the group has not answered it lately;"
-                          + " retry shortly")
-              .exception());
-    } else {
-      ready.complete(null); // the barrier itself says whether the new leader is ready
-    }
-  }
-
-  /** This leader's view of its voters' last answers, judged by {@link #leadership}. */
-  private boolean confirmedLeader(RaftServer.Division division) throws IOException {
-    Map<String, Long> ages = new HashMap<>();
-    for (var follower :
-        division.getInfo().getRoleInfoProto().getLeaderInfo().getFollowerInfoList()) {
-      ages.put(follower.getId().getId().toStringUtf8(), follower.getLastRpcElapsedTimeMs());
-    }
-    return leadership.confirmed(selfId.toString(), storedVoters(server), ages);
-  }
-
-  private CompletableFuture<Void> readIndexRound() {
-    RaftClientRequest request =
-        RaftClientRequest.newBuilder()
-            .setClientId(localClientId)
-            .setServerId(selfId)
-            .setGroupId(GROUP_ID)
-            .setCallId(localCallIds.incrementAndGet())
-            .setMessage(Message.EMPTY)
-            .setType(RaftClientRequest.readRequestType())
-            .setTimeoutMs(config.raft().requestTimeoutMs())
-            .build();
-    // Bounded: a barrier that never returned would hold up every read queued behind it.
-    CompletableFuture<RaftClientReply> direct =
-        submitLocally(request).orTimeout(config.raft().requestTimeoutMs(), TimeUnit.MILLISECONDS);
-    return direct
-        .handle((reply, error) -> error == null && reply.isSuccess() ? reply : null)
+  private CompletableFuture<LeaderRead> askLeader() {
+    CompletableFuture<RaftClientReply> first =
+        selfId.toString().equals(leaderId())
+            ? submitLocally(readRequest(LeaderRead.REQUEST))
+            : client.async().sendReadOnlyUnordered(LeaderRead.REQUEST);
+    return first
+        .handle((reply, error) -> error == null ? answer(reply) : null)
         .thenCompose(
-            reply -> reply != null ? CompletableFuture.completedFuture(reply) : readViaClient())
+            answer ->
+                answer != null && !(answer instanceof LeaderRead.NotLeading)
+                    ? CompletableFuture.completedFuture(answer)
+                    : client
+                        .async()
+                        .sendReadOnlyUnordered(LeaderRead.REQUEST)
+                        .handle((reply, error) -> answer(checked(reply, error, "read"))));
+  }
+
+  /** The leader's answer in a successful reply; null for a failed one. */
+  private static LeaderRead answer(RaftClientReply reply) {
+    return reply.isSuccess() ? LeaderRead.decode(reply.getMessage().getContent()) : null;
+  }
+
+  /** Ratis's own ReadIndex round through this node's server, for a leader of an earlier version. */
+  private CompletableFuture<Void> ratisReadIndex() {
+    return submitLocally(readRequest(Message.EMPTY))
         .handle(
             (reply, error) -> {
               checked(reply, error, "read");
@@ -817,14 +784,133 @@ public final class RaftNode implements AutoCloseable {
 
   private CompletableFuture<RaftClientReply> submitLocally(RaftClientRequest request) {
     try {
-      return server.submitClientRequestAsync(request);
+      // Bounded: a barrier that never returned would hold up every read queued behind it.
+      return server
+          .submitClientRequestAsync(request)
+          .orTimeout(config.raft().requestTimeoutMs(), TimeUnit.MILLISECONDS);
     } catch (IOException e) {
       return CompletableFuture.failedFuture(e);
     }
   }
 
-  private CompletableFuture<RaftClientReply> readViaClient() {
-    return client.async().sendReadOnlyUnordered(Message.EMPTY, selfId);
+  private RaftClientRequest readRequest(Message query) {
+    return RaftClientRequest.newBuilder()
+        .setClientId(localClientId)
+        .setServerId(selfId)
+        .setGroupId(GROUP_ID)
+        .setCallId(localCallIds.incrementAndGet())
+        .setMessage(query)
+        .setType(RaftClientRequest.readRequestType())
+        .setTimeoutMs(config.raft().requestTimeoutMs())
+        .build();
+  }
+
+  /** Completes once this node has applied Raft index {@code index}, or fails at the deadline. */
+  private CompletableFuture<Void> appliedUpTo(long index, long deadlineNanos) {
+    AppliedIndexWatch.Wait wait = stateMachine.raftApplied().await(index);
+    // At least an election timeout: the leader's answer may have used up the barrier's time, and
+    // the entries up to its commit index reach this member with the next heartbeat.
+    long waitNanos =
+        Math.max(
+            deadlineNanos - System.nanoTime(),
+            TimeUnit.MILLISECONDS.toNanos(config.raft().electionTimeoutMinMs()));
+    return wait.ready()
+        .orTimeout(waitNanos, TimeUnit.NANOSECONDS)
+        .whenComplete(
+            (v, error) -> {
+              if (error != null) {
+                stateMachine.raftApplied().cancel(wait); // leaves nothing behind in the watch
+              }
+            })
+        .exceptionallyCompose(
+            error ->
+                CompletableFuture.failedFuture(
+                    ErrorCode.TIMEOUT.error(
+                        "this node has not applied the leader's commit index "
+                            + index
+                            + " in time; retry, or read on the leader")));
+  }
+
+  /**
+   * The leader's side of every read barrier (the state machine's query runs it): once this node is
+   * a leader that has applied its first entry of the term and whose leadership a majority confirmed
+   * lately, its commit index, which holds every write acknowledged before the barrier began. Ratis
+   * answers a one-member group's ReadIndex with its commit index at once, and after a restart (the
+   * commit index is not persisted) that can be below entries acknowledged before the crash and not
+   * yet replayed. And Ratis answers a ReadIndex, a leader's own or a follower's, from confirmations
+   * that can predate a pause or a partition ({@link LeaderConfirmation}). Checked at once on the
+   * thread Ratis runs the query on, then every 5 ms on the client thread, for up to half of one
+   * client attempt ({@link #clientAttemptMs}), so the refusal reaches a remote reader before its
+   * client gives up on the attempt and sends it again.
+   */
+  private CompletableFuture<LeaderRead> confirmedReadIndex() {
+    CompletableFuture<LeaderRead> answer = new CompletableFuture<>();
+    pollConfirmed(
+        answer,
+        System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(clientAttemptMs(config.raft()) / 2));
+    return answer;
+  }
+
+  /** What {@link #leadership} judges: this leader's voters, their last answers, its log. */
+  private LeaderConfirmation.View leaderView() {
+    try {
+      var division = server.getDivision(GROUP_ID);
+      var info = division.getInfo();
+      if (!info.isLeader()) {
+        return LeaderConfirmation.View.NOT_LEADING;
+      }
+      Map<String, Long> ages = new HashMap<>();
+      for (var follower : info.getRoleInfoProto().getLeaderInfo().getFollowerInfoList()) {
+        ages.put(follower.getId().getId().toStringUtf8(), follower.getLastRpcElapsedTimeMs());
+      }
+      var log = division.getRaftLog();
+      var last = log.getLastEntryTermIndex();
+      return new LeaderConfirmation.View(
+          true,
+          storedVoters(server),
+          ages,
+          last == null ? -1 : last.getIndex(),
+          log.getLastCommittedIndex());
+    } catch (IOException noGroup) {
+      return LeaderConfirmation.View.NOT_LEADING;
+    }
+  }
+
+  private void pollConfirmed(CompletableFuture<LeaderRead> answer, long deadlineNanos) {
+    String waitingFor;
+    try {
+      var division = server.getDivision(GROUP_ID);
+      var info = division.getInfo();
+      if (!info.isLeader()) {
+        answer.complete(new LeaderRead.NotLeading());
+        return;
+      }
+      if (!info.isLeaderReady()) {
+        waitingFor = "it has yet to commit its first entry as leader";
+      } else if (!leadership.confirmed(leaderView())) {
+        waitingFor =
+            "a majority of the group has not answered it lately, or it has yet to commit an entry"
+                + " since";
+      } else {
+        // Read after the confirmation: every write acknowledged before the barrier is in it.
+        answer.complete(new LeaderRead.ReadFrom(division.getRaftLog().getLastCommittedIndex()));
+        return;
+      }
+    } catch (IOException e) {
+      answer.complete(new LeaderRead.NotLeading()); // no group here, so no leadership either
+      return;
+    }
+    if (System.nanoTime() <= deadlineNanos) {
+      try {
+        var unused =
+            clientSwitches.schedule(
+                () -> pollConfirmed(answer, deadlineNanos), 5, TimeUnit.MILLISECONDS);
+        return;
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        waitingFor = "it is stopping";
+      }
+    }
+    answer.complete(new LeaderRead.Refused(waitingFor));
   }
 
   private static RaftClientReply checked(RaftClientReply reply, Throwable error, String what) {
@@ -867,7 +953,9 @@ public final class RaftNode implements AutoCloseable {
                   + what
                   + " did not complete in time ("
                   + cause.getClass().getSimpleName()
-                  + "); its outcome is unknown, look the key's history up before retrying")
+                  + ("read".equals(what)
+                      ? "); nothing was changed, retry"
+                      : "); its outcome is unknown, look the key's history up before retrying"))
           .exception();
     }
     throw new CompletionException(cause);

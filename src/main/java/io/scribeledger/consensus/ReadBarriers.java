@@ -6,11 +6,12 @@ import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 
 /**
- * Coalesces linearizable reads onto shared Raft read barriers (ReadIndex). Readers that arrive
- * while a barrier is in flight wait for the next one, which starts after they arrived — so each
- * read still reflects every write acknowledged before it began — and one barrier then serves them
- * all instead of one round trip each. A round in flight when the leader changes is superseded by a
- * fresh one ({@link #restart}): it may be waiting on a leader that will never answer.
+ * Coalesces linearizable reads onto shared read barriers (each asks the leader which Raft index to
+ * read from: {@link LeaderRead}). Readers that arrive while a barrier is in flight wait for the
+ * next one, which starts after they arrived — so each read still reflects every write acknowledged
+ * before it began — and one barrier then serves them all instead of one round trip each. A round in
+ * flight when the leader changes is superseded by a fresh one ({@link #restart}): it may be waiting
+ * on a leader that will never answer.
  */
 final class ReadBarriers {
 

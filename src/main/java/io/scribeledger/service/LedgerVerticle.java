@@ -548,13 +548,20 @@ public final class LedgerVerticle extends AbstractVerticle {
     return r == null ? List.of() : r.problems();
   }
 
-  /** How long a readiness check waits for its read barrier: a ready node serves one at once. */
-  private static final long READY_BARRIER_MS = 1000;
+  /**
+   * How long a readiness check waits for its read barrier: a ready node serves one at once, and
+   * after a pause of the leader every member's barrier waits about an election timeout for the
+   * leader to be confirmed again, which must not take the whole group out of service.
+   */
+  private long readyBarrierMs() {
+    return Math.max(1000, 3 * config.raft().electionTimeoutMinMs());
+  }
 
   /**
    * Ready when the status shows nothing wrong and a linearizable read barrier (the leader's read
-   * index, applied here) completes within a second: the status alone cannot tell a follower or a
-   * leader just resumed from a pause, which still trusts a commit index as old as the pause.
+   * index, applied here) completes within {@link #readyBarrierMs}: the status alone cannot tell a
+   * follower or a leader just resumed from a pause, which still trusts a commit index as old as the
+   * pause.
    */
   private Future<Readiness> readiness() {
     NodeStatus s = status();
@@ -563,7 +570,7 @@ public final class LedgerVerticle extends AbstractVerticle {
       return Future.succeededFuture(new Readiness(s, reason));
     }
     return Future.fromCompletionStage(
-            node.readBarrier().orTimeout(READY_BARRIER_MS, TimeUnit.MILLISECONDS), context)
+            node.readBarrier().orTimeout(readyBarrierMs(), TimeUnit.MILLISECONDS), context)
         .map(v -> new Readiness(s, Optional.<String>empty()))
         .otherwise(
             e ->
@@ -571,7 +578,7 @@ public final class LedgerVerticle extends AbstractVerticle {
                     s,
                     Optional.of(
                         "a linearizable read could not be served within "
-                            + READY_BARRIER_MS
+                            + readyBarrierMs()
                             + " ms: "
                             + Failures.toApiError(e).message())));
   }

@@ -18,6 +18,8 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Random;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.junit.jupiter.api.Test;
 
 /** The Raft log and reply encodings round-trip, and malformed bytes are refused, never misread. */
@@ -171,5 +173,40 @@ class CodecTest {
     assertEquals(
         "a",
         assertInstanceOf(WriteOutcome.Applied.class, outcomes.outcomes().get(1)).receipt().key());
+  }
+
+  @Test
+  void leaderReadAnswersRoundTripAndOthersAreRefused() {
+    for (LeaderRead answer :
+        new LeaderRead[] {
+          new LeaderRead.ReadFrom(0),
+          new LeaderRead.ReadFrom(Long.MAX_VALUE),
+          new LeaderRead.Refused("a majority of the group has not answered it lately"),
+          new LeaderRead.Refused(""),
+          new LeaderRead.NotLeading()
+        }) {
+      assertEquals(answer, LeaderRead.decode(answer.toMessage().getContent()));
+    }
+    // What a member of an earlier version answers: the reader falls back to Ratis's ReadIndex.
+    assertInstanceOf(LeaderRead.Unanswered.class, LeaderRead.decode(ByteString.EMPTY));
+    assertEquals(ByteString.EMPTY, new LeaderRead.Unanswered().toMessage().getContent());
+
+    ByteString readFrom = new LeaderRead.ReadFrom(42).toMessage().getContent();
+    for (int len = 1; len < readFrom.size(); len++) {
+      ByteString cut = readFrom.substring(0, len);
+      assertThrows(IllegalArgumentException.class, () -> LeaderRead.decode(cut), "length " + len);
+    }
+    ByteString negative =
+        ByteString.copyFrom(ByteBuffer.allocate(9).put((byte) 'R').putLong(-1).flip());
+    assertThrows(IllegalArgumentException.class, () -> LeaderRead.decode(negative));
+    for (byte tag : new byte[] {0, 'F', 'L', 'x', (byte) 0xff}) {
+      ByteString unknown = ByteString.copyFrom(new byte[] {tag, 1});
+      assertThrows(IllegalArgumentException.class, () -> LeaderRead.decode(unknown), "tag " + tag);
+    }
+    // Only the lone tag is the query: an empty query or a longer one is not.
+    assertEquals(true, LeaderRead.isRequest(LeaderRead.REQUEST));
+    assertEquals(false, LeaderRead.isRequest(Message.EMPTY));
+    assertEquals(
+        false, LeaderRead.isRequest(Message.valueOf(ByteString.copyFrom(new byte[] {'L', 0}))));
   }
 }

@@ -1,50 +1,117 @@
 package io.scribeledger.consensus;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /**
  * When a leader may serve a linearizable read from its own state: the rule, on a clock the test
- * moves (a real pause is what {@code PausedLeaderReadIT} and {@code ClusterProcessIT} do with
- * SIGSTOP).
+ * moves and a Raft state the test sets (a real pause is what {@code PausedLeaderReadIT} and {@code
+ * ClusterProcessIT} do with SIGSTOP).
  */
 class LeaderConfirmationTest {
 
   private static final List<String> THREE = List.of("n1", "n2", "n3");
 
   private final AtomicLong now = new AtomicLong(1_000_000_000L);
+
+  /** What the watch sees on each tick: a leader of three whose followers answer at once. */
+  private final AtomicReference<LeaderConfirmation.View> seen =
+      new AtomicReference<>(view(Map.of("n2", 10L, "n3", 10L), 100, 100));
+
+  private final AtomicInteger proofsProposed = new AtomicInteger();
+
   // Lease 270 ms, a pause is a gap over 150 ms (plus a tick), answers count 300 ms after one.
   private final LeaderConfirmation leadership =
-      new LeaderConfirmation(270, 150, 300, now::get, null);
+      new LeaderConfirmation(
+          "n1", 270, 150, 300, now::get, seen::get, proofsProposed::incrementAndGet, null);
 
   @Test
   void aMajorityThatAnsweredWithinTheLeaseConfirms() {
     tickFor(100);
-    assertTrue(leadership.confirmed("n1", THREE, Map.of("n2", 40L, "n3", 5_000L)));
-    assertTrue(leadership.confirmed("n1", List.of("n1"), Map.of()), "a group of one");
+    assertTrue(leadership.confirmed(view(Map.of("n2", 40L, "n3", 5_000L), 100, 100)));
+    assertTrue(
+        leadership.confirmed(new LeaderConfirmation.View(true, List.of("n1"), Map.of(), 5, 5)),
+        "a group of one");
+    assertEquals(0, proofsProposed.get());
   }
 
   @Test
   void aLeaderCutOffFromItsFollowersIsNotConfirmed() {
     tickFor(100);
-    assertFalse(leadership.confirmed("n1", THREE, Map.of("n2", 300L, "n3", 5_000L)));
-    assertFalse(leadership.confirmed("n1", THREE, Map.of()), "never answered");
+    assertFalse(leadership.confirmed(view(Map.of("n2", 300L, "n3", 5_000L), 100, 100)));
+    assertFalse(leadership.confirmed(view(Map.of(), 100, 100)), "never answered");
   }
 
   @Test
   void onlyVotersCount() {
     tickFor(100);
-    // A listener (non-voting member) answering does not make a majority of voters.
-    assertFalse(leadership.confirmed("n1", THREE, Map.of("learner", 1L, "n3", 5_000L)));
     List<String> five = List.of("n1", "n2", "n3", "n4", "n5");
-    assertFalse(leadership.confirmed("n1", five, Map.of("n2", 1L)));
-    assertTrue(leadership.confirmed("n1", five, Map.of("n2", 1L, "n4", 2L)));
+    assertTrue(
+        leadership.confirmed(
+            new LeaderConfirmation.View(true, five, Map.of("n2", 1L, "n4", 2L), 9, 9)));
+    assertFalse(
+        leadership.confirmed(new LeaderConfirmation.View(true, five, Map.of("n2", 1L), 9, 9)));
+    // A listener (non-voting member) answering does not make a majority of voters.
+    assertFalse(leadership.confirmed(view(Map.of("learner", 1L, "n3", 5_000L), 100, 100)));
+  }
+
+  /**
+   * The heal of a partition: the follower's reply that deposes the leader refreshes its answer time
+   * before Ratis steps the leader down, so answers alone would confirm it in that moment.
+   */
+  @Test
+  void afterALapseAnswersConfirmOnlyWithAnEntryCommittedSince() {
+    tickFor(100);
+    seen.set(view(Map.of("n2", 400L, "n3", 400L), 120, 100)); // cut off, writes pile up
+    tickFor(40);
+    seen.set(view(Map.of("n2", 600L, "n3", 600L), 130, 100));
+    tickFor(40); // the watch sees the lapse: no read needed for that
+    assertEquals(0, proofsProposed.get(), "nothing to propose while no majority answers");
+
+    LeaderConfirmation.View healed = view(Map.of("n2", 1L, "n3", 700L), 130, 100);
+    assertFalse(leadership.confirmed(healed), "a fresh answer, but nothing committed since");
+    assertEquals(1, proofsProposed.get(), "a read that waits has the proof entry proposed");
+    assertFalse(leadership.confirmed(healed));
+    assertEquals(1, proofsProposed.get(), "once per lapse");
+    assertFalse(
+        leadership.confirmed(view(Map.of("n2", 1L), 131, 130)),
+        "entries appended before the lapse was last seen do not prove it");
+    assertTrue(
+        leadership.confirmed(view(Map.of("n2", 1L), 131, 131)),
+        "the proof entry (appended after the lapse) is committed: a majority took this term's entry");
+    assertTrue(leadership.confirmed(view(Map.of("n2", 1L), 131, 131)), "and stays confirmed");
+  }
+
+  @Test
+  void aProofThatCouldNotBeProposedIsProposedAgainAfterAnElectionTimeout() {
+    seen.set(view(Map.of(), 50, 50));
+    tickFor(40);
+    LeaderConfirmation.View answered = view(Map.of("n3", 2L), 50, 50);
+    assertFalse(leadership.confirmed(answered));
+    tickFor(200);
+    assertFalse(leadership.confirmed(answered));
+    assertEquals(1, proofsProposed.get());
+    tickFor(120);
+    assertFalse(leadership.confirmed(answered));
+    assertEquals(2, proofsProposed.get(), "the first proposal appended nothing");
+  }
+
+  @Test
+  void aNewTermNeedsNoProofOfTheOldOne() {
+    seen.set(view(Map.of(), 50, 50));
+    tickFor(40);
+    seen.set(LeaderConfirmation.View.NOT_LEADING); // stepped down, later elected again
+    tickFor(40);
+    assertTrue(leadership.confirmed(view(Map.of("n2", 1L), 60, 55)));
   }
 
   @Test
@@ -52,30 +119,40 @@ class LeaderConfirmationTest {
     tickFor(100);
     advanceMs(4_000); // SIGSTOP: the watch does not run
     // Before the watch runs again, the gap itself says the process was paused.
-    assertFalse(leadership.confirmed("n1", THREE, Map.of("n2", 1L, "n3", 1L)));
+    assertFalse(leadership.confirmed(view(Map.of("n2", 1L, "n3", 1L), 100, 100)));
+    // The followers' last answers are as old as the pause: the lapse is the pause's own.
+    seen.set(view(Map.of("n2", 4_000L, "n3", 4_000L), 100, 100));
     leadership.tick();
+    assertEquals(1, proofsProposed.get(), "the proof entry is proposed as the pause is noticed");
+    seen.set(view(Map.of("n2", 4_000L, "n3", 4_000L), 101, 100)); // appended: index 101
+    tickFor(40); // still no answer since the pause: a lapse, but the pause's own
     // Replies buffered during the pause arrive at once: they may predate another leader.
-    advanceMs(10);
-    assertFalse(leadership.confirmed("n1", THREE, Map.of("n2", 5L, "n3", 5L)));
-    tickFor(300);
+    assertFalse(leadership.confirmed(view(Map.of("n2", 5L, "n3", 5L), 101, 101)));
+    seen.set(view(Map.of("n2", 5L, "n3", 5L), 101, 101));
+    tickFor(260);
     assertFalse(
-        leadership.confirmed("n1", THREE, Map.of("n2", 305L, "n3", 305L)),
-        "received right after the pause");
+        leadership.confirmed(view(Map.of("n2", 250L, "n3", 250L), 101, 101)),
+        "received within an election timeout of the pause");
+    seen.set(view(Map.of("n2", 100L, "n3", 100L), 101, 101));
     tickFor(200);
+    assertFalse(
+        leadership.confirmed(view(Map.of("n2", 100L, "n3", 5_000L), 100, 100)),
+        "an answer to a request sent after the pause, but no entry committed since");
     assertTrue(
-        leadership.confirmed("n1", THREE, Map.of("n2", 100L, "n3", 5_000L)),
-        "received 400 ms after the pause: an answer to a request sent after it");
+        leadership.confirmed(view(Map.of("n2", 100L, "n3", 5_000L), 101, 101)),
+        "received 400 ms after the pause, and the entry proposed after it committed (the lapse"
+            + " the watch saw during the pause's own drain asked for no later one)");
   }
 
   @Test
   void aLeaderHandingOverCountsOnlyLaterAnswers() {
     tickFor(100);
-    assertTrue(leadership.confirmed("n1", THREE, Map.of("n2", 10L)));
+    assertTrue(leadership.confirmed(view(Map.of("n2", 10L), 100, 100)));
     leadership.distrust(); // a follower may vote for the new leader right after answering
     tickFor(100);
-    assertFalse(leadership.confirmed("n1", THREE, Map.of("n2", 10L)));
+    assertFalse(leadership.confirmed(view(Map.of("n2", 10L), 100, 100)));
     tickFor(300);
-    assertTrue(leadership.confirmed("n1", THREE, Map.of("n2", 10L)), "the transfer failed");
+    assertTrue(leadership.confirmed(view(Map.of("n2", 10L), 100, 100)), "the transfer failed");
   }
 
   @Test
@@ -84,7 +161,43 @@ class LeaderConfirmationTest {
       advanceMs(120); // a tick late by 100 ms: a busy machine, not a pause
       leadership.tick();
     }
-    assertTrue(leadership.confirmed("n1", THREE, Map.of("n2", 10L)));
+    assertTrue(leadership.confirmed(view(Map.of("n2", 10L), 100, 100)));
+  }
+
+  @Test
+  void aWatchThatCannotReadTheRaftStateRefusesUntilItCanAndThenTreatsTheGapAsAPause() {
+    java.util.concurrent.atomic.AtomicBoolean failing =
+        new java.util.concurrent.atomic.AtomicBoolean(true);
+    LeaderConfirmation watch =
+        new LeaderConfirmation(
+            "n1",
+            270,
+            150,
+            300,
+            now::get,
+            () -> {
+              if (failing.get()) {
+                throw new IllegalStateException("closed");
+              }
+              return seen.get();
+            },
+            proofsProposed::incrementAndGet,
+            null);
+    for (int i = 0; i < 20; i++) {
+      advanceMs(20);
+      watch.tick();
+    }
+    assertFalse(watch.confirmed(view(Map.of("n2", 10L), 100, 100)), "refused, never let through");
+    failing.set(false);
+    advanceMs(20);
+    watch.tick();
+    assertEquals(1, proofsProposed.get(), "handled as a pause: a proof entry is proposed");
+    assertFalse(watch.confirmed(view(Map.of("n2", 10L), 100, 100)));
+  }
+
+  private static LeaderConfirmation.View view(
+      Map<String, Long> ages, long lastLogIndex, long commitIndex) {
+    return new LeaderConfirmation.View(true, THREE, ages, lastLogIndex, commitIndex);
   }
 
   private void tickFor(long ms) {

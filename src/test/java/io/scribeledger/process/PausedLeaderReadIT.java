@@ -24,15 +24,19 @@ import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A leader paused (SIGSTOP) while the others elect a new leader and acknowledge a newer value must
- * not answer a linearizable read with the older one when it resumes. The read is on its socket
- * before the resume, so it is among the first things the resumed node serves, and Ratis, which
- * answers a leader's ReadIndex at once from a confirmation of any age, has one: a read served while
- * both followers were stopped for longer than the lease confirmed the current commit index just
- * before the pause. On this machine the new term's messages buffered for the paused node reached
- * Ratis first in every run, so this test did not fail before {@code LeaderConfirmation}; it guards
- * the scenario ({@code ClusterProcessIT} hit the stale answer once in about 30 runs, through
- * readiness).
+ * Linearizable reads around a paused leader (SIGSTOP). First: a leader paused while the others
+ * elect a new leader and acknowledge a newer value must not answer a linearizable read with the
+ * older one when it resumes. Second ({@link
+ * #aFollowersReadWaitsUntilAResumedLeaderIsConfirmedAgain}): a follower's read goes through the
+ * same check on the leader.
+ *
+ * <p>In the first test, the read is on its socket before the resume, so it is among the first
+ * things the resumed node serves, and Ratis, which answers a leader's ReadIndex at once from a
+ * confirmation of any age, has one: a read served while both followers were stopped for longer than
+ * the lease confirmed the current commit index just before the pause. On this machine the new
+ * term's messages buffered for the paused node reached Ratis first in every run, so this test did
+ * not fail before {@code LeaderConfirmation}; it guards the scenario ({@code ClusterProcessIT} hit
+ * the stale answer once in about 30 runs, through readiness).
  */
 @ExtendWith(VertxExtension.class)
 class PausedLeaderReadIT {
@@ -46,6 +50,32 @@ class PausedLeaderReadIT {
   /** How long the leader stays paused while the others go on. */
   private static final long PAUSE_NANOS = TimeUnit.SECONDS.toNanos(4);
 
+  /**
+   * The short-pause test's minimum election timeout: after a pause the leader counts only answers
+   * received this long after it noticed (LeaderConfirmation waits one minimum election timeout).
+   */
+  private static final long ELECTION_TIMEOUT_MIN_MS = 600;
+
+  /** The short-pause test's timing: wider than the tests' usual 150 ms, for a pause in between. */
+  private static final JsonObject SLOWER_ELECTIONS =
+      new JsonObject()
+          .put(
+              "raft",
+              new JsonObject()
+                  .put("electionTimeoutMinMs", ELECTION_TIMEOUT_MIN_MS)
+                  .put("electionTimeoutMaxMs", 2 * ELECTION_TIMEOUT_MIN_MS));
+
+  /**
+   * Longer than what the leader counts as a pause of its process (half its minimum election timeout
+   * plus its 20 ms tick: 320 ms). A follower starts an election only after its own timeout
+   * (600-1200 ms) without a heartbeat, and Ratis sends one every half minimum election timeout (300
+   * ms), so in most attempts the paused node still leads when it resumes; the others are skipped.
+   */
+  private static final long SHORT_PAUSE_MS = 400;
+
+  /** Rounds where the paused node still leads after the short pause. */
+  private static final int SHORT_ROUNDS = 3;
+
   @Test
   void aResumedLeaderNeverServesTheValueItHeldWhenPaused(
       Vertx vertx, @TempDir(cleanup = CleanupMode.ON_SUCCESS) Path dir) throws Exception {
@@ -53,14 +83,7 @@ class PausedLeaderReadIT {
     List<JarProcess> procs = new ArrayList<>();
     List<Api> apis = new ArrayList<>();
     try {
-      for (int i = 0; i < 3; i++) {
-        procs.add(
-            JarProcess.start(dir.resolve("work-n" + (i + 1)), configs.get(i), java.util.Map.of()));
-      }
-      for (JsonObject c : configs) {
-        new HttpProbe(ClusterProcessIT.url(c)).awaitStatus("/health/ready", 200, 90_000);
-        apis.add(new Api(vertx, port(c), 4));
-      }
+      start(vertx, dir, configs, procs, apis);
       int live = 0;
       int rounds = 0;
       for (int attempt = 0; rounds < ROUNDS && attempt < 8 * ROUNDS; attempt++) {
@@ -127,11 +150,87 @@ class PausedLeaderReadIT {
       }
       assertEquals(ROUNDS, rounds, "rounds where stopping the followers kept the leader");
     } finally {
-      apis.forEach(Api::close);
-      for (JarProcess p : procs) {
-        p.signal("CONT");
-        p.close();
+      stop(procs, apis);
+    }
+  }
+
+  /**
+   * A follower's linearizable read goes through the leader's own confirmation, not only Ratis's:
+   * after a pause of the leader's process, the leader serves no read, its followers' included,
+   * until a majority has answered it since, which it counts only from a whole minimum election
+   * timeout after it noticed the pause (answers sooner may be replies buffered during it). Ratis
+   * answers a follower's ReadIndex from a confirmation of any age, so before, the follower's read
+   * came back at once; with five voters, or a listener, such a follower can be on a deposed
+   * leader's side of a split and serve a stale value. The time bound is the rule under test, not a
+   * speed: a read answered sooner was answered on an unconfirmed leadership.
+   */
+  @Test
+  void aFollowersReadWaitsUntilAResumedLeaderIsConfirmedAgain(
+      Vertx vertx, @TempDir(cleanup = CleanupMode.ON_SUCCESS) Path dir) throws Exception {
+    List<JsonObject> configs = TestCluster.configs(dir, 3, SLOWER_ELECTIONS);
+    List<JarProcess> procs = new ArrayList<>();
+    List<Api> apis = new ArrayList<>();
+    try {
+      start(vertx, dir, configs, procs, apis);
+      int rounds = 0;
+      for (int attempt = 0; rounds < SHORT_ROUNDS && attempt < 5 * SHORT_ROUNDS; attempt++) {
+        int leader = apis.get(0).leaderNumber() - 1;
+        Api follower = apis.get((leader + 1) % 3);
+        String key = "/kv/short-" + attempt;
+        assertEquals(201, follower.put(key, "v").statusCode());
+        assertEquals("v", follower.get(key).bodyAsString());
+        long term = status(apis.get(leader)).getLong("term");
+
+        procs.get(leader).signal("STOP");
+        TimeUnit.MILLISECONDS.sleep(SHORT_PAUSE_MS); // the fault: how long the leader is paused
+        long resumed = System.nanoTime();
+        procs.get(leader).signal("CONT");
+        HttpResponse<Buffer> read = follower.get(key);
+        long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - resumed);
+
+        if (!stillLeads(apis.get(leader), term)) {
+          System.out.printf(
+              "attempt %d: a follower elected a new leader during the pause of n%d; again%n",
+              attempt, leader + 1);
+          continue;
+        }
+        System.out.printf(
+            "attempt %d: n%d paused %d ms; a read on its follower answered %d after %d ms%n",
+            attempt, leader + 1, SHORT_PAUSE_MS, read.statusCode(), tookMs);
+        assertEquals(200, read.statusCode(), read.bodyAsString());
+        assertEquals("v", read.bodyAsString());
+        assertTrue(
+            tookMs >= ELECTION_TIMEOUT_MIN_MS,
+            "a follower's read was answered "
+                + tookMs
+                + " ms after its leader resumed from a pause, before any answer the leader"
+                + " received could confirm it still led");
+        rounds++;
       }
+      assertEquals(SHORT_ROUNDS, rounds, "rounds where the paused node still led afterwards");
+    } finally {
+      stop(procs, apis);
+    }
+  }
+
+  private static void start(
+      Vertx vertx, Path dir, List<JsonObject> configs, List<JarProcess> procs, List<Api> apis)
+      throws Exception {
+    for (int i = 0; i < 3; i++) {
+      procs.add(
+          JarProcess.start(dir.resolve("work-n" + (i + 1)), configs.get(i), java.util.Map.of()));
+    }
+    for (JsonObject c : configs) {
+      new HttpProbe(ClusterProcessIT.url(c)).awaitStatus("/health/ready", 200, 90_000);
+      apis.add(new Api(vertx, port(c), 4));
+    }
+  }
+
+  private static void stop(List<JarProcess> procs, List<Api> apis) throws Exception {
+    apis.forEach(Api::close);
+    for (JarProcess p : procs) {
+      p.signal("CONT");
+      p.close();
     }
   }
 
