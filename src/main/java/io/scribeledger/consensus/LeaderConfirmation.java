@@ -1,6 +1,8 @@
 package io.scribeledger.consensus;
 
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -21,37 +23,45 @@ import org.slf4j.LoggerFactory;
  * one and acknowledged writes cannot advance its commit index, so it answered from its old state
  * until it noticed the newer term (seen: a leader resumed after a 4 s pause reported ready at Raft
  * index 250 while 907 were committed). Ratis's own lease (by when requests were sent) is not
- * exposed; this one goes by when answers were received, so it assumes, as any lease does, that an
- * answer is not held back longer than the lease. Answers received within {@code drainMs} of a pause
- * may be replies buffered during it; later ones answer requests sent after it, and a follower that
- * meanwhile followed another leader answers those with its newer term, which makes this node step
- * down.
+ * exposed; this one goes by when answers were received. A follower may vote for another one
+ * election timeout after it answered, so this lease holds only if an answer reaches Ratis here
+ * within the remaining tenth of that timeout plus the time an election and a commit take (Ratis's
+ * lease, checked first on every read, covers the rest while it is valid). Answers received within
+ * {@code drainMs} of a pause may be replies buffered during it; later ones answer requests sent
+ * after it, and a follower that meanwhile followed another leader answers those with its newer
+ * term, which makes this node step down.
  *
- * <p>Answers alone do not confirm a leader whose lease lapsed (no majority answered it within the
- * lease, seen by a read or by the watch) or whose process was paused: the reply that deposes it (a
- * follower's newer term) refreshes the follower's answer time in Ratis before Ratis steps this node
- * down, so a leader cut off while the others elected a new one would count it, in the moment the
- * partition heals, towards a majority. Such a leader is confirmed again only once it has also
- * committed an entry appended after the lapse was seen: a majority accepted an entry of its term
- * after it may have been deposed, so it was not (Raft's own argument for a leader's first entry).
- * The watch has that entry proposed ({@code proofProposer}) as soon as it notices a pause; after a
- * lapse, a read that waits for it does.
+ * <p>Answers alone do not confirm a leader whose lease lapsed or whose process was paused. A lapse
+ * is a moment when no majority of each voter set (both, during a configuration change) had answered
+ * within the lease; each look, by a read or by the watch every 20 ms, also checks that the answers
+ * seen at the previous look kept the lease until now, so a lapse between two looks counts too. The
+ * reason: the reply that deposes it (a follower's newer term) refreshes the follower's answer time
+ * in Ratis before Ratis steps this node down, so a leader cut off while the others elected a new
+ * one would count it, in the moment the partition heals, towards a majority. Such a leader is
+ * confirmed again only once it has also committed an entry appended after the lapse began: a
+ * majority accepted an entry of its term after it may have been deposed, so it was not (Raft's own
+ * argument for a leader's first entry). The watch has that entry proposed ({@code proofProposer})
+ * as soon as it notices a pause; after a lapse, a read that waits for it does.
  */
 final class LeaderConfirmation implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(LeaderConfirmation.class);
   private static final long TICK_MS = 20;
 
-  /** What the leader's Raft server shows at one moment. */
+  /**
+   * What the leader's Raft server shows at one moment. {@code voterSets} holds the voters of the
+   * configuration, and during a change of it also the previous one's: Raft then needs a majority of
+   * each.
+   */
   record View(
       boolean leading,
-      Collection<String> voters,
+      List<? extends Collection<String>> voterSets,
       Map<String, Long> answerAgesMs,
       long lastLogIndex,
       long commitIndex) {
 
     /** A node that does not lead now. */
-    static final View NOT_LEADING = new View(false, java.util.List.of(), Map.of(), -1, -1);
+    static final View NOT_LEADING = new View(false, List.of(), Map.of(), -1, -1);
   }
 
   private final String self;
@@ -71,6 +81,17 @@ final class LeaderConfirmation implements AutoCloseable {
    * only a commit index above it confirms it again.
    */
   private long proofAbove = -1;
+
+  /**
+   * Until when the answers seen at the last look keep the lease, so that a lapse between two looks
+   * is seen too; unknown (false) until this node's first look as leader.
+   */
+  private long leaseUntilNanos;
+
+  private boolean leaseKnown;
+
+  /** In a lapse that already asked for its proof: a longer one asks for no later entry. */
+  private boolean lapsed;
 
   /** The {@link #proofAbove} a proof entry was last proposed for, and when. */
   private long proposedFor = -1;
@@ -147,21 +168,19 @@ final class LeaderConfirmation implements AutoCloseable {
       }
       return;
     }
-    if (gapMs > TICK_MS + pauseMs) {
+    boolean paused = gapMs > TICK_MS + pauseMs;
+    if (paused) {
       distrustAt(now);
-      if (v.leading()) {
-        // Proposed now, so that it is committed by the time answers count again.
-        requireProofAbove(v.lastLogIndex());
-        proposeProof(now);
-      }
       LOG.info(
           "this process was paused for about {} ms: if it leads, it serves linearizable reads"
               + " again once a majority has answered it since and it has committed an entry since",
           gapMs);
-    } else if (!v.leading()) {
-      forgetProof(); // a new term starts with its own proof: its first entry, committed
-    } else if (!majorityAnswered(v, leaseMs) && !draining(now)) {
+    }
+    look(v, now);
+    if (paused && v.leading()) {
+      // Proposed now, so that it is committed by the time answers count again.
       requireProofAbove(v.lastLogIndex());
+      proposeProof(now);
     }
     lastTickNanos = now;
   }
@@ -190,16 +209,14 @@ final class LeaderConfirmation implements AutoCloseable {
     if (TimeUnit.NANOSECONDS.toMillis(now - lastTickNanos) > TICK_MS + pauseMs) {
       return false; // paused until a moment ago: the watch has not run since
     }
-    long maxAgeMs = leaseMs;
+    if (!look(v, now)) {
+      return false;
+    }
     if (distrusted) {
       long sinceMs = TimeUnit.NANOSECONDS.toMillis(now - distrustedSinceNanos);
-      maxAgeMs = Math.min(maxAgeMs, sinceMs - drainMs);
-    }
-    if (!majorityAnswered(v, maxAgeMs)) {
-      if (!majorityAnswered(v, leaseMs) && !draining(now)) {
-        requireProofAbove(v.lastLogIndex());
+      if (!majorityAnswered(v, Math.min(leaseMs, sinceMs - drainMs))) {
+        return false;
       }
-      return false;
     }
     synchronized (this) {
       if (proofAbove < 0 || v.commitIndex() > proofAbove) {
@@ -212,11 +229,52 @@ final class LeaderConfirmation implements AutoCloseable {
   }
 
   /**
-   * Within an election timeout of a pause or a handover: answers do not count, and a lapse seen
-   * then is the pause's own (the proof asked for at the pause covers it).
+   * One look at the leader's state, from the watch or a read: whether the lease holds now and held
+   * since the last look (the answers seen then kept it until now). A lapse, seen either way, asks
+   * once, at its start, for a proof: an entry appended after it, committed. Not leading forgets
+   * all: a new term starts with its own proof, its first entry committed.
    */
-  private boolean draining(long now) {
-    return distrusted && TimeUnit.NANOSECONDS.toMillis(now - distrustedSinceNanos) < drainMs;
+  private synchronized boolean look(View v, long now) {
+    if (!v.leading()) {
+      proofAbove = -1;
+      proposedFor = -1;
+      leaseKnown = false;
+      lapsed = false;
+      return false;
+    }
+    long answeredAt = majorityAnsweredAt(v, now);
+    // Continuity matters only from a look where it held: a lapse in progress asked already.
+    boolean held =
+        (!leaseKnown || lapsed || now - leaseUntilNanos <= 0)
+            && now - answeredAt < TimeUnit.MILLISECONDS.toNanos(leaseMs);
+    leaseUntilNanos = answeredAt + TimeUnit.MILLISECONDS.toNanos(leaseMs);
+    leaseKnown = true;
+    if (held) {
+      lapsed = false;
+    } else if (!lapsed) {
+      lapsed = true;
+      proofAbove = Math.max(proofAbove, v.lastLogIndex());
+    }
+    return held;
+  }
+
+  /**
+   * When the answers that make a majority of every voter set were received: the oldest of, per set,
+   * the freshest majority's oldest answer (this node answers itself at once).
+   */
+  private long majorityAnsweredAt(View v, long now) {
+    long at = now;
+    for (Collection<String> voters : v.voterSets()) {
+      List<Long> ages = new ArrayList<>();
+      for (String voter : voters) {
+        Long age = voter.equals(self) ? Long.valueOf(0) : v.answerAgesMs().get(voter);
+        ages.add(age == null || age < 0 ? Long.MAX_VALUE / 2 : age);
+      }
+      ages.sort(null);
+      long majorityAgeMs = ages.isEmpty() ? 0 : ages.get(voters.size() / 2);
+      at = Math.min(at, now - TimeUnit.MILLISECONDS.toNanos(Math.min(majorityAgeMs, 1L << 40)));
+    }
+    return at;
   }
 
   /**
@@ -238,23 +296,13 @@ final class LeaderConfirmation implements AutoCloseable {
   }
 
   private boolean majorityAnswered(View v, long maxAgeMs) {
-    long fresh = v.voters().contains(self) ? 1 : 0;
-    for (String voter : v.voters()) {
-      Long age = v.answerAgesMs().get(voter);
-      if (!voter.equals(self) && age != null && age >= 0 && age < maxAgeMs) {
-        fresh++;
-      }
-    }
-    return fresh > v.voters().size() / 2;
+    long now = nanoTime.getAsLong();
+    return maxAgeMs > 0
+        && now - majorityAnsweredAt(v, now) < TimeUnit.MILLISECONDS.toNanos(maxAgeMs);
   }
 
   private synchronized void requireProofAbove(long lastLogIndex) {
     proofAbove = Math.max(proofAbove, lastLogIndex);
-  }
-
-  private synchronized void forgetProof() {
-    proofAbove = -1;
-    proposedFor = -1;
   }
 
   @Override

@@ -260,12 +260,17 @@ public final class LedgerStateMachine extends BaseStateMachine {
     // and counted against it when admitted, so a burst forwarded between two readings of the free
     // space cannot run past the floor (a write admitted at this node's own door is counted twice
     // until the next reading: cautious, never short).
-    Optional<String> full = disk.admit(request.getMessage().getContent().size());
+    ByteString body = request.getMessage().getContent();
+    boolean headCheck = !body.isEmpty() && CommandCodec.isHeadCheck(body.byteAt(0));
+    // A head check is a few dozen bytes, and a leader whose lease lapsed needs one committed before
+    // it serves reads again (LeaderConfirmation): the floor, large enough for it, does not refuse
+    // it.
+    Optional<String> full =
+        headCheck ? Optional.empty() : disk.admit(request.getMessage().getContent().size());
     if (full.isPresent()) {
       return refused(request, INSUFFICIENT_STORAGE + full.get());
     }
-    ByteString body = request.getMessage().getContent();
-    if (!body.isEmpty() && CommandCodec.isHeadCheck(body.byteAt(0))) {
+    if (headCheck) {
       // Whoever asked (this leader, a member handling a join, a raw Raft client), the check names
       // this leader's applied tree: entries applied here are committed and precede this one in the
       // log, so every replica reaches this entry holding them.

@@ -863,14 +863,16 @@ public final class RaftNode implements AutoCloseable {
       for (var follower : info.getRoleInfoProto().getLeaderInfo().getFollowerInfoList()) {
         ages.put(follower.getId().getId().toStringUtf8(), follower.getLastRpcElapsedTimeMs());
       }
+      var conf = division.getRaftConf();
+      List<Set<String>> voterSets = new ArrayList<>();
+      voterSets.add(ids(conf.getCurrentPeers()));
+      if (!conf.getPreviousPeers().isEmpty()) {
+        voterSets.add(ids(conf.getPreviousPeers())); // a change in progress: both must agree
+      }
       var log = division.getRaftLog();
       var last = log.getLastEntryTermIndex();
       return new LeaderConfirmation.View(
-          true,
-          storedVoters(server),
-          ages,
-          last == null ? -1 : last.getIndex(),
-          log.getLastCommittedIndex());
+          true, voterSets, ages, last == null ? -1 : last.getIndex(), log.getLastCommittedIndex());
     } catch (IOException noGroup) {
       return LeaderConfirmation.View.NOT_LEADING;
     }
@@ -898,6 +900,10 @@ public final class RaftNode implements AutoCloseable {
       }
     } catch (IOException e) {
       answer.complete(new LeaderRead.NotLeading()); // no group here, so no leadership either
+      return;
+    } catch (RuntimeException e) {
+      // Ratis's state unreadable (a log closing under it): refuse, never leave the reader waiting.
+      answer.complete(new LeaderRead.Refused("its Raft state cannot be read: " + e));
       return;
     }
     if (System.nanoTime() <= deadlineNanos) {
@@ -1332,12 +1338,12 @@ public final class RaftNode implements AutoCloseable {
 
   /** The voters of the group's current configuration (as its log holds it), by id. */
   private static Set<String> storedVoters(RaftServer server) throws IOException {
+    return ids(server.getDivision(GROUP_ID).getRaftConf().getCurrentPeers());
+  }
+
+  private static Set<String> ids(java.util.Collection<RaftPeer> peers) {
     Set<String> ids = new TreeSet<>();
-    server
-        .getDivision(GROUP_ID)
-        .getRaftConf()
-        .getCurrentPeers()
-        .forEach(p -> ids.add(p.getId().toString()));
+    peers.forEach(p -> ids.add(p.getId().toString()));
     return ids;
   }
 

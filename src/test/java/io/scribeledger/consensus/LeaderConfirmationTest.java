@@ -39,7 +39,8 @@ class LeaderConfirmationTest {
     tickFor(100);
     assertTrue(leadership.confirmed(view(Map.of("n2", 40L, "n3", 5_000L), 100, 100)));
     assertTrue(
-        leadership.confirmed(new LeaderConfirmation.View(true, List.of("n1"), Map.of(), 5, 5)),
+        leadership.confirmed(
+            new LeaderConfirmation.View(true, List.of(List.of("n1")), Map.of(), 5, 5)),
         "a group of one");
     assertEquals(0, proofsProposed.get());
   }
@@ -54,7 +55,7 @@ class LeaderConfirmationTest {
   @Test
   void onlyVotersCount() {
     tickFor(100);
-    List<String> five = List.of("n1", "n2", "n3", "n4", "n5");
+    List<List<String>> five = List.of(List.of("n1", "n2", "n3", "n4", "n5"));
     assertTrue(
         leadership.confirmed(
             new LeaderConfirmation.View(true, five, Map.of("n2", 1L, "n4", 2L), 9, 9)));
@@ -83,12 +84,13 @@ class LeaderConfirmationTest {
     assertFalse(leadership.confirmed(healed));
     assertEquals(1, proofsProposed.get(), "once per lapse");
     assertFalse(
-        leadership.confirmed(view(Map.of("n2", 1L), 131, 130)),
-        "entries appended before the lapse was last seen do not prove it");
+        leadership.confirmed(view(Map.of("n2", 1L), 131, 120)),
+        "entries appended before the lapse began do not prove it");
     assertTrue(
-        leadership.confirmed(view(Map.of("n2", 1L), 131, 131)),
-        "the proof entry (appended after the lapse) is committed: a majority took this term's entry");
-    assertTrue(leadership.confirmed(view(Map.of("n2", 1L), 131, 131)), "and stays confirmed");
+        leadership.confirmed(view(Map.of("n2", 1L), 131, 121)),
+        "an entry appended after the lapse began is committed: a majority took an entry of this"
+            + " term after it may have been deposed");
+    assertTrue(leadership.confirmed(view(Map.of("n2", 1L), 131, 121)), "and stays confirmed");
   }
 
   @Test
@@ -195,9 +197,58 @@ class LeaderConfirmationTest {
     assertFalse(watch.confirmed(view(Map.of("n2", 10L), 100, 100)));
   }
 
+  @Test
+  void aLapseBetweenTwoLooksIsSeenAtTheSecond() {
+    tickFor(100);
+    seen.set(view(Map.of("n2", 0L, "n3", 0L), 100, 100)); // both answer at T
+    tickFor(20);
+    seen.set(view(Map.of("n2", 140L, "n3", 140L), 100, 100));
+    advanceMs(140);
+    leadership.tick(); // T + 140: the lease holds until T + 270
+    // A starved watch looks again only at T + 300 (160 ms later: slow, not a pause). The
+    // followers answered again at T + 290, so no majority had answered within the lease from
+    // T + 270 to T + 290: a lapse neither look saw as such.
+    seen.set(view(Map.of("n2", 10L, "n3", 10L), 100, 100));
+    advanceMs(160);
+    leadership.tick();
+    assertFalse(
+        leadership.confirmed(view(Map.of("n2", 10L, "n3", 10L), 100, 100)),
+        "fresh answers now, but the lease lapsed in between: an entry committed since is needed");
+    assertEquals(1, proofsProposed.get());
+    assertTrue(leadership.confirmed(view(Map.of("n2", 10L, "n3", 10L), 101, 101)));
+  }
+
+  @Test
+  void duringAConfigurationChangeAMajorityOfEachVoterSetIsNeeded() {
+    tickFor(100);
+    List<List<String>> joint = List.of(List.of("n1", "n4", "n5", "n2", "n3"), THREE);
+    // n4 and n5 (new) answer: a majority of the new set, not of the old one.
+    assertFalse(
+        leadership.confirmed(
+            new LeaderConfirmation.View(true, joint, Map.of("n4", 1L, "n5", 1L), 9, 9)));
+    assertTrue(
+        leadership.confirmed(
+            new LeaderConfirmation.View(true, joint, Map.of("n4", 1L, "n5", 1L, "n2", 1L), 9, 10)),
+        "with n2 a majority of both, and an entry committed since the lapse");
+  }
+
+  @Test
+  void aLeaderCutOffWhileHandingOverNeedsAProofToo() {
+    tickFor(100);
+    leadership.distrust(); // the transfer fails
+    seen.set(view(Map.of("n2", 400L, "n3", 400L), 100, 100)); // and it is cut off
+    tickFor(100);
+    seen.set(view(Map.of("n2", 5L, "n3", 5L), 100, 100)); // the heal, after the handover's wait
+    tickFor(300);
+    assertFalse(
+        leadership.confirmed(view(Map.of("n2", 5L, "n3", 5L), 100, 100)),
+        "the lapse during the handover's wait asks for an entry committed since");
+    assertTrue(leadership.confirmed(view(Map.of("n2", 5L, "n3", 5L), 101, 101)));
+  }
+
   private static LeaderConfirmation.View view(
       Map<String, Long> ages, long lastLogIndex, long commitIndex) {
-    return new LeaderConfirmation.View(true, THREE, ages, lastLogIndex, commitIndex);
+    return new LeaderConfirmation.View(true, List.of(THREE), ages, lastLogIndex, commitIndex);
   }
 
   private void tickFor(long ms) {
