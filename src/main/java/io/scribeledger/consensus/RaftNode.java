@@ -39,6 +39,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import org.apache.ratis.client.RaftClient;
@@ -145,6 +146,9 @@ public final class RaftNode implements AutoCloseable {
   private final ClientId localClientId = ClientId.randomId();
 
   private final AtomicLong localCallIds = new AtomicLong();
+
+  /** Whether this node already said that a leader of an earlier version answered a barrier. */
+  private final AtomicBoolean legacyLeaderSeen = new AtomicBoolean();
 
   private RaftNode(
       NodeConfig config,
@@ -738,6 +742,12 @@ public final class RaftNode implements AutoCloseable {
               }
               if (answer instanceof LeaderRead.NotLeading) {
                 return noLeader();
+              }
+              if (!legacyLeaderSeen.getAndSet(true)) {
+                LOG.warn(
+                    "the Raft leader {} runs an earlier version: linearizable reads here rely on"
+                        + " Ratis's ReadIndex alone until it is upgraded",
+                    leaderId());
               }
               return ratisReadIndex();
             });
