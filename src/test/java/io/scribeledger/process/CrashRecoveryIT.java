@@ -54,6 +54,21 @@ class CrashRecoveryIT {
     return v;
   }
 
+  /** As {@link #assertAllPresent(Api, Map)}; a failure quotes the node's errors, for a rare one. */
+  static void assertAllPresent(Api api, Map<String, Acked> acked, JarProcess node) {
+    try {
+      assertAllPresent(api, acked);
+    } catch (AssertionError e) {
+      String errors =
+          (node.stdout() + node.stderr())
+              .lines()
+              .filter(l -> l.contains(" ERROR ") || l.contains("failed stop"))
+              .limit(20)
+              .collect(java.util.stream.Collectors.joining("\n"));
+      throw new AssertionError(e.getMessage() + "\nthe node's errors:\n" + errors, e);
+    }
+  }
+
   static void assertAllPresent(Api api, Map<String, Acked> acked) {
     for (Map.Entry<String, Acked> e : acked.entrySet()) {
       var r = api.get("/kv/" + e.getKey());
@@ -176,7 +191,7 @@ class CrashRecoveryIT {
         sent > acked.size(), "some writes were in flight when the node died (sent " + sent + ")");
     JarProcess restarted = startNode(dir, config);
     try (Api api = new Api(vertx, port, 16)) {
-      assertAllPresent(api, acked);
+      assertAllPresent(api, acked, restarted);
       long size = api.ledgerSize();
       long maxAcked = acked.values().stream().mapToLong(Acked::index).max().orElse(0);
       assertTrue(size >= maxAcked, "ledger size " + size + " covers every acknowledged index");
