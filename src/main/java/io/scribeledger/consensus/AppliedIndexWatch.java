@@ -1,12 +1,15 @@
 package io.scribeledger.consensus;
 
 import io.scribeledger.error.ErrorCode;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.NavigableMap;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
  * Lets readers wait until this node has applied a given index: a ledger index ({@code ?minIndex=})
@@ -75,6 +78,22 @@ public final class AppliedIndexWatch {
       release(applied.get());
     }
     return wait;
+  }
+
+  /**
+   * A wait for {@code index} bounded by {@code timeout}: past it the wait is removed from the watch
+   * and the future fails with what {@code onTimeout} gives. Refused with 503 as {@link #await}.
+   */
+  public CompletableFuture<Void> awaitWithin(
+      long index, Duration timeout, Supplier<? extends RuntimeException> onTimeout) {
+    Wait wait = await(index);
+    return wait.ready()
+        .orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS)
+        .exceptionallyCompose(
+            timedOut -> {
+              cancel(wait); // leaves nothing behind in the watch
+              return CompletableFuture.failedFuture(onTimeout.get());
+            });
   }
 
   /** Forgets a wait whose reader gave up (a timeout); a no-op once it completed. */

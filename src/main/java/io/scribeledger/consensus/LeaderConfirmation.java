@@ -214,7 +214,7 @@ final class LeaderConfirmation implements AutoCloseable {
     }
     if (distrusted) {
       long sinceMs = TimeUnit.NANOSECONDS.toMillis(now - distrustedSinceNanos);
-      if (!majorityAnswered(v, Math.min(leaseMs, sinceMs - drainMs))) {
+      if (!majorityAnswered(v, now, Math.min(leaseMs, sinceMs - drainMs))) {
         return false;
       }
     }
@@ -295,8 +295,7 @@ final class LeaderConfirmation implements AutoCloseable {
     proofProposer.run();
   }
 
-  private boolean majorityAnswered(View v, long maxAgeMs) {
-    long now = nanoTime.getAsLong();
+  private boolean majorityAnswered(View v, long now, long maxAgeMs) {
     return maxAgeMs > 0
         && now - majorityAnsweredAt(v, now) < TimeUnit.MILLISECONDS.toNanos(maxAgeMs);
   }

@@ -265,8 +265,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
     // A head check is a few dozen bytes, and a leader whose lease lapsed needs one committed before
     // it serves reads again (LeaderConfirmation): the floor, large enough for it, does not refuse
     // it.
-    Optional<String> full =
-        headCheck ? Optional.empty() : disk.admit(request.getMessage().getContent().size());
+    Optional<String> full = headCheck ? Optional.empty() : disk.admit(body.size());
     if (full.isPresent()) {
       return refused(request, INSUFFICIENT_STORAGE + full.get());
     }

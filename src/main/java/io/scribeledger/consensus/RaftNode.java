@@ -817,28 +817,22 @@ public final class RaftNode implements AutoCloseable {
 
   /** Completes once this node has applied Raft index {@code index}, or fails at the deadline. */
   private CompletableFuture<Void> appliedUpTo(long index, long deadlineNanos) {
-    AppliedIndexWatch.Wait wait = stateMachine.raftApplied().await(index);
     // At least an election timeout: the leader's answer may have used up the barrier's time, and
     // the entries up to its commit index reach this member with the next heartbeat.
     long waitNanos =
         Math.max(
             deadlineNanos - System.nanoTime(),
             TimeUnit.MILLISECONDS.toNanos(config.raft().electionTimeoutMinMs()));
-    return wait.ready()
-        .orTimeout(waitNanos, TimeUnit.NANOSECONDS)
-        .whenComplete(
-            (v, error) -> {
-              if (error != null) {
-                stateMachine.raftApplied().cancel(wait); // leaves nothing behind in the watch
-              }
-            })
-        .exceptionallyCompose(
-            error ->
-                CompletableFuture.failedFuture(
-                    ErrorCode.TIMEOUT.error(
-                        "this node has not applied the leader's commit index "
-                            + index
-                            + " in time; retry, or read on the leader")));
+    return stateMachine
+        .raftApplied()
+        .awaitWithin(
+            index,
+            java.time.Duration.ofNanos(waitNanos),
+            () ->
+                ErrorCode.TIMEOUT.error(
+                    "this node has not applied the leader's commit index "
+                        + index
+                        + " in time; retry, or read on the leader"));
   }
 
   /**
@@ -864,28 +858,31 @@ public final class RaftNode implements AutoCloseable {
   /** What {@link #leadership} judges: this leader's voters, their last answers, its log. */
   private LeaderConfirmation.View leaderView() {
     try {
-      var division = server.getDivision(GROUP_ID);
-      var info = division.getInfo();
-      if (!info.isLeader()) {
-        return LeaderConfirmation.View.NOT_LEADING;
-      }
-      Map<String, Long> ages = new HashMap<>();
-      for (var follower : info.getRoleInfoProto().getLeaderInfo().getFollowerInfoList()) {
-        ages.put(follower.getId().getId().toStringUtf8(), follower.getLastRpcElapsedTimeMs());
-      }
-      var conf = division.getRaftConf();
-      List<Set<String>> voterSets = new ArrayList<>();
-      voterSets.add(ids(conf.getCurrentPeers()));
-      if (!conf.getPreviousPeers().isEmpty()) {
-        voterSets.add(ids(conf.getPreviousPeers())); // a change in progress: both must agree
-      }
-      var log = division.getRaftLog();
-      var last = log.getLastEntryTermIndex();
-      return new LeaderConfirmation.View(
-          true, voterSets, ages, last == null ? -1 : last.getIndex(), log.getLastCommittedIndex());
+      return leaderView(server.getDivision(GROUP_ID));
     } catch (IOException noGroup) {
       return LeaderConfirmation.View.NOT_LEADING;
     }
+  }
+
+  private static LeaderConfirmation.View leaderView(RaftServer.Division division) {
+    var info = division.getInfo();
+    if (!info.isLeader()) {
+      return LeaderConfirmation.View.NOT_LEADING;
+    }
+    Map<String, Long> ages = new HashMap<>();
+    for (var follower : info.getRoleInfoProto().getLeaderInfo().getFollowerInfoList()) {
+      ages.put(follower.getId().getId().toStringUtf8(), follower.getLastRpcElapsedTimeMs());
+    }
+    var conf = division.getRaftConf();
+    List<Set<String>> voterSets = new ArrayList<>();
+    voterSets.add(ids(conf.getCurrentPeers()));
+    if (!conf.getPreviousPeers().isEmpty()) {
+      voterSets.add(ids(conf.getPreviousPeers())); // a change in progress: both must agree
+    }
+    var log = division.getRaftLog();
+    var last = log.getLastEntryTermIndex();
+    return new LeaderConfirmation.View(
+        true, voterSets, ages, last == null ? -1 : last.getIndex(), log.getLastCommittedIndex());
   }
 
   private void pollConfirmed(CompletableFuture<LeaderRead> answer, long deadlineNanos) {
@@ -899,7 +896,7 @@ public final class RaftNode implements AutoCloseable {
       }
       if (!info.isLeaderReady()) {
         waitingFor = "it has yet to commit its first entry as leader";
-      } else if (!leadership.confirmed(leaderView())) {
+      } else if (!leadership.confirmed(leaderView(division))) {
         waitingFor =
             "a majority of the group has not answered it lately, or it has yet to commit an entry"
                 + " since";

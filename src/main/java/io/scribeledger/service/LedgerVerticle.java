@@ -3,10 +3,8 @@ package io.scribeledger.service;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.scribeledger.auth.MemberCertificates;
 import io.scribeledger.config.NodeConfig;
-import io.scribeledger.consensus.AppliedIndexWatch;
 import io.scribeledger.consensus.NodeStatus;
 import io.scribeledger.consensus.RaftNode;
-import io.scribeledger.error.ApiError;
 import io.scribeledger.error.ErrorCode;
 import io.scribeledger.error.Failures;
 import io.scribeledger.failure.FailStop;
@@ -593,29 +591,18 @@ public final class LedgerVerticle extends AbstractVerticle {
     }
     long index = ((ReadMode.MinIndex) mode).index();
     long timeoutMs = config.http().readTimeoutMs();
-    AppliedIndexWatch.Wait wait = node.watch().await(index);
-    Promise<Void> promise = Promise.promise();
-    long timer =
-        vertx.setTimer(
-            timeoutMs,
-            t -> {
-              node.watch().cancel(wait); // leaves nothing behind in the watch
-              promise.tryFail(
-                  ApiError.of(
-                          ErrorCode.TIMEOUT,
-                          "this node has not applied index "
-                              + index
-                              + " within "
-                              + timeoutMs
-                              + " ms")
-                      .exception());
-            });
-    Future.fromCompletionStage(wait.ready(), context)
-        .onSuccess(
-            v -> {
-              vertx.cancelTimer(timer);
-              promise.tryComplete();
-            });
-    return promise.future();
+    return Future.fromCompletionStage(
+        node.watch()
+            .awaitWithin(
+                index,
+                java.time.Duration.ofMillis(timeoutMs),
+                () ->
+                    ErrorCode.TIMEOUT.error(
+                        "this node has not applied index "
+                            + index
+                            + " within "
+                            + timeoutMs
+                            + " ms")),
+        context);
   }
 }
