@@ -4,6 +4,7 @@ import io.scribeledger.config.ConfigResolver;
 import io.scribeledger.config.NodeConfig;
 import io.scribeledger.error.ApiError;
 import io.scribeledger.error.ErrorCode;
+import io.scribeledger.error.Failures;
 import io.scribeledger.failure.FailStop;
 import io.scribeledger.ledger.HeadCheck;
 import io.scribeledger.ledger.LedgerState;
@@ -19,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
@@ -73,6 +75,30 @@ public final class LedgerStateMachine extends BaseStateMachine {
   private final AtomicBoolean dirty = new AtomicBoolean();
   private final AtomicBoolean checkpointQueued = new AtomicBoolean();
   private int sinceCommit;
+
+  /** The ledger's size when the last checkpoint was handed to the committer (apply thread). */
+  private long sizeAtCheckpoint;
+
+  /**
+   * Whether checkpoints wait because this member applies far behind its commit index (a restart, a
+   * pause; see {@link #farBehind}), as the apply thread last decided. A checkpoint holds MapDB's
+   * locks while it writes and syncs, and every apply of a key new to the ledger reads MapDB, so on
+   * a busy machine each checkpoint stalled a catch-up's applies (docs/ARCHITECTURE.md, "Checkpoints
+   * wait while a member catches up"). The Raft log holds every entry a waiting checkpoint would
+   * cover, so a crash meanwhile only replays more; and the wait is bounded ({@link
+   * #CATCH_UP_CHECKPOINT_FACTOR}, {@link #CATCH_UP_CHECKPOINT_WRITES}), which bounds the key
+   * lookups held in memory.
+   */
+  private volatile boolean catchingUp;
+
+  /** While catching up, a checkpoint still comes every this many times the usual entries… */
+  private static final int CATCH_UP_CHECKPOINT_FACTOR = 10;
+
+  /** …or after this many writes, whichever comes first. */
+  private static final long CATCH_UP_CHECKPOINT_WRITES = 100_000;
+
+  /** This member's Raft commit index, for the catch-up rule; set by the Raft node. */
+  private volatile LongSupplier commitIndex = () -> -1;
 
   private final FailStop failStop;
 
@@ -146,7 +172,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
     super.initialize(server, groupId, raftStorage);
     getLifeCycle().transition(LifeCycle.State.STARTING);
     snapshots.init(raftStorage);
-    SnapshotInfo latest = snapshots.getLatestSnapshot();
+    SnapshotInfo latest = snapshotOfCheckpoint(snapshots.getLatestSnapshot());
     if (latest != null) {
       // Ratis resumes applying after the snapshot; apply skips whatever the index already holds.
       // (An index behind the snapshot was restored from it when the state opened.)
@@ -158,7 +184,9 @@ public final class LedgerStateMachine extends BaseStateMachine {
     var unused =
         committer.scheduleWithFixedDelay(
             () -> {
-              commitIfDirty();
+              if (!catchingUp || !farBehind(getLastAppliedTermIndex().getIndex())) {
+                commitIfDirty();
+              }
               maybeSeal(true);
               maybeCheckHead();
             },
@@ -171,6 +199,64 @@ public final class LedgerStateMachine extends BaseStateMachine {
         state.size(),
         state.lastAppliedRaftIndex(),
         latest == null ? "" : ", latest snapshot at " + latest.getIndex());
+  }
+
+  /**
+   * The ledger as opened is its last checkpoint: a consistent state at a committed Raft index,
+   * usually past the latest snapshot (a crash leaves up to {@code raft.snapshotEveryEntries}
+   * entries after it). Ratis starts applying after its latest snapshot, so without one there it
+   * would hand each of those entries to apply again only to be skipped: about a second of a
+   * restarted member's catch-up on two cores, before any entry it missed. A snapshot of the state
+   * as opened costs a commit of nothing and hard links. It is only a shortcut: below the disk
+   * floor, or when it cannot be written, the entries are replayed and skipped as before.
+   */
+  private SnapshotInfo snapshotOfCheckpoint(SnapshotInfo latest) {
+    long index = state.lastAppliedRaftIndex();
+    if (index <= (latest == null ? 0 : latest.getIndex())) {
+      return latest;
+    }
+    disk.refresh();
+    String notTaken;
+    Optional<String> lowOnSpace = disk.belowFloor();
+    if (lowOnSpace.isPresent()) {
+      notTaken = lowOnSpace.get();
+    } else {
+      try {
+        return take(
+            TermIndex.valueOf(state.lastAppliedRaftTerm(), index),
+            " (the ledger as opened: Raft resumes after it)");
+      } catch (IOException | RuntimeException e) {
+        if (state.failed()) {
+          throw failStop(index, "taking a snapshot of the ledger as opened", e);
+        }
+        notTaken = Failures.describe(e);
+      }
+    }
+    LOG.warn(
+        "no snapshot of the ledger as opened (Raft index {}): {}; the entries after the latest"
+            + " snapshot are replayed",
+        index,
+        notTaken);
+    return latest;
+  }
+
+  /**
+   * Takes a snapshot at {@code at}, counts it and says so in one line ({@code what} after the
+   * index).
+   */
+  private SnapshotInfo take(TermIndex at, String what) throws IOException {
+    long start = System.nanoTime();
+    SnapshotInfo taken = snapshots.take(at, state);
+    long ms = (System.nanoTime() - start) / 1_000_000;
+    snapshotStats = snapshotStats.withTaken(at.getIndex(), snapshots.latestSizeBytes(), ms);
+    LOG.info(
+        "snapshot at Raft index {}{}: {} entries, {} bytes linked, {} ms",
+        at.getIndex(),
+        what,
+        state.size(),
+        snapshots.latestSizeBytes(),
+        ms);
+    return taken;
   }
 
   @Override
@@ -193,20 +279,11 @@ public final class LedgerStateMachine extends BaseStateMachine {
     if (at == null || (latest != null && latest.getIndex() >= at.getIndex())) {
       return latest == null ? RaftLog.INVALID_LOG_INDEX : latest.getIndex();
     }
-    long start = System.nanoTime();
     try {
-      snapshots.take(at, state);
+      take(at, "");
     } catch (Throwable t) {
       throw failStop(at.getIndex(), "taking a snapshot", t);
     }
-    long ms = (System.nanoTime() - start) / 1_000_000;
-    snapshotStats = snapshotStats.withTaken(at.getIndex(), snapshots.latestSizeBytes(), ms);
-    LOG.info(
-        "snapshot at Raft index {}: {} entries, {} bytes linked, {} ms",
-        at.getIndex(),
-        state.size(),
-        snapshots.latestSizeBytes(),
-        ms);
     return at.getIndex();
   }
 
@@ -324,9 +401,10 @@ public final class LedgerStateMachine extends BaseStateMachine {
       throw failStop(raftIndex, "applying Raft entry " + raftIndex, t);
     }
     updateLastAppliedTermIndex(term, raftIndex);
-    watch.advance(state.size());
+    long size = state.size();
+    watch.advance(size);
     if (outcome.isPresent()) {
-      countForCommit();
+      countForCommit(raftIndex, size);
       if (outcome.get() instanceof WriteOutcome.Sealed sealed) {
         LOG.info(
             "segment {} sealed: entries {}..{}",
@@ -412,6 +490,11 @@ public final class LedgerStateMachine extends BaseStateMachine {
    */
   void onHeadCheckDue(Runnable proposer) {
     this.headCheckProposer = proposer;
+  }
+
+  /** Where this member's Raft commit index is read (see {@link #catchingUp}). */
+  void onCommitIndex(LongSupplier committed) {
+    this.commitIndex = committed;
   }
 
   /**
@@ -529,14 +612,21 @@ public final class LedgerStateMachine extends BaseStateMachine {
   }
 
   /**
-   * Apply thread: every N entries, asks the committer thread for a checkpoint; never commits
-   * itself.
+   * Apply thread: every N entries, asks the committer thread for a checkpoint, unless this member
+   * is catching up (within bounds: {@link #catchingUp}); never commits itself.
    */
-  private void countForCommit() {
+  private void countForCommit(long raftIndex, long ledgerSize) {
     dirty.set(true);
-    if (++sinceCommit >= storage.commitEveryEntries()
+    sinceCommit++;
+    catchingUp =
+        farBehind(raftIndex)
+            && sinceCommit < CATCH_UP_CHECKPOINT_FACTOR * storage.commitEveryEntries()
+            && ledgerSize - sizeAtCheckpoint < CATCH_UP_CHECKPOINT_WRITES;
+    if (sinceCommit >= storage.commitEveryEntries()
+        && !catchingUp
         && checkpointQueued.compareAndSet(false, true)) {
       sinceCommit = 0;
+      sizeAtCheckpoint = ledgerSize;
       boolean handed =
           onCommitter(
               () -> {
@@ -547,6 +637,13 @@ public final class LedgerStateMachine extends BaseStateMachine {
         checkpointQueued.set(false); // closing: close() commits everything
       }
     }
+  }
+
+  /**
+   * Whether this member's commit index is more than a checkpoint's entries past {@code applied}.
+   */
+  private boolean farBehind(long applied) {
+    return commitIndex.getAsLong() - applied > storage.commitEveryEntries();
   }
 
   /** Committer thread: makes the applied state durable while applies go on. */

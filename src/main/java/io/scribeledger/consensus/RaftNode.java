@@ -186,10 +186,20 @@ public final class RaftNode implements AutoCloseable {
             batching.maxEntries(), batching.maxBytes(), batching.maxInFlight(), this::propose);
     stateMachine.onSealDue(this::proposeSeal);
     stateMachine.onHeadCheckDue(this::proposeHeadCheck);
+    stateMachine.onCommitIndex(this::localCommitIndex);
     stateMachine.onLeaderChanged(this::leaderChanged);
     stateMachine.onLeaderRead(this::confirmedReadIndex);
     httpAddresses.put(config.node().id(), config.httpAddress());
     config.raft().peers().forEach(p -> httpAddresses.put(p.id(), p.httpAddress()));
+  }
+
+  /** This member's Raft commit index, or -1 when Ratis cannot say. */
+  private long localCommitIndex() {
+    try {
+      return server.getDivision(GROUP_ID).getRaftLog().getLastCommittedIndex();
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
   }
 
   /**

@@ -105,6 +105,7 @@ class ClusterProcessIT {
             done);
       }
       awaitAcked(acked, 300);
+      long appliedBeforeFault = raftApplied(apis.get(leader));
       if (fault == Fault.KILL) {
         procs.get(leader).kill();
       } else {
@@ -138,9 +139,9 @@ class ClusterProcessIT {
       } else {
         // The killed member comes back while the writers go on, about a thousand entries behind
         // by the time it serves HTTP. Issue 10's target is to have applied everything committed
-        // at that moment within 3 s; measured here 1.1-3.1 s (10 runs, median 1.9 s), so the target
-        // is not met in every run on two cores and stays open (see the issue's notes). Held to 5 s
-        // meanwhile, so a regression still fails; every run prints its figure.
+        // at that moment within 3 s; not met in every run on two cores (docs/PERFORMANCE.md), so
+        // the target stays open. Held to 5 s meanwhile, so a regression still fails; every run
+        // prints its figure.
         int ackedAtKill = acked.size();
         procs.set(
             leader,
@@ -154,6 +155,16 @@ class ClusterProcessIT {
         long target =
             survivors.get(0).get("/cluster/status").bodyAsJsonObject().getLong("commitIndex");
         long appliedAtServing = raftApplied(apis.get(leader));
+        // It resumes where its ledger's last checkpoint was (a snapshot of the ledger as opened),
+        // not at its latest snapshot, long before or none: what the ledger holds is not applied
+        // again. A checkpoint lags the applied index by at most storage.commitEveryEntries.
+        assertTrue(
+            appliedAtServing >= appliedBeforeFault - 1000,
+            "resumed at Raft index "
+                + appliedAtServing
+                + ", had applied "
+                + appliedBeforeFault
+                + " before the kill");
         long applied = appliedAtServing;
         int behind = acked.size() - ackedAtKill;
         while (applied < target && System.nanoTime() - serving < TimeUnit.SECONDS.toNanos(30)) {

@@ -91,13 +91,44 @@ class CrashRecoveryIT {
     } finally {
       node.close();
     }
+    // Below its disk floor the restarted node does not snapshot its ledger as opened: it says so,
+    // replays the Raft log after its last snapshot (none here) and loses nothing.
+    JsonObject floorAboveTheDisk = config.copy();
+    floorAboveTheDisk.put(
+        "storage",
+        config.getJsonObject("storage", new JsonObject()).copy().put("minFreeBytes", 1L << 50));
+    JarProcess belowFloor = startNode(dir, floorAboveTheDisk);
+    try (Api api = new Api(vertx, config.getJsonObject("http").getInteger("port"), 16)) {
+      assertAllPresent(api, acked);
+      assertEquals(1000, api.ledgerSize());
+      assertEquals(0, snapshotsTaken(api), "no snapshot below the floor");
+      assertTrue(
+          belowFloor.stdout().contains("no snapshot of the ledger as opened"), belowFloor.stdout());
+      belowFloor.kill();
+    } finally {
+      belowFloor.close();
+    }
+    // With room, a restart after kill -9 resumes at its last checkpoint: one snapshot of the ledger
+    // as opened, at a Raft index it has applied, and every write still there.
     JarProcess restarted = startNode(dir, config);
     try (Api api = new Api(vertx, config.getJsonObject("http").getInteger("port"), 16)) {
       assertAllPresent(api, acked);
       assertEquals(1000, api.ledgerSize());
+      JsonObject snapshots = api.get("/metrics").bodyAsJsonObject().getJsonObject("snapshots");
+      assertEquals(1, snapshots.getLong("taken"), snapshots::encode);
+      assertTrue(snapshots.getLong("lastIndex") > 0, snapshots::encode);
+      assertTrue(
+          restarted.stdout().contains("(the ledger as opened: Raft resumes after it)"),
+          restarted.stdout());
+      JsonObject next = api.put("/kv/after-resume", "n").bodyAsJsonObject();
+      assertEquals(1001, next.getLong("index"), next::encode);
     } finally {
       restarted.close();
     }
+  }
+
+  private static long snapshotsTaken(Api api) {
+    return api.get("/metrics").bodyAsJsonObject().getJsonObject("snapshots").getLong("taken");
   }
 
   @Test

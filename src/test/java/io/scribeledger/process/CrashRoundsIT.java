@@ -31,12 +31,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code kill -9} (every fourth round SIGSTOP for 1-3 s) of a random member at a random moment,
- * round after round, while clients write and read: with snapshots every few dozen entries and tiny
- * segments, the kills land during writes, seals, snapshots and snapshot installs. At the end every
- * acknowledged write is on every node at its index, every node has the same root, indices follow
- * real time, linearizable reads never went back, and every tree a receipt claimed is a prefix of
- * the final one. 20 rounds in {@code mvn verify}; {@code -Dscribe.crashRounds=200} for a longer
- * run.
+ * round after round, while clients write and read: with snapshots every few dozen entries,
+ * checkpoints every few and tiny segments, the kills land during writes, seals, checkpoints (and
+ * catch-ups that defer them), snapshots, snapshot installs and the snapshot a restart takes of its
+ * ledger as opened. At the end every acknowledged write is on every node at its index, every node
+ * has the same root, indices follow real time, linearizable reads never went back, and every tree a
+ * receipt claimed is a prefix of the final one. 20 rounds in {@code mvn verify}; {@code
+ * -Dscribe.crashRounds=200} for a longer run.
  */
 @ExtendWith(VertxExtension.class)
 class CrashRoundsIT {
@@ -54,7 +55,11 @@ class CrashRoundsIT {
                     .put("requestTimeoutMs", 3000)
                     .put("snapshotEveryEntries", 40)
                     .put("logSegmentSizeBytes", 1_200_000))
-            .put("storage", new JsonObject().put("segmentSizeBytes", 4096))
+            // Checkpoints every few entries: kills land during them, and a member restarted
+            // more than that far behind defers them while it catches up (LedgerStateMachine).
+            .put(
+                "storage",
+                new JsonObject().put("segmentSizeBytes", 4096).put("commitEveryEntries", 8))
             .put("limits", new JsonObject().put("maxValueBytes", 65536));
     List<JsonObject> configs = TestCluster.configs(dir, 3, overrides);
     List<JarProcess> procs = new ArrayList<>();
