@@ -2,21 +2,41 @@ package io.scribeledger.consensus;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Optional;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 
 /**
  * The leader's answer to a linearizable read barrier: the Raft index a reader must have applied
- * before it reads, or why the leader cannot give one now. Every barrier, a follower's or a
- * listener's too, asks the leader for it with a read-only Raft query, so that each goes through the
- * leader's {@link LeaderConfirmation}: Ratis answers a follower's own ReadIndex request from a
- * confirmation of any age, so a member on a deposed leader's side of a split could serve a stale
- * read. This is the whole wire format of that query and its answer.
+ * before it reads, or why the leader cannot give one now (and the one other thing a member asks the
+ * leader this way: {@link #HANDOVER}). Every barrier, a follower's or a listener's too, asks the
+ * leader for it with a read-only Raft query, so that each goes through the leader's {@link
+ * LeaderConfirmation}: Ratis answers a follower's own ReadIndex request from a confirmation of any
+ * age, so a member on a deposed leader's side of a split could serve a stale read. This is the
+ * whole wire format of that query and its answer.
  */
 sealed interface LeaderRead {
 
   /** The query a barrier sends to the leader (a lone tag byte: {@code query} sees nothing else). */
   Message REQUEST = Message.valueOf(ByteString.copyFrom(new byte[] {'L'}));
+
+  /**
+   * The query a member sends the leader before it asks Ratis to move that leader's leadership
+   * ({@code POST /cluster/leave} naming the leader, sent to another member). The leader then stops
+   * counting its followers' earlier answers, as it does before a handover of its own: the new
+   * leader's election skips pre-vote, so followers may vote for it while the old leader's answers
+   * still look fresh. A leader answers {@link Refused} (it refuses reads until answers after this
+   * count), any other member {@link NotLeading}, a leader of an earlier version nothing.
+   */
+  Message HANDOVER = Message.valueOf(ByteString.copyFrom(new byte[] {'H'}));
+
+  /** What a query asks the leader. */
+  enum Ask {
+    /** The index a read barrier waits for: {@link #REQUEST}. */
+    READ_INDEX,
+    /** To stop counting earlier answers before its leadership is moved: {@link #HANDOVER}. */
+    HANDOVER
+  }
 
   /** Read once this Raft index is applied: the leader's commit index when it was confirmed. */
   record ReadFrom(long raftIndex) implements LeaderRead {}
@@ -33,8 +53,15 @@ sealed interface LeaderRead {
    */
   record Unanswered() implements LeaderRead {}
 
-  static boolean isRequest(Message query) {
-    return query.getContent().equals(REQUEST.getContent());
+  /** What {@code query} asks, or empty for bytes that are neither of the queries above. */
+  static Optional<Ask> ask(Message query) {
+    if (query.getContent().equals(REQUEST.getContent())) {
+      return Optional.of(Ask.READ_INDEX);
+    }
+    if (query.getContent().equals(HANDOVER.getContent())) {
+      return Optional.of(Ask.HANDOVER);
+    }
+    return Optional.empty();
   }
 
   /** The answer as the query's reply. */

@@ -20,8 +20,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
-import java.util.function.Supplier;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientRequest;
@@ -70,8 +70,8 @@ public final class LedgerStateMachine extends BaseStateMachine {
   private volatile long headCheckedSize = -1;
   private volatile Runnable headCheckProposer = () -> {};
   private volatile Consumer<RaftPeerId> leaderListener = leader -> {};
-  private volatile Supplier<CompletableFuture<LeaderRead>> leaderReads =
-      () -> CompletableFuture.completedFuture(new LeaderRead.Refused("this node is starting"));
+  private volatile Function<LeaderRead.Ask, CompletableFuture<LeaderRead>> leaderReads =
+      ask -> CompletableFuture.completedFuture(new LeaderRead.Refused("this node is starting"));
   private final AtomicBoolean dirty = new AtomicBoolean();
   private final AtomicBoolean checkpointQueued = new AtomicBoolean();
   private int sinceCommit;
@@ -665,20 +665,23 @@ public final class LedgerStateMachine extends BaseStateMachine {
 
   /**
    * Read barriers: on the leader, a {@link LeaderRead#REQUEST} gets the index to read from once the
-   * leader is confirmed. Anything else (the empty query of a member of an earlier version, after
-   * Ratis's ReadIndex) is answered empty, as before.
+   * leader is confirmed; a {@link LeaderRead#HANDOVER} makes it stop counting earlier answers.
+   * Anything else (the empty query of a member of an earlier version, after Ratis's ReadIndex) is
+   * answered empty, as before.
    */
   @Override
   public CompletableFuture<Message> query(Message request) {
-    if (!LeaderRead.isRequest(request)) {
-      return CompletableFuture.completedFuture(Message.EMPTY);
-    }
-    return leaderReads.get().thenApply(LeaderRead::toMessage);
+    return LeaderRead.ask(request)
+        .map(ask -> leaderReads.apply(ask).thenApply(LeaderRead::toMessage))
+        .orElseGet(() -> CompletableFuture.completedFuture(Message.EMPTY));
   }
 
-  /** Set by the Raft node: confirms this leader and names the index a read barrier waits for. */
-  void onLeaderRead(Supplier<CompletableFuture<LeaderRead>> confirmer) {
-    this.leaderReads = confirmer;
+  /**
+   * Set by the Raft node: answers what a member asks the leader (confirms this leader and names the
+   * index a read barrier waits for; stops counting answers before a handover).
+   */
+  void onLeaderRead(Function<LeaderRead.Ask, CompletableFuture<LeaderRead>> answerer) {
+    this.leaderReads = answerer;
   }
 
   @Override

@@ -188,7 +188,8 @@ public final class RaftNode implements AutoCloseable {
     stateMachine.onHeadCheckDue(this::proposeHeadCheck);
     stateMachine.onCommitIndex(this::localCommitIndex);
     stateMachine.onLeaderChanged(this::leaderChanged);
-    stateMachine.onLeaderRead(this::confirmedReadIndex);
+    stateMachine.onLeaderRead(
+        ask -> ask == LeaderRead.Ask.HANDOVER ? handingOver() : confirmedReadIndex());
     httpAddresses.put(config.node().id(), config.httpAddress());
     config.raft().peers().forEach(p -> httpAddresses.put(p.id(), p.httpAddress()));
   }
@@ -865,6 +866,22 @@ public final class RaftNode implements AutoCloseable {
     return answer;
   }
 
+  /**
+   * The leader's side of {@link LeaderRead#HANDOVER}: another member is about to have this leader's
+   * leadership moved, so it stops counting earlier answers, as before a handover of its own.
+   */
+  private CompletableFuture<LeaderRead> handingOver() {
+    if (!leaderView().leading()) {
+      return CompletableFuture.completedFuture(new LeaderRead.NotLeading());
+    }
+    leadership.distrust();
+    LOG.info(
+        "another member is moving this leader's leadership: linearizable reads here wait for"
+            + " answers received from now on");
+    return CompletableFuture.completedFuture(
+        new LeaderRead.Refused("its leadership is being handed over"));
+  }
+
   /** What {@link #leadership} judges: this leader's voters, their last answers, its log. */
   private LeaderConfirmation.View leaderView() {
     try {
@@ -1175,6 +1192,8 @@ public final class RaftNode implements AutoCloseable {
     if (nodeId.equals(leaderId())) {
       if (nodeId.equals(config.node().id())) {
         leadership.distrust();
+      } else {
+        tellLeaderOfHandover(nodeId);
       }
       RaftClientReply moved =
           client
@@ -1187,6 +1206,35 @@ public final class RaftNode implements AutoCloseable {
       LOG.info("leadership moved from {} to {} before removing it", nodeId, voters.get(0).getId());
     }
     setConfiguration(voters, listeners, "remove " + nodeId);
+  }
+
+  /**
+   * Before this member has another member's leadership moved: the leader stops counting earlier
+   * answers ({@link LeaderRead#HANDOVER} says why). Blocking. A leader of an earlier version
+   * answers nothing and is moved as before; a leader that changed meanwhile refuses the leave.
+   */
+  private void tellLeaderOfHandover(String leader) throws IOException {
+    RaftClientReply reply = client.io().sendReadOnly(LeaderRead.HANDOVER);
+    if (!reply.isSuccess()) {
+      throw ErrorCode.UNAVAILABLE.error(
+          "could not tell leader " + leader + " it is handing over: " + reply.getException());
+    }
+    LeaderRead answer;
+    try {
+      answer = LeaderRead.decode(reply.getMessage().getContent());
+    } catch (IllegalArgumentException e) {
+      throw ErrorCode.UNAVAILABLE.error("leader " + leader + " answered " + e.getMessage());
+    }
+    if (answer instanceof LeaderRead.NotLeading) {
+      throw ErrorCode.UNAVAILABLE.error(
+          leader + " no longer leads (leadership changed meanwhile); retry the leave");
+    }
+    if (answer instanceof LeaderRead.Unanswered) {
+      LOG.warn(
+          "leader {} runs an earlier version: it keeps counting earlier answers while its"
+              + " leadership is moved",
+          leader);
+    }
   }
 
   private List<RaftPeer> currentPeers(RaftPeerRole role) throws IOException {

@@ -17,6 +17,7 @@ import io.scribeledger.ledger.WriteOutcome;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.Optional;
 import java.util.Random;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
@@ -203,10 +204,12 @@ class CodecTest {
       ByteString unknown = ByteString.copyFrom(new byte[] {tag, 1});
       assertThrows(IllegalArgumentException.class, () -> LeaderRead.decode(unknown), "tag " + tag);
     }
-    // Only the lone tag is the query: an empty query or a longer one is not.
-    assertEquals(true, LeaderRead.isRequest(LeaderRead.REQUEST));
-    assertEquals(false, LeaderRead.isRequest(Message.EMPTY));
-    assertEquals(
-        false, LeaderRead.isRequest(Message.valueOf(ByteString.copyFrom(new byte[] {'L', 0}))));
+    // Only the lone tags are queries: an empty query, a longer one or another tag is not.
+    assertEquals(Optional.of(LeaderRead.Ask.READ_INDEX), LeaderRead.ask(LeaderRead.REQUEST));
+    assertEquals(Optional.of(LeaderRead.Ask.HANDOVER), LeaderRead.ask(LeaderRead.HANDOVER));
+    assertEquals(Optional.empty(), LeaderRead.ask(Message.EMPTY));
+    for (byte[] bytes : new byte[][] {{'L', 0}, {'H', 0}, {'R'}, {'h'}, {0}}) {
+      assertEquals(Optional.empty(), LeaderRead.ask(Message.valueOf(ByteString.copyFrom(bytes))));
+    }
   }
 }
