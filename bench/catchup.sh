@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 . cluster-scripts/common.sh
 . bench/lib.sh
 need wrk wrk
-if [ -n "${BENCH_JAR:-}" ]; then JAR=$BENCH_JAR; else ensure_jar; fi
+bench_jar
 ROUNDS=${CATCHUP_ROUNDS:-3}
 DOWN=${CATCHUP_DOWN:-4}
 CONN=${CATCHUP_CONNECTIONS:-8}

@@ -16,6 +16,11 @@ need() { # $1 command, $2 Debian package
   apt-get update -qq >/dev/null && apt-get install -y -qq "$2" >/dev/null
 }
 
+# The jar to run: BENCH_JAR (another build's, to compare two) or this build's, built when missing.
+bench_jar() {
+  if [ -n "${BENCH_JAR:-}" ]; then JAR=$BENCH_JAR; else ensure_jar; fi
+}
+
 # JVM options of node $2 of cluster $1; a script redefines it to add its own (the profiler's agent).
 node_java_opts() { java_opts; }
 

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 . cluster-scripts/common.sh
 . bench/lib.sh
 need wrk wrk
-if [ -n "${BENCH_JAR:-}" ]; then JAR=$BENCH_JAR; else ensure_jar; fi
+bench_jar
 DUR=${BENCH_DURATION:-10}
 WARMUP=${BENCH_WARMUP:-30}
 BASE=18480

@@ -13,13 +13,9 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.junit5.VertxExtension;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.apache.ratis.client.RaftClient;
-import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.protocol.RaftClientReply;
-import org.apache.ratis.protocol.RaftGroup;
-import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -54,20 +50,8 @@ class LeaderHandoverTest {
                         .put("electionTimeoutMinMs", ELECTION_TIMEOUT_MIN_MS)
                         .put("electionTimeoutMaxMs", 2 * ELECTION_TIMEOUT_MIN_MS)));
     List<TestNode> nodes = TestCluster.start(configs);
-    List<RaftPeer> peers = new ArrayList<>();
-    for (JsonObject c : configs) {
-      peers.add(
-          RaftPeer.newBuilder()
-              .setId(c.getJsonObject("node").getString("id"))
-              .setAddress("127.0.0.1:" + c.getJsonObject("raft").getInteger("port"))
-              .build());
-    }
     try (Api first = new Api(vertx, nodes.get(0).httpPort());
-        RaftClient raw =
-            RaftClient.newBuilder()
-                .setRaftGroup(RaftGroup.valueOf(RaftNode.GROUP_ID, peers))
-                .setProperties(new RaftProperties())
-                .build()) {
+        RaftClient raw = TestCluster.rawRaftClient(configs)) {
       assertEquals(201, first.put("/kv/k", "v1").statusCode());
       String leader = first.get("/cluster/leader").bodyAsJsonObject().getString("leaderId");
       int leaderAt = Integer.parseInt(leader.substring(1)) - 1;

@@ -17,7 +17,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.RaftProperties;
@@ -48,20 +47,8 @@ class RawProposalTest {
       Vertx vertx, @TempDir Path dir) throws Exception {
     List<JsonObject> configs = TestCluster.configs(dir, 3, new JsonObject());
     List<TestNode> nodes = TestCluster.start(configs);
-    List<RaftPeer> peers = new ArrayList<>();
-    for (JsonObject c : configs) {
-      peers.add(
-          RaftPeer.newBuilder()
-              .setId(c.getJsonObject("node").getString("id"))
-              .setAddress("127.0.0.1:" + c.getJsonObject("raft").getInteger("port"))
-              .build());
-    }
     try (Api api = new Api(vertx, nodes.get(0).httpPort());
-        RaftClient raw =
-            RaftClient.newBuilder()
-                .setRaftGroup(RaftGroup.valueOf(RaftNode.GROUP_ID, peers))
-                .setProperties(new RaftProperties())
-                .build()) {
+        RaftClient raw = TestCluster.rawRaftClient(configs)) {
       assertEquals(201, api.put("/kv/before", "a real write").statusCode());
       JsonObject headBefore = api.get("/ledger/head").bodyAsJsonObject();
       long before = headBefore.getLong("treeSize");

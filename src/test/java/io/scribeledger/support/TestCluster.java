@@ -6,11 +6,34 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftPeer;
 
 /** Node configs for a Raft group on loopback: every node lists every peer, itself included. */
 public final class TestCluster {
 
   private TestCluster() {}
+
+  /**
+   * A plain Ratis client of the group these configs form, as anything on the Raft port could run:
+   * it sends what HTTP never would.
+   */
+  public static RaftClient rawRaftClient(List<JsonObject> configs) {
+    List<RaftPeer> peers = new ArrayList<>();
+    for (JsonObject c : configs) {
+      peers.add(
+          RaftPeer.newBuilder()
+              .setId(c.getJsonObject("node").getString("id"))
+              .setAddress("127.0.0.1:" + c.getJsonObject("raft").getInteger("port"))
+              .build());
+    }
+    return RaftClient.newBuilder()
+        .setRaftGroup(RaftGroup.valueOf(io.scribeledger.consensus.RaftNode.GROUP_ID, peers))
+        .setProperties(new RaftProperties())
+        .build();
+  }
 
   /** Configs for {@code size} nodes n1..nN with data under {@code dir}/nI. */
   public static List<JsonObject> configs(Path dir, int size, JsonObject overrides) {
