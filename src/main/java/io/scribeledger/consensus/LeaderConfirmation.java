@@ -194,6 +194,30 @@ final class LeaderConfirmation implements AutoCloseable {
     distrustAt(nanoTime.getAsLong());
   }
 
+  /**
+   * Another member is having this leader's leadership moved ({@link LeaderRead#HANDOVER}). Ratis
+   * may start the target's election at any moment until the transfer times out ({@code
+   * transferTimeoutMs}, counted from now, plus an election timeout for the request still on its
+   * way), and followers vote for it without pre-vote while their answers here still look fresh. So
+   * no answer counts until then, and then, as after {@link #distrust}, only answers a whole
+   * election timeout later; and the leader must also commit an entry appended after now, which a
+   * majority accepts in its term only if the transfer moved nothing (a reply that deposes it
+   * refreshes that follower's answer time before Ratis steps it down). Returns false when a
+   * handover is already in effect: a repeated notice neither extends it nor is logged again.
+   */
+  boolean handOver(View v, long transferTimeoutMs) {
+    long now = nanoTime.getAsLong();
+    if (!v.leading()) {
+      return false;
+    }
+    if (distrusted && distrustedSinceNanos - now > 0) {
+      return false;
+    }
+    distrustAt(now + TimeUnit.MILLISECONDS.toNanos(transferTimeoutMs + drainMs));
+    requireProofAbove(v.lastLogIndex());
+    return true;
+  }
+
   private void distrustAt(long nanos) {
     distrustedSinceNanos = nanos;
     distrusted = true;

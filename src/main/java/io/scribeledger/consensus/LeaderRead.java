@@ -25,8 +25,8 @@ sealed interface LeaderRead {
    * ({@code POST /cluster/leave} naming the leader, sent to another member). The leader then stops
    * counting its followers' earlier answers, as it does before a handover of its own: the new
    * leader's election skips pre-vote, so followers may vote for it while the old leader's answers
-   * still look fresh. A leader answers {@link Refused} (it refuses reads until answers after this
-   * count), any other member {@link NotLeading}, a leader of an earlier version nothing.
+   * still look fresh. A leader answers {@link HandingOver}, any other member {@link NotLeading}, a
+   * leader of an earlier version nothing.
    */
   Message HANDOVER = Message.valueOf(ByteString.copyFrom(new byte[] {'H'}));
 
@@ -46,6 +46,12 @@ sealed interface LeaderRead {
 
   /** The member asked does not lead: the reader asks the leader it learns of instead. */
   record NotLeading() implements LeaderRead {}
+
+  /**
+   * The leader took a {@link #HANDOVER} notice: it counts no earlier answer until its leadership
+   * has moved or the transfer has timed out ({@link LeaderConfirmation#handOver}).
+   */
+  record HandingOver() implements LeaderRead {}
 
   /**
    * A leader of an earlier version answered the query as every read-only query before it: empty,
@@ -74,6 +80,9 @@ sealed interface LeaderRead {
     if (this instanceof NotLeading) {
       return Message.valueOf(ByteString.copyFrom(new byte[] {'F'}));
     }
+    if (this instanceof HandingOver) {
+      return Message.valueOf(ByteString.copyFrom(new byte[] {'H'}));
+    }
     if (this instanceof Refused r) {
       return Message.valueOf(
           ByteString.copyFrom(new byte[] {'N'})
@@ -95,6 +104,8 @@ sealed interface LeaderRead {
       }
     } else if (tag == 'F' && reply.size() == 1) {
       return new NotLeading();
+    } else if (tag == 'H' && reply.size() == 1) {
+      return new HandingOver();
     } else if (tag == 'N') {
       return new Refused(reply.substring(1).toStringUtf8());
     }

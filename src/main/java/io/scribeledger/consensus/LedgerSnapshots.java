@@ -48,6 +48,14 @@ final class LedgerSnapshots implements StateMachineStorage {
   public void init(RaftStorage storage) throws IOException {
     smDir = storage.getStorageDir().getStateMachineDir().toPath();
     Files.createDirectories(smDir);
+    // A snapshot cut short by a crash: its links would keep dropped files alive.
+    try (Stream<Path> dirs = Files.list(smDir)) {
+      for (Path tmp :
+          (Iterable<Path>)
+              dirs.filter(d -> d.getFileName().toString().endsWith(".tmp"))::iterator) {
+        deleteTree(tmp);
+      }
+    }
     refresh();
   }
 
@@ -120,16 +128,27 @@ final class LedgerSnapshots implements StateMachineStorage {
     Path tmp = smDir.resolve(name + ".tmp");
     deleteTree(tmp);
     Files.createDirectories(tmp);
-    state.writeSnapshot(tmp);
-    Files.writeString(
-        tmp.resolve(COMPLETE),
-        at.toString(),
-        StandardOpenOption.CREATE_NEW,
-        StandardOpenOption.WRITE,
-        StandardOpenOption.SYNC);
-    // Its names, then the rename that makes it visible, on disk before a later step relies on
-    // them (the Raft log is purged up to this snapshot).
-    Directories.sync(tmp);
+    try {
+      state.writeSnapshot(tmp);
+      Files.writeString(
+          tmp.resolve(COMPLETE),
+          at.toString(),
+          StandardOpenOption.CREATE_NEW,
+          StandardOpenOption.WRITE,
+          StandardOpenOption.SYNC);
+      // Its names, then the rename that makes it visible, on disk before a later step relies on
+      // them (the Raft log is purged up to this snapshot).
+      Directories.sync(tmp);
+    } catch (IOException | RuntimeException e) {
+      // Its links would keep files alive that the ledger later drops (segments evicted to the
+      // cold tier, files a restore replaces).
+      try {
+        deleteTree(tmp);
+      } catch (IOException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
     Path dir = smDir.resolve(name);
     deleteTree(dir);
     Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);

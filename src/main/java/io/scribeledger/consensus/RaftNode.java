@@ -4,6 +4,7 @@ import io.scribeledger.config.ConfigResolver;
 import io.scribeledger.config.NodeConfig;
 import io.scribeledger.error.ApiError;
 import io.scribeledger.error.ErrorCode;
+import io.scribeledger.error.Failures;
 import io.scribeledger.error.LedgerException;
 import io.scribeledger.failure.FailStop;
 import io.scribeledger.ledger.Batch;
@@ -868,18 +869,28 @@ public final class RaftNode implements AutoCloseable {
 
   /**
    * The leader's side of {@link LeaderRead#HANDOVER}: another member is about to have this leader's
-   * leadership moved, so it stops counting earlier answers, as before a handover of its own.
+   * leadership moved, with a transfer that may take up to {@code raft.requestTimeoutMs} (members
+   * share it), so it counts no earlier answer until then ({@link LeaderConfirmation#handOver}).
    */
   private CompletableFuture<LeaderRead> handingOver() {
-    if (!leaderView().leading()) {
-      return CompletableFuture.completedFuture(new LeaderRead.NotLeading());
+    try {
+      LeaderConfirmation.View view = leaderView();
+      if (!view.leading()) {
+        return CompletableFuture.completedFuture(new LeaderRead.NotLeading());
+      }
+      if (leadership.handOver(view, config.raft().requestTimeoutMs())) {
+        LOG.info(
+            "leader {}: another member is moving its leadership; linearizable reads here wait until"
+                + " it has moved or the transfer has timed out ({} ms)",
+            config.node().id(),
+            config.raft().requestTimeoutMs());
+      }
+      return CompletableFuture.completedFuture(new LeaderRead.HandingOver());
+    } catch (RuntimeException e) {
+      // Ratis's state unreadable (a log closing under it): no notice taken, and the mover is told.
+      return CompletableFuture.completedFuture(
+          new LeaderRead.Refused("its Raft state cannot be read: " + e));
     }
-    leadership.distrust();
-    LOG.info(
-        "another member is moving this leader's leadership: linearizable reads here wait for"
-            + " answers received from now on");
-    return CompletableFuture.completedFuture(
-        new LeaderRead.Refused("its leadership is being handed over"));
   }
 
   /** What {@link #leadership} judges: this leader's voters, their last answers, its log. */
@@ -1195,10 +1206,25 @@ public final class RaftNode implements AutoCloseable {
       } else {
         tellLeaderOfHandover(nodeId);
       }
-      RaftClientReply moved =
-          client
-              .admin()
-              .transferLeadership(voters.get(0).getId(), config.raft().requestTimeoutMs());
+      // Only from nodeId (Ratis refuses it if another member leads by now): a leader that was
+      // not told must not be moved.
+      RaftClientReply moved;
+      try {
+        moved =
+            client
+                .admin()
+                .transferLeadership(
+                    voters.get(0).getId(),
+                    RaftPeerId.valueOf(nodeId),
+                    config.raft().requestTimeoutMs());
+      } catch (IOException e) {
+        throw ErrorCode.UNAVAILABLE.error(
+            "could not move leadership off "
+                + nodeId
+                + " ("
+                + Failures.describe(e)
+                + "); it was not removed, and leadership may have moved: retry the leave");
+      }
       if (!moved.isSuccess()) {
         throw ErrorCode.UNAVAILABLE.error(
             "could not move leadership off " + nodeId + ": " + moved.getException());
@@ -1209,31 +1235,36 @@ public final class RaftNode implements AutoCloseable {
   }
 
   /**
-   * Before this member has another member's leadership moved: the leader stops counting earlier
-   * answers ({@link LeaderRead#HANDOVER} says why). Blocking. A leader of an earlier version
-   * answers nothing and is moved as before; a leader that changed meanwhile refuses the leave.
+   * Before this member has another member's leadership moved: that leader, asked by name, stops
+   * counting earlier answers ({@link LeaderRead#HANDOVER} says why). Blocking. A leader of an
+   * earlier version answers nothing and is moved as before; any other answer or failure refuses the
+   * leave with nothing changed.
    */
-  private void tellLeaderOfHandover(String leader) throws IOException {
-    RaftClientReply reply = client.io().sendReadOnly(LeaderRead.HANDOVER);
-    if (!reply.isSuccess()) {
-      throw ErrorCode.UNAVAILABLE.error(
-          "could not tell leader " + leader + " it is handing over: " + reply.getException());
-    }
+  private void tellLeaderOfHandover(String leader) {
     LeaderRead answer;
     try {
+      RaftClientReply reply =
+          client.io().sendReadOnly(LeaderRead.HANDOVER, RaftPeerId.valueOf(leader));
       answer = LeaderRead.decode(reply.getMessage().getContent());
-    } catch (IllegalArgumentException e) {
-      throw ErrorCode.UNAVAILABLE.error("leader " + leader + " answered " + e.getMessage());
-    }
-    if (answer instanceof LeaderRead.NotLeading) {
+    } catch (IOException | RuntimeException e) {
       throw ErrorCode.UNAVAILABLE.error(
-          leader + " no longer leads (leadership changed meanwhile); retry the leave");
+          "could not tell leader "
+              + leader
+              + " that its leadership is being moved ("
+              + Failures.describe(e)
+              + "); nothing was changed, retry the leave");
     }
     if (answer instanceof LeaderRead.Unanswered) {
       LOG.warn(
           "leader {} runs an earlier version: it keeps counting earlier answers while its"
               + " leadership is moved",
           leader);
+    } else if (!(answer instanceof LeaderRead.HandingOver)) {
+      throw ErrorCode.UNAVAILABLE.error(
+          leader
+              + " did not take the handover notice ("
+              + answer
+              + "); nothing was changed, retry the leave");
     }
   }
 

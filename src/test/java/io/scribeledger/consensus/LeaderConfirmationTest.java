@@ -246,6 +246,33 @@ class LeaderConfirmationTest {
     assertTrue(leadership.confirmed(view(Map.of("n2", 5L, "n3", 5L), 101, 101)));
   }
 
+  /**
+   * Told that another member is moving its leadership (a transfer of up to 1 s here): no answer
+   * counts until the transfer could have ended and two election timeouts more, then it also needs
+   * an entry appended after the notice, committed; a repeated notice does not extend the wait.
+   */
+  @Test
+  void aHandoverNoticeHoldsReadsUntilTheTransferCouldHaveEndedAndAnEntryCommittedSince() {
+    tickFor(100);
+    LeaderConfirmation.View fresh = view(Map.of("n2", 10L, "n3", 10L), 100, 100);
+    assertTrue(leadership.confirmed(fresh));
+    assertFalse(
+        leadership.handOver(
+            new LeaderConfirmation.View(false, List.of(THREE), Map.of(), 1, 1), 1000),
+        "a member that does not lead takes no notice");
+    assertTrue(leadership.handOver(fresh, 1000));
+    tickFor(900);
+    assertFalse(leadership.handOver(fresh, 1000), "already in effect: not extended");
+    // The transfer may start the target's election until 1,000 ms plus an election timeout (the
+    // request on its way) after the notice; answers count from an election timeout after that.
+    tickFor(600); // 1,500 ms after the notice
+    assertFalse(leadership.confirmed(fresh), "answers still look fresh, yet do not count");
+    tickFor(120);
+    assertFalse(leadership.confirmed(fresh), "answers count again, but nothing committed since");
+    assertTrue(proofsProposed.get() >= 1, "so it asks for an entry");
+    assertTrue(leadership.confirmed(view(Map.of("n2", 10L, "n3", 10L), 101, 101)));
+  }
+
   private static LeaderConfirmation.View view(
       Map<String, Long> ages, long lastLogIndex, long commitIndex) {
     return new LeaderConfirmation.View(true, List.of(THREE), ages, lastLogIndex, commitIndex);

@@ -157,7 +157,8 @@ class ClusterProcessIT {
         long appliedAtServing = raftApplied(apis.get(leader));
         // It resumes where its ledger's last checkpoint was (a snapshot of the ledger as opened),
         // not at its latest snapshot, long before or none: what the ledger holds is not applied
-        // again. A checkpoint lags the applied index by at most storage.commitEveryEntries.
+        // again. A leader's checkpoint lags its applied index by at most a checkpoint's worth
+        // (storage.commitEveryEntries entries or 250 ms, a few hundred entries here).
         assertTrue(
             appliedAtServing >= appliedBeforeFault - 1000,
             "resumed at Raft index "
