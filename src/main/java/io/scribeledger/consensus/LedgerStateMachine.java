@@ -91,20 +91,23 @@ public final class LedgerStateMachine extends BaseStateMachine {
    * a busy machine each checkpoint stalled a catch-up's applies (docs/ARCHITECTURE.md, "Checkpoints
    * wait while a member catches up"). The Raft log holds every entry a waiting checkpoint would
    * cover, so a crash meanwhile only replays more; and the wait is bounded ({@link
-   * #CATCH_UP_CHECKPOINT_FACTOR}, {@link #CATCH_UP_CHECKPOINT_WRITES}), which bounds the key
-   * lookups held in memory (at most 20,000 writes' keys beyond the usual, a few MB with short keys,
-   * about 40 MB with the longest).
+   * #CATCH_UP_CHECKPOINT_FACTOR}, {@link #CATCH_UP_CHECKPOINT_WRITES}, {@link
+   * #CATCH_UP_CHECKPOINT_MAX_MS}), which bounds the key lookups held in memory (at most 20,000
+   * writes' keys beyond the usual, a few MB with short keys, about 40 MB with the longest).
    */
   private volatile boolean catchingUp;
 
-  /**
-   * While catching up, a checkpoint still comes every this many times the usual entries or the
-   * usual interval…
-   */
+  /** While catching up, a checkpoint still comes every this many times the usual entries… */
   private static final int CATCH_UP_CHECKPOINT_FACTOR = 10;
 
-  /** …or after this many writes, whichever comes first. */
+  /** …or after this many writes… */
   private static final long CATCH_UP_CHECKPOINT_WRITES = 20_000;
+
+  /**
+   * …or this long after the last one (or the load), whichever comes first: a catch-up of a few
+   * thousand entries in a cold JVM takes seconds, and a shorter bound ended most of them early.
+   */
+  private static final long CATCH_UP_CHECKPOINT_MAX_MS = 10_000;
 
   /** This member's Raft commit index, for the catch-up rule; set by the Raft node. */
   private volatile LongSupplier commitIndex = () -> -1;
@@ -637,8 +640,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
             && sinceCommit < CATCH_UP_CHECKPOINT_FACTOR * storage.commitEveryEntries()
             && ledgerSize - sizeAtCheckpoint < CATCH_UP_CHECKPOINT_WRITES
             && System.nanoTime() - checkpointAtNanos
-                < TimeUnit.MILLISECONDS.toNanos(
-                    CATCH_UP_CHECKPOINT_FACTOR * storage.commitIntervalMs());
+                < TimeUnit.MILLISECONDS.toNanos(CATCH_UP_CHECKPOINT_MAX_MS);
     if (sinceCommit >= storage.commitEveryEntries()
         && !catchingUp
         && checkpointQueued.compareAndSet(false, true)) {
