@@ -186,36 +186,29 @@ final class LeaderConfirmation implements AutoCloseable {
   }
 
   /**
-   * Answers received until a whole election timeout from now do not count: this node is handing its
-   * leadership over, and a follower that votes for the new leader answered it moments before (Ratis
-   * drops its own lease during a transfer for the same reason).
-   */
-  void distrust() {
-    distrustAt(nanoTime.getAsLong());
-  }
-
-  /**
-   * Another member is having this leader's leadership moved ({@link LeaderRead#HANDOVER}). Ratis
-   * may start the target's election at any moment until the transfer times out ({@code
-   * transferTimeoutMs}, counted from now, plus an election timeout for the request still on its
-   * way), and followers vote for it without pre-vote while their answers here still look fresh. So
-   * no answer counts until then, and then, as after {@link #distrust}, only answers a whole
-   * election timeout later; and the leader must also commit an entry appended after now, which a
-   * majority accepts in its term only if the transfer moved nothing (a reply that deposes it
-   * refreshes that follower's answer time before Ratis steps it down). Returns false when a
-   * handover is already in effect: a repeated notice neither extends it nor is logged again.
+   * This leader's leadership is being moved, by itself or by another member ({@link
+   * LeaderRead#HANDOVER}). Ratis may start the target's election at any moment until the transfer
+   * times out ({@code transferTimeoutMs}, counted from now, plus an election timeout for the
+   * request still on its way), and followers vote for it without pre-vote while their answers here
+   * still look fresh (Ratis drops its own lease during a transfer for the same reason). So no
+   * answer counts until then, and then only answers a whole election timeout later; and the leader
+   * must also commit an entry appended after now, which a majority accepts in its term only if the
+   * transfer moved nothing (a reply that deposes it refreshes that follower's answer time before
+   * Ratis steps it down). A later notice moves the end to its own if that is later. Returns whether
+   * this notice began a handover (none was in effect), so that it is logged once.
    */
   boolean handOver(View v, long transferTimeoutMs) {
     long now = nanoTime.getAsLong();
     if (!v.leading()) {
       return false;
     }
-    if (distrusted && distrustedSinceNanos - now > 0) {
-      return false;
+    long until = now + TimeUnit.MILLISECONDS.toNanos(transferTimeoutMs + drainMs);
+    boolean began = !(distrusted && distrustedSinceNanos - now > 0);
+    if (began || until - distrustedSinceNanos > 0) {
+      distrustAt(until);
     }
-    distrustAt(now + TimeUnit.MILLISECONDS.toNanos(transferTimeoutMs + drainMs));
     requireProofAbove(v.lastLogIndex());
-    return true;
+    return began;
   }
 
   private void distrustAt(long nanos) {

@@ -22,11 +22,12 @@ sealed interface LeaderRead {
 
   /**
    * The query a member sends the leader before it asks Ratis to move that leader's leadership
-   * ({@code POST /cluster/leave} naming the leader, sent to another member). The leader then stops
-   * counting its followers' earlier answers, as it does before a handover of its own: the new
-   * leader's election skips pre-vote, so followers may vote for it while the old leader's answers
-   * still look fresh. A leader answers {@link HandingOver}, any other member {@link NotLeading}, a
-   * leader of an earlier version nothing.
+   * ({@code POST /cluster/leave} naming the leader, sent to another member). The leader then counts
+   * none of its followers' answers until the transfer could have ended, as before a handover of its
+   * own ({@link LeaderConfirmation#handOver}): the new leader's election skips pre-vote, so
+   * followers may vote for it while the old leader's answers still look fresh. A leader answers
+   * {@link HandingOver}, any other member {@link NotLeading}, a leader of an earlier version
+   * nothing.
    */
   Message HANDOVER = Message.valueOf(ByteString.copyFrom(new byte[] {'H'}));
 

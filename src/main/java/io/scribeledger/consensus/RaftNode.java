@@ -870,7 +870,8 @@ public final class RaftNode implements AutoCloseable {
   /**
    * The leader's side of {@link LeaderRead#HANDOVER}: another member is about to have this leader's
    * leadership moved, with a transfer that may take up to {@code raft.requestTimeoutMs} (members
-   * share it), so it counts no earlier answer until then ({@link LeaderConfirmation#handOver}).
+   * share it), so it counts no earlier answer until then ({@link LeaderConfirmation#handOver}), as
+   * when it hands over by itself.
    */
   private CompletableFuture<LeaderRead> handingOver() {
     try {
@@ -1170,11 +1171,11 @@ public final class RaftNode implements AutoCloseable {
       return;
     }
     try {
-      leadership.distrust();
       for (RaftPeer voter : currentPeers(RaftPeerRole.FOLLOWER)) {
         if (voter.getId().equals(selfId)) {
           continue;
         }
+        leadership.handOver(leaderView(), config.raft().requestTimeoutMs());
         RaftClientReply moved =
             client.admin().transferLeadership(voter.getId(), config.raft().requestTimeoutMs());
         if (moved.isSuccess()) {
@@ -1202,7 +1203,7 @@ public final class RaftNode implements AutoCloseable {
     }
     if (nodeId.equals(leaderId())) {
       if (nodeId.equals(config.node().id())) {
-        leadership.distrust();
+        leadership.handOver(leaderView(), config.raft().requestTimeoutMs());
       } else {
         tellLeaderOfHandover(nodeId);
       }

@@ -147,14 +147,18 @@ class LeaderConfirmationTest {
   }
 
   @Test
-  void aLeaderHandingOverCountsOnlyLaterAnswers() {
+  void aLeaderHandingOverCountsOnlyLaterAnswersAndAnEntryCommittedSince() {
     tickFor(100);
     assertTrue(leadership.confirmed(view(Map.of("n2", 10L), 100, 100)));
-    leadership.distrust(); // a follower may vote for the new leader right after answering
+    // A follower may vote for the new leader right after answering; this transfer fails at once.
+    assertTrue(leadership.handOver(view(Map.of("n2", 10L), 100, 100), 0));
     tickFor(100);
     assertFalse(leadership.confirmed(view(Map.of("n2", 10L), 100, 100)));
-    tickFor(300);
-    assertTrue(leadership.confirmed(view(Map.of("n2", 10L), 100, 100)), "the transfer failed");
+    tickFor(520); // an election timeout for the request on its way, one for the answers
+    assertFalse(
+        leadership.confirmed(view(Map.of("n2", 10L), 100, 100)),
+        "answers count again, but nothing committed since");
+    assertTrue(leadership.confirmed(view(Map.of("n2", 10L), 101, 101)), "the transfer failed");
   }
 
   @Test
@@ -235,11 +239,11 @@ class LeaderConfirmationTest {
   @Test
   void aLeaderCutOffWhileHandingOverNeedsAProofToo() {
     tickFor(100);
-    leadership.distrust(); // the transfer fails
+    assertTrue(leadership.handOver(seen.get(), 0)); // the transfer fails
     seen.set(view(Map.of("n2", 400L, "n3", 400L), 100, 100)); // and it is cut off
     tickFor(100);
     seen.set(view(Map.of("n2", 5L, "n3", 5L), 100, 100)); // the heal, after the handover's wait
-    tickFor(300);
+    tickFor(600);
     assertFalse(
         leadership.confirmed(view(Map.of("n2", 5L, "n3", 5L), 100, 100)),
         "the lapse during the handover's wait asks for an entry committed since");
@@ -249,7 +253,8 @@ class LeaderConfirmationTest {
   /**
    * Told that another member is moving its leadership (a transfer of up to 1 s here): no answer
    * counts until the transfer could have ended and two election timeouts more, then it also needs
-   * an entry appended after the notice, committed; a repeated notice does not extend the wait.
+   * an entry appended after the notice, committed; a repeated notice whose transfer would end
+   * sooner does not shorten the wait.
    */
   @Test
   void aHandoverNoticeHoldsReadsUntilTheTransferCouldHaveEndedAndAnEntryCommittedSince() {
@@ -262,7 +267,7 @@ class LeaderConfirmationTest {
         "a member that does not lead takes no notice");
     assertTrue(leadership.handOver(fresh, 1000));
     tickFor(900);
-    assertFalse(leadership.handOver(fresh, 1000), "already in effect: not extended");
+    assertFalse(leadership.handOver(fresh, 100), "already in effect: not begun again");
     // The transfer may start the target's election until 1,000 ms plus an election timeout (the
     // request on its way) after the notice; answers count from an election timeout after that.
     tickFor(600); // 1,500 ms after the notice
