@@ -101,7 +101,7 @@ class CrashRecoveryIT {
     try (Api api = new Api(vertx, config.getJsonObject("http").getInteger("port"), 16)) {
       assertAllPresent(api, acked);
       assertEquals(1000, api.ledgerSize());
-      assertEquals(0, snapshotsTaken(api), "no snapshot below the floor");
+      assertEquals(0, snapshots(api).getLong("taken"), "no snapshot below the floor");
       assertTrue(
           belowFloor.stdout().contains("no snapshot of the ledger as opened"), belowFloor.stdout());
       belowFloor.kill();
@@ -114,7 +114,7 @@ class CrashRecoveryIT {
     try (Api api = new Api(vertx, config.getJsonObject("http").getInteger("port"), 16)) {
       assertAllPresent(api, acked);
       assertEquals(1000, api.ledgerSize());
-      JsonObject snapshots = api.get("/metrics").bodyAsJsonObject().getJsonObject("snapshots");
+      JsonObject snapshots = snapshots(api);
       assertEquals(1, snapshots.getLong("taken"), snapshots::encode);
       assertTrue(snapshots.getLong("lastIndex") > 0, snapshots::encode);
       assertTrue(
@@ -127,8 +127,9 @@ class CrashRecoveryIT {
     }
   }
 
-  private static long snapshotsTaken(Api api) {
-    return api.get("/metrics").bodyAsJsonObject().getJsonObject("snapshots").getLong("taken");
+  /** The node's snapshot counters ({@code /metrics}: taken, lastIndex, …). */
+  private static JsonObject snapshots(Api api) {
+    return api.get("/metrics").bodyAsJsonObject().getJsonObject("snapshots");
   }
 
   @Test
