@@ -97,7 +97,7 @@ final class LedgerSnapshots implements StateMachineStorage {
     return out;
   }
 
-  private static long indexOf(Path dir) {
+  static long indexOf(Path dir) {
     Matcher m = NAME.matcher(dir.getFileName().toString());
     return m.matches() ? Long.parseLong(m.group(2)) : -1;
   }
