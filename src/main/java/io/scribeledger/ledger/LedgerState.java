@@ -2,16 +2,10 @@ package io.scribeledger.ledger;
 
 import io.scribeledger.error.ApiError;
 import io.scribeledger.error.ErrorCode;
-import io.scribeledger.error.LedgerException;
-import io.scribeledger.merkle.Hashes;
-import io.scribeledger.merkle.MerkleTree;
+import io.scribeledger.storage.Closeables;
 import io.scribeledger.storage.Directories;
-import io.scribeledger.storage.EntryIndexFile;
 import io.scribeledger.storage.FileOpener;
-import io.scribeledger.storage.HardLinks;
-import io.scribeledger.storage.MerkleNodeFile;
 import io.scribeledger.storage.SegmentStore;
-import io.scribeledger.storage.ValueLocation;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -24,18 +18,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The replicated ledger: applies commands deterministically (index, version, conditions, tree) and
- * answers reads from the index and segment files. Apply and commit run on the Raft apply thread;
- * reads run on any worker thread.
+ * The replicated ledger on this node: opens its stores (the key lookups and {@link LedgerFiles}),
+ * replaces them with a snapshot, and guards them. Applies (the rules are {@link LedgerApply}) and
+ * checkpoints run under its monitor on the Raft apply and committer threads; reads run on any
+ * worker thread under a read lock that a snapshot install takes exclusively; a failure part-way
+ * through an apply or a checkpoint freezes it for good (fail-stop).
  */
 public final class LedgerState implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(LedgerState.class);
 
   private static final String INDEX_FILE = "state.mapdb";
-  private static final String SEGMENTS_DIR = "segments";
-  private static final String NODES_FILE = "merkle.nodes";
-  private static final String ENTRIES_FILE = "entries.idx";
 
   /**
    * Present while a restore runs: a node that finds it on start restores again before anything
@@ -52,15 +45,16 @@ public final class LedgerState implements AutoCloseable {
   /** Where the files of an index that could not be read back are kept for a post-mortem. */
   private static final String DAMAGED_DIR = "damaged-index";
 
+  /** Where segments recalled from the cold tier are downloaded before they are moved into place. */
+  private static final String RECALL_DIR = "recall";
+
   private final Path dataDir;
   private final long segmentSizeBytes;
   private final FileOpener opener;
   // Replaced together when a snapshot is installed; readers always go through the current ones.
   private volatile LedgerIndex index;
-  private volatile SegmentStore segments;
-  private volatile MerkleNodeFile nodes;
-  private volatile EntryIndexFile entries;
-  private volatile MerkleTree tree;
+  private volatile LedgerFiles files;
+  private final SegmentRecall recall;
   private volatile boolean closed;
 
   /**
@@ -104,13 +98,12 @@ public final class LedgerState implements AutoCloseable {
       Optional<Path> latestSnapshot,
       FileOpener opener,
       Optional<ColdTier> coldTier) {
-    this.coldTier = coldTier.orElse(null);
     this.dataDir = dataDir;
     this.opener = opener;
     this.segmentSizeBytes = segmentSizeBytes;
     try {
       Files.createDirectories(dataDir);
-      Directories.clear(dataDir.resolve(RECALL_DIR)); // downloads a crash left half-done
+      recall = new SegmentRecall(coldTier, dataDir.resolve(RECALL_DIR), this::archivedCopy);
       boolean cutShort = Files.exists(dataDir.resolve(RESTORING_FILE));
       if (cutShort && latestSnapshot.isEmpty()) {
         throw new IllegalStateException(
@@ -136,14 +129,14 @@ public final class LedgerState implements AutoCloseable {
       }
       if (meta.isPresent()
           && (cutShort || damaged || index.lastAppliedRaftIndex() < meta.get().raftIndex())) {
-        closeStores();
+        closeStores(null);
         restoreStores(latestSnapshot.get(), meta.get());
         restoredAtOpen = true;
       } else {
         openFiles(index.segmentPosition(), index.size());
       }
     } catch (IOException | RuntimeException e) {
-      closeStoresAfter(e);
+      closeStores(e);
       throw e instanceof IOException io
           ? new UncheckedIOException("cannot open the ledger in " + dataDir, io)
           : (RuntimeException) e;
@@ -152,7 +145,7 @@ public final class LedgerState implements AutoCloseable {
 
   /** Where the segment files of the ledger in {@code dataDir} live. */
   public static Path segmentsDir(Path dataDir) {
-    return dataDir.resolve(SEGMENTS_DIR);
+    return LedgerFiles.segmentsDir(dataDir);
   }
 
   /** Where this ledger's segment files live. */
@@ -170,55 +163,28 @@ public final class LedgerState implements AutoCloseable {
    * position}.
    */
   private void openFiles(SegmentStore.Position position, long size) {
-    segments =
-        new SegmentStore(
-            dataDir.resolve(SEGMENTS_DIR),
+    files =
+        LedgerFiles.open(
+            dataDir,
             segmentSizeBytes,
             position,
+            size,
             opener,
             // Without a cold tier an evicted segment cannot come back: reads of it fail at once.
-            coldTier == null ? SegmentStore.NO_RECALL : this::recall);
-    nodes = new MerkleNodeFile(dataDir.resolve(NODES_FILE), size, opener);
-    entries = new EntryIndexFile(dataDir.resolve(ENTRIES_FILE), size, opener);
-    tree = new MerkleTree(nodes);
+            recall.enabled() ? recall::recall : SegmentStore.NO_RECALL);
   }
 
   /**
    * Closes every open store even when one fails, so that no file stays open (and MapDB's file
-   * locked) in this JVM, and forgets them.
+   * locked) in this JVM, and forgets them. With {@code failure} (one under way, which the caller
+   * throws) what closing throws is added to it; without, it is thrown.
    */
-  private void closeStores() {
-    RuntimeException failure = null;
-    for (AutoCloseable store : Arrays.asList(segments, nodes, entries, index)) {
-      try {
-        if (store != null) {
-          store.close();
-        }
-      } catch (Exception e) {
-        RuntimeException r = e instanceof RuntimeException re ? re : new IllegalStateException(e);
-        if (failure == null) {
-          failure = r;
-        } else {
-          failure.addSuppressed(r);
-        }
-      }
-    }
-    segments = null;
-    nodes = null;
-    entries = null;
+  private void closeStores(Exception failure) {
+    LedgerFiles open = files;
+    LedgerIndex lookups = index;
+    files = null;
     index = null;
-    if (failure != null) {
-      throw failure;
-    }
-  }
-
-  /** Closes the stores after {@code failure}, which carries anything closing throws. */
-  private void closeStoresAfter(Exception failure) {
-    try {
-      closeStores();
-    } catch (RuntimeException suppressed) {
-      failure.addSuppressed(suppressed);
-    }
+    Closeables.closeAll(failure, open, lookups);
   }
 
   /**
@@ -231,17 +197,14 @@ public final class LedgerState implements AutoCloseable {
   public synchronized void writeSnapshot(Path dir) throws IOException {
     ensureOpen();
     commit();
-    HardLinks.link(dataDir.resolve(NODES_FILE), dir.resolve(NODES_FILE));
-    HardLinks.link(dataDir.resolve(ENTRIES_FILE), dir.resolve(ENTRIES_FILE));
-    segments.linkTo(Files.createDirectories(dir.resolve(SEGMENTS_DIR)));
-    Directories.sync(dir.resolve(SEGMENTS_DIR));
+    files.linkInto(dir);
     long size = index.size();
     new SnapshotMeta(
             size,
             index.lastAppliedRaftTerm(),
             index.lastAppliedRaftIndex(),
-            segments.position(),
-            tree.root(size),
+            files.segments().position(),
+            files.tree().root(size),
             index.segments(),
             encoded(index.members()),
             List.copyOf(index.archived().values()))
@@ -258,11 +221,11 @@ public final class LedgerState implements AutoCloseable {
     swap.writeLock().lock();
     try {
       index.finishPendingFlush();
-      closeStores();
+      closeStores(null);
       restoreStores(snapshot, SnapshotMeta.read(snapshot));
     } catch (IOException | RuntimeException e) {
       closed = true; // half-restored: refuse reads rather than serve a mix
-      closeStoresAfter(e);
+      closeStores(e);
       throw e;
     } finally {
       restoreProgress = null;
@@ -281,15 +244,11 @@ public final class LedgerState implements AutoCloseable {
     Files.writeString(marker, snapshot.toString());
     Directories.sync(dataDir);
     deleteIndexFiles();
-    HardLinks.replace(snapshot.resolve(NODES_FILE), dataDir.resolve(NODES_FILE));
-    HardLinks.replace(snapshot.resolve(ENTRIES_FILE), dataDir.resolve(ENTRIES_FILE));
-    SegmentStore.replaceAll(dataDir.resolve(SEGMENTS_DIR), snapshot.resolve(SEGMENTS_DIR));
-    Directories.sync(dataDir);
-    Directories.sync(dataDir.resolve(SEGMENTS_DIR));
+    LedgerFiles.replaceWithSnapshot(dataDir, snapshot);
     restoring = meta; // the manifest to recall evicted segments by, until the index is rebuilt
     openFiles(meta.position(), meta.size());
     try {
-      if (!Arrays.equals(tree.verifyStored(meta.size()), meta.rootHash())) {
+      if (!Arrays.equals(files.tree().verifyStored(meta.size()), meta.rootHash())) {
         throw new IllegalStateException("the nodes do not lead to the recorded tree root");
       }
     } catch (IllegalStateException e) {
@@ -302,7 +261,9 @@ public final class LedgerState implements AutoCloseable {
     // the whole archive.
     List<SegmentInfo> sealed = meta.segments();
     java.util.Set<Long> recalledOnly = new java.util.HashSet<>();
-    sealed.stream().filter(s -> !segments.isLocal(s.id())).forEach(s -> recalledOnly.add(s.id()));
+    sealed.stream()
+        .filter(s -> !files.segments().isLocal(s.id()))
+        .forEach(s -> recalledOnly.add(s.id()));
     try {
       LedgerIndex.rebuild(
           dataDir.resolve(INDEX_FILE),
@@ -311,7 +272,8 @@ public final class LedgerState implements AutoCloseable {
             int next = 0;
             for (long i = 1; i <= meta.size(); i++) {
               EntryRecord entry =
-                  record(i)
+                  files
+                      .record(i)
                       .orElseThrow(
                           () -> new IllegalStateException("the snapshot's entry index ends early"));
               sink.entry(entry.key(), entry.version(), i);
@@ -337,7 +299,7 @@ public final class LedgerState implements AutoCloseable {
 
   private void dropRecalled(long segmentId) {
     try {
-      segments.evict(segmentId);
+      files.segments().evict(segmentId);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot drop recalled segment " + segmentId, e);
     }
@@ -404,9 +366,7 @@ public final class LedgerState implements AutoCloseable {
     }
     setDamagedIndexAside(
         dataDir, damage, "rebuilding the ledger by replaying the whole Raft log (no snapshot)");
-    Files.deleteIfExists(dataDir.resolve(ENTRIES_FILE));
-    Files.deleteIfExists(dataDir.resolve(NODES_FILE));
-    Directories.clear(dataDir.resolve(SEGMENTS_DIR));
+    LedgerFiles.delete(dataDir);
     Directories.sync(dataDir);
   }
 
@@ -480,7 +440,7 @@ public final class LedgerState implements AutoCloseable {
       return OptionalLong.empty();
     }
     try {
-      return closed ? OptionalLong.empty() : OptionalLong.of(segments.count());
+      return closed ? OptionalLong.empty() : OptionalLong.of(files.segments().count());
     } finally {
       swap.readLock().unlock();
     }
@@ -488,10 +448,7 @@ public final class LedgerState implements AutoCloseable {
 
   /** Number of segment files, the active one included. */
   public long segmentCount() {
-    return describeLocked(
-        () -> {
-          return segments.count();
-        });
+    return describeLocked(() -> files.segments().count());
   }
 
   public long lastAppliedRaftIndex() {
@@ -504,7 +461,7 @@ public final class LedgerState implements AutoCloseable {
 
   /** Timestamp of the last entry, so a new leader never stamps before it. */
   public long lastTimestamp() {
-    return record(index.size()).map(EntryRecord::timestamp).orElse(0L);
+    return files.record(index.size()).map(EntryRecord::timestamp).orElse(0L);
   }
 
   /**
@@ -527,94 +484,7 @@ public final class LedgerState implements AutoCloseable {
     if (raftIndex <= index.lastAppliedRaftIndex()) {
       return Optional.empty();
     }
-    WriteOutcome outcome;
-    if (stamped.proposal() instanceof Command command) {
-      outcome = decide(stamped.timestamp(), command);
-    } else if (stamped.proposal() instanceof Batch batch) {
-      List<WriteOutcome> outcomes = new java.util.ArrayList<>(batch.commands().size());
-      for (Command command : batch.commands()) {
-        outcomes.add(decide(stamped.timestamp(), command));
-      }
-      outcome = new WriteOutcome.Batched(outcomes);
-    } else if (stamped.proposal() instanceof HeadCheck check) {
-      // Writes nothing: the next checkpoint records the applied Raft index, as for writes.
-      outcome = confirm(check);
-    } else {
-      // Members and the manifest are written to MapDB directly, so the commits around them keep
-      // them in the same commit as the Raft index that made them (a replay never sees them early).
-      commit();
-      if (stamped.proposal() instanceof RegisterMember member) {
-        Optional<String> problem = MemberRules.problem(member);
-        if (problem.isPresent()) {
-          // Held to the rules HTTP input is: every replica refuses the same record alike.
-          outcome =
-              new WriteOutcome.Rejected(ApiError.of(ErrorCode.INVALID_REQUEST, problem.get()));
-        } else {
-          // A record without a key (a join names only the address) keeps the key the member
-          // registered itself.
-          MemberRecord known = index.members().get(member.nodeId());
-          String key =
-              member.publicKey().isEmpty() && known != null
-                  ? known.publicKey()
-                  : member.publicKey();
-          index.putMember(member.nodeId(), new MemberRecord(member.httpAddress(), key));
-          outcome = new WriteOutcome.Registered();
-        }
-      } else if (stamped.proposal() instanceof RemoveMember removed) {
-        index.removeMember(removed.nodeId());
-        outcome = new WriteOutcome.Registered();
-      } else if (stamped.proposal() instanceof SegmentArchived archived) {
-        outcome = archive(archived);
-      } else {
-        outcome = seal(stamped.timestamp());
-      }
-      index.setLastApplied(term, raftIndex);
-      commit();
-      return Optional.of(outcome);
-    }
-    index.setLastApplied(term, raftIndex);
-    return Optional.of(outcome);
-  }
-
-  /**
-   * Throws {@link HistoryMismatch} (the apply then fails stop) unless this replica's tree at the
-   * check's size has the check's root. Every replica that applied the same entries before it holds
-   * the same tree, so they all decide alike; one that differs stops before it answers for entries
-   * the others do not have.
-   */
-  private WriteOutcome confirm(HeadCheck check) {
-    long size = index.size();
-    if (size < check.size()) {
-      throw new HistoryMismatch(
-          check,
-          "this replica holds only " + size + " entries: entries before its log are missing");
-    }
-    byte[] here = tree.root(check.size());
-    if (!java.security.MessageDigest.isEqual(here, check.root())) {
-      throw new HistoryMismatch(check, "this replica's root there is " + Hashes.hex(here));
-    }
-    return new WriteOutcome.HeadConfirmed();
-  }
-
-  /**
-   * A replica's tree differs from the head its leader proposed: going on would answer for another
-   * history than the group's, so the apply fails stop. The member needs the group's state again
-   * (removed and added back, which sends it the leader's snapshot).
-   */
-  public static final class HistoryMismatch extends IllegalStateException {
-    private static final long serialVersionUID = 1L;
-
-    HistoryMismatch(HeadCheck check, String detail) {
-      super(
-          "the leader's tree at size "
-              + check.size()
-              + " has root "
-              + Hashes.hex(check.root())
-              + ", but "
-              + detail
-              + "; stopping instead of forking (remove this member with /cluster/leave and add it"
-              + " again)");
-    }
+    return Optional.of(new LedgerApply(index, files, this::commit).apply(term, raftIndex, stamped));
   }
 
   /**
@@ -642,108 +512,6 @@ public final class LedgerState implements AutoCloseable {
     return Optional.of(new WriteOutcome.Rejected(error));
   }
 
-  private WriteOutcome decide(long timestamp, Command command) {
-    String key = command.key();
-    Optional<String> problem = EntryRules.problem(command);
-    if (problem.isPresent()) {
-      // Deterministic: the same fixed rules on every replica, so all refuse it alike.
-      return new WriteOutcome.Rejected(
-          ApiError.of(
-              KeyRules.problem(key, KeyRules.MAX_KEY_BYTES).isPresent()
-                  ? ErrorCode.INVALID_KEY
-                  : ErrorCode.INVALID_REQUEST,
-              problem.get()));
-    }
-    // Decided from the entry index and the Merkle leaves alone: the apply path never reads a
-    // segment,
-    // so a damaged segment on one replica cannot make its decisions differ from the others'.
-    long latestIndex = index.latestIndex(key);
-    Optional<EntryIndexFile.Slot> latest =
-        latestIndex == 0 ? Optional.empty() : entries.get(latestIndex);
-    long latestVersion = latest.map(EntryIndexFile.Slot::version).orElse(0L);
-    boolean live = latest.map(slot -> slot.opCode() == Op.PUT.code()).orElse(false);
-    Condition condition = command.condition();
-    if (condition instanceof Condition.IfAbsent && live) {
-      return new WriteOutcome.Rejected(
-          ApiError.of(
-              ErrorCode.PRECONDITION_FAILED,
-              "If-None-Match: * but the key has a live value at version " + latestVersion));
-    }
-    if (condition instanceof Condition.IfMatch m
-        && (latest.isEmpty() || !Arrays.equals(nodes.get(0, latestIndex - 1), m.leafHash()))) {
-      return new WriteOutcome.Rejected(
-          ApiError.of(
-              ErrorCode.PRECONDITION_FAILED, "If-Match does not match the key's latest version"));
-    }
-    if (command instanceof Command.Delete && !live) {
-      return new WriteOutcome.Rejected(
-          latest.isPresent()
-              ? new ApiError(
-                  ErrorCode.DELETED, "key was deleted at index " + latestIndex, latestIndex)
-              : ApiError.of(ErrorCode.NOT_FOUND, "key has never been written"));
-    }
-    return new WriteOutcome.Applied(append(timestamp, command, latestVersion + 1, latestIndex));
-  }
-
-  private Receipt append(long timestamp, Command command, long version, long previousIndex) {
-    long ledgerIndex = index.size() + 1;
-    byte[] value = command instanceof Command.Put p ? p.value() : new byte[0];
-    Op op = command instanceof Command.Put ? Op.PUT : Op.DELETE;
-    String contentType = command instanceof Command.Put p ? p.contentType() : "";
-    byte[] valueSha = Hashes.sha256(value);
-    CanonicalEntry canonical =
-        new CanonicalEntry(ledgerIndex, timestamp, op, command.key(), contentType, valueSha);
-    byte[] header = canonical.encode();
-    byte[] leaf = Hashes.leafHash(header);
-    ValueLocation location = segments.append(header, value);
-    entries.append(
-        ledgerIndex, new EntryIndexFile.Slot(location, header.length, version, op.code()));
-    byte[] root = tree.append(ledgerIndex - 1, leaf);
-    // Last: this publishes the entry (the ledger size and the key's latest index) to readers, who
-    // take no lock against applies; before it they could find an entry whose Merkle leaf was not
-    // stored yet (a 503 "failed its integrity check", or a head that could not be computed).
-    index.append(command.key(), version, ledgerIndex, previousIndex);
-    return new Receipt(
-        command.key(), op, version, ledgerIndex, timestamp, valueSha, leaf, ledgerIndex, root);
-  }
-
-  /** Closes the active segment after the last applied entry and records it in the manifest. */
-  private WriteOutcome seal(long timestamp) {
-    long first = index.lastSealedIndex() + 1;
-    long last = index.size();
-    if (last < first) {
-      return new WriteOutcome.Rejected(
-          ApiError.of(ErrorCode.INVALID_REQUEST, "the active segment is empty"));
-    }
-    byte[] root = tree.rangeHash(first - 1, last - first + 1);
-    SegmentStore.Position closed = segments.roll();
-    SegmentInfo info =
-        new SegmentInfo(closed.segmentId(), first, last, root, closed.length(), timestamp);
-    index.addSegment(info);
-    return new WriteOutcome.Sealed(info);
-  }
-
-  /**
-   * Records a segment's archived copy; the first record per segment is kept (a second upload, by a
-   * leader after a failover, wrote the same content-derived key). Refused alike on every replica
-   * when malformed or when the segment is not sealed.
-   */
-  private WriteOutcome archive(SegmentArchived record) {
-    Optional<String> problem = record.problem();
-    if (problem.isEmpty() && index.segment(record.segmentId()).isEmpty()) {
-      problem = Optional.of("segment " + record.segmentId() + " is not sealed");
-    }
-    if (problem.isPresent()) {
-      return new WriteOutcome.Rejected(ApiError.of(ErrorCode.INVALID_REQUEST, problem.get()));
-    }
-    Optional<SegmentArchived> earlier = index.archived(record.segmentId());
-    if (earlier.isPresent()) {
-      return new WriteOutcome.Archived(earlier.get(), false);
-    }
-    index.putArchived(record);
-    return new WriteOutcome.Archived(record, true);
-  }
-
   /**
    * Whether the leader should propose a seal: the active segment is full, or its oldest entry is
    * too old.
@@ -755,9 +523,9 @@ public final class LedgerState implements AutoCloseable {
           if (first > index.size()) {
             return false;
           }
-          return segments.full()
+          return files.segments().full()
               || (maxAgeMs > 0
-                  && record(first).map(e -> now - e.timestamp() >= maxAgeMs).orElse(false));
+                  && files.record(first).map(e -> now - e.timestamp() >= maxAgeMs).orElse(false));
         });
   }
 
@@ -797,26 +565,14 @@ public final class LedgerState implements AutoCloseable {
 
   /** Sealed segment files on this node's disk (evicted ones are not). Blocking. */
   public List<SegmentStore.LocalSegment> localSealedSegments() {
-    return readLocked(() -> segments.localSealed());
+    return readLocked(() -> files.segments().localSealed());
   }
-
-  /** Where evicted segments are read back from; null: they cannot be read on this node. */
-  private final ColdTier coldTier;
 
   /** Set while a restore rebuilds the index: the manifest that recalls look segments up in. */
   private volatile SnapshotMeta restoring;
 
-  /** Recalls under way, by segment id: readers of one segment wait for one download. */
-  private final java.util.concurrent.ConcurrentHashMap<
-          Long, java.util.concurrent.CompletableFuture<Void>>
-      recalls = new java.util.concurrent.ConcurrentHashMap<>();
-
-  private static final String RECALL_DIR = "recall";
-
-  /** A sealed segment and its archived copy, as the manifest has them. */
-  private record ArchivedCopy(SegmentInfo segment, SegmentArchived record) {}
-
-  private Optional<ArchivedCopy> archivedCopy(long segmentId) {
+  /** Segment {@code segmentId} and its archived copy in the manifest, if it has one. */
+  private Optional<SegmentRecall.ArchivedCopy> archivedCopy(long segmentId) {
     SnapshotMeta meta = restoring;
     Optional<SegmentInfo> segment =
         meta != null
@@ -826,88 +582,7 @@ public final class LedgerState implements AutoCloseable {
         meta != null
             ? meta.archived().stream().filter(a -> a.segmentId() == segmentId).findFirst()
             : index.archived(segmentId);
-    return segment.flatMap(s -> record.map(r -> new ArchivedCopy(s, r)));
-  }
-
-  /**
-   * Brings an evicted segment back from the cold tier into {@code target}: downloaded (object size
-   * and SHA-256 checked), decompressed, then every record and the Merkle root recomputed against
-   * the manifest before the file is moved into place. One download however many readers wait.
-   */
-  private void recall(long segmentId, Path target) throws IOException {
-    java.util.concurrent.CompletableFuture<Void> mine =
-        new java.util.concurrent.CompletableFuture<>();
-    java.util.concurrent.CompletableFuture<Void> running = recalls.putIfAbsent(segmentId, mine);
-    if (running != null) {
-      try {
-        running.join();
-        return;
-      } catch (java.util.concurrent.CompletionException e) {
-        throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
-      }
-    }
-    try {
-      if (!Files.exists(target)) {
-        fetchChecked(segmentId, target);
-        LOG.info("segment {} recalled from the cold tier", segmentId);
-      }
-      mine.complete(null);
-    } catch (IOException | RuntimeException e) {
-      mine.completeExceptionally(e);
-      throw e;
-    } finally {
-      recalls.remove(segmentId, mine);
-    }
-  }
-
-  private void fetchChecked(long segmentId, Path target) throws IOException {
-    List<String> problems = new java.util.ArrayList<>();
-    Path tmp = fetchToTemp(segmentId, problems);
-    if (!problems.isEmpty()) {
-      throw new IOException(String.join("; ", problems));
-    }
-    Directories.moveDurably(tmp, target);
-  }
-
-  /**
-   * Downloads segment {@code segmentId}'s archived copy into a temporary file and checks it; what
-   * is wrong goes into {@code problems} (the file is then deleted and null returned).
-   */
-  private Path fetchToTemp(long segmentId, List<String> problems) throws IOException {
-    ColdTier tier = coldTier;
-    Optional<ArchivedCopy> copy = archivedCopy(segmentId);
-    if (tier == null || copy.isEmpty()) {
-      problems.add(
-          "segment "
-              + segmentId
-              + " is not on this node and "
-              + (tier == null
-                  ? "no cold tier is configured"
-                  : "the manifest has no archived copy"));
-      return null;
-    }
-    Path dir = Files.createDirectories(dataDir.resolve(RECALL_DIR));
-    Path tmp = Files.createTempFile(dir, "seg-" + segmentId + "-", ".tmp");
-    try {
-      tier.download(copy.get().record(), copy.get().segment().sizeBytes(), tmp);
-      problems.addAll(
-          IntegrityScrub.check(tmp, copy.get().segment()).stream()
-              .map(p -> "archived copy " + copy.get().record().objectKey() + ": " + p)
-              .toList());
-    } catch (IOException | RuntimeException e) {
-      problems.add(
-          "segment "
-              + segmentId
-              + ": archived copy "
-              + copy.get().record().objectKey()
-              + " unusable: "
-              + e.getMessage());
-    }
-    if (!problems.isEmpty()) {
-      Files.deleteIfExists(tmp);
-      return null;
-    }
-    return tmp;
+    return segment.flatMap(s -> record.map(r -> new SegmentRecall.ArchivedCopy(s, r)));
   }
 
   /**
@@ -915,17 +590,7 @@ public final class LedgerState implements AutoCloseable {
    * scrub); what is wrong with it, or nothing.
    */
   List<String> checkArchived(SegmentInfo segment) {
-    List<String> problems = new java.util.ArrayList<>();
-    try {
-      Path tmp = fetchToTemp(segment.id(), problems);
-      if (tmp != null) {
-        Files.delete(tmp);
-      }
-    } catch (IOException e) {
-      problems.add(
-          "segment " + segment.id() + ": cannot check its archived copy: " + e.getMessage());
-    }
-    return problems;
+    return recall.check(segment);
   }
 
   /** How long an eviction waits for reads in progress to finish. */
@@ -956,7 +621,7 @@ public final class LedgerState implements AutoCloseable {
         throw new IllegalStateException(
             "segment " + segmentId + " has no archived copy in the manifest: not evicted");
       }
-      segments.evict(segmentId);
+      files.segments().evict(segmentId);
       return true;
     } finally {
       swap.writeLock().unlock();
@@ -965,26 +630,24 @@ public final class LedgerState implements AutoCloseable {
 
   /** Audit path of entry {@code ledgerIndex} in the tree of {@code treeSize} entries. */
   public List<byte[]> inclusionProof(long ledgerIndex, long treeSize) {
-    return readLocked(
-        () -> {
-          return tree.inclusionProof(ledgerIndex - 1, treeSize);
-        });
+    return readLocked(() -> files.tree().inclusionProof(ledgerIndex - 1, treeSize));
   }
 
   /** Audit path of entry {@code ledgerIndex} inside its sealed segment's root. */
   public List<byte[]> segmentProof(SegmentInfo segment, long ledgerIndex) {
     return readLocked(
         () -> {
-          return tree.inclusionProof(
-              ledgerIndex - segment.firstIndex(), segment.firstIndex() - 1, segment.leafCount());
+          return files
+              .tree()
+              .inclusionProof(
+                  ledgerIndex - segment.firstIndex(),
+                  segment.firstIndex() - 1,
+                  segment.leafCount());
         });
   }
 
   public List<byte[]> consistencyProof(long first, long second) {
-    return readLocked(
-        () -> {
-          return tree.consistencyProof(first, second);
-        });
+    return readLocked(() -> files.tree().consistencyProof(first, second));
   }
 
   /**
@@ -992,7 +655,7 @@ public final class LedgerState implements AutoCloseable {
    * swap them.
    */
   public <T> T withSegments(java.util.function.Function<SegmentStore, T> work) {
-    return readLocked(() -> work.apply(segments));
+    return readLocked(() -> work.apply(files.segments()));
   }
 
   /**
@@ -1004,7 +667,7 @@ public final class LedgerState implements AutoCloseable {
     ensureNotFailed();
     try {
       index.finishPendingFlush();
-      index.beginFlush(segments.position(), this::syncFiles).complete();
+      index.beginFlush(files.segments().position(), files::sync).complete();
     } catch (Throwable t) {
       failed = true;
       throw t;
@@ -1023,7 +686,7 @@ public final class LedgerState implements AutoCloseable {
         return;
       }
       ensureNotFailed();
-      flush = index.beginFlush(segments.position(), this::syncFiles);
+      flush = index.beginFlush(files.segments().position(), files::sync);
     }
     try {
       flush.complete();
@@ -1059,76 +722,15 @@ public final class LedgerState implements AutoCloseable {
     }
   }
 
-  private void syncFiles() {
-    segments.force();
-    nodes.sync();
-    entries.sync();
-  }
-
   public Optional<EntryRecord> entry(long ledgerIndex) {
-    return readLocked(() -> record(ledgerIndex));
-  }
-
-  /**
-   * Entry {@code ledgerIndex} from its slot and its canonical header in the segment. The header
-   * must hash to the stored Merkle leaf, so a damaged segment answers 503 rather than a wrong
-   * entry.
-   */
-  private Optional<EntryRecord> record(long ledgerIndex) {
-    Optional<EntryIndexFile.Slot> found = entries.get(ledgerIndex);
-    if (found.isEmpty()) {
-      return Optional.empty();
-    }
-    EntryIndexFile.Slot slot = found.get();
-    byte[] header;
-    try {
-      header = segments.readHeader(slot.value(), slot.headerLength());
-    } catch (UncheckedIOException e) {
-      throw damaged("entry", ledgerIndex); // a segment cut short: the bytes are not there
-    }
-    byte[] leaf = Hashes.leafHash(header);
-    CanonicalEntry canonical = null;
-    if (java.security.MessageDigest.isEqual(leaf, nodes.get(0, ledgerIndex - 1))) {
-      try {
-        canonical = CanonicalEntry.decode(header);
-      } catch (RuntimeException e) {
-        canonical = null;
-      }
-    }
-    if (canonical == null || canonical.index() != ledgerIndex) {
-      throw damaged("entry", ledgerIndex);
-    }
-    return Optional.of(
-        new EntryRecord(
-            ledgerIndex,
-            canonical.timestamp(),
-            canonical.op(),
-            canonical.key(),
-            slot.version(),
-            canonical.contentType(),
-            slot.value().length(),
-            canonical.valueSha256(),
-            leaf,
-            slot.value()));
-  }
-
-  /** A stored entry or value that is missing or does not match its hash: 503, never wrong bytes. */
-  private static LedgerException damaged(String part, long ledgerIndex) {
-    return ApiError.of(
-            ErrorCode.UNAVAILABLE,
-            "the stored "
-                + part
-                + " of index "
-                + ledgerIndex
-                + " failed its integrity check on this node; read it from another replica")
-        .exception();
+    return readLocked(() -> files.record(ledgerIndex));
   }
 
   public Optional<EntryRecord> latest(String key) {
     return readLocked(
         () -> {
           long i = index.latestIndex(key);
-          return i == 0 ? Optional.empty() : record(i);
+          return i == 0 ? Optional.empty() : files.record(i);
         });
   }
 
@@ -1136,7 +738,7 @@ public final class LedgerState implements AutoCloseable {
     return readLocked(
         () -> {
           long i = version <= 0 ? 0 : versionsOf(key).indexOf(version);
-          return i == 0 ? Optional.empty() : record(i);
+          return i == 0 ? Optional.empty() : files.record(i);
         });
   }
 
@@ -1159,7 +761,7 @@ public final class LedgerState implements AutoCloseable {
               hi = mid - 1;
             }
           }
-          return found == 0 ? Optional.<EntryRecord>empty() : record(versions.indexOf(found));
+          return found == 0 ? Optional.<EntryRecord>empty() : files.record(versions.indexOf(found));
         });
   }
 
@@ -1172,7 +774,7 @@ public final class LedgerState implements AutoCloseable {
           for (long v = afterVersion + 1;
               v <= versions.latestVersion() && out.size() < limit;
               v++) {
-            record(versions.indexOf(v)).ifPresent(out::add);
+            files.record(versions.indexOf(v)).ifPresent(out::add);
           }
           return out;
         });
@@ -1185,7 +787,7 @@ public final class LedgerState implements AutoCloseable {
 
   private KeyVersions versionsOf(String key) {
     long latest = index.latestIndex(key);
-    return new KeyVersions(key, latest, latest == 0 ? 0 : versionAt(latest), index);
+    return new KeyVersions(key, latest, latest == 0 ? 0 : files.versionAt(latest), index);
   }
 
   /**
@@ -1202,27 +804,12 @@ public final class LedgerState implements AutoCloseable {
     }
   }
 
-  /** The key version that entry {@code ledgerIndex} wrote, from its slot. */
-  private long versionAt(long ledgerIndex) {
-    return entries.get(ledgerIndex).map(EntryIndexFile.Slot::version).orElse(0L);
-  }
-
   /**
    * The value's bytes, refused when they no longer hash to what the entry recorded (disk
    * corruption).
    */
   public byte[] value(EntryRecord record) {
-    return readLocked(
-        () -> {
-          byte[] value;
-          try {
-            value = record.size() == 0 ? new byte[0] : segments.read(record.location());
-          } catch (UncheckedIOException e) {
-            throw damaged("value", record.index());
-          }
-          requireValueHash(Hashes.sha256(value), record);
-          return value;
-        });
+    return readLocked(() -> files.value(record));
   }
 
   /**
@@ -1234,32 +821,7 @@ public final class LedgerState implements AutoCloseable {
    * send (tampering with the disk) is not caught here; the scrub and the ETag are for that.
    */
   public java.nio.channels.FileChannel valueOnDisk(EntryRecord record) {
-    return readLocked(
-        () -> {
-          java.nio.channels.FileChannel channel;
-          try {
-            channel = segments.openForSending(record.location());
-          } catch (UncheckedIOException e) {
-            throw damaged("value", record.index());
-          }
-          try {
-            java.security.MessageDigest digest = Hashes.sha256();
-            SegmentStore.readPieces(channel, record.location(), digest::update);
-            requireValueHash(digest.digest(), record);
-            return channel;
-          } catch (RuntimeException e) {
-            closeQuietly(channel);
-            throw e instanceof UncheckedIOException ? damaged("value", record.index()) : e;
-          }
-        });
-  }
-
-  private static void closeQuietly(java.nio.channels.FileChannel channel) {
-    try {
-      channel.close();
-    } catch (IOException ignored) {
-      // nothing was written through it
-    }
+    return readLocked(() -> files.valueOnDisk(record));
   }
 
   /** Checks a value's bytes against its recorded SHA-256 without holding them whole. */
@@ -1267,35 +829,13 @@ public final class LedgerState implements AutoCloseable {
     var unused =
         readLocked(
             () -> {
-              checkValueUnlocked(record);
+              files.checkValue(record);
               return null;
             });
   }
 
-  private void checkValueUnlocked(EntryRecord record) {
-    java.security.MessageDigest digest = Hashes.sha256();
-    try {
-      if (record.size() > 0) {
-        segments.readPieces(record.location(), digest::update);
-      }
-    } catch (UncheckedIOException e) {
-      throw damaged("value", record.index());
-    }
-    requireValueHash(digest.digest(), record);
-  }
-
-  /** Refuses a value whose bytes hash to {@code sha256} unless that is the recorded hash. */
-  private void requireValueHash(byte[] sha256, EntryRecord record) {
-    if (!java.security.MessageDigest.isEqual(sha256, record.valueSha256())) {
-      throw damaged("value", record.index());
-    }
-  }
-
   public byte[] root(long treeSize) {
-    return readLocked(
-        () -> {
-          return tree.root(treeSize);
-        });
+    return readLocked(() -> files.tree().root(treeSize));
   }
 
   @Override
@@ -1311,7 +851,7 @@ public final class LedgerState implements AutoCloseable {
           commit();
         }
       } finally {
-        closeStores();
+        closeStores(null);
       }
     } finally {
       swap.writeLock().unlock();

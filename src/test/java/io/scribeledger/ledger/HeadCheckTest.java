@@ -61,9 +61,8 @@ class HeadCheckTest {
     }
     // The newcomer received the restored group's log, which begins after those 5 entries.
     try (LedgerState newcomer = new LedgerState(dir.resolve("newcomer"), 1 << 20)) {
-      LedgerState.HistoryMismatch stop =
-          assertThrows(
-              LedgerState.HistoryMismatch.class, () -> newcomer.apply(1, 1, check(5, root)));
+      HistoryMismatch stop =
+          assertThrows(HistoryMismatch.class, () -> newcomer.apply(1, 1, check(5, root)));
       assertTrue(stop.getMessage().contains("holds only 0 entries"), stop.getMessage());
       assertThrows(
           LedgerState.FailedEarlier.class,
@@ -85,8 +84,8 @@ class HeadCheckTest {
       other.apply(1, 1, put("a", "1"));
       other.apply(1, 2, put("b", "two"));
       byte[] here = other.root(2);
-      LedgerState.HistoryMismatch stop =
-          assertThrows(LedgerState.HistoryMismatch.class, () -> other.apply(1, 3, check(2, root)));
+      HistoryMismatch stop =
+          assertThrows(HistoryMismatch.class, () -> other.apply(1, 3, check(2, root)));
       assertTrue(stop.getMessage().contains(Hashes.hex(root)), stop.getMessage());
       assertTrue(stop.getMessage().contains(Hashes.hex(here)), stop.getMessage());
     }
