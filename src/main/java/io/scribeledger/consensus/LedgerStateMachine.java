@@ -128,12 +128,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
     this.failStop = failStop;
     this.disk = disk;
     this.committer =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "scribe-commit-" + nodeId);
-              t.setDaemon(true);
-              return t;
-            });
+        Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("scribe-commit-" + nodeId));
   }
 
   /**

@@ -1,11 +1,7 @@
 package io.scribeledger.consensus;
 
-import io.scribeledger.config.ConfigResolver;
 import io.scribeledger.config.NodeConfig;
-import io.scribeledger.error.ApiError;
 import io.scribeledger.error.ErrorCode;
-import io.scribeledger.error.Failures;
-import io.scribeledger.error.LedgerException;
 import io.scribeledger.failure.FailStop;
 import io.scribeledger.ledger.Batch;
 import io.scribeledger.ledger.ColdTier;
@@ -20,7 +16,6 @@ import io.scribeledger.ledger.SealSegment;
 import io.scribeledger.ledger.WriteOutcome;
 import io.scribeledger.storage.DiskSpace;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -28,61 +23,38 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.Set;
-import java.util.TreeSet;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import org.apache.ratis.client.RaftClient;
-import org.apache.ratis.client.RaftClientConfigKeys;
-import org.apache.ratis.client.retry.RequestTypeDependentRetryPolicy;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
-import org.apache.ratis.grpc.GrpcConfigKeys;
-import org.apache.ratis.grpc.GrpcTlsConfig;
-import org.apache.ratis.proto.RaftProtos;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
-import org.apache.ratis.protocol.ClientId;
-import org.apache.ratis.protocol.GroupInfoReply;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
-import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
-import org.apache.ratis.protocol.SetConfigurationRequest;
 import org.apache.ratis.protocol.exceptions.AlreadyClosedException;
-import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
-import org.apache.ratis.protocol.exceptions.NotLeaderException;
-import org.apache.ratis.protocol.exceptions.RaftException;
 import org.apache.ratis.protocol.exceptions.RaftRetryFailureException;
-import org.apache.ratis.protocol.exceptions.ResourceUnavailableException;
-import org.apache.ratis.protocol.exceptions.StateMachineException;
-import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.server.RaftServer;
-import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
-import org.apache.ratis.util.SizeInBytes;
-import org.apache.ratis.util.TimeDuration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One Raft member holding the ledger: the Ratis server with its {@link LedgerStateMachine}, and a
- * Ratis client that proposes writes (Ratis routes them to the leader) and issues read barriers.
+ * One Raft member holding the ledger: starts and stops the Ratis server with its {@link
+ * LedgerStateMachine} (set up by {@link RaftSettings}), keeps a Ratis client pointed at the leader
+ * this member knows, proposes writes and replicated records through it, and reports the member's
+ * Raft status. Reads are {@link LinearizableReads}, membership changes {@link GroupMembership}.
  * Start and close block; callers run them off the event loop.
  */
 public final class RaftNode implements AutoCloseable {
@@ -90,8 +62,7 @@ public final class RaftNode implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RaftNode.class);
 
   /** One Raft group holds the whole ledger; its id is fixed so every node names the same group. */
-  public static final RaftGroupId GROUP_ID =
-      RaftGroupId.valueOf(UUID.nameUUIDFromBytes("scribe-ledger".getBytes(StandardCharsets.UTF_8)));
+  public static final RaftGroupId GROUP_ID = RaftSettings.GROUP_ID;
 
   private final NodeConfig config;
   private final RaftPeerId selfId;
@@ -126,30 +97,15 @@ public final class RaftNode implements AutoCloseable {
   /** Closes retired clients. */
   private final ExecutorService clientCloser;
 
-  /** Whether this node, leading, may serve a linearizable read from its own state now. */
-  private final LeaderConfirmation leadership;
+  /** Linearizable reads: this member's read barriers, and its answers when it leads. */
+  private final LinearizableReads reads;
+
+  /** Changes to the group's membership asked of this member. */
+  private final GroupMembership group;
 
   private boolean closed;
   private final WriteBatcher batcher;
   private final FailStop failStop;
-
-  /**
-   * Runs what follows each read barrier: never Ratis's apply thread, never a pool anything else can
-   * block.
-   */
-  private final ExecutorService barrierCompletions =
-      Executors.newSingleThreadExecutor(daemon("scribe-read-barriers"));
-
-  private final ReadBarriers readBarriers =
-      new ReadBarriers(this::sendReadBarrier, barrierCompletions);
-
-  /** Identity of the read barriers this node submits to its own server. */
-  private final ClientId localClientId = ClientId.randomId();
-
-  private final AtomicLong localCallIds = new AtomicLong();
-
-  /** Whether this node already said that a leader of an earlier version answered a barrier. */
-  private final AtomicBoolean legacyLeaderSeen = new AtomicBoolean();
 
   private RaftNode(
       NodeConfig config,
@@ -169,18 +125,21 @@ public final class RaftNode implements AutoCloseable {
     this.parameters = parameters;
     this.clientSwitches =
         Executors.newSingleThreadScheduledExecutor(
-            daemon("scribe-raft-client-" + config.node().id()));
+            DaemonThreads.named("scribe-raft-client-" + config.node().id()));
     this.clientCloser =
         Executors.newSingleThreadExecutor(
-            daemon("scribe-raft-client-closer-" + config.node().id()));
-    this.leadership =
-        LeaderConfirmation.start(
-            config.node().id(),
-            config.raft().electionTimeoutMinMs(),
-            this::leaderView,
+            DaemonThreads.named("scribe-raft-client-closer-" + config.node().id()));
+    this.reads =
+        new LinearizableReads(
+            config,
+            server,
+            () -> this.client,
+            this::leaderId,
+            stateMachine.raftApplied(),
             stateMachine::proposeHeadCheckSoon,
-            Executors.newSingleThreadScheduledExecutor(
-                daemon("scribe-pause-watch-" + config.node().id())));
+            clientSwitches);
+    this.group =
+        new GroupMembership(config, server, () -> this.client, this::leaderId, reads, this::record);
     NodeConfig.Batching batching = config.raft().batching();
     this.batcher =
         new WriteBatcher(
@@ -189,8 +148,7 @@ public final class RaftNode implements AutoCloseable {
     stateMachine.onHeadCheckDue(this::proposeHeadCheck);
     stateMachine.onCommitIndex(this::localCommitIndex);
     stateMachine.onLeaderChanged(this::leaderChanged);
-    stateMachine.onLeaderRead(
-        ask -> ask == LeaderRead.Ask.HANDOVER ? handingOver() : confirmedReadIndex());
+    stateMachine.onLeaderRead(reads::answer);
     httpAddresses.put(config.node().id(), config.httpAddress());
     config.raft().peers().forEach(p -> httpAddresses.put(p.id(), p.httpAddress()));
   }
@@ -235,9 +193,9 @@ public final class RaftNode implements AutoCloseable {
     Path dataDir = config.node().dataDir();
     Path raftDir = dataDir.resolve(RAFT_DIR);
     Files.createDirectories(raftDir);
-    RaftProperties props = properties(config, raftDir);
-    Parameters parameters = parameters(config.security());
-    RaftGroup group = RaftGroup.valueOf(GROUP_ID, peers(config));
+    RaftProperties props = RaftSettings.properties(config, raftDir);
+    Parameters parameters = RaftSettings.parameters(config.security());
+    RaftGroup group = RaftGroup.valueOf(GROUP_ID, RaftSettings.peers(config));
     // The state opens against the latest snapshot, so that an index lost behind it is restored
     // from it before any shared file is cut back (Ratis's layout: <raft dir>/<group id>/sm).
     Path groupDir = raftDir.resolve(GROUP_ID.getUuid().toString());
@@ -289,7 +247,7 @@ public final class RaftNode implements AutoCloseable {
       state.close();
       throw e;
     }
-    RaftClient client = newClient(group, props, parameters, null, config.raft());
+    RaftClient client = RaftSettings.newClient(group, props, parameters, null, config.raft());
     int members = group.getPeers().size();
     if (existing) {
       Set<String> stored = storedVoters(server);
@@ -303,32 +261,6 @@ public final class RaftNode implements AutoCloseable {
         existing ? "recovered" : "new",
         members);
     return new RaftNode(config, sm, server, client, failStop, props, parameters);
-  }
-
-  private static RaftClient newClient(
-      RaftGroup group,
-      RaftProperties props,
-      Parameters parameters,
-      RaftPeerId leader,
-      NodeConfig.Raft raft) {
-    // Retries stop when the request is raft.requestTimeoutMs old, when its caller is told the
-    // outcome is unknown: a write must not go on retrying, and land, long after that answer.
-    RequestTypeDependentRetryPolicy.Builder retry = RequestTypeDependentRetryPolicy.newBuilder();
-    TimeDuration deadline = TimeDuration.valueOf(raft.requestTimeoutMs(), TimeUnit.MILLISECONDS);
-    for (RaftProtos.RaftClientRequestProto.TypeCase type :
-        RaftProtos.RaftClientRequestProto.TypeCase.values()) {
-      retry.setRetryPolicy(
-          type,
-          RetryPolicies.retryForeverWithSleep(TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)));
-      retry.setTimeout(type, deadline);
-    }
-    return RaftClient.newBuilder()
-        .setRaftGroup(group)
-        .setProperties(props)
-        .setParameters(parameters)
-        .setLeaderId(leader)
-        .setRetryPolicy(retry.build())
-        .build();
   }
 
   /**
@@ -369,10 +301,10 @@ public final class RaftNode implements AutoCloseable {
       if (closed) {
         return;
       }
-      client = newClient(group, properties, parameters, leader, config.raft());
+      client = RaftSettings.newClient(group, properties, parameters, leader, config.raft());
     }
     long released = batcher.releaseWindow();
-    readBarriers.restart();
+    reads.restart();
     LOG.info("Raft leader is now {}: proposals go to it", leader);
     try {
       // After a transfer the old leader answers at once and the old client finishes in
@@ -423,15 +355,6 @@ public final class RaftNode implements AutoCloseable {
         group.getPeers().stream().filter(p -> !p.getId().equals(former)).toList());
   }
 
-  /** Makes the one daemon thread of a single-thread executor, named {@code name}. */
-  private static java.util.concurrent.ThreadFactory daemon(String name) {
-    return r -> {
-      Thread t = new Thread(r, name);
-      t.setDaemon(true);
-      return t;
-    };
-  }
-
   /** Closes a retired client off the switching thread (a close can wait seconds on a channel). */
   private void retire(RaftClient retired) {
     try {
@@ -449,140 +372,17 @@ public final class RaftNode implements AutoCloseable {
     }
   }
 
-  private static List<RaftPeer> peers(NodeConfig config) {
-    if (config.raft().peers().isEmpty()) {
-      return List.of(
-          RaftPeer.newBuilder()
-              .setId(config.node().id())
-              .setAddress(config.selfRaftAddress())
-              .build());
-    }
-    List<RaftPeer> peers = new ArrayList<>();
-    for (NodeConfig.Peer p : config.raft().peers()) {
-      peers.add(RaftPeer.newBuilder().setId(p.id()).setAddress(p.raftAddress()).build());
-    }
-    return peers;
-  }
-
-  /** The Ratis settings of a member; package-private for the test of what a member acknowledges. */
-  static RaftProperties properties(NodeConfig config, Path raftDir) {
-    NodeConfig.Raft raft = config.raft();
-    RaftProperties p = new RaftProperties();
-    RaftServerConfigKeys.setStorageDir(p, List.of(raftDir.toFile()));
-    GrpcConfigKeys.Server.setHost(p, raft.host());
-    GrpcConfigKeys.Server.setPort(p, raft.port());
-    RaftServerConfigKeys.Rpc.setTimeoutMin(
-        p, TimeDuration.valueOf(raft.electionTimeoutMinMs(), TimeUnit.MILLISECONDS));
-    RaftServerConfigKeys.Rpc.setTimeoutMax(
-        p, TimeDuration.valueOf(raft.electionTimeoutMaxMs(), TimeUnit.MILLISECONDS));
-    RaftServerConfigKeys.Rpc.setRequestTimeout(
-        p, TimeDuration.valueOf(raft.requestTimeoutMs(), TimeUnit.MILLISECONDS));
-    // One attempt of the client, not the whole write: a leader that is paused (SIGSTOP, a long GC)
-    // answers nothing, and the client tries another member only once an attempt times out. Two
-    // election timeouts let a new leader be elected meanwhile; retries (bounded by
-    // raft.requestTimeoutMs through the retry count) carry the write to it.
-    RaftClientConfigKeys.Rpc.setRequestTimeout(
-        p, TimeDuration.valueOf(clientAttemptMs(raft), TimeUnit.MILLISECONDS));
-    // A value travels inside one Raft entry, so every size limit on the path must hold the largest
-    // one.
-    // Sized for the largest entry any member may send, not this node's own limits: a leader
-    // configured higher than a follower must never send it an entry it cannot take.
-    long entryMax = ConfigResolver.MAX_ENTRY_BYTES;
-    SizeInBytes entry = SizeInBytes.valueOf(entryMax);
-    RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, entry);
-    RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(entryMax + 8));
-    RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(raft.logSegmentSizeBytes()));
-    // Memory the log may hold, sized from the heap: writes pending on the leader, and cached
-    // entries (Ratis's defaults, 200 MB of cache and 4 entries' worth pending, alone would fill a
-    // 512 MiB heap under large values; measured with bench/OverloadBench.java).
-    long heap = Runtime.getRuntime().maxMemory();
-    RaftServerConfigKeys.Write.setByteLimit(
-        p, SizeInBytes.valueOf(Math.max(2 * entryMax, Math.min(heap / 8, 4 * entryMax))));
-    RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 2);
-    RaftServerConfigKeys.Log.setSegmentCacheSizeMax(
-        p, SizeInBytes.valueOf(Math.max(2 * entryMax, heap / 8)));
-    long messageMax = entryMax + (1 << 20);
-    GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(messageMax));
-    // Snapshot files travel in chunks that must fit in one gRPC message too.
-    RaftServerConfigKeys.Log.Appender.setSnapshotChunkSizeMax(
-        p, SizeInBytes.valueOf(Math.min(messageMax / 2, 8L << 20)));
-    // The leader's appender for a follower stalls up to (timeout x in-flight chunks) when an
-    // install
-    // fails (e.g. the follower is down), sending it no heartbeats meanwhile: keep that short.
-    GrpcConfigKeys.Server.setInstallSnapshotRequestTimeout(
-        p, TimeDuration.valueOf(2, TimeUnit.SECONDS));
-    GrpcConfigKeys.Server.setInstallSnapshotRequestElementLimit(p, 2);
-    // Ratis otherwise appends, fsyncs and replicates an extra metadata entry after every commit,
-    // only
-    // to learn its commit index sooner on restart (it learns it from the leader anyway): measured
-    // 36 -> 21 ms per single-client write on a 3-node cluster.
-    RaftServerConfigKeys.Log.setLogMetadataEnabled(p, false);
-    // A member must store what it acknowledges: the leader counts the acknowledgement toward the
-    // majority that commits an entry. Ratis 3.3's default "composed" follower append skips a
-    // request that starts where an append still being written starts, yet acknowledges the
-    // request's last index; leaders send such longer resends whenever a heartbeat finds a
-    // catching-up member behind. A restarted member then never caught up again (its leader retried
-    // from above its log forever; ClusterProcessIT, ~3 in 70 runs). The plain append stores what it
-    // acknowledges (AppendAcknowledgementTest; ARCHITECTURE.md, "Consensus").
-    RaftServerConfigKeys.Log.setAppendEntriesComposeEnabled(p, false);
-    // How long the leader waits between attempts to reach a follower that fails: Ratis's default
-    // backs off to 1 s and then 5 s, so a follower restarted after a while stayed unreached (and
-    // behind, timing out into futile elections) for up to 5 s more — measured 4-19 s to catch up.
-    // Ratis sleeps 0.5-1.5 times the step, which is at most a quarter of the minimum election
-    // timeout, so every wait (at most 3/8 of it) ends before the next heartbeat is due (half of
-    // it): after a longer one an appender builds only a heartbeat, whose refusal by a follower that
-    // is behind (as after every restart) counts as one more error and another wait, so the first
-    // entries of a catch-up came 125-375 ms late, and a leader whose view of a follower was wrong
-    // sent it heartbeats only, forever. A down follower costs the leader a connection attempt every
-    // ~50 ms.
-    RaftServerConfigKeys.Log.Appender.setRetryPolicy(
-        p, "1ms,10, " + appenderRetryMs(raft) + "ms,1000000");
-    RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
-    RaftServerConfigKeys.Read.setLeaderLeaseEnabled(p, true);
-    // Snapshots let Ratis purge its log and bring a far-behind follower or a new member up to date.
-    RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
-    RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, raft.snapshotEveryEntries());
-    RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
-    RaftServerConfigKeys.Log.setPurgeGap(
-        p, (int) Math.min(Integer.MAX_VALUE, raft.snapshotEveryEntries()));
-    // A purge keeps the last snapshotEveryEntries entries: a member that was down briefly (a
-    // restart, a rolling upgrade) catches up from the log in about a second instead of a snapshot
-    // install, which is O(ledger) (every file sent, key lookups rebuilt). The log then holds at
-    // most about twice snapshotEveryEntries entries.
-    RaftServerConfigKeys.Log.setPurgePreservationLogNum(p, raft.snapshotEveryEntries());
-    return p;
-  }
-
-  /** The leader's wait between attempts to reach a failing follower (see {@link #properties}). */
-  static long appenderRetryMs(NodeConfig.Raft raft) {
-    return Math.max(1, Math.min(50, raft.electionTimeoutMinMs() / 4));
-  }
-
   /**
-   * Mutual TLS for every Raft connection when TLS is configured: this node presents its certificate
-   * and accepts only peers (and clients) whose certificate the cluster CA signed. In Ratis 3.3 the
-   * server, admin and client services share the one port, so this also closes raw proposals and
-   * configuration changes to anyone without such a certificate.
+   * Completes once this node has applied every write committed before the call (a read barrier,
+   * confirmed by the leader: {@link LeaderRead}).
    */
-  private static Parameters parameters(NodeConfig.Security security) {
-    Parameters parameters = new Parameters();
-    security
-        .tls()
-        .ifPresent(
-            tls ->
-                GrpcConfigKeys.TLS.setConf(
-                    parameters,
-                    new GrpcTlsConfig(
-                        tls.keyFile().toFile(),
-                        tls.certFile().toFile(),
-                        tls.caFile().toFile(),
-                        true)));
-    return parameters;
+  public CompletableFuture<Void> readBarrier() {
+    return reads.barrier();
   }
 
-  /** How long one attempt of the Raft client may take before it tries another member. */
-  static long clientAttemptMs(NodeConfig.Raft raft) {
-    return Math.min(raft.requestTimeoutMs(), Math.max(1000, 2 * raft.electionTimeoutMaxMs()));
+  /** Changes to the group's membership, and where a member stands. */
+  public GroupMembership group() {
+    return group;
   }
 
   public LedgerState state() {
@@ -608,12 +408,7 @@ public final class RaftNode implements AutoCloseable {
               "this node failed stop and takes no writes until it restarts; send them to another"
                   + " member"));
     }
-    return leaderId() == null ? noLeader() : batcher.submit(command, clientGone);
-  }
-
-  private static <T> CompletableFuture<T> noLeader() {
-    return CompletableFuture.failedFuture(
-        ErrorCode.NO_LEADER.error("no Raft leader is known; retry shortly"));
+    return leaderId() == null ? RaftReplies.noLeader() : batcher.submit(command, clientGone);
   }
 
   /** The leader this node knows of, or null; cheap enough for every request. */
@@ -638,7 +433,7 @@ public final class RaftNode implements AutoCloseable {
         .orTimeout(config.raft().requestTimeoutMs(), TimeUnit.MILLISECONDS)
         .handle(
             (reply, error) -> {
-              RaftClientReply r = checked(reply, error, "write");
+              RaftClientReply r = RaftReplies.checked(reply, error, "write");
               WriteOutcome outcome =
                   OutcomeCodec.decode(r.getMessage().getContent().asReadOnlyByteBuffer());
               return outcome instanceof WriteOutcome.Batched batched
@@ -681,7 +476,8 @@ public final class RaftNode implements AutoCloseable {
               }
               try {
                 client =
-                    newClient(clientGroup(), properties, parameters, clientLeader, config.raft());
+                    RaftSettings.newClient(
+                        clientGroup(), properties, parameters, clientLeader, config.raft());
               } catch (IOException e) {
                 return; // the group left this server: nothing to propose to
               }
@@ -726,294 +522,6 @@ public final class RaftNode implements AutoCloseable {
   }
 
   /**
-   * Completes once this node has applied every write committed before the call (a read barrier,
-   * confirmed by the leader: {@link LeaderRead}).
-   */
-  public CompletableFuture<Void> readBarrier() {
-    return leaderId() == null ? noLeader() : readBarriers.await();
-  }
-
-  /**
-   * One read barrier: the leader names the Raft index to read from once it has confirmed that it
-   * leads ({@link #confirmedReadIndex}), and this node waits until it has applied that index.
-   */
-  private CompletableFuture<Void> sendReadBarrier() {
-    long deadlineNanos = System.nanoTime() + config.raft().requestTimeoutMs() * 1_000_000L;
-    return askLeader()
-        .thenCompose(
-            answer -> {
-              if (answer instanceof LeaderRead.ReadFrom from) {
-                return appliedUpTo(from.raftIndex(), deadlineNanos);
-              }
-              if (answer instanceof LeaderRead.Refused refused) {
-                return CompletableFuture.failedFuture(
-                    ErrorCode.NO_LEADER.error(
-                        "the Raft leader could not confirm that it leads: "
-                            + refused.reason()
-                            + "; retry shortly"));
-              }
-              if (answer instanceof LeaderRead.NotLeading) {
-                return noLeader();
-              }
-              if (!legacyLeaderSeen.getAndSet(true)) {
-                LOG.warn(
-                    "the Raft leader {} runs an earlier version: linearizable reads here rely on"
-                        + " Ratis's ReadIndex alone until it is upgraded",
-                    leaderId());
-              }
-              return ratisReadIndex();
-            });
-  }
-
-  /**
-   * Asks the leader for the index to read from: through this node's server when it leads, else
-   * through the client, which the client switch keeps pointed at the leader this node knows. The
-   * request is Ratis's linearizable read, so the leader's own lease (by when it sent the heartbeats
-   * answered) must hold too. When that fails, or the member asked no longer leads, it asks once
-   * more through the client.
-   */
-  private CompletableFuture<LeaderRead> askLeader() {
-    CompletableFuture<RaftClientReply> first =
-        selfId.toString().equals(leaderId())
-            ? submitLocally(readRequest(LeaderRead.REQUEST))
-            : client.async().sendReadOnlyUnordered(LeaderRead.REQUEST);
-    return first
-        .handle((reply, error) -> error == null ? answer(reply) : null)
-        .thenCompose(
-            answer ->
-                answer != null && !(answer instanceof LeaderRead.NotLeading)
-                    ? CompletableFuture.completedFuture(answer)
-                    : client
-                        .async()
-                        .sendReadOnlyUnordered(LeaderRead.REQUEST)
-                        .handle((reply, error) -> answer(checked(reply, error, "read"))));
-  }
-
-  /** The leader's answer in a successful reply; null for a failed one. */
-  private static LeaderRead answer(RaftClientReply reply) {
-    return reply.isSuccess() ? LeaderRead.decode(reply.getMessage().getContent()) : null;
-  }
-
-  /** Ratis's own ReadIndex round through this node's server, for a leader of an earlier version. */
-  private CompletableFuture<Void> ratisReadIndex() {
-    return submitLocally(readRequest(Message.EMPTY))
-        .handle(
-            (reply, error) -> {
-              checked(reply, error, "read");
-              return null;
-            });
-  }
-
-  private CompletableFuture<RaftClientReply> submitLocally(RaftClientRequest request) {
-    try {
-      // Bounded: a barrier that never returned would hold up every read queued behind it.
-      return server
-          .submitClientRequestAsync(request)
-          .orTimeout(config.raft().requestTimeoutMs(), TimeUnit.MILLISECONDS);
-    } catch (IOException e) {
-      return CompletableFuture.failedFuture(e);
-    }
-  }
-
-  private RaftClientRequest readRequest(Message query) {
-    return RaftClientRequest.newBuilder()
-        .setClientId(localClientId)
-        .setServerId(selfId)
-        .setGroupId(GROUP_ID)
-        .setCallId(localCallIds.incrementAndGet())
-        .setMessage(query)
-        .setType(RaftClientRequest.readRequestType())
-        .setTimeoutMs(config.raft().requestTimeoutMs())
-        .build();
-  }
-
-  /** Completes once this node has applied Raft index {@code index}, or fails at the deadline. */
-  private CompletableFuture<Void> appliedUpTo(long index, long deadlineNanos) {
-    // At least an election timeout: the leader's answer may have used up the barrier's time, and
-    // the entries up to its commit index reach this member with the next heartbeat.
-    long waitNanos =
-        Math.max(
-            deadlineNanos - System.nanoTime(),
-            TimeUnit.MILLISECONDS.toNanos(config.raft().electionTimeoutMinMs()));
-    return stateMachine
-        .raftApplied()
-        .awaitWithin(
-            index,
-            java.time.Duration.ofNanos(waitNanos),
-            () ->
-                ErrorCode.TIMEOUT.error(
-                    "this node has not applied the leader's commit index "
-                        + index
-                        + " in time; retry, or read on the leader"));
-  }
-
-  /**
-   * The leader's side of every read barrier (the state machine's query runs it): once this node is
-   * a leader that has applied its first entry of the term and whose leadership a majority confirmed
-   * lately, its commit index, which holds every write acknowledged before the barrier began. Ratis
-   * answers a one-member group's ReadIndex with its commit index at once, and after a restart (the
-   * commit index is not persisted) that can be below entries acknowledged before the crash and not
-   * yet replayed. And Ratis answers a ReadIndex, a leader's own or a follower's, from confirmations
-   * that can predate a pause or a partition ({@link LeaderConfirmation}). Checked at once on the
-   * thread Ratis runs the query on, then every 5 ms on the client thread, for up to half of one
-   * client attempt ({@link #clientAttemptMs}), so the refusal reaches a remote reader before its
-   * client gives up on the attempt and sends it again.
-   */
-  private CompletableFuture<LeaderRead> confirmedReadIndex() {
-    CompletableFuture<LeaderRead> answer = new CompletableFuture<>();
-    pollConfirmed(
-        answer,
-        System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(clientAttemptMs(config.raft()) / 2));
-    return answer;
-  }
-
-  /**
-   * The leader's side of {@link LeaderRead#HANDOVER}: another member is about to have this leader's
-   * leadership moved, with a transfer that may take up to {@code raft.requestTimeoutMs} (members
-   * share it), so it counts no earlier answer until then ({@link LeaderConfirmation#handOver}), as
-   * when it hands over by itself.
-   */
-  private CompletableFuture<LeaderRead> handingOver() {
-    try {
-      LeaderConfirmation.View view = leaderView();
-      if (!view.leading()) {
-        return CompletableFuture.completedFuture(new LeaderRead.NotLeading());
-      }
-      if (leadership.handOver(view, config.raft().requestTimeoutMs())) {
-        LOG.info(
-            "leader {}: another member is moving its leadership; linearizable reads here wait until"
-                + " it has moved or the transfer has timed out ({} ms)",
-            config.node().id(),
-            config.raft().requestTimeoutMs());
-      }
-      return CompletableFuture.completedFuture(new LeaderRead.HandingOver());
-    } catch (RuntimeException e) {
-      // Ratis's state unreadable (a log closing under it): no notice taken, and the mover is told.
-      return CompletableFuture.completedFuture(
-          new LeaderRead.Refused("its Raft state cannot be read: " + e));
-    }
-  }
-
-  /** What {@link #leadership} judges: this leader's voters, their last answers, its log. */
-  private LeaderConfirmation.View leaderView() {
-    try {
-      return leaderView(server.getDivision(GROUP_ID));
-    } catch (IOException noGroup) {
-      return LeaderConfirmation.View.NOT_LEADING;
-    }
-  }
-
-  private static LeaderConfirmation.View leaderView(RaftServer.Division division) {
-    var info = division.getInfo();
-    if (!info.isLeader()) {
-      return LeaderConfirmation.View.NOT_LEADING;
-    }
-    Map<String, Long> ages = new HashMap<>();
-    for (var follower : info.getRoleInfoProto().getLeaderInfo().getFollowerInfoList()) {
-      ages.put(follower.getId().getId().toStringUtf8(), follower.getLastRpcElapsedTimeMs());
-    }
-    var conf = division.getRaftConf();
-    List<Set<String>> voterSets = new ArrayList<>();
-    voterSets.add(ids(conf.getCurrentPeers()));
-    if (!conf.getPreviousPeers().isEmpty()) {
-      voterSets.add(ids(conf.getPreviousPeers())); // a change in progress: both must agree
-    }
-    var log = division.getRaftLog();
-    var last = log.getLastEntryTermIndex();
-    return new LeaderConfirmation.View(
-        true, voterSets, ages, last == null ? -1 : last.getIndex(), log.getLastCommittedIndex());
-  }
-
-  private void pollConfirmed(CompletableFuture<LeaderRead> answer, long deadlineNanos) {
-    String waitingFor;
-    try {
-      var division = server.getDivision(GROUP_ID);
-      var info = division.getInfo();
-      if (!info.isLeader()) {
-        answer.complete(new LeaderRead.NotLeading());
-        return;
-      }
-      if (!info.isLeaderReady()) {
-        waitingFor = "it has yet to commit its first entry as leader";
-      } else if (!leadership.confirmed(leaderView(division))) {
-        waitingFor =
-            "a majority of the group has not answered it lately, or it has yet to commit an entry"
-                + " since";
-      } else {
-        // Read after the confirmation: every write acknowledged before the barrier is in it.
-        answer.complete(new LeaderRead.ReadFrom(division.getRaftLog().getLastCommittedIndex()));
-        return;
-      }
-    } catch (IOException e) {
-      answer.complete(new LeaderRead.NotLeading()); // no group here, so no leadership either
-      return;
-    } catch (RuntimeException e) {
-      // Ratis's state unreadable (a log closing under it): refuse, never leave the reader waiting.
-      answer.complete(new LeaderRead.Refused("its Raft state cannot be read: " + e));
-      return;
-    }
-    if (System.nanoTime() <= deadlineNanos) {
-      try {
-        var unused =
-            clientSwitches.schedule(
-                () -> pollConfirmed(answer, deadlineNanos), 5, TimeUnit.MILLISECONDS);
-        return;
-      } catch (java.util.concurrent.RejectedExecutionException e) {
-        waitingFor = "it is stopping";
-      }
-    }
-    answer.complete(new LeaderRead.Refused(waitingFor));
-  }
-
-  private static RaftClientReply checked(RaftClientReply reply, Throwable error, String what) {
-    Throwable cause =
-        error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-    if (cause == null && reply != null && !reply.isSuccess()) {
-      cause = reply.getException();
-    }
-    if (cause == null) {
-      return reply;
-    }
-    if (cause instanceof LedgerException le) {
-      throw le;
-    }
-    if (cause instanceof NotLeaderException || cause instanceof LeaderNotReadyException) {
-      throw ApiError.of(
-              ErrorCode.NO_LEADER, "no Raft leader could take the " + what + "; retry shortly")
-          .exception();
-    }
-    // A StateMachineException (a RaftException) stays "outcome unknown": it is also what a
-    // client hears when a failed leader could not apply an entry that others will.
-    if (cause instanceof StateMachineException
-        && String.valueOf(cause.getMessage()).contains(LedgerStateMachine.INSUFFICIENT_STORAGE)) {
-      String m = cause.getMessage();
-      throw ErrorCode.INSUFFICIENT_STORAGE.error(
-          m.substring(m.indexOf(LedgerStateMachine.INSUFFICIENT_STORAGE))
-              + "; nothing was written, retry once space is freed");
-    }
-    if (cause instanceof ResourceUnavailableException) {
-      // The leader holds as many pending writes as it takes; this one was not taken.
-      throw ErrorCode.OVERLOADED.error(
-          "the Raft leader holds as many pending writes as it takes; nothing was written, retry");
-    }
-    if (cause instanceof RaftException
-        || cause instanceof IOException
-        || cause instanceof TimeoutException) {
-      throw ApiError.of(
-              ErrorCode.TIMEOUT,
-              "the "
-                  + what
-                  + " did not complete in time ("
-                  + cause.getClass().getSimpleName()
-                  + ("read".equals(what)
-                      ? "); nothing was changed, retry"
-                      : "); its outcome is unknown, look the key's history up before retrying"))
-          .exception();
-    }
-    throw new CompletionException(cause);
-  }
-
-  /**
    * Records a change to the replicated records through Raft, in order with the writes: a member's
    * record ({@link RegisterMember}, {@link RemoveMember}) or a segment's archived copy.
    */
@@ -1022,280 +530,10 @@ public final class RaftNode implements AutoCloseable {
         .handle(
             (reply, error) ->
                 OutcomeCodec.decode(
-                    checked(reply, error, "record")
+                    RaftReplies.checked(reply, error, "record")
                         .getMessage()
                         .getContent()
                         .asReadOnlyByteBuffer()));
-  }
-
-  /** Whether {@code nodeId} is a voter, a listener (non-voting), or not a member. */
-  public enum Membership {
-    VOTER,
-    LISTENER,
-    NONE
-  }
-
-  public Membership membership(String nodeId) throws IOException {
-    RaftServer.Division division = server.getDivision(GROUP_ID);
-    RaftPeerId id = RaftPeerId.valueOf(nodeId);
-    if (division.getRaftConf().getCurrentPeers(RaftPeerRole.FOLLOWER).stream()
-        .anyMatch(p -> p.getId().equals(id))) {
-      return Membership.VOTER;
-    }
-    return division.getRaftConf().getCurrentPeers(RaftPeerRole.LISTENER).stream()
-            .anyMatch(p -> p.getId().equals(id))
-        ? Membership.LISTENER
-        : Membership.NONE;
-  }
-
-  /**
-   * A member's commit index as the leader tracks it from that member's Raft replies, beside the
-   * leader's own commit index, from one reply of the leader.
-   */
-  public record CatchUp(long memberCommit, long leaderCommit) {}
-
-  /**
-   * Where {@code nodeId} stands as the leader sees it (empty when no leader is known or the leader
-   * does not replicate to that node). Asked of the leader over the Raft admin API, never of the
-   * node itself. Blocking.
-   */
-  public Optional<CatchUp> catchUp(String nodeId) throws IOException {
-    String leader = leaderId();
-    if (leader == null) {
-      return Optional.empty();
-    }
-    GroupInfoReply info = client.getGroupManagementApi(RaftPeerId.valueOf(leader)).info(GROUP_ID);
-    OptionalLong member = commitOf(info.getCommitInfos(), nodeId);
-    OptionalLong own = commitOf(info.getCommitInfos(), leader);
-    return member.isPresent() && own.isPresent()
-        ? Optional.of(new CatchUp(member.getAsLong(), own.getAsLong()))
-        : Optional.empty();
-  }
-
-  private static OptionalLong commitOf(
-      java.util.Collection<RaftProtos.CommitInfoProto> infos, String nodeId) {
-    return infos.stream()
-        .filter(c -> c.getServer().getId().toStringUtf8().equals(nodeId))
-        .mapToLong(RaftProtos.CommitInfoProto::getCommitIndex)
-        .findFirst();
-  }
-
-  /**
-   * Adds {@code nodeId} as a listener: it receives the log (or a snapshot) but does not vote, so a
-   * slow newcomer cannot stall commits. Blocking (a Raft configuration change).
-   */
-  public void addListener(String nodeId, String raftAddress) throws IOException {
-    snapshotOnLeader("add " + nodeId);
-    checkHeadBefore("add " + nodeId);
-    List<RaftPeer> voters = currentPeers(RaftPeerRole.FOLLOWER);
-    List<RaftPeer> listeners = currentPeers(RaftPeerRole.LISTENER);
-    listeners.removeIf(p -> p.getId().toString().equals(nodeId));
-    listeners.add(
-        RaftPeer.newBuilder()
-            .setId(nodeId)
-            .setAddress(raftAddress)
-            .setStartupRole(RaftPeerRole.LISTENER)
-            .build());
-    setConfiguration(voters, listeners, "add " + nodeId + " as a listener");
-  }
-
-  /**
-   * Has the leader take a snapshot before a new member is added: Ratis sends a new member the
-   * leader's latest snapshot first and the log after it, but without one the log alone, which after
-   * a restore from an archive begins after the restored entries (the member would fork). Cheap
-   * here: a commit and hard links, whatever the ledger's size.
-   */
-  private void snapshotOnLeader(String what) throws IOException {
-    RaftClientReply reply =
-        client.getSnapshotManagementApi().create(true, config.raft().requestTimeoutMs());
-    if (!reply.isSuccess()) {
-      throw ErrorCode.UNAVAILABLE.error(
-          "could not "
-              + what
-              + ": the leader could not take the snapshot a new member starts from: "
-              + reply.getException());
-    }
-  }
-
-  /**
-   * Puts the leader's head into the log before a new member's configuration: the member confirms it
-   * holds the group's tree as soon as it has caught up to there, or stops (see {@link HeadCheck}),
-   * even if it received the log without the snapshot just taken (leadership moved in between).
-   */
-  private void checkHeadBefore(String what) throws IOException {
-    WriteOutcome outcome;
-    try {
-      outcome =
-          record(HeadCheck.toFill()).get(config.raft().requestTimeoutMs(), TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new java.io.InterruptedIOException("interrupted: " + what);
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof LedgerException refused) {
-        throw refused; // no leader, insufficient storage, outcome unknown: as the leader said
-      }
-      throw ErrorCode.UNAVAILABLE.error(
-          "could not " + what + ": the leader's head check failed: " + e.getCause().getMessage());
-    } catch (TimeoutException e) {
-      throw ErrorCode.TIMEOUT.error(
-          "could not " + what + ": the leader's head check did not commit in time");
-    }
-    if (!(outcome instanceof WriteOutcome.HeadConfirmed)) {
-      // A leader of an older version refuses the entry it cannot decode.
-      throw ErrorCode.UNAVAILABLE.error(
-          "could not " + what + ": the leader did not confirm its head (" + outcome + ")");
-    }
-  }
-
-  /** Makes a caught-up listener a voter. Blocking. */
-  public void promote(String nodeId) throws IOException {
-    List<RaftPeer> voters = currentPeers(RaftPeerRole.FOLLOWER);
-    List<RaftPeer> listeners = currentPeers(RaftPeerRole.LISTENER);
-    RaftPeer listener =
-        listeners.stream()
-            .filter(p -> p.getId().toString().equals(nodeId))
-            .findFirst()
-            .orElseThrow(() -> ErrorCode.INVALID_REQUEST.error(nodeId + " is not a listener"));
-    listeners.remove(listener);
-    voters.add(RaftPeer.newBuilder().setId(nodeId).setAddress(listener.getAddress()).build());
-    setConfiguration(voters, listeners, "promote " + nodeId + " to voter");
-  }
-
-  /**
-   * When this node leads, hands leadership to another voter (the first that takes it), saying why
-   * in one INFO line; does nothing otherwise. Blocking; failures are logged at DEBUG and retried by
-   * the caller's next check.
-   */
-  public void leaveLeadershipIfLeader(String why) {
-    if (!config.node().id().equals(leaderId())) {
-      return;
-    }
-    try {
-      for (RaftPeer voter : currentPeers(RaftPeerRole.FOLLOWER)) {
-        if (voter.getId().equals(selfId)) {
-          continue;
-        }
-        leadership.handOver(leaderView(), config.raft().requestTimeoutMs());
-        RaftClientReply moved =
-            client.admin().transferLeadership(voter.getId(), config.raft().requestTimeoutMs());
-        if (moved.isSuccess()) {
-          LOG.info("leadership handed to {}: {}", voter.getId(), why);
-          return;
-        }
-      }
-    } catch (IOException | RuntimeException e) {
-      LOG.debug("could not hand leadership over ({}): {}", why, e.toString());
-    }
-  }
-
-  /** Removes {@code nodeId}; when it leads, leadership moves to another voter first. Blocking. */
-  public void remove(String nodeId) throws IOException {
-    List<RaftPeer> voters = currentPeers(RaftPeerRole.FOLLOWER);
-    List<RaftPeer> listeners = currentPeers(RaftPeerRole.LISTENER);
-    boolean voter = voters.removeIf(p -> p.getId().toString().equals(nodeId));
-    boolean listener = listeners.removeIf(p -> p.getId().toString().equals(nodeId));
-    if (!voter && !listener) {
-      throw ErrorCode.NOT_FOUND.error(nodeId + " is not a member of the Raft group");
-    }
-    if (voters.isEmpty()) {
-      throw ErrorCode.INVALID_REQUEST.error(
-          nodeId + " is the last voter; a group cannot remove its last voter");
-    }
-    if (nodeId.equals(leaderId())) {
-      if (nodeId.equals(config.node().id())) {
-        leadership.handOver(leaderView(), config.raft().requestTimeoutMs());
-      } else {
-        tellLeaderOfHandover(nodeId);
-      }
-      // Only from nodeId (Ratis refuses it if another member leads by now): a leader that was
-      // not told must not be moved.
-      RaftClientReply moved;
-      try {
-        moved =
-            client
-                .admin()
-                .transferLeadership(
-                    voters.get(0).getId(),
-                    RaftPeerId.valueOf(nodeId),
-                    config.raft().requestTimeoutMs());
-      } catch (IOException e) {
-        throw ErrorCode.UNAVAILABLE.error(
-            "could not move leadership off "
-                + nodeId
-                + " ("
-                + Failures.describe(e)
-                + "); it was not removed, and leadership may have moved: retry the leave");
-      }
-      if (!moved.isSuccess()) {
-        throw ErrorCode.UNAVAILABLE.error(
-            "could not move leadership off " + nodeId + ": " + moved.getException());
-      }
-      LOG.info("leadership moved from {} to {} before removing it", nodeId, voters.get(0).getId());
-    }
-    setConfiguration(voters, listeners, "remove " + nodeId);
-  }
-
-  /**
-   * Before this member has another member's leadership moved: that leader, asked by name, stops
-   * counting earlier answers ({@link LeaderRead#HANDOVER} says why). Blocking. A leader of an
-   * earlier version answers nothing and is moved as before; any other answer or failure refuses the
-   * leave with nothing changed.
-   */
-  private void tellLeaderOfHandover(String leader) {
-    LeaderRead answer;
-    try {
-      RaftClientReply reply =
-          client.io().sendReadOnly(LeaderRead.HANDOVER, RaftPeerId.valueOf(leader));
-      answer = LeaderRead.decode(reply.getMessage().getContent());
-    } catch (IOException | RuntimeException e) {
-      throw ErrorCode.UNAVAILABLE.error(
-          "could not tell leader "
-              + leader
-              + " that its leadership is being moved ("
-              + Failures.describe(e)
-              + "); nothing was changed, retry the leave");
-    }
-    if (answer instanceof LeaderRead.Unanswered) {
-      LOG.warn(
-          "leader {} runs an earlier version: it keeps counting earlier answers while its"
-              + " leadership is moved",
-          leader);
-    } else if (!(answer instanceof LeaderRead.HandingOver)) {
-      throw ErrorCode.UNAVAILABLE.error(
-          leader
-              + " did not take the handover notice ("
-              + answer
-              + "); nothing was changed, retry the leave");
-    }
-  }
-
-  private List<RaftPeer> currentPeers(RaftPeerRole role) throws IOException {
-    return new ArrayList<>(server.getDivision(GROUP_ID).getRaftConf().getCurrentPeers(role));
-  }
-
-  private void setConfiguration(List<RaftPeer> voters, List<RaftPeer> listeners, String what)
-      throws IOException {
-    RaftClientReply reply =
-        client
-            .admin()
-            .setConfiguration(
-                SetConfigurationRequest.Arguments.newBuilder()
-                    .setServersInNewConf(voters)
-                    .setListenersInNewConf(listeners)
-                    .setMode(SetConfigurationRequest.Mode.SET_UNCONDITIONALLY)
-                    .build());
-    if (!reply.isSuccess()) {
-      throw ErrorCode.UNAVAILABLE.error("could not " + what + ": " + reply.getException());
-    }
-    LOG.info(
-        "Raft configuration changed: {} (voters {}, listeners {})",
-        what,
-        ids(voters),
-        ids(listeners));
-  }
-
-  private static List<String> ids(List<RaftPeer> peers) {
-    return peers.stream().map(p -> p.getId().toString()).toList();
   }
 
   public NodeStatus status() {
@@ -1411,7 +649,8 @@ public final class RaftNode implements AutoCloseable {
       return -1;
     }
     try {
-      return commitOf(server.getDivision(GROUP_ID).getCommitInfos(), leaderId).orElse(-1);
+      return GroupMembership.commitOf(server.getDivision(GROUP_ID).getCommitInfos(), leaderId)
+          .orElse(-1);
     } catch (IOException e) {
       return -1;
     }
@@ -1435,13 +674,7 @@ public final class RaftNode implements AutoCloseable {
 
   /** The voters of the group's current configuration (as its log holds it), by id. */
   private static Set<String> storedVoters(RaftServer server) throws IOException {
-    return ids(server.getDivision(GROUP_ID).getRaftConf().getCurrentPeers());
-  }
-
-  private static Set<String> ids(java.util.Collection<RaftPeer> peers) {
-    Set<String> ids = new TreeSet<>();
-    peers.forEach(p -> ids.add(p.getId().toString()));
-    return ids;
+    return RaftSettings.ids(server.getDivision(GROUP_ID).getRaftConf().getCurrentPeers());
   }
 
   /**
@@ -1532,8 +765,7 @@ public final class RaftNode implements AutoCloseable {
       try {
         server.close();
       } finally {
-        barrierCompletions.shutdownNow();
-        leadership.close();
+        reads.close();
       }
     }
     LOG.info("Raft member {} stopped", config.node().id());

@@ -18,7 +18,7 @@ import java.util.Optional;
  * decides alike. The caller ({@link LedgerState#apply}) holds the state's lock and fails stop when
  * this throws.
  *
- * @param commit makes every applied entry durable (a checkpoint, on this thread)
+ * @param commit makes every applied entry durable before it returns ({@link LedgerState#commit})
  */
 record LedgerApply(LedgerIndex index, LedgerFiles files, Runnable commit) {
 

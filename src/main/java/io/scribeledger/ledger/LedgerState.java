@@ -19,10 +19,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The replicated ledger on this node: opens its stores (the key lookups and {@link LedgerFiles}),
- * replaces them with a snapshot, and guards them. Applies (the rules are {@link LedgerApply}) and
- * checkpoints run under its monitor on the Raft apply and committer threads; reads run on any
- * worker thread under a read lock that a snapshot install takes exclusively; a failure part-way
- * through an apply or a checkpoint freezes it for good (fail-stop).
+ * replaces them with a snapshot, and guards them. Applies (the rules are {@link LedgerApply}) run
+ * under its monitor on the Raft apply thread, as does the start of each checkpoint (its file syncs
+ * and MapDB commit run after, on the committer thread); reads run on any worker thread under a read
+ * lock that a snapshot install takes exclusively; a failure part-way through an apply or a
+ * checkpoint freezes it for good (fail-stop).
  */
 public final class LedgerState implements AutoCloseable {
 

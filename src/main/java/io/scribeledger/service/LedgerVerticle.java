@@ -3,6 +3,7 @@ package io.scribeledger.service;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.scribeledger.auth.MemberCertificates;
 import io.scribeledger.config.NodeConfig;
+import io.scribeledger.consensus.GroupMembership;
 import io.scribeledger.consensus.NodeStatus;
 import io.scribeledger.consensus.RaftNode;
 import io.scribeledger.error.ErrorCode;
@@ -160,7 +161,7 @@ public final class LedgerVerticle extends AbstractVerticle {
               if (low.isPresent()) {
                 // A leader that refuses every proposal would stop writes for the whole group:
                 // it hands leadership to a member with space (tried on every reading).
-                node.leaveLeadershipIfLeader("free space below the floor");
+                node.group().leaveLeadershipIfLeader("free space below the floor");
               }
               return low;
             })
@@ -328,7 +329,7 @@ public final class LedgerVerticle extends AbstractVerticle {
     if (request instanceof LedgerRequest.Leave l) {
       return blocking(
               () -> {
-                node.remove(l.nodeId());
+                node.group().remove(l.nodeId());
                 return null;
               })
           // The member is out of the group; its record (address, key) goes too. A node already out
@@ -362,7 +363,7 @@ public final class LedgerVerticle extends AbstractVerticle {
     blocking(
             () ->
                 node.progress().leaderId() != null
-                    && node.membership(id) != RaftNode.Membership.NONE
+                    && node.group().membership(id) != GroupMembership.Membership.NONE
                     && !want.equals(node.state().members().get(id)))
         .compose(
             needed ->
@@ -409,15 +410,18 @@ public final class LedgerVerticle extends AbstractVerticle {
             ok ->
                 blocking(
                     () -> {
-                      RaftNode.Membership m = node.membership(j.nodeId());
+                      GroupMembership.Membership m = node.group().membership(j.nodeId());
                       return new Existing(
-                          m, m == RaftNode.Membership.NONE ? null : knownHttpAddress(j.nodeId()));
+                          m,
+                          m == GroupMembership.Membership.NONE
+                              ? null
+                              : knownHttpAddress(j.nodeId()));
                     }))
         .compose(
             existing -> {
               // A join never moves a member: that would let it point clients elsewhere.
               String known = existing.httpAddress();
-              RaftNode.Membership membership = existing.membership();
+              GroupMembership.Membership membership = existing.membership();
               if (known != null && !known.equals(j.httpAddress())) {
                 return Future.failedFuture(
                     ErrorCode.INVALID_REQUEST.error(
@@ -432,15 +436,15 @@ public final class LedgerVerticle extends AbstractVerticle {
             })
         .compose(
             membership -> {
-              if (membership == RaftNode.Membership.VOTER) {
+              if (membership == GroupMembership.Membership.VOTER) {
                 return Future.succeededFuture();
               }
               Future<Void> listening =
-                  membership == RaftNode.Membership.LISTENER
+                  membership == GroupMembership.Membership.LISTENER
                       ? Future.succeededFuture()
                       : blocking(
                           () -> {
-                            node.addListener(j.nodeId(), j.raftAddress());
+                            node.group().addListener(j.nodeId(), j.raftAddress());
                             return null;
                           });
               return listening
@@ -449,7 +453,7 @@ public final class LedgerVerticle extends AbstractVerticle {
                       v ->
                           blocking(
                               () -> {
-                                node.promote(j.nodeId());
+                                node.group().promote(j.nodeId());
                                 return null;
                               }));
             });
@@ -469,7 +473,7 @@ public final class LedgerVerticle extends AbstractVerticle {
   }
 
   /** What the group knows of a node asking to join: its membership and address, if any. */
-  private record Existing(RaftNode.Membership membership, String httpAddress) {}
+  private record Existing(GroupMembership.Membership membership, String httpAddress) {}
 
   /** Blocking: reads the member list. */
   private String knownHttpAddress(String nodeId) {
@@ -493,12 +497,12 @@ public final class LedgerVerticle extends AbstractVerticle {
   }
 
   private void pollCaughtUp(String nodeId, long target, long deadline, Promise<Void> caughtUp) {
-    blocking(() -> node.catchUp(nodeId))
+    blocking(() -> node.group().catchUp(nodeId))
         .onComplete(
             ar -> {
               long goal = target;
               if (ar.succeeded() && ar.result().isPresent()) {
-                RaftNode.CatchUp c = ar.result().get();
+                GroupMembership.CatchUp c = ar.result().get();
                 goal = goal < 0 ? c.leaderCommit() : goal;
                 if (c.memberCommit() >= goal) {
                   caughtUp.tryComplete();

@@ -37,7 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
  * A member acknowledges only entries it has stored. The leader counts an acknowledgement toward the
  * majority that commits an entry, and sends the member nothing below what it acknowledged: an entry
  * acknowledged but not stored can lose a committed write, and left a restarted member stuck behind
- * forever (Ratis 3.3's composed append did both; {@code RaftNode.properties} turns it off).
+ * forever (Ratis 3.3's composed append did both; {@code RaftSettings.properties} turns it off).
  *
  * <p>A real Ratis member with the node's Raft settings receives what a leader sends when it resends
  * from where an append still being written starts (it does so whenever a heartbeat finds the member
@@ -97,7 +97,7 @@ class AppendAcknowledgementTest {
         RaftServer.newBuilder()
             .setServerId(memberId)
             .setGroup(group)
-            .setProperties(RaftNode.properties(member, dir.resolve("raft")))
+            .setProperties(RaftSettings.properties(member, dir.resolve("raft")))
             .setStateMachine(new BaseStateMachine())
             .setOption(RaftStorage.StartupOption.FORMAT)
             .build()) {

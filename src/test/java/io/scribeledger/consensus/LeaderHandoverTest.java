@@ -107,7 +107,7 @@ class LeaderHandoverTest {
       throws Exception {
     List<JsonObject> configs = TestCluster.configs(dir, 3, TIMING);
     List<TestNode> nodes = TestCluster.start(configs);
-    Logger logger = (Logger) LoggerFactory.getLogger(RaftNode.class);
+    Logger logger = (Logger) LoggerFactory.getLogger(LinearizableReads.class);
     ListAppender<ILoggingEvent> events = new ListAppender<>();
     events.start();
     logger.addAppender(events);

@@ -194,7 +194,7 @@ class RawProposalTest {
     ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
         new ch.qos.logback.core.read.ListAppender<>();
     ch.qos.logback.classic.Logger raftLog =
-        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(RaftNode.class);
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(GroupMembership.class);
     raftLog.addAppender(log);
     log.start();
     List<TestNode> nodes = TestCluster.start(configs);
