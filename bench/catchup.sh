@@ -6,13 +6,16 @@
 # it resumed at, how many entries it was behind the others' commit index at that moment, and how
 # long after serving it had applied them. Stops everything it started.
 #   CATCHUP_ROUNDS (default 3), CATCHUP_DOWN (seconds down, default 4), CATCHUP_CONNECTIONS
-#   (default 8), CATCHUP_KILL (follower, the default, or leader), BENCH_JAR (another build's jar)
+#   (default 8), CATCHUP_KILL (follower, the default, or leader), BENCH_JAR (another build's jar),
+#   CATCHUP_CDS=1 (nodes start with the cluster scripts' class-data archive, built if missing;
+#   without it no archive is used, so a leftover one cannot change the figures)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . cluster-scripts/common.sh
 . bench/lib.sh
 need wrk wrk
 bench_jar
+if [ "${CATCHUP_CDS:-0}" = 1 ]; then ensure_cds; else java_opts() { :; }; fi
 ROUNDS=${CATCHUP_ROUNDS:-3}
 DOWN=${CATCHUP_DOWN:-4}
 CONN=${CATCHUP_CONNECTIONS:-8}
@@ -21,7 +24,8 @@ KILL=${CATCHUP_KILL:-follower}
 status() { curl -s -m 2 "http://127.0.0.1:$(($1 + $2))/cluster/status"; }
 ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 
-printf '%-6s %-9s %9s %11s %8s %13s\n' round killed "serve ms" "resumed at" behind "caught up ms"
+printf '%-6s %-9s %9s %11s %8s %13s %15s\n' round killed "serve ms" "resumed at" behind "caught up ms" \
+  "from start ms"
 for round in $(seq 1 "$ROUNDS"); do
   base=$((18600 + round * 10))
   start_scribe "c$round" 3 "$base"
@@ -55,8 +59,8 @@ for round in $(seq 1 "$ROUNDS"); do
     [ "$(ms_since "$t1")" -lt 60000 ] || { echo "n$victim did not catch up" >&2; exit 1; }
     sleep 0.02
   done
-  printf '%-6s %-9s %9s %11s %8s %13s\n' "$round" "n$victim $KILL" "$serve" "$resumed" \
-    "$((goal - resumed))" "$(ms_since "$t1")"
+  printf '%-6s %-9s %9s %11s %8s %13s %15s\n' "$round" "n$victim $KILL" "$serve" "$resumed" \
+    "$((goal - resumed))" "$(ms_since "$t1")" "$(ms_since "$t0")"
   kill "$load" 2>/dev/null || true
   wait "$load" 2>/dev/null || true
   stop_all

@@ -111,7 +111,10 @@ final class LinearizableReads implements AutoCloseable {
     return leaderId.get() == null ? RaftReplies.noLeader() : readBarriers.await();
   }
 
-  /** The leader changed: barriers in flight were sent to the old one, so later reads send anew. */
+  /**
+   * The leader changed: the readers of the barrier in flight get a new one, sent to the new leader
+   * ({@link ReadBarriers#restart}).
+   */
   void restart() {
     readBarriers.restart();
   }
