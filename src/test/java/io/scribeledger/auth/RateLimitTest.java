@@ -55,13 +55,15 @@ class RateLimitTest {
             dir.resolve("n1"),
             new JsonObject()
                 .put("security", new JsonObject().put("tokensFile", tokens.toString()))
-                // A rate so low that refilling during the test adds at most one request.
+                // Rates so low that refilling during the test adds at most one request, and a few
+                // KB: the byte bucket holds one largest value plus 64 KiB (131,072 bytes), two
+                // 60,000-byte writes leave too little for a third however slow they were.
                 .put(
                     "rateLimit",
                     new JsonObject()
                         .put("requestsPerSecond", 1)
                         .put("burstRequests", 5)
-                        .put("bytesPerSecond", 100_000))
+                        .put("bytesPerSecond", 1_000))
                 .put("limits", new JsonObject().put("maxValueBytes", 64 * 1024)));
     ListAppender<ILoggingEvent> audit = new ListAppender<>();
     Logger auditLogger = (Logger) LoggerFactory.getLogger(AuditLog.LOGGER);

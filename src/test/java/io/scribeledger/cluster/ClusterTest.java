@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.scribeledger.support.Api;
+import io.scribeledger.support.Await;
 import io.scribeledger.support.HttpProbe;
 import io.scribeledger.support.TestCluster;
 import io.scribeledger.support.TestNode;
@@ -40,10 +41,14 @@ class ClusterTest {
     List<Api> apis = new ArrayList<>();
     try {
       nodes.forEach(n -> apis.add(new Api(vertx, n.httpPort())));
-      String leader = leaderOf(apis.get(0));
-      for (Api api : apis) {
-        assertEquals(leader, leaderOf(api), "every node names the same leader");
-      }
+      // An election under start-up load may still move leadership: agreement is awaited.
+      Await.until(
+          "every node names the same leader",
+          10_000,
+          () -> {
+            String first = leaderOf(apis.get(0));
+            return first != null && apis.stream().allMatch(a -> first.equals(leaderOf(a)));
+          });
       for (int i = 0; i < 30; i++) {
         HttpResponse<Buffer> r = apis.get(i % 3).put("/kv/k" + (i % 7), "v" + i);
         assertEquals(201, r.statusCode(), r.bodyAsString());

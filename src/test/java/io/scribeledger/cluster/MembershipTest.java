@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.scribeledger.support.Api;
+import io.scribeledger.support.Await;
 import io.scribeledger.support.TestCluster;
 import io.scribeledger.support.TestNode;
 import io.vertx.core.Vertx;
@@ -85,6 +86,15 @@ class MembershipTest {
       assertEquals(200, joined.statusCode(), joined.bodyAsString());
       assertTrue(joined.bodyAsJsonObject().getBoolean("voter"));
       for (Api api : apis.subList(0, 3)) {
+        // Each node lists its own Raft configuration: a follower outside the majority that
+        // committed the change learns it with the leader's next append.
+        Await.until(
+            "every node lists n4 as a voter",
+            10_000,
+            () -> {
+              JsonArray m = api.get("/cluster/members").bodyAsJsonObject().getJsonArray("members");
+              return m != null && m.size() == 4 && find(m, "n4").getBoolean("voter");
+            });
         JsonArray members = api.get("/cluster/members").bodyAsJsonObject().getJsonArray("members");
         assertEquals(4, members.size(), members::encode);
         JsonObject n4 = find(members, "n4");
@@ -118,6 +128,14 @@ class MembershipTest {
         newLeader = l.statusCode() == 200 ? l.bodyAsJsonObject().getString("leaderId") : leader;
       }
       assertNotEquals(leader, newLeader, "leadership moved off the leaving node");
+      Await.until(
+          "the survivor lists three members",
+          10_000,
+          () -> {
+            JsonArray m =
+                survivor.get("/cluster/members").bodyAsJsonObject().getJsonArray("members");
+            return m != null && m.size() == 3;
+          });
       JsonArray members =
           survivor.get("/cluster/members").bodyAsJsonObject().getJsonArray("members");
       assertEquals(3, members.size(), members::encode);
