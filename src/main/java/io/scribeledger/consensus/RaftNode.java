@@ -91,6 +91,16 @@ public final class RaftNode implements AutoCloseable {
     return List.of(dataDir, LedgerState.segmentsDir(dataDir), dataDir.resolve(RAFT_DIR));
   }
 
+  /** The group's directory in Ratis's layout: {@code <dataDir>/raft/<group id>}. */
+  private static Path groupDir(Path dataDir) {
+    return dataDir.resolve(RAFT_DIR).resolve(GROUP_ID.getUuid().toString());
+  }
+
+  /** Where Ratis keeps the state machine's snapshots: {@code <group dir>/sm}. */
+  static Path snapshotsDir(Path dataDir) {
+    return groupDir(dataDir).resolve("sm");
+  }
+
   /** Switches clients on a leader change, and retires the old ones. */
   private final ScheduledExecutorService clientSwitches;
 
@@ -197,10 +207,10 @@ public final class RaftNode implements AutoCloseable {
     Parameters parameters = RaftSettings.parameters(config.security());
     RaftGroup group = RaftGroup.valueOf(GROUP_ID, RaftSettings.peers(config));
     // The state opens against the latest snapshot, so that an index lost behind it is restored
-    // from it before any shared file is cut back (Ratis's layout: <raft dir>/<group id>/sm).
-    Path groupDir = raftDir.resolve(GROUP_ID.getUuid().toString());
+    // from it before any shared file is cut back.
+    Path groupDir = groupDir(dataDir);
     boolean existing = Files.isDirectory(groupDir);
-    Optional<Path> latestSnapshot = LedgerSnapshots.latestIn(groupDir.resolve("sm"));
+    Optional<Path> latestSnapshot = LedgerSnapshots.latestIn(snapshotsDir(dataDir));
     long openStart = System.nanoTime();
     LedgerState state;
     try {

@@ -51,13 +51,7 @@ class SnapshotAfterFailStopTest {
   void noSnapshotPassesWhatTheFrozenLedgerApplied(@TempDir Path dir) throws Exception {
     JsonObject json = TestNode.config("n1", dir.resolve("data"), new JsonObject());
     NodeConfig config = ConfigResolver.resolve(json);
-    Path smDir =
-        config
-            .node()
-            .dataDir()
-            .resolve("raft")
-            .resolve(RaftNode.GROUP_ID.getUuid().toString())
-            .resolve("sm");
+    Path smDir = RaftNode.snapshotsDir(config.node().dataDir());
     FailStop failStop = new FailStop("n1");
     long frozenAt;
     long frozenSize;
