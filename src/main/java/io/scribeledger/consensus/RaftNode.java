@@ -299,7 +299,8 @@ public final class RaftNode implements AutoCloseable {
     if (leader.equals(clientLeader)) {
       return;
     }
-    formerLeader = clientLeader;
+    RaftPeerId replaced = clientLeader;
+    formerLeader = replaced;
     clientLeader = leader;
     RaftGroup group;
     try {
@@ -318,17 +319,22 @@ public final class RaftNode implements AutoCloseable {
     LOG.info("Raft leader is now {}: proposals go to it", leader);
     try {
       // After a transfer the old leader answers at once and the old client finishes in
-      // milliseconds; after a pause nothing answers, and the writers should hear so now.
-      var unusedAbandon =
-          clientSwitches.schedule(
-              () ->
-                  batcher.abandon(
-                      released,
-                      ErrorCode.TIMEOUT.error(
-                          "the Raft leader changed while this write was in flight; its outcome is"
-                              + " unknown, look the key's history up before retrying")),
-              config.raft().electionTimeoutMinMs(),
-              TimeUnit.MILLISECONDS);
+      // milliseconds; after a pause nothing answers, and the writers should hear so now. Only
+      // writes aimed at a leader that is now replaced are given up on: the first client of a node
+      // aimed at none, its writes find the leader themselves, and answering them "outcome unknown"
+      // would only make their callers look up writes that commit.
+      if (replaced != null) {
+        var unusedAbandon =
+            clientSwitches.schedule(
+                () ->
+                    batcher.abandon(
+                        released,
+                        ErrorCode.TIMEOUT.error(
+                            "the Raft leader changed while this write was in flight; its outcome"
+                                + " is unknown, look the key's history up before retrying")),
+                config.raft().electionTimeoutMinMs(),
+                TimeUnit.MILLISECONDS);
+      }
       // Its requests stop retrying at the request timeout; then it goes (on its own thread:
       // closing a channel to a paused peer can take seconds).
       var unusedClose =

@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.scribeledger.config.ConfigResolver;
 import io.scribeledger.config.NodeConfig;
-import io.scribeledger.error.ErrorCode;
-import io.scribeledger.error.LedgerException;
 import io.scribeledger.failure.FailStop;
 import io.scribeledger.ledger.Command;
 import io.scribeledger.ledger.Condition;
@@ -21,7 +19,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.protocol.Message;
@@ -135,24 +132,8 @@ class SnapshotAfterFailStopTest {
     return CommandCodec.encode(put(key));
   }
 
-  /**
-   * Writes {@code key}, again while the answer is "outcome unknown": a write sent while the node
-   * points its client at the leader it just learned of can be answered so. A repeat is one more
-   * version of the same key, so the test counts entries from what the ledger holds.
-   */
+  /** Writes {@code key} and waits for its outcome. */
   private static void write(RaftNode node, String key) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (true) {
-      try {
-        var unused = node.submit(put(key), () -> false).get(10, TimeUnit.SECONDS);
-        return;
-      } catch (ExecutionException e) {
-        boolean unknown =
-            e.getCause() instanceof LedgerException le && le.error().code() == ErrorCode.TIMEOUT;
-        if (!unknown || System.nanoTime() > deadline) {
-          throw e;
-        }
-      }
-    }
+    var unused = node.submit(put(key), () -> false).get(10, TimeUnit.SECONDS);
   }
 }
