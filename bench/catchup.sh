@@ -8,7 +8,10 @@
 #   CATCHUP_ROUNDS (default 3), CATCHUP_DOWN (seconds down, default 4), CATCHUP_CONNECTIONS
 #   (default 8), CATCHUP_KILL (follower, the default, or leader), BENCH_JAR (another build's jar),
 #   CATCHUP_CDS=1 (nodes start with the cluster scripts' class-data archive, built if missing;
-#   without it no archive is used, so a leftover one cannot change the figures)
+#   without it no archive is used, so a leftover one cannot change the figures), CATCHUP_NICE
+#   (e.g. 10: once the load starts, the members that stay up and wrk run at this nice level, so the
+#   restarted member gets the CPU it asks for, as on machines of its own; on one small machine
+#   shared by all, it otherwise competes for the cores with its peers' JIT and load)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . cluster-scripts/common.sh
@@ -37,6 +40,7 @@ for round in $(seq 1 "$ROUNDS"); do
   wrk -t2 -c"$CONN" -d20s -s bench/lua/put-unique.lua "$url" -- "warm$round" >/dev/null
   wrk -t2 -c"$CONN" -d$((DOWN + 40))s -s bench/lua/put-unique.lua "$url" -- "load$round" >/dev/null &
   load=$!
+  if [ -n "${CATCHUP_NICE:-}" ]; then renice_threads "$CATCHUP_NICE" "${PIDS[@]}" "$load"; fi
   sleep 2
   kill -9 "${PIDS[$((victim - 1))]}"
   sleep "$DOWN"

@@ -46,6 +46,15 @@ JSON
   done
 }
 
+# renice_threads NICE PID...: every thread of each process (renice -p reaches one thread only).
+renice_threads() {
+  local nice=$1 pid task
+  shift
+  for pid in "$@"; do
+    for task in /proc/"$pid"/task/*; do renice -n "$nice" -p "${task##*/}" >/dev/null 2>&1 || true; done
+  done
+}
+
 # SIGTERM to everything started, then wait for it.
 stop_all() {
   for pid in "${PIDS[@]:-}"; do kill -TERM "$pid" 2>/dev/null || true; done

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.scribeledger.consensus.NodeStatus;
 import io.scribeledger.support.Api;
+import io.scribeledger.support.Await;
 import io.scribeledger.support.HttpProbe;
 import io.scribeledger.support.JarProcess;
 import io.scribeledger.support.TestCluster;
@@ -124,8 +125,7 @@ class ClusterProcessIT {
         // However long the pause lasts, the others go on; then the old leader comes back.
         long pausedFor = System.nanoTime() - faultAt.get();
         TimeUnit.NANOSECONDS.sleep(Math.max(0, TimeUnit.SECONDS.toNanos(4) - pausedFor));
-        long committedBeforeResume =
-            survivors.get(0).get("/cluster/status").bodyAsJsonObject().getLong("commitIndex");
+        long committedBeforeResume = commitIndex(survivors.get(0));
         procs.get(leader).signal("CONT");
         // The resumed node believed itself leader with a commit index as old as the pause: it may
         // report ready only once it really caught up with what was committed meanwhile.
@@ -137,12 +137,24 @@ class ClusterProcessIT {
             "ready at Raft index " + applied + ", " + committedBeforeResume + " committed");
         awaitAcked(acked, acked.size() + 100);
       } else {
-        // The killed member comes back while the writers go on, about a thousand entries behind
-        // by the time it serves HTTP. Issue 10's target is to have applied everything committed
-        // at that moment within 3 s; not met in every run on two cores (docs/PERFORMANCE.md), so
-        // the target stays open. Held to 5 s meanwhile, so a regression still fails; every run
-        // prints its figure.
+        // The killed member stays down until the others have committed a few thousand entries
+        // without it, and comes back while the writers go on. Issue 10's target is to have
+        // applied everything committed when it serves HTTP within 3 s. On machines of their own
+        // its peers' work would not take its CPU; here three nodes, their JIT and the writers
+        // share two cores, and the restarted JVM got 0.15-0.4 of a core and took 3-6 s
+        // (docs/PERFORMANCE.md, "Catch-up"). So the members that stay up now run at a lower CPU
+        // priority, as separate machines would have them; where that cannot be done, 5 s stays as
+        // a bound that still catches a regression. Every run prints its figure.
         int ackedAtKill = acked.size();
+        Await.until(
+            "2,000 entries committed without the killed member",
+            60_000,
+            () -> commitIndex(survivors.get(0)) >= appliedBeforeFault + 2_000);
+        boolean ownCpu = true;
+        for (JarProcess survivor : survivingProcs) {
+          ownCpu &= survivor.renice(10);
+        }
+        double catchUpBoundMs = ownCpu ? 3000 : 5000;
         procs.set(
             leader,
             JarProcess.start(
@@ -152,8 +164,7 @@ class ClusterProcessIT {
         HttpProbe restarted = new HttpProbe(url(configs.get(leader)));
         restarted.awaitStatus("/health", 200, 90_000);
         long serving = System.nanoTime();
-        long target =
-            survivors.get(0).get("/cluster/status").bodyAsJsonObject().getLong("commitIndex");
+        long target = commitIndex(survivors.get(0));
         long appliedAtServing = raftApplied(apis.get(leader));
         // It resumes where its ledger's last checkpoint was (a snapshot of the ledger as opened),
         // not at its latest snapshot, long before or none: what the ledger holds is not applied
@@ -184,11 +195,20 @@ class ClusterProcessIT {
         double readyMs = (System.nanoTime() - serving) / 1e6;
         System.out.printf(
             "restarted member: %d Raft entries behind the commit index when it served HTTP"
-                + " (~%d writes), caught up %.0f ms later, ready %.0f ms later%n",
-            target - appliedAtServing, behind, catchUpMs, readyMs);
+                + " (~%d writes), caught up %.0f ms later, ready %.0f ms later (peers %s)%n",
+            target - appliedAtServing,
+            behind,
+            catchUpMs,
+            readyMs,
+            ownCpu ? "at nice 10" : "at the same CPU priority");
         assertTrue(
-            applied >= target && catchUpMs < 5000,
-            "caught up with Raft index " + target + " " + catchUpMs + " ms after serving HTTP");
+            applied >= target && catchUpMs < catchUpBoundMs,
+            "caught up with Raft index "
+                + target
+                + " "
+                + catchUpMs
+                + " ms after serving HTTP, more than "
+                + catchUpBoundMs);
       }
       stop.set(true);
       Future.join(new ArrayList<>(writers)).await(60, TimeUnit.SECONDS);
@@ -307,6 +327,10 @@ class ClusterProcessIT {
   /** The Raft index this node has applied, from its own status. */
   static long raftApplied(Api api) {
     return api.get("/cluster/status").bodyAsJsonObject().getLong("raftAppliedIndex");
+  }
+
+  static long commitIndex(Api api) {
+    return api.get("/cluster/status").bodyAsJsonObject().getLong("commitIndex");
   }
 
   static String url(JsonObject config) {

@@ -96,6 +96,28 @@ public final class JarProcess implements AutoCloseable {
     }
   }
 
+  /**
+   * Lowers the CPU priority of every thread of the process to {@code nice} (Linux: {@code renice}
+   * reaches one thread at a time). Returns false where that cannot be done (no {@code /proc}, no
+   * {@code renice}, the process gone). Raising a nice level needs no privilege.
+   */
+  public boolean renice(int nice) throws InterruptedException {
+    Path tasks = Path.of("/proc", Long.toString(process.pid()), "task");
+    List<String> cmd = new ArrayList<>(List.of("renice", "-n", Integer.toString(nice), "-p"));
+    try (var threads = Files.list(tasks)) {
+      threads.forEach(t -> cmd.add(t.getFileName().toString()));
+      Process renice =
+          new ProcessBuilder(cmd)
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .start();
+      // Threads that ended since the listing make renice exit non-zero; the others are reniced.
+      return renice.waitFor(10, TimeUnit.SECONDS) && process.isAlive();
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
   public boolean isAlive() {
     return process.isAlive();
   }
