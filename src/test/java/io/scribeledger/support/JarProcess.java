@@ -4,6 +4,7 @@ import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -98,23 +99,51 @@ public final class JarProcess implements AutoCloseable {
 
   /**
    * Lowers the CPU priority of every thread of the process to {@code nice} (Linux: {@code renice}
-   * reaches one thread at a time). Returns false where that cannot be done (no {@code /proc}, no
-   * {@code renice}, the process gone). Raising a nice level needs no privilege.
+   * reaches one thread at a time; threads started later inherit it from the thread that starts
+   * them). Returns whether every thread now runs at that level or lower: false where it cannot be
+   * done (no {@code /proc}, no {@code renice}, refused) or a thread escaped it. Raising a nice
+   * level needs no privilege.
    */
   public boolean renice(int nice) throws InterruptedException {
     Path tasks = Path.of("/proc", Long.toString(process.pid()), "task");
-    List<String> cmd = new ArrayList<>(List.of("renice", "-n", Integer.toString(nice), "-p"));
-    try (var threads = Files.list(tasks)) {
-      threads.forEach(t -> cmd.add(t.getFileName().toString()));
+    try {
+      List<String> cmd = new ArrayList<>(List.of("renice", "-n", Integer.toString(nice), "-p"));
+      cmd.addAll(threadIds(tasks));
       Process renice =
           new ProcessBuilder(cmd)
               .redirectErrorStream(true)
               .redirectOutput(ProcessBuilder.Redirect.DISCARD)
               .start();
-      // Threads that ended since the listing make renice exit non-zero; the others are reniced.
-      return renice.waitFor(10, TimeUnit.SECONDS) && process.isAlive();
-    } catch (IOException e) {
+      try {
+        if (!renice.waitFor(10, TimeUnit.SECONDS)) {
+          return false;
+        }
+      } finally {
+        renice.destroyForcibly(); // a no-op once it exited
+      }
+      // Its exit code also counts threads that ended since the listing: read the levels instead.
+      for (String tid : threadIds(tasks)) {
+        String stat;
+        try {
+          stat = Files.readString(tasks.resolve(tid).resolve("stat"));
+        } catch (NoSuchFileException ended) {
+          continue;
+        }
+        // After the command name in parentheses (which may hold spaces), nice is the 17th field.
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ", -1);
+        if (Integer.parseInt(fields[16]) < nice) {
+          return false;
+        }
+      }
+      return process.isAlive();
+    } catch (IOException | UncheckedIOException e) {
       return false;
+    }
+  }
+
+  private static List<String> threadIds(Path tasks) throws IOException {
+    try (var threads = Files.list(tasks)) {
+      return threads.map(t -> t.getFileName().toString()).toList();
     }
   }
 
