@@ -452,8 +452,12 @@ public final class LedgerStateMachine extends BaseStateMachine {
     return state.apply(entry.getTerm(), entry.getIndex(), stamped);
   }
 
-  /** Trips the node's fail-stop latch and returns what to throw to Ratis's apply thread. */
+  /**
+   * Trips the node's fail-stop latch (noting a damaged index for the next start) and returns what
+   * to throw to Ratis's apply thread.
+   */
   private IllegalStateException failStop(long raftIndex, String what, Throwable cause) {
+    state.markIfIndexDamaged(cause);
     failStop.fail(what, cause);
     return new IllegalStateException("failed stop at Raft index " + raftIndex, cause);
   }
@@ -679,6 +683,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
     } catch (Throwable t) {
       // Never retried: the checkpoint may have left MapDB or a file half-written. The last good
       // checkpoint and the Raft log are what a restart goes on from.
+      state.markIfIndexDamaged(t);
       failStop.fail("writing a checkpoint", t);
     }
   }

@@ -166,15 +166,30 @@ public final class LedgerIndex implements AutoCloseable {
    * of our own code, none of which a rebuild would mend.
    */
   private static RuntimeException classify(Path file, RuntimeException e) {
-    boolean damage =
-        e instanceof DBException
-            ? e instanceof DBException.DataCorruption
-                || e instanceof DBException.GetVoid
-                || e instanceof DBException.VolumeEOF
-                || e instanceof DBException.WrongFormat
-                || e instanceof DBException.SerializationError
-            : thrownInsideMapDb(e);
+    boolean damage = e instanceof DBException ? reportsDamage(e) : thrownInsideMapDb(e);
     return damage ? new DamagedIndexException(file, e) : e;
+  }
+
+  /**
+   * Whether {@code e} is MapDB reporting damaged bytes: corruption, a truncated or unreadable
+   * store.
+   */
+  private static boolean reportsDamage(Throwable e) {
+    return e instanceof DBException.DataCorruption
+        || e instanceof DBException.GetVoid
+        || e instanceof DBException.VolumeEOF
+        || e instanceof DBException.WrongFormat
+        || e instanceof DBException.SerializationError;
+  }
+
+  /** {@code failure} or the first of its causes that is MapDB reporting damaged bytes, if any. */
+  static Optional<Throwable> damageIn(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (reportsDamage(t)) {
+        return Optional.of(t);
+      }
+    }
+    return Optional.empty();
   }
 
   /** Whether the first frame outside the JDK that threw {@code e} is MapDB's. */
@@ -198,6 +213,10 @@ public final class LedgerIndex implements AutoCloseable {
 
     DamagedIndexException(Path file, RuntimeException cause) {
       super(file + " cannot be read back: " + Failures.describe(cause), cause);
+    }
+
+    DamagedIndexException(Path file, String reason) {
+      super(file + " cannot be read back: " + reason);
     }
   }
 

@@ -2,12 +2,14 @@ package io.scribeledger.ledger;
 
 import io.scribeledger.error.ApiError;
 import io.scribeledger.error.ErrorCode;
+import io.scribeledger.error.Failures;
 import io.scribeledger.storage.Closeables;
 import io.scribeledger.storage.Directories;
 import io.scribeledger.storage.FileOpener;
 import io.scribeledger.storage.SegmentStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -36,6 +38,12 @@ public final class LedgerState implements AutoCloseable {
    * else.
    */
   private static final String RESTORING_FILE = "RESTORING";
+
+  /**
+   * Written when MapDB reported damaged bytes while the node ran; named like the index's own files,
+   * so it is set aside with them.
+   */
+  private static final String INDEX_DAMAGED_FILE = INDEX_FILE + ".damaged";
 
   /**
    * Present when the ledger holds entries from before its Raft log began (a restore from an
@@ -119,6 +127,12 @@ public final class LedgerState implements AutoCloseable {
       boolean damaged = false;
       if (!cutShort) { // a restore cut short may have left a half-written index: not opened
         try {
+          Path damage = dataDir.resolve(INDEX_DAMAGED_FILE);
+          if (Files.exists(damage)) {
+            throw new LedgerIndex.DamagedIndexException(
+                dataDir.resolve(INDEX_FILE),
+                "MapDB reported damage when this node last ran (" + Files.readString(damage) + ")");
+          }
           index = LedgerIndex.open(dataDir.resolve(INDEX_FILE));
         } catch (LedgerIndex.DamagedIndexException e) {
           if (meta.isEmpty()) {
@@ -329,6 +343,30 @@ public final class LedgerState implements AutoCloseable {
   /** The restore under way, if one is; read without a lock, so a restore never blocks it. */
   public Optional<RestoreProgress> restoreProgress() {
     return Optional.ofNullable(restoreProgress);
+  }
+
+  /**
+   * When {@code failure} is MapDB reporting damaged bytes in the index, records that the next start
+   * must set the index aside and rebuild it, as when it cannot be reopened. A kill at the wrong
+   * moment can leave a store that reopens yet holds a broken record: reopened as it is, it would
+   * fail the same apply at every restart. Best effort: the fail-stop it goes with stands anyway.
+   */
+  public void markIfIndexDamaged(Throwable failure) {
+    Optional<Throwable> damage = LedgerIndex.damageIn(failure);
+    if (damage.isEmpty()) {
+      return;
+    }
+    try {
+      Directories.replaceDurably(
+          dataDir.resolve(INDEX_DAMAGED_FILE),
+          (damage.get().getClass().getName() + ": " + Failures.describe(damage.get()))
+              .getBytes(StandardCharsets.UTF_8));
+    } catch (IOException | RuntimeException e) {
+      LOG.warn(
+          "could not record that {} is damaged ({}): remove it by hand before the next start",
+          dataDir.resolve(INDEX_FILE),
+          Failures.describe(e));
+    }
   }
 
   /**

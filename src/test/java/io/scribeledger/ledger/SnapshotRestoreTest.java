@@ -18,6 +18,7 @@ import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.mapdb.DBException;
 
 /**
  * Snapshots share the ledger's append-only files by hard link and describe how far each reaches; a
@@ -166,6 +167,51 @@ class SnapshotRestoreTest {
       apply(state, 41, ENTRIES); // Raft replays its log after the snapshot
       assertEquals(size, state.size());
       assertArrayEquals(root, state.root(size));
+    }
+  }
+
+  /**
+   * A kill at the wrong moment can leave an index that reopens yet holds a broken record: MapDB
+   * reports it only when an apply reads that record (seen in CrashRoundsIT: "PointerChecksumBroken:
+   * Broken bit parity" at an entry after the restart), and the fail-stop that follows would repeat
+   * at every restart. The fail-stop notes the damage, so the next start sets the index aside and
+   * rebuilds it like one that cannot be reopened. The MapDB failure is injected (its own exception
+   * type): a real store cannot be damaged on demand at a chosen record.
+   */
+  @Test
+  void damageThatMapDbReportsWhileRunningMakesTheNextStartRebuildTheIndex(@TempDir Path dir)
+      throws IOException {
+    Path data = dir.resolve("data");
+    Path snapshot = Files.createDirectories(dir.resolve("snapshot"));
+    Written written = snapshotAt40ThenMore(data, snapshot);
+    try (LedgerState state = new LedgerState(data, SEGMENT_BYTES, Optional.of(snapshot))) {
+      assertFalse(state.restoredAtOpen());
+      state.markIfIndexDamaged(new IOException("not MapDB's: no mark"));
+    }
+    try (LedgerState state = new LedgerState(data, SEGMENT_BYTES, Optional.of(snapshot))) {
+      assertFalse(state.restoredAtOpen(), "an I/O error is not damage to rebuild from");
+      state.markIfIndexDamaged(
+          new IllegalStateException("apply failed", new DBException.PointerChecksumBroken()));
+    }
+    Path copy = dir.resolve("copy");
+    Trees.copy(data, copy);
+    // Without a snapshot the caller decides (the Raft log may rebuild it: RestartTest).
+    LedgerIndex.DamagedIndexException noSnapshot =
+        assertThrows(
+            LedgerIndex.DamagedIndexException.class, () -> new LedgerState(copy, SEGMENT_BYTES));
+    assertTrue(noSnapshot.getMessage().contains("PointerChecksumBroken"), noSnapshot.getMessage());
+    try (LedgerState state = new LedgerState(data, SEGMENT_BYTES, Optional.of(snapshot))) {
+      assertTrue(state.restoredAtOpen());
+      assertEquals(40, state.lastAppliedRaftIndex(), "restored to the snapshot");
+      assertTrue(
+          Files.exists(data.resolve("damaged-index/state.mapdb.damaged")),
+          "the note is set aside with the index");
+      apply(state, 41, ENTRIES); // Raft replays its log after the snapshot
+      assertEquals(written.size(), state.size());
+      assertArrayEquals(written.root(), state.root(written.size()));
+    }
+    try (LedgerState state = new LedgerState(data, SEGMENT_BYTES, Optional.of(snapshot))) {
+      assertFalse(state.restoredAtOpen(), "rebuilt once, then opened as usual");
     }
   }
 

@@ -6,6 +6,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.function.BooleanSupplier;
 import javax.net.ssl.SSLContext;
 
 /** Polls an HTTP endpoint with a deadline; used to wait for a node without fixed sleeps. */
@@ -27,9 +28,14 @@ public final class HttpProbe {
 
   /** Returns once {@code path} answers {@code status}; fails after {@code timeoutMs}. */
   public void awaitStatus(String path, int status, long timeoutMs) {
+    awaitStatus(path, status, timeoutMs, () -> false);
+  }
+
+  /** As above; fails as soon as {@code gone} says the server will never answer (it exited). */
+  public void awaitStatus(String path, int status, long timeoutMs, BooleanSupplier gone) {
     long deadline = System.nanoTime() + timeoutMs * 1_000_000;
     int last = -1;
-    while (System.nanoTime() < deadline) {
+    while (System.nanoTime() < deadline && !gone.getAsBoolean()) {
       try {
         HttpResponse<Void> r =
             client.send(
