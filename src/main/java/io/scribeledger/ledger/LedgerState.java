@@ -12,7 +12,9 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -127,13 +129,16 @@ public final class LedgerState implements AutoCloseable {
       boolean damaged = false;
       if (!cutShort) { // a restore cut short may have left a half-written index: not opened
         try {
+          index = LedgerIndex.open(dataDir.resolve(INDEX_FILE));
+          // Checked once the index is open: its file lock keeps a second node started on this
+          // directory from setting a live index aside.
           Path damage = dataDir.resolve(INDEX_DAMAGED_FILE);
           if (Files.exists(damage)) {
+            closeStores(null);
             throw new LedgerIndex.DamagedIndexException(
                 dataDir.resolve(INDEX_FILE),
                 "MapDB reported damage when this node last ran (" + Files.readString(damage) + ")");
           }
-          index = LedgerIndex.open(dataDir.resolve(INDEX_FILE));
         } catch (LedgerIndex.DamagedIndexException e) {
           if (meta.isEmpty()) {
             throw e; // the caller knows whether the Raft log can rebuild everything instead
@@ -378,7 +383,11 @@ public final class LedgerState implements AutoCloseable {
     Path aside = dataDir.resolve(DAMAGED_DIR);
     Directories.clear(aside);
     Files.createDirectories(aside);
-    for (Path f : indexFiles(dataDir)) {
+    // The note of damage goes last: a crash in between leaves it behind, and the next start sets
+    // aside again what is left.
+    List<Path> files = new ArrayList<>(indexFiles(dataDir));
+    files.sort(Comparator.comparing(f -> f.getFileName().toString().equals(INDEX_DAMAGED_FILE)));
+    for (Path f : files) {
       Files.move(f, aside.resolve(f.getFileName()));
     }
     Directories.sync(aside);
