@@ -78,6 +78,36 @@ class SnapshotRestoreTest {
     }
   }
 
+  /**
+   * Opened from a copy of {@code data} without a snapshot, a damaged index is left to the caller
+   * (the Raft log may rebuild it: RestartTest), with {@code reason} in the message.
+   */
+  private static void assertDamagedWithoutASnapshot(Path data, Path copy, String reason)
+      throws IOException {
+    Trees.copy(data, copy);
+    LedgerIndex.DamagedIndexException noSnapshot =
+        assertThrows(
+            LedgerIndex.DamagedIndexException.class, () -> new LedgerState(copy, SEGMENT_BYTES));
+    assertTrue(noSnapshot.getMessage().contains(reason), noSnapshot.getMessage());
+  }
+
+  /**
+   * Opened with {@code snapshot}, the ledger at {@code data} is restored to it (Raft index 40),
+   * with {@code keptFile} set aside in damaged-index/ ({@code why}), and the replay of the later
+   * entries reaches the ledger as {@code written}.
+   */
+  private static void assertRestoredAndReplayed(
+      Path data, Path snapshot, Written written, String keptFile, String why) throws IOException {
+    try (LedgerState state = new LedgerState(data, SEGMENT_BYTES, Optional.of(snapshot))) {
+      assertTrue(state.restoredAtOpen());
+      assertEquals(40, state.lastAppliedRaftIndex(), "restored to the snapshot");
+      assertTrue(Files.exists(data.resolve("damaged-index").resolve(keptFile)), why);
+      apply(state, 41, ENTRIES); // Raft replays its log after the snapshot
+      assertEquals(written.size(), state.size());
+      assertArrayEquals(written.root(), state.root(written.size()));
+    }
+  }
+
   private static void apply(LedgerState state, int from, int to) {
     for (int e = from; e <= to; e++) {
       state.apply(1, e, entry(e));
@@ -149,25 +179,10 @@ class SnapshotRestoreTest {
     Path data = dir.resolve("data");
     Path snapshot = Files.createDirectories(dir.resolve("snapshot"));
     Written written = snapshotAt40ThenMore(data, snapshot);
-    long size = written.size();
-    byte[] root = written.root();
     Trees.damageMapDb(data.resolve("state.mapdb"));
     // On a copy: MapDB keeps the file it failed to open locked in this JVM (a node exits then).
-    Path copy = dir.resolve("copy");
-    Trees.copy(data, copy);
-    // Without a snapshot the caller decides (the Raft log may rebuild it: RestartTest).
-    LedgerIndex.DamagedIndexException noSnapshot =
-        assertThrows(
-            LedgerIndex.DamagedIndexException.class, () -> new LedgerState(copy, SEGMENT_BYTES));
-    assertTrue(noSnapshot.getMessage().contains("cannot be read back"), noSnapshot.getMessage());
-    try (LedgerState state = new LedgerState(data, SEGMENT_BYTES, Optional.of(snapshot))) {
-      assertTrue(state.restoredAtOpen());
-      assertEquals(40, state.lastAppliedRaftIndex(), "restored to the snapshot");
-      assertTrue(Files.exists(data.resolve("damaged-index/state.mapdb")), "kept for a post-mortem");
-      apply(state, 41, ENTRIES); // Raft replays its log after the snapshot
-      assertEquals(size, state.size());
-      assertArrayEquals(root, state.root(size));
-    }
+    assertDamagedWithoutASnapshot(data, dir.resolve("copy"), "cannot be read back");
+    assertRestoredAndReplayed(data, snapshot, written, "state.mapdb", "kept for a post-mortem");
   }
 
   /**
@@ -193,23 +208,9 @@ class SnapshotRestoreTest {
       state.markIfIndexDamaged(
           new IllegalStateException("apply failed", new DBException.PointerChecksumBroken()));
     }
-    Path copy = dir.resolve("copy");
-    Trees.copy(data, copy);
-    // Without a snapshot the caller decides (the Raft log may rebuild it: RestartTest).
-    LedgerIndex.DamagedIndexException noSnapshot =
-        assertThrows(
-            LedgerIndex.DamagedIndexException.class, () -> new LedgerState(copy, SEGMENT_BYTES));
-    assertTrue(noSnapshot.getMessage().contains("PointerChecksumBroken"), noSnapshot.getMessage());
-    try (LedgerState state = new LedgerState(data, SEGMENT_BYTES, Optional.of(snapshot))) {
-      assertTrue(state.restoredAtOpen());
-      assertEquals(40, state.lastAppliedRaftIndex(), "restored to the snapshot");
-      assertTrue(
-          Files.exists(data.resolve("damaged-index/state.mapdb.damaged")),
-          "the note is set aside with the index");
-      apply(state, 41, ENTRIES); // Raft replays its log after the snapshot
-      assertEquals(written.size(), state.size());
-      assertArrayEquals(written.root(), state.root(written.size()));
-    }
+    assertDamagedWithoutASnapshot(data, dir.resolve("copy"), "PointerChecksumBroken");
+    assertRestoredAndReplayed(
+        data, snapshot, written, "state.mapdb.damaged", "the note is set aside with the index");
     try (LedgerState state = new LedgerState(data, SEGMENT_BYTES, Optional.of(snapshot))) {
       assertFalse(state.restoredAtOpen(), "rebuilt once, then opened as usual");
     }

@@ -112,7 +112,6 @@ class DiskFullIT {
             "n1", data, new JsonObject().put("storage", new JsonObject().put("minFreeBytes", 0)));
     int port = config.getJsonObject("http").getInteger("port");
     Map<String, byte[]> acked = new HashMap<>();
-    Map<String, Long> ackedIndex = new HashMap<>();
     History history = new History();
     try (Tmpfs disk = Tmpfs.mount(data.resolve("segments"), 6 * MIB)) {
       try (JarProcess node = CrashRecoveryIT.startNode(dir, config);
@@ -132,7 +131,6 @@ class DiskFullIT {
           history.wrote("fill-" + i, start, r);
           if (r.statusCode() == 201) {
             acked.put("fill-" + i, value);
-            ackedIndex.put("fill-" + i, r.bodyAsJsonObject().getLong("index"));
           } else {
             assertTrue(
                 r.statusCode() == 503,
@@ -152,11 +150,11 @@ class DiskFullIT {
       try (JarProcess restarted = CrashRecoveryIT.startNode(dir, config);
           Api api = new Api(vertx, port, 4)) {
         assertAllPresent(api, acked);
-        for (Map.Entry<String, Long> e : ackedIndex.entrySet()) {
+        for (History.Write w : history.writes()) {
           assertEquals(
-              Long.toString(e.getValue()),
-              api.get("/kv/" + e.getKey()).getHeader("X-Ledger-Index"),
-              e.getKey() + " keeps the index of its receipt");
+              Long.toString(w.index()),
+              api.get("/kv/" + w.key()).getHeader("X-Ledger-Index"),
+              w.key() + " keeps the index of its receipt");
         }
         history.assertNoFork(api, api.get("/ledger/head").bodyAsJsonObject());
         HttpResponse<Buffer> next = api.put("/kv/after-restart", "n");
@@ -184,7 +182,6 @@ class DiskFullIT {
     configs.get(0).put("storage", new JsonObject().put("minFreeBytes", 8 * MIB));
     Path n1Data = Path.of(configs.get(0).getJsonObject("node").getString("dataDir"));
     Map<String, byte[]> acked = new HashMap<>();
-    Map<String, Long> ackedIndex = new HashMap<>();
     Map<Long, String> rootBySize = new HashMap<>();
     History history = new History();
     List<JarProcess> procs = new ArrayList<>();
@@ -228,7 +225,6 @@ class DiskFullIT {
           history.wrote(key, start, r);
           if (r.statusCode() == 201) {
             acked.put(key, value);
-            ackedIndex.put(key, r.bodyAsJsonObject().getLong("index"));
             ackedAfterExit += procs.get(0).isAlive() ? 0 : 1;
           } else {
             // 507 below the floor, 503 while leadership moves or as n1 stops: never a 2xx
@@ -261,6 +257,8 @@ class DiskFullIT {
         new HttpProbe(ClusterProcessIT.url(configs.get(0)))
             .awaitStatus("/health/ready", 200, 90_000);
         JsonObject head = CrashRoundsIT.sameHeadEverywhere(apis);
+        Map<String, Long> receiptIndex = new HashMap<>();
+        history.writes().forEach(w -> receiptIndex.put(w.key(), w.index()));
         for (Api api : apis) {
           recordHead(api, rootBySize);
           // Each replica's own copy (a stale read, now that all hold the same tree).
@@ -269,7 +267,7 @@ class DiskFullIT {
             assertEquals(200, r.statusCode(), e.getKey() + ": " + r.bodyAsString());
             assertArrayEquals(e.getValue(), r.body().getBytes(), e.getKey());
             assertEquals(
-                Long.toString(ackedIndex.get(e.getKey())),
+                Long.toString(receiptIndex.get(e.getKey())),
                 r.getHeader("X-Ledger-Index"),
                 e.getKey() + " keeps the index of its receipt");
           }
@@ -301,7 +299,7 @@ class DiskFullIT {
   }
 
   /** The leader a member names (0: none known, or the member does not answer). */
-  private static int leaderSeenBy(Api api) {
+  static int leaderSeenBy(Api api) {
     try {
       return api.leaderNumber();
     } catch (Exception | AssertionError none) {
